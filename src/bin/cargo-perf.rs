@@ -1,0 +1,3 @@
+fn main() {
+    println!("cargo-perf {}", cargo_perf::protocol::LIBRARY_VERSION);
+}

@@ -1,0 +1,111 @@
+//! Runs one test case on its own thread: catches panics, enforces `timeout`, times the run.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::load::LoadTest;
+use crate::measure::Bencher;
+use crate::protocol::{Measurement, Outcome, RunResult, Settings};
+use crate::registry::{Case, TestFn};
+
+/// Stack for the test thread: as large as a main thread's, so deep recursion behaves as in `main`.
+const TEST_STACK_BYTES: usize = 8 << 20;
+
+/// Run `case` once with `settings`. Never panics: a panicking or hanging body is an outcome.
+pub(crate) fn run_case(case: Case, settings: Settings) -> RunResult {
+    let name = case.name();
+    let started = Instant::now();
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name(name.clone())
+        .stack_size(TEST_STACK_BYTES)
+        .spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| body(case, settings)));
+            let _ = tx.send(result);
+        });
+    let outcome_and_measurement = match spawned {
+        Err(e) => (
+            Outcome::Failed {
+                message: format!("could not start the test thread: {e}"),
+            },
+            None,
+        ),
+        Ok(_handle) => {
+            let received = match case.entry.timeout_ns {
+                Some(ns) => rx
+                    .recv_timeout(Duration::from_nanos(ns))
+                    .map_err(|e| match e {
+                        mpsc::RecvTimeoutError::Timeout => Some(ns),
+                        mpsc::RecvTimeoutError::Disconnected => None,
+                    }),
+                None => rx.recv().map_err(|_| None),
+            };
+            match received {
+                Ok(Ok(Ok(m))) => (Outcome::Passed, Some(m)),
+                Ok(Ok(Err(message))) => (Outcome::Failed { message }, None),
+                Ok(Err(payload)) => (
+                    Outcome::Failed {
+                        message: panic_message(&*payload),
+                    },
+                    None,
+                ),
+                // The thread is left running: it cannot be killed. In protocol mode the
+                // process exits right after reporting; under libtest it runs on unobserved.
+                Err(Some(after_ns)) => (Outcome::TimedOut { after_ns }, None),
+                Err(None) => (
+                    Outcome::Failed {
+                        message: "the test thread ended without a result".into(),
+                    },
+                    None,
+                ),
+            }
+        }
+    };
+    let (outcome, measurement) = outcome_and_measurement;
+    RunResult {
+        name,
+        kind: case.kind(),
+        outcome,
+        measurement,
+        wall_ns: started.elapsed().as_nanos() as u64,
+    }
+}
+
+fn body(case: Case, settings: Settings) -> Result<Measurement, String> {
+    match case.entry.test {
+        TestFn::Bench(fns) => {
+            let mut b = Bencher::new(settings);
+            fns[case.index](&mut b);
+            b.finish()
+        }
+        TestFn::Load(fns) => {
+            let mut l = LoadTest::new(settings);
+            fns[case.index](&mut l);
+            l.finish()
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    };
+    format!("panicked: {text}")
+}
+
+/// A one-line description of a failed outcome, for libtest and reports.
+pub(crate) fn describe_failure(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Passed => None,
+        Outcome::Failed { message } => Some(message.clone()),
+        Outcome::TimedOut { after_ns } => Some(format!(
+            "timed out after {}",
+            crate::format::duration_ns(*after_ns as f64)
+        )),
+    }
+}

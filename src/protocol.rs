@@ -1,0 +1,294 @@
+//! The wire between `cargo perf` and the harness binaries: versioned serde types used by both
+//! sides. Requests and responses travel through files named in environment variables, so the
+//! harness's stdout stays libtest's and a user's `println!` can never corrupt a result.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::threshold::Threshold;
+
+/// Bumped whenever a type in this module changes incompatibly.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Set by `cargo perf` to [`PROTOCOL_VERSION`]; its presence puts the harness in protocol mode.
+pub const ENV_PROTOCOL: &str = "CARGO_PERF_PROTOCOL";
+/// Path of the JSON [`Request`] file.
+pub const ENV_REQUEST: &str = "CARGO_PERF_REQUEST";
+
+/// Embedded in every harness binary; `cargo perf` looks for it before running an executable,
+/// so that it never starts a test binary that is not a perf suite.
+pub const HARNESS_MARKER: &str = "cargo-perf-harness-protocol:1:e3b9c2";
+
+/// The version of the `cargo-perf` library (and binary) that built this code.
+pub const LIBRARY_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What `cargo perf` asks one harness process to do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Request {
+    pub protocol: u32,
+    pub tool_version: String,
+    /// Where the harness writes its [`Envelope`] (atomically: a temporary file, then a rename).
+    pub out: PathBuf,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Describe every registered perf test.
+    List,
+    /// Run one test, by its full name, once.
+    Run { test: String, settings: Settings },
+}
+
+/// How long and how carefully to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub mode: Mode,
+    /// Warm-up before samples are kept.
+    pub warmup_ns: u64,
+    /// Time spent taking samples (for a load test: the default duration, when it sets none).
+    pub measure_ns: u64,
+    /// Which of the independent processes of this test this is (0-based), and how many there are.
+    pub process_index: u32,
+    pub processes: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// `cargo test`: run the body a few times for correctness; thresholds are not enforced.
+    Smoke,
+    /// `cargo perf` and `cargo bench`: measure.
+    Measure,
+}
+
+impl Settings {
+    /// One short pass under `cargo test`.
+    pub fn smoke() -> Settings {
+        Settings {
+            mode: Mode::Smoke,
+            warmup_ns: 0,
+            measure_ns: 2_000_000,
+            process_index: 0,
+            processes: 1,
+        }
+    }
+
+    /// One process of the default `cargo perf` budget.
+    pub fn measured(processes: u32, process_index: u32, quick: bool) -> Settings {
+        let (warmup_ms, measure_ms) = if quick { (40, 120) } else { (150, 600) };
+        Settings {
+            mode: Mode::Measure,
+            warmup_ns: warmup_ms * 1_000_000,
+            measure_ns: measure_ms * 1_000_000,
+            process_index,
+            processes,
+        }
+    }
+
+    pub fn is_smoke(&self) -> bool {
+        self.mode == Mode::Smoke
+    }
+}
+
+/// Every response file: the versions first, so a mismatch is reported before the body is read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Envelope {
+    pub protocol: u32,
+    pub library_version: String,
+    pub body: Response,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    List {
+        tests: Vec<TestInfo>,
+    },
+    Run(Box<RunResult>),
+    /// The harness could not act on the request (unknown test, protocol mismatch, ...).
+    Error {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestKind {
+    Bench,
+    Load,
+}
+
+impl TestKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TestKind::Bench => "bench",
+            TestKind::Load => "load",
+        }
+    }
+}
+
+/// One registered perf test, as `--list` and `cargo perf` see it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestInfo {
+    pub name: String,
+    pub kind: TestKind,
+    pub tags: Vec<String>,
+    pub ignored: bool,
+    pub file: String,
+    pub line: u32,
+    /// The attribute's thresholds with `PERF_<TEST>_<KEY>` overrides applied.
+    pub thresholds: Vec<Threshold>,
+    /// Set when an override variable was malformed: the test cannot be judged.
+    pub threshold_error: Option<String>,
+    pub timeout_ns: Option<u64>,
+    /// This test's regression threshold as a fraction (`noise = "5%"` is 0.05).
+    pub noise: Option<f64>,
+}
+
+/// The result of running one test in one process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub name: String,
+    pub kind: TestKind,
+    pub outcome: Outcome,
+    /// Present when the body ran to the end (also when it failed a check afterwards).
+    pub measurement: Option<Measurement>,
+    /// Wall time of the whole test in this process, warm-up included.
+    pub wall_ns: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    /// A panic in the body, or a body that measured nothing.
+    Failed {
+        message: String,
+    },
+    TimedOut {
+        after_ns: u64,
+    },
+}
+
+/// The figures one process measured for one test.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub metrics: Metrics,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bench: Option<BenchDetails>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadDetails>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryDetails>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomMetric>,
+}
+
+/// The `metrics` object of the JSON report. A metric that does not apply is `None` (absent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p90_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p999_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std_dev_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mad_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput_per_sec: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocs_per_iter: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alloc_bytes_per_iter: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_growth_bytes: Option<i64>,
+}
+
+/// Micro-benchmark specifics of one process.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BenchDetails {
+    /// Iterations timed (warm-up excluded).
+    pub iterations: u64,
+    pub samples: u64,
+    /// Iterations per sample in the final sampling phase.
+    pub batch: u64,
+    /// The measured cost of reading the clock once, subtracted from every sample.
+    pub timer_overhead_ns: f64,
+    /// A bootstrap 95 % confidence interval of this process's median.
+    pub median_ci_ns: [f64; 2],
+    pub outliers: Outliers,
+    /// Per-iteration times as (picoseconds, count) pairs: a lossless-enough copy of the
+    /// process's hdrhistogram so that `cargo perf` can merge processes exactly.
+    pub histogram_ps: Vec<[u64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
+}
+
+/// Tukey-fence outlier counts of the samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outliers {
+    pub low_severe: u64,
+    pub low_mild: u64,
+    pub high_mild: u64,
+    pub high_severe: u64,
+}
+
+/// What one iteration processes, to report throughput in bytes or elements per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Throughput {
+    Bytes(u64),
+    Elements(u64),
+}
+
+/// Which way a custom metric improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    LowerIsBetter,
+    HigherIsBetter,
+}
+
+/// A value the test reported through `Bencher::metric`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomMetric {
+    pub name: String,
+    pub value: f64,
+    pub direction: Direction,
+}
+
+/// Load-test specifics of one process (filled by the load module).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoadDetails {
+    pub operations: u64,
+    pub failures: u64,
+    #[serde(default)]
+    pub extra: serde_json::Value,
+}
+
+/// Memory specifics of one process (filled by the memory module).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemoryDetails {
+    #[serde(default)]
+    pub extra: serde_json::Value,
+}
