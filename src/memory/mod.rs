@@ -7,9 +7,9 @@
 //! - [`watch`]: the per-test sampler the harness wraps around every test body.
 
 mod alloc;
-// pub(crate) mod leak;
-// pub mod rss;
-// pub(crate) mod watch;
+pub(crate) mod leak;
+pub mod rss;
+pub(crate) mod watch;
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -103,7 +103,6 @@ pub fn note_iterations(n: u64) {
     ITERATIONS.fetch_add(n, Relaxed);
 }
 
-#[allow(dead_code)] // read by the sampler (next commit)
 pub(crate) fn iterations_so_far() -> u64 {
     ITERATIONS.load(Relaxed)
 }
