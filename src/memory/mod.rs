@@ -9,7 +9,8 @@
 mod alloc;
 pub(crate) mod leak;
 pub mod rss;
-pub(crate) mod watch;
+#[doc(hidden)] // the harness's; public for the integration tests
+pub mod watch;
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 

@@ -52,7 +52,7 @@ impl Sampler {
 }
 
 /// Watches memory from [`MemoryWatch::start`] to [`MemoryWatch::finish`] on one thread.
-pub(crate) struct MemoryWatch {
+pub struct MemoryWatch {
     started: Instant,
     counts_before: Option<AllocCounts>,
     rss_before: Option<u64>,
@@ -60,7 +60,7 @@ pub(crate) struct MemoryWatch {
 }
 
 impl MemoryWatch {
-    pub(crate) fn start() -> MemoryWatch {
+    pub fn start() -> MemoryWatch {
         let started = Instant::now();
         // Started first, so the sampler's own set-up allocations precede the "before" figures.
         let sampler = spawn_sampler(started);
@@ -73,7 +73,7 @@ impl MemoryWatch {
     }
 
     /// Stop sampling and sum up. Never fails: a figure the platform cannot give is absent.
-    pub(crate) fn finish(mut self) -> MemoryReport {
+    pub fn finish(mut self) -> MemoryReport {
         let counts_after = global_counts();
         let rss_after = rss::resident_bytes();
         let last = Sample::take(self.started);
@@ -148,7 +148,7 @@ fn thin<T: Copy>(samples: &mut Vec<T>) {
 
 /// What the watch saw, ready to be put into a measurement.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct MemoryReport {
+pub struct MemoryReport {
     pub details: MemoryDetails,
     /// RSS growth over the body, raised to the leaked bytes when a leak was flagged.
     pub rss_growth_bytes: Option<i64>,
@@ -156,7 +156,7 @@ pub(crate) struct MemoryReport {
 
 impl MemoryReport {
     /// Fill `metrics.rss_growth_bytes` and the `memory` details.
-    pub(crate) fn apply(self, metrics: &mut Metrics) -> MemoryDetails {
+    pub fn apply(self, metrics: &mut Metrics) -> MemoryDetails {
         if let Some(growth) = self.rss_growth_bytes {
             metrics.rss_growth_bytes = Some(growth);
         }
