@@ -78,7 +78,7 @@ fn body(case: Case, settings: Settings) -> Result<Measurement, String> {
     let measured = run_body(case, settings);
     let memory = watch.finish();
     measured.map(|mut m| {
-        m.memory = Some(memory.apply(&mut m.metrics));
+        memory.apply(&mut m);
         m
     })
 }

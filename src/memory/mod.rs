@@ -42,6 +42,21 @@ impl AllocCounts {
         }
     }
 
+    /// The `allocs_per_iter` and `alloc_bytes_per_iter` metrics of `iterations` runs counted
+    /// in `self`, or `None` for zero iterations. A `realloc` counts as an allocation: it is a
+    /// call into the allocator that may copy, and a `Vec` regrowing in a hot loop is exactly
+    /// what the `allocs` threshold should catch.
+    pub fn per_iteration(self, iterations: u64) -> Option<(f64, f64)> {
+        if iterations == 0 {
+            return None;
+        }
+        let n = iterations as f64;
+        Some((
+            (self.allocs + self.reallocs) as f64 / n,
+            self.bytes_allocated as f64 / n,
+        ))
+    }
+
     /// Bytes allocated and not (yet) freed: negative when more was freed than allocated.
     pub fn live_bytes(self) -> i64 {
         self.bytes_allocated.wrapping_sub(self.bytes_deallocated) as i64
@@ -132,5 +147,7 @@ mod tests {
         assert_eq!((d.allocs, d.deallocs, d.reallocs), (3, 1, 1));
         assert_eq!(d.live_bytes(), 250);
         assert_eq!(earlier.since(later).live_bytes(), -250);
+        assert_eq!(d.per_iteration(2), Some((2.0, 150.0)));
+        assert_eq!(d.per_iteration(0), None);
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::leak::{self, Fit};
 use super::{global_counts, iterations_so_far, rss, AllocCounts};
-use crate::protocol::{AllocTotals, LeakReport, MemoryDetails, Metrics};
+use crate::protocol::{AllocTotals, LeakReport, Measurement, MemoryDetails};
 
 /// Samples kept at most; the buffer is thinned when it fills.
 const MAX_SAMPLES: usize = 512;
@@ -155,12 +155,28 @@ pub struct MemoryReport {
 }
 
 impl MemoryReport {
-    /// Fill `metrics.rss_growth_bytes` and the `memory` details.
-    pub fn apply(self, metrics: &mut Metrics) -> MemoryDetails {
+    /// Fill `metrics.rss_growth_bytes` and `memory`. A load test whose generator left the
+    /// allocation metrics empty gets whole-test figures per operation (these include the
+    /// runtime's own allocations, so they are an upper bound).
+    pub fn apply(self, m: &mut Measurement) {
         if let Some(growth) = self.rss_growth_bytes {
-            metrics.rss_growth_bytes = Some(growth);
+            m.metrics.rss_growth_bytes = Some(growth);
         }
-        self.details
+        let operations = m.load.as_ref().map_or(0, |l| l.operations);
+        if let (Some(totals), true) = (self.details.allocations, operations > 0) {
+            let counts = AllocCounts {
+                allocs: totals.allocs,
+                deallocs: totals.deallocs,
+                reallocs: totals.reallocs,
+                bytes_allocated: totals.bytes_allocated,
+                bytes_deallocated: totals.bytes_deallocated,
+            };
+            if let Some((allocs, bytes)) = counts.per_iteration(operations) {
+                m.metrics.allocs_per_iter.get_or_insert(allocs);
+                m.metrics.alloc_bytes_per_iter.get_or_insert(bytes);
+            }
+        }
+        m.memory = Some(self.details);
     }
 }
 
@@ -274,6 +290,38 @@ mod tests {
             assert!(Instant::now() < deadline, "the sampler thread kept running");
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn a_load_test_without_allocation_metrics_gets_whole_test_figures_per_operation() {
+        let samples: Vec<Sample> = (0..10).map(|i| sample(i, 0, 0)).collect();
+        let before = AllocCounts::default();
+        let after = AllocCounts {
+            allocs: 300,
+            reallocs: 100,
+            bytes_allocated: 40_000,
+            ..AllocCounts::default()
+        };
+        let report = summarize(&samples, Some(before), Some(after), Some(1), Some(1));
+        let mut load = Measurement {
+            load: Some(crate::protocol::LoadDetails {
+                operations: 200,
+                ..Default::default()
+            }),
+            ..Measurement::default()
+        };
+        report.clone().apply(&mut load);
+        assert_eq!(load.metrics.allocs_per_iter, Some(2.0));
+        assert_eq!(load.metrics.alloc_bytes_per_iter, Some(200.0));
+        assert_eq!(load.metrics.rss_growth_bytes, Some(0));
+        assert!(load.memory.is_some());
+
+        // A bench keeps the Bencher's exact figures (or none), never whole-test ones.
+        let mut bench = Measurement::default();
+        bench.metrics.allocs_per_iter = Some(0.0);
+        report.apply(&mut bench);
+        assert_eq!(bench.metrics.allocs_per_iter, Some(0.0));
+        assert_eq!(bench.metrics.alloc_bytes_per_iter, None);
     }
 
     #[test]
