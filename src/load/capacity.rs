@@ -18,6 +18,9 @@ const SMOKE_STEP: Duration = Duration::from_millis(50);
 const RESOLUTION: f64 = 0.05;
 /// A step must deliver at least this fraction of its offered rate.
 const MIN_ACHIEVED: f64 = 0.95;
+/// Scheduler lag below this fraction of the p99 goal cannot change a step's verdict much,
+/// so it does not make the step invalid.
+const LAG_SHARE_OF_GOAL: f64 = 0.1;
 
 /// The goal `find_capacity` holds each rate to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -84,7 +87,8 @@ where
     let mut rate = config.rate.unwrap_or(100).max(1);
     while steps.len() < max_steps {
         step_config.rate = Some(rate);
-        let spec = step_config.resolve(settings)?;
+        let mut spec = step_config.resolve(settings)?;
+        spec.lag_floor_ns = limit_ns * LAG_SHARE_OF_GOAL;
         let shared = Arc::clone(&op);
         let m = execute(&spec, move |c| shared(c)).and_then(|d| report::measurement(&spec, &d));
         let step = judge(rate, &m, limit_ns, goal.min_success_rate);

@@ -106,13 +106,21 @@ where
     let mut since_yield = 0u32;
     let mut now = Instant::now();
     let mut last_flush = now;
+    // The current phase, until when it lasts, and its level when that is constant.
+    let (mut phase, mut phase_end, mut flat) = (0usize, 0u64, None);
     loop {
         let t_ns = now.saturating_duration_since(s.start).as_nanos() as u64;
         if t_ns >= end_ns {
             break;
         }
-        let phase = s.plan.phase_at(t_ns);
-        if (w as f64) >= s.plan.phases[phase].level_at(t_ns) {
+        if t_ns >= phase_end {
+            phase = s.plan.phase_at(t_ns);
+            let p = &s.plan.phases[phase];
+            phase_end = p.end_ns();
+            flat = (p.from == p.to).then_some(p.to);
+        }
+        let level = flat.unwrap_or_else(|| s.plan.phases[phase].level_at(t_ns));
+        if (w as f64) >= level {
             batch.flush(&mut s.shards.lock(w));
             match s.plan.next_active_ns(w, t_ns) {
                 Some(at) if at < end_ns => {

@@ -42,6 +42,9 @@ pub(crate) struct RunSpec {
     pub max_ops: u64,
     pub bucket_ns: u64,
     pub smoke: bool,
+    /// Scheduler lag the run tolerates whatever its latencies (see `report`); raised by
+    /// the capacity search to a tenth of its p99 goal.
+    pub lag_floor_ns: f64,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -120,6 +123,7 @@ impl Config {
             plan,
             max_ops,
             smoke,
+            lag_floor_ns: 0.0,
         })
     }
 }
