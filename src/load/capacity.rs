@@ -69,6 +69,9 @@ where
         return Err("find_capacity steps the rate itself: drop stages(..) and ramp_up(..)".into());
     }
     let op = Arc::new(op);
+    // One runtime for every step: what the operation creates (connections, clients) is
+    // bound to the runtime it was created on and must outlive a step.
+    let rt = super::engine::runtime()?;
     let smoke = settings.is_smoke();
     let max_steps = if smoke { SMOKE_STEPS } else { MAX_STEPS };
     let mut step_config = config.clone();
@@ -90,7 +93,7 @@ where
         let mut spec = step_config.resolve(settings)?;
         spec.lag_floor_ns = limit_ns * LAG_SHARE_OF_GOAL;
         let shared = Arc::clone(&op);
-        let m = execute(&spec, move |c| shared(c)).and_then(|d| report::measurement(&spec, &d));
+        let m = report::measurement(&spec, &execute(&rt, &spec, move |c| shared(c)));
         let step = judge(rate, &m, limit_ns, goal.min_success_rate);
         let passed = step.passed;
         steps.push(step);
@@ -114,6 +117,7 @@ where
             _ => break,
         };
     }
+    rt.shutdown_background();
     let capacity = best.as_ref().map_or(0.0, |(r, _)| *r as f64);
     let mut m = match best {
         Some((_, m)) => m,

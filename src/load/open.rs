@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::config::RunSpec;
-use super::engine::{drain_time, runtime, threads, RunData};
+use tokio::runtime::Runtime;
+
+use super::engine::{drain_time, threads, RunData};
 use super::outcome::{call, IntoOutcome};
 use super::record::{histogram, put, Shards};
 use super::resources::Sampler;
@@ -23,13 +25,12 @@ use super::Ctx;
 /// machine.)
 const SPIN_WINDOW: Duration = Duration::from_micros(200);
 
-pub(crate) fn run<F, Fut>(spec: &RunSpec, max_in_flight: usize, op: F) -> Result<RunData, String>
+pub(crate) fn run<F, Fut>(rt: &Runtime, spec: &RunSpec, max_in_flight: usize, op: F) -> RunData
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: IntoOutcome,
 {
-    let rt = runtime()?;
     let handle = rt.handle().clone();
     let op = Arc::new(op);
     let shards = Arc::new(Shards::new(
@@ -122,9 +123,8 @@ where
         Err(_) => max_in_flight.saturating_sub(slots.available_permits()) as u64,
     };
     let resources = sampler.map(Sampler::stop).unwrap_or_default();
-    rt.shutdown_background();
     let rec = shards.merged();
-    Ok(RunData {
+    RunData {
         rec,
         ended_ns: end_ns.max(last_done.load(Ordering::Relaxed)),
         dropped,
@@ -132,7 +132,7 @@ where
         unfinished,
         lag: Some(lag),
         resources,
-    })
+    }
 }
 
 /// Sleeps coarsely, then spins until `at`.

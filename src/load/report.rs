@@ -10,9 +10,9 @@ use crate::protocol::{
     ErrorCount, LoadDetails, LoadModel, Measurement, Metrics, StageFigures, TimelinePoint,
 };
 
-/// An open-model run whose scheduler lag p99 exceeds this, [`LAG_SHARE_LIMIT`] of its median
-/// latency and the spec's `lag_floor_ns` is invalid: its latencies would measure the
-/// generator's own delay as much as the system's.
+/// An open-model run whose scheduler lag p99 exceeds both this and [`LAG_SHARE_LIMIT`] of its
+/// median latency (or `max_scheduler_lag` when given) is invalid: its latencies would measure
+/// the generator's own delay as much as the system's.
 pub(crate) const LAG_P99_LIMIT_NS: f64 = 2_000_000.0;
 pub(crate) const LAG_SHARE_LIMIT: f64 = 0.25;
 /// Failure messages kept in the report.
@@ -74,8 +74,11 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
         .as_ref()
         .filter(|l| !l.is_empty())
         .map(|l| l.max() as f64);
-    let lag_limit = LAG_P99_LIMIT_NS
-        .max(LAG_SHARE_LIMIT * hist.value_at_quantile(0.5) as f64)
+    let lag_limit = spec
+        .lag_limit_ns
+        .unwrap_or_else(|| {
+            LAG_P99_LIMIT_NS.max(LAG_SHARE_LIMIT * hist.value_at_quantile(0.5) as f64)
+        })
         .max(spec.lag_floor_ns);
     let invalid_reason = lag_p99.filter(|&l| l > lag_limit).map(|l| {
         format!(

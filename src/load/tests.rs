@@ -94,8 +94,8 @@ fn an_operation_that_never_awaits_cannot_starve_the_timers() {
     let mut load = LoadTest::new(measured(1));
     let s = Arc::clone(&seen);
     load.concurrency(4)
-        .ramp_up(ms(300))
-        .duration(ms(200))
+        .ramp_up(ms(200))
+        .duration(ms(800))
         .run(move |ctx| {
             s.lock().unwrap().insert(ctx.worker());
             std::future::ready(())
@@ -298,6 +298,11 @@ fn a_lagging_scheduler_makes_the_run_invalid() {
     let m = report::measurement(&spec, &data).unwrap();
     let d = details(&m);
     assert!(!d.valid);
+    let tolerant = config::RunSpec {
+        lag_limit_ns: Some(10e6),
+        ..spec.clone()
+    };
+    assert!(details(&report::measurement(&tolerant, &data).unwrap()).valid);
     assert!(d.invalid_reason.as_deref().unwrap().contains("fell behind"));
     let load = LoadTest {
         settings: measured(100),
@@ -338,4 +343,28 @@ fn capacity_search_finds_the_knee_of_a_single_server() {
         .map(|s| s.rate_per_sec)
         .fold(f64::MAX, f64::min);
     assert!(lowest_failing > c.capacity_per_sec, "{c:?}");
+}
+
+#[test]
+fn capacity_steps_share_one_runtime() {
+    // A socket is bound to the runtime that created it: created by the first step, it must
+    // still work in the later ones.
+    let socket = Arc::new(tokio::sync::OnceCell::new());
+    let mut load = LoadTest::new(measured(100));
+    load.rate(200)
+        .find_capacity(CapacityGoal::p99_below(ms(50)), move |_| {
+            let socket = Arc::clone(&socket);
+            async move {
+                let s = socket
+                    .get_or_try_init(|| tokio::net::UdpSocket::bind("127.0.0.1:0"))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let to = s.local_addr().map_err(|e| e.to_string())?;
+                s.send_to(&[1], to).await.map_err(|e| e.to_string())
+            }
+        });
+    let m = figures(load);
+    let steps = &details(&m).capacity.as_ref().unwrap().steps;
+    assert!(steps.len() >= 2, "{steps:?}");
+    assert!(steps.iter().all(|s| s.success_rate == 100.0), "{steps:?}");
 }
