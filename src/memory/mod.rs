@@ -7,9 +7,10 @@
 //! - [`watch`]: the per-test sampler the harness wraps around every test body.
 
 mod alloc;
-// pub(crate) mod leak;
-// pub mod rss;
-// pub(crate) mod watch;
+pub(crate) mod leak;
+pub mod rss;
+#[doc(hidden)] // the harness's; public for the integration tests
+pub mod watch;
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -39,6 +40,21 @@ impl AllocCounts {
                 .bytes_deallocated
                 .wrapping_sub(earlier.bytes_deallocated),
         }
+    }
+
+    /// The `allocs_per_iter` and `alloc_bytes_per_iter` metrics of `iterations` runs counted
+    /// in `self`, or `None` for zero iterations. A `realloc` counts as an allocation: it is a
+    /// call into the allocator that may copy, and a `Vec` regrowing in a hot loop is exactly
+    /// what the `allocs` threshold should catch.
+    pub fn per_iteration(self, iterations: u64) -> Option<(f64, f64)> {
+        if iterations == 0 {
+            return None;
+        }
+        let n = iterations as f64;
+        Some((
+            (self.allocs + self.reallocs) as f64 / n,
+            self.bytes_allocated as f64 / n,
+        ))
     }
 
     /// Bytes allocated and not (yet) freed: negative when more was freed than allocated.
@@ -103,7 +119,6 @@ pub fn note_iterations(n: u64) {
     ITERATIONS.fetch_add(n, Relaxed);
 }
 
-#[allow(dead_code)] // read by the sampler (next commit)
 pub(crate) fn iterations_so_far() -> u64 {
     ITERATIONS.load(Relaxed)
 }
@@ -132,5 +147,7 @@ mod tests {
         assert_eq!((d.allocs, d.deallocs, d.reallocs), (3, 1, 1));
         assert_eq!(d.live_bytes(), 250);
         assert_eq!(earlier.since(later).live_bytes(), -250);
+        assert_eq!(d.per_iteration(2), Some((2.0, 150.0)));
+        assert_eq!(d.per_iteration(0), None);
     }
 }
