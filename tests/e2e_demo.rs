@@ -27,12 +27,12 @@ fn list_shows_every_test_with_kind_and_tags() {
     for line in [
         "demo/perf:",
         "tokenize_sentence: bench",
-        "word_frequencies/10: bench",
-        "word_frequencies/200: bench",
+        "count_words/10: bench",
+        "count_words/200: bench",
         "rank_top_words: bench",
         "tokenize_throughput: bench",
         "tokenize_with_limit: bench",
-        "word_frequencies_large: bench [slow]",
+        "count_words_large: bench [slow]",
         "7 perf test(s)",
     ] {
         assert!(
@@ -123,17 +123,17 @@ fn default_run_of_a_healthy_suite_exits_0_with_a_table() {
 
 #[test]
 fn filters_skip_and_exact_select_like_libtest() {
-    let report = quick_json(&["word_frequencies"]).json();
+    let report = quick_json(&["count_words"]).json();
     assert_eq!(
         test_names(&report),
-        ["word_frequencies/10", "word_frequencies/200"],
+        ["count_words/10", "count_words/200"],
         "substring filter (slow one skipped by --quick)"
     );
-    let report = quick_json(&["--exact", "word_frequencies/10"]).json();
-    assert_eq!(test_names(&report), ["word_frequencies/10"]);
-    let report = quick_json(&["word_frequencies", "--skip", "/200"]).json();
-    assert_eq!(test_names(&report), ["word_frequencies/10"]);
-    let report = quick_json(&["--exact", "word_frequencies"]).json();
+    let report = quick_json(&["--exact", "count_words/10"]).json();
+    assert_eq!(test_names(&report), ["count_words/10"]);
+    let report = quick_json(&["count_words", "--skip", "/200"]).json();
+    assert_eq!(test_names(&report), ["count_words/10"]);
+    let report = quick_json(&["--exact", "count_words"]).json();
     assert!(test_names(&report).is_empty(), "{report:#}");
 }
 
@@ -149,7 +149,7 @@ fn tags_select_and_exclude() {
         "slow",
     ]);
     assert_eq!(run.code, 0, "{}", run.dump());
-    assert_eq!(test_names(&run.json()), ["word_frequencies_large"]);
+    assert_eq!(test_names(&run.json()), ["count_words_large"]);
 
     let report = quick_json(&["tokenize", "--exclude-tag", "slow"]).json();
     assert_eq!(

@@ -25,12 +25,12 @@ fn cargo_test_smoke_runs_every_perf_test() {
     assert_eq!(run.code, 0, "{}", run.dump());
     for name in [
         "tokenize_sentence",
-        "word_frequencies/10",
-        "word_frequencies/200",
+        "count_words/10",
+        "count_words/200",
         "rank_top_words",
         "tokenize_throughput",
         "tokenize_with_limit",
-        "word_frequencies_large",
+        "count_words_large",
     ] {
         assert!(
             run.stdout.contains(&format!("test {name} ... ok")),
@@ -51,7 +51,7 @@ fn the_suite_lists_through_libtest_mimic() {
         run.dump()
     );
     assert!(
-        run.stdout.contains("word_frequencies/200: test"),
+        run.stdout.contains("count_words/200: test"),
         "{}",
         run.dump()
     );
