@@ -46,6 +46,7 @@
 mod check;
 mod expand;
 mod parse;
+mod shape;
 mod units;
 
 use proc_macro::TokenStream;
