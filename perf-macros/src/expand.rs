@@ -85,8 +85,11 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
         file: ::core::file!(), line: ::core::line!(),
     };
     let linkme = quote!(#private::linkme);
+    // A `#[cfg]` below the attribute removes the function, so it must remove the entry too.
+    let cfgs = func.attrs.iter().filter(|a| a.path().is_ident("cfg"));
     quote! {
         // An anonymous const keeps the static's name out of the user's namespace.
+        #(#cfgs)*
         const _: () = {
             #[#linkme::distributed_slice(#private::PERF_TESTS)]
             #[linkme(crate = #linkme)]

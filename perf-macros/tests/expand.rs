@@ -53,6 +53,13 @@ fn load_args(load: &mut LoadTest, workers: usize) {
     load.concurrency(workers);
 }
 
+// Compiles only if the entry is configured away together with the function.
+#[perf_test]
+#[cfg(any())]
+fn configured_away(b: &mut Bencher) {
+    b.iter(|| ());
+}
+
 mod nested {
     use cargo_perf::{perf_test, Bencher};
 
@@ -93,6 +100,7 @@ fn load_count(e: &Entry) -> usize {
 #[test]
 fn every_test_is_registered_once() {
     assert_eq!(PERF_TESTS.len(), 10);
+    assert!(PERF_TESTS.iter().all(|e| e.fn_name != "configured_away"));
     assert!(entry("plain", "expand::nested")
         .module_path
         .ends_with("::nested"));
