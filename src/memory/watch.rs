@@ -373,6 +373,9 @@ mod tests {
 
     #[test]
     fn the_watch_samples_a_real_body_and_measures_rss() {
+        let _rss = crate::memory::RSS_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let watch = MemoryWatch::start();
         let block = std::hint::black_box(vec![1u8; 32 << 20]);
         std::thread::sleep(Duration::from_millis(30));
