@@ -2,4 +2,6 @@
 //! results and reports them. The harness side of the wire lives in `crate::harness`.
 
 pub mod compare;
+pub mod fingerprint;
 pub mod report;
+pub mod store;
