@@ -3,5 +3,6 @@
 
 pub mod compare;
 pub mod fingerprint;
+pub mod git;
 pub mod report;
 pub mod store;
