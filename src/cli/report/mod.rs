@@ -1,3 +1,8 @@
 //! Reports: the data model of a run (the JSON report's schema) and its renderers.
 
+pub mod figures;
+pub mod junit;
+pub mod markdown;
 pub mod model;
+#[cfg(test)]
+mod sample;
