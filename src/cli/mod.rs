@@ -5,4 +5,5 @@ pub mod compare;
 pub mod fingerprint;
 pub mod git;
 pub mod report;
+pub mod results;
 pub mod store;
