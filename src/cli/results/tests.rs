@@ -379,3 +379,56 @@ fn compare_reads_two_stored_records() {
     let err = compare_stored(&f.opts, Some("HEAD~1"), None).unwrap_err();
     assert!(err.what.contains("no stored results"), "{}", err.what);
 }
+
+#[test]
+fn baseline_list_show_and_rm_work_by_ref_and_prefix() {
+    use crate::cli::baseline;
+    let f = fixture();
+    let c1 = commit(f.repo.path(), "1");
+    run(&f.opts, vec![test("a", &STEADY)]).unwrap();
+    let c2 = commit(f.repo.path(), "2");
+    run(&f.opts, vec![test("a", &STEADY), test("b", &STEADY)]).unwrap();
+    let store = Store::open(&f.opts.store_dir).unwrap();
+    let junk = store.record_path("m", &"f".repeat(40));
+    fs::write(&junk, "not json").unwrap();
+    let ws = Workspace::open(&f.opts).unwrap();
+
+    let listed = baseline::list(&ws, "m");
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 3, "{listed}");
+    assert!(
+        lines[0].starts_with(&c1[..7]) && lines[0].contains("main"),
+        "{listed}"
+    );
+    assert!(
+        lines[1].starts_with(&c2[..7]) && lines[1].contains("2 tests"),
+        "{listed}"
+    );
+    assert!(
+        lines[2].starts_with("warning: skipped the damaged record")
+            && lines[2].contains(&junk.display().to_string())
+    );
+
+    let (record, shown) = baseline::show(&ws, "m", "HEAD").unwrap();
+    assert_eq!(record.commit, c2);
+    assert!(shown.contains(&format!("commit   {c2}")), "{shown}");
+    assert!(
+        shown.contains("pkg/perf/b")
+            && shown.contains("median_ns 100 ns")
+            && shown.contains("(5 processes)"),
+        "{shown}"
+    );
+
+    let err = baseline::show(&ws, "m", &"f".repeat(12)).unwrap_err();
+    assert!(
+        err.what.contains("damaged") && err.what.contains(&junk.display().to_string()),
+        "{}",
+        err.what
+    );
+
+    let removed = baseline::remove(&ws, "m", &c1[..9]).unwrap();
+    assert!(removed.starts_with(&format!("removed the results of {}", &c1[..7])));
+    assert!(baseline::remove(&ws, "m", "HEAD~1").is_err());
+    assert_eq!(store.commits("m"), [c2, "f".repeat(40)]);
+    assert!(baseline::list(&ws, "nobody").starts_with("no stored results for machine `nobody`"));
+}
