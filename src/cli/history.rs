@@ -95,7 +95,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
         };
         for t in tests
             .iter()
-            .filter(|t| filter.is_none_or(|f| t.id.contains(f)))
+            .filter(|t| filter.map_or(true, |f| t.id.contains(f)))
         {
             let metric = primary_metric(t.kind);
             let value = (t.status != Status::Error)
