@@ -3,7 +3,7 @@
 //! Write `#[perf_test]` functions in a `harness = false` bench (or test) target, end the file
 //! with `cargo_perf::main!()`, and run `cargo perf`. See the README for the whole story.
 //!
-//! ```no_run
+//! ```ignore
 //! use cargo_perf::{black_box, perf_test, Bencher};
 //!
 //! #[perf_test]
@@ -25,6 +25,7 @@ pub mod measure;
 pub mod memory;
 pub mod protocol;
 mod registry;
+pub mod stats;
 pub mod threshold;
 
 pub use load::LoadTest;

@@ -1,6 +1,8 @@
 //! Reports: the data model of a run (the JSON report's schema) and its renderers.
 
 pub mod figures;
+pub mod human;
+pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
