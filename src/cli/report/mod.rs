@@ -2,6 +2,7 @@
 
 pub mod figures;
 pub mod human;
+pub mod human_compare;
 pub mod json;
 pub mod junit;
 pub mod markdown;
