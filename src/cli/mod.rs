@@ -66,7 +66,6 @@ pub fn run_cli(args: Vec<OsString>) -> Result<i32, CliError> {
 
 /// `cargo perf run`: build → list → run K processes per test → report → exit code.
 pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
-    check_format_supported(args.format)?;
     let ws = workspace::discover(&args.build)?;
     let built = build::build(&ws, &args.build)?;
     let mut notes = Vec::new();
@@ -133,11 +132,6 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
     report.summary = summarize(&report.tests);
     emit(&report, args)?;
     Ok(exit_code(&report, args))
-}
-
-/// Every format renders; kept as the place to refuse a format before building.
-fn check_format_supported(_format: Format) -> Result<(), CliError> {
-    Ok(())
 }
 
 fn build_report(
