@@ -17,7 +17,7 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 tests="$("$exe" --list 2>/dev/null | sed -n 's/: bench$//p; s/: test$//p')"
-printf '%-28s %12s %10s %10s %10s %10s %8s %6s %6s %6s %s\n' test ops/s p50 p99 max lag_p99 ops late drop cpu% valid
+printf '%-28s %12s %10s %10s %10s %18s %8s %6s %6s %6s %s\n' test ops/s p50 p99 max lag_p50/p99 ops late drop cpu% valid
 for t in $tests; do
   [[ -n "$filter" && "$t" != *"$filter"* ]] && continue
   cat >"$work/req.json" <<JSON
@@ -30,9 +30,9 @@ JSON
     | if $b.outcome.status != "passed" then "\($t) \($b.outcome.message // $b.outcome.status)" else
       ($b.measurement.metrics) as $m | ($b.measurement.load) as $l
       | [$t, ($m.throughput_per_sec|floor), ($m.p50_ns/1000|tostring+"us"), ($m.p99_ns/1000|tostring+"us"),
-         ($m.max_ns/1000|tostring+"us"), (($l.scheduler_lag_p99_ns // 0)/1000|tostring+"us"),
+         ($m.max_ns/1000|tostring+"us"), ((($l.scheduler_lag_p50_ns // 0)/1000|tostring) + "/" + (($l.scheduler_lag_p99_ns // 0)/1000|tostring) + "us"),
          $l.operations, $l.late, $l.dropped,
          (if ($l.resources // []) | length > 0 then ([$l.resources[].cpu_percent] | add / length | floor) else "-" end),
          $l.valid] | @tsv end' "$work/out.json" \
-    | awk -F'\t' 'NF>2 {printf "%-28s %12s %10s %10s %10s %10s %8s %6s %6s %6s %s\n",$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11; next} {print}'
+    | awk -F'\t' 'NF>2 {printf "%-28s %12s %10s %10s %10s %18s %8s %6s %6s %6s %s\n",$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11; next} {print}'
 done

@@ -64,6 +64,11 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
         success_rate: Some(success_rate),
         ..Metrics::default()
     };
+    let lag_p50 = data
+        .lag
+        .as_ref()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.value_at_quantile(0.5) as f64);
     let lag_p99 = data
         .lag
         .as_ref()
@@ -114,6 +119,7 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
         dropped: data.dropped,
         late: data.late,
         unfinished: data.unfinished,
+        scheduler_lag_p50_ns: lag_p50,
         scheduler_lag_p99_ns: lag_p99,
         scheduler_lag_max_ns: lag_max,
         stages: stage_figures(spec, data),
