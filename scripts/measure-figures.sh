@@ -8,6 +8,7 @@
 #   --processes K   processes per test and run, as `cargo perf` runs them (default 5; the
 #                   --quick wall time always uses 3, as `cargo perf --quick` does)
 #   --test NAME     the test whose median's spread is the precision figure (default work_x1)
+#   --no-wall       skip the wall-time table (the slowest part)
 #   --cli           measure through `cargo perf` itself (`cargo run --release -- perf ...`,
 #                   JSON report of the contract) instead of driving the suite binary's file
 #                   protocol directly; needs the CLI.
@@ -20,12 +21,14 @@ runs=10
 processes=5
 test=work_x1
 cli=0
+wall=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --processes) processes="$2"; shift 2 ;;
         --test) test="$2"; shift 2 ;;
         --cli) cli=1; shift ;;
+        --no-wall) wall=0; shift ;;
         -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $1" >&2
            echo "help: run $0 --help" >&2; exit 2 ;;
@@ -46,10 +49,11 @@ if [ "$cli" = 1 ]; then
     cargo build --release -q --bin cargo-perf >&2
 fi
 
-exec python3 - "$bin" "$runs" "$processes" "$test" "$cli" <<'PY'
+exec python3 - "$bin" "$runs" "$processes" "$test" "$cli" "$wall" <<'PY'
 import json, os, statistics, subprocess, sys, tempfile, time
 
-BIN, RUNS, K, PRECISION_TEST, CLI = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1"
+BIN, RUNS, K, PRECISION_TEST, CLI, WALL = (
+    sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1", sys.argv[6] == "1")
 PROTOCOL = 1
 # Settings::measured(..): (warm-up ms, measure ms, processes) as `cargo perf` and `--quick` use them.
 BUDGETS = {"default": (150, 600, K), "quick": (40, 120, 3)}
@@ -137,6 +141,8 @@ rsd = statistics.stdev(precision) / statistics.mean(precision) if len(precision)
 print(f"{PRECISION_TEST} median over {RUNS} runs: {mid:.3f} ns, spread (max-min)/median "
       f"{spread * 100:.2f} %, rel. std-dev {rsd * 100:.2f} %   {'ok' if spread < 0.01 else 'ABOVE GOAL'}")
 
+if not WALL:
+    sys.exit(0)
 print("\n## Wall time per test (all processes of one run)")
 print(f"{'test':<28} {'default':>9} {'quick':>9}")
 for name in tests:
