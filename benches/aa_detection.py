@@ -14,7 +14,7 @@
    `compare`, `history` and `baseline list`.
 
 Usage: benches/aa_detection.py [--rounds N] [--full] [--commits N] [--bin PATH]
-  --rounds N   A/5 %/10 %/30 % rounds (default 8)
+  --rounds N   A/5 %/10 %/30 % rounds (default 8; 0 only times the store)
   --full       the default measurement budget instead of --quick
   --commits N  stored commits for the timing part (default 1000; 0 skips it)
   --bin PATH   the cargo-perf binary (default: target/release/cargo-perf, built if missing)
@@ -110,7 +110,11 @@ def verdict_quality(exe, args, tmp):
     repo = fixture_repo(tmp)
     out = os.path.join(tmp, "run.json")
     print("building the fixture and warming up ...", flush=True)
-    run_suite(exe, repo, 1.0, args.full, out)  # build; not part of the sample
+    first = run_suite(exe, repo, 1.0, args.full, out)  # build; not part of the sample
+    template = os.path.join(repo, ".perf", MACHINE, first + ".json")
+    if args.rounds == 0:
+        with open(template) as f:
+            return json.load(f)
     runs = []  # (commit, slowdown)
     started = time.time()
     for r in range(args.rounds):
@@ -149,7 +153,6 @@ def verdict_quality(exe, args, tmp):
         lo, hi = wilson(k, n)
         print(f"{round((s - 1) * 100)} % slowdown detected: {k}/{n} = {100 * k / n:.1f} % "
               f"(95 % CI {100 * lo:.1f}–{100 * hi:.1f} %)")
-    template = os.path.join(repo, ".perf", MACHINE, runs[0][0] + ".json")
     with open(template) as f:
         return json.load(f)
 
