@@ -277,3 +277,109 @@ fn print_list(
     out.push_str(&format!("\n{count} perf test(s)\n"));
     print_stdout(&out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Metrics, TestKind};
+    use report::model::{Comparison, Verdict};
+
+    fn test(status: Status, verdict: Option<Verdict>) -> TestReport {
+        TestReport {
+            id: "p/t/n".into(),
+            package: "p".into(),
+            target: "t".into(),
+            name: "n".into(),
+            kind: TestKind::Bench,
+            status,
+            error: None,
+            metrics: Metrics::default(),
+            median_ci_ns: None,
+            thresholds: vec![],
+            comparison: verdict.map(|verdict| Comparison {
+                baseline_commit: None,
+                metric: "median_ns".into(),
+                baseline: None,
+                current: None,
+                change: None,
+                ci: None,
+                verdict,
+            }),
+            processes: vec![],
+            custom: vec![],
+            tags: vec![],
+            wall_ns: 0,
+        }
+    }
+
+    fn run_args(extra: &[&str]) -> RunArgs {
+        let argv = ["cargo-perf", "perf"]
+            .iter()
+            .chain(extra)
+            .map(OsString::from);
+        match args::parse(argv).unwrap().unwrap().command {
+            Command::Run(r) => r,
+            other => panic!("expected the run command, parsed {other:?}"),
+        }
+    }
+
+    fn report_of(tests: Vec<TestReport>) -> Report {
+        let args = run_args(&[]);
+        build_report(tests, Default::default(), vec![], &args)
+    }
+
+    #[test]
+    fn summary_counts_statuses_and_verdicts() {
+        let s = summarize(&[
+            test(Status::Passed, Some(Verdict::Regressed)),
+            test(Status::Failed, Some(Verdict::Unchanged)),
+            test(Status::Error, None),
+            test(Status::Passed, Some(Verdict::New)),
+        ]);
+        assert_eq!((s.total, s.passed, s.failed), (4, 2, 2));
+        assert_eq!((s.regressed, s.unchanged, s.new, s.improved), (1, 1, 1, 0));
+    }
+
+    #[test]
+    fn exit_code_follows_fail_on() {
+        let failed = report_of(vec![test(Status::Passed, None), test(Status::Failed, None)]);
+        let errored = report_of(vec![test(Status::Error, None)]);
+        let regressed = report_of(vec![test(Status::Passed, Some(Verdict::Regressed))]);
+        let clean = report_of(vec![test(Status::Passed, Some(Verdict::Unchanged))]);
+        let default = run_args(&[]);
+        for r in [&failed, &errored, &regressed] {
+            assert_eq!(exit_code(r, &default), 1);
+        }
+        assert_eq!(exit_code(&clean, &default), 0);
+        let never = run_args(&["--fail-on", "never"]);
+        for r in [&failed, &errored, &regressed] {
+            assert_eq!(exit_code(r, &never), 0);
+        }
+        let only_errors = run_args(&["--fail-on", "error"]);
+        assert_eq!(exit_code(&failed, &only_errors), 0);
+        assert_eq!(exit_code(&errored, &only_errors), 1);
+        assert_eq!(exit_code(&regressed, &only_errors), 0);
+    }
+
+    #[test]
+    fn the_json_report_keeps_absent_metrics_absent() {
+        let text = report::json::render(&report_of(vec![test(Status::Passed, None)]));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["tests"][0]["metrics"], serde_json::json!({}));
+        assert!(v["tests"][0]["comparison"].is_null());
+        assert_eq!(v["summary"]["total"], 1);
+    }
+
+    #[test]
+    fn the_human_table_explains_failures() {
+        let mut t = test(Status::Error, None);
+        t.error = Some("panicked: boom".into());
+        let text = report::human::render(&report_of(vec![t]), false);
+        assert!(text.contains("ERROR p/t/n\n    panicked: boom"), "{text}");
+        assert!(text.contains("0 passed; 1 failed; 1 total"), "{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "no colour codes when colour is off"
+        );
+    }
+}
