@@ -125,6 +125,8 @@ def verdict_quality(exe, args, tmp):
     aa_flagged = aa_total = 0
     detected = {s: 0 for s in SLOWDOWNS}
     tried = {s: 0 for s in SLOWDOWNS}
+    verdicts = {s: {} for s in SLOWDOWNS}
+    missed_by_head = {s: {} for s in SLOWDOWNS}
     for (b, sb), (h, shd) in itertools.permutations(runs, 2):
         if sb != 1.0 and sb != shd:
             continue  # only A→slowed pairs and pairs of equal runs
@@ -142,6 +144,9 @@ def verdict_quality(exe, args, tmp):
             elif sb == 1.0:
                 tried[shd] += 1
                 detected[shd] += verdict == "regressed"
+                verdicts[shd][verdict] = verdicts[shd].get(verdict, 0) + 1
+                if verdict != "regressed":
+                    missed_by_head[shd][h[:7]] = missed_by_head[shd].get(h[:7], 0) + 1
 
     budget = "default budget (5 processes)" if args.full else "--quick (3 processes)"
     print(f"\n== verdicts: {len(runs)} runs of 4 tests, {budget}, threshold 5 %")
@@ -152,7 +157,8 @@ def verdict_quality(exe, args, tmp):
         k, n = detected[s], tried[s]
         lo, hi = wilson(k, n)
         print(f"{round((s - 1) * 100)} % slowdown detected: {k}/{n} = {100 * k / n:.1f} % "
-              f"(95 % CI {100 * lo:.1f}–{100 * hi:.1f} %)")
+              f"(95 % CI {100 * lo:.1f}–{100 * hi:.1f} %); verdicts {verdicts[s]}; "
+              f"misses by slowed run {missed_by_head[s]}")
     with open(template) as f:
         return json.load(f)
 
