@@ -123,6 +123,7 @@ def verdict_quality(exe, args, tmp):
         print(f"  round {r + 1}/{args.rounds}: {len(runs)} runs, {time.time() - started:.0f}s", flush=True)
 
     aa_flagged = aa_total = 0
+    alarms_by_run = {}
     detected = {s: 0 for s in SLOWDOWNS}
     tried = {s: 0 for s in SLOWDOWNS}
     verdicts = {s: {} for s in SLOWDOWNS}
@@ -140,7 +141,10 @@ def verdict_quality(exe, args, tmp):
             unchanged = t["name"] != "scaled" or sb == shd
             if unchanged:
                 aa_total += 1
-                aa_flagged += verdict in ("regressed", "improved")
+                if verdict in ("regressed", "improved"):
+                    aa_flagged += 1
+                    for c in (b[:7], h[:7]):
+                        alarms_by_run[c] = alarms_by_run.get(c, 0) + 1
             elif sb == 1.0:
                 tried[shd] += 1
                 detected[shd] += verdict == "regressed"
@@ -152,7 +156,7 @@ def verdict_quality(exe, args, tmp):
     print(f"\n== verdicts: {len(runs)} runs of 4 tests, {budget}, threshold 5 %")
     lo, hi = wilson(aa_flagged, aa_total)
     print(f"A/A false alarms: {aa_flagged}/{aa_total} = {100 * aa_flagged / aa_total:.2f} % "
-          f"(95 % CI {100 * lo:.2f}–{100 * hi:.2f} %)")
+          f"(95 % CI {100 * lo:.2f}–{100 * hi:.2f} %); runs involved {alarms_by_run}")
     for s in SLOWDOWNS:
         k, n = detected[s], tried[s]
         lo, hi = wilson(k, n)
