@@ -25,6 +25,12 @@ pub struct Cli {
 pub enum Command {
     /// Build the perf suites, run every selected test in several processes and report.
     Run(RunArgs),
+    /// Compare the stored results of two commits without running anything
+    Compare(super::commands::CompareArgs),
+    /// One test's figures over the stored commits
+    History(super::commands::HistoryArgs),
+    /// The stored results: list | show REF | rm REF
+    Baseline(super::commands::BaselineArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -121,6 +127,9 @@ pub struct RunArgs {
     /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// Compare with a baseline measured on a different CPU, OS, compiler or profile
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl RunArgs {
@@ -160,7 +169,7 @@ pub struct FailOn {
     pub error: bool,
 }
 
-fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
     let mut out = FailOn {
         regression: false,
         threshold: false,
@@ -183,7 +192,7 @@ fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 }
 
 /// `5%`, `5` and `2.5%` are percentages; the result is a fraction (0.05).
-fn parse_percent(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%').trim();
     let value: f64 = number
         .parse()
@@ -261,6 +270,7 @@ mod tests {
             .expect("not help");
         match cli.command {
             Command::Run(r) => r,
+            other => panic!("not a run: {other:?}"),
         }
     }
 

@@ -2,13 +2,21 @@
 //! results and reports them. The harness side of the wire lives in `crate::harness`.
 
 pub mod args;
+pub mod baseline;
 pub mod build;
+pub mod commands;
+pub mod compare;
 pub mod errors;
 pub mod events;
+pub mod fingerprint;
+pub mod git;
+pub mod history;
 pub mod machine;
 pub mod report;
+pub mod results;
 pub mod runner;
 pub mod select;
+pub mod store;
 pub mod suite;
 pub mod workspace;
 
@@ -50,12 +58,14 @@ pub fn run_cli(args: Vec<OsString>) -> Result<i32, CliError> {
     };
     match cli.command {
         Command::Run(run) => run_command(&run),
+        Command::Compare(a) => commands::compare(&a),
+        Command::History(a) => commands::history(&a),
+        Command::Baseline(a) => commands::baseline(&a),
     }
 }
 
 /// `cargo perf run`: build → list → run K processes per test → report → exit code.
 pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
-    check_format_supported(args.format)?;
     let ws = workspace::discover(&args.build)?;
     let built = build::build(&ws, &args.build)?;
     let mut notes = Vec::new();
@@ -113,28 +123,15 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
     let mut report = build_report(tests, machine, notes, args);
     // Baselines: the comparison step (store, git, compare) fills `report.baseline`, each
     // test's `comparison` and the summary's verdict counts here, before rendering.
+    let noise = plan
+        .iter()
+        .filter_map(|p| p.info.noise.map(|n| (p.id(), n)))
+        .collect();
+    commands::attach_to_run(&mut report, args, &ws.root, &ws.target_directory, noise)?;
     progress.event(&Event::RunFinished { report: &report });
     report.summary = summarize(&report.tests);
     emit(&report, args)?;
     Ok(exit_code(&report, args))
-}
-
-/// `--format markdown|junit` come with the baselines work; until then say so before building.
-fn check_format_supported(format: Format) -> Result<(), CliError> {
-    match format {
-        Format::Human | Format::Json => Ok(()),
-        Format::Markdown | Format::Junit => Err(CliError::usage(
-            format!(
-                "--format {} is not available in this build of cargo-perf",
-                if format == Format::Markdown {
-                    "markdown"
-                } else {
-                    "junit"
-                }
-            ),
-            "use --format human or --format json",
-        )),
-    }
 }
 
 fn build_report(
@@ -193,11 +190,22 @@ pub fn exit_code(report: &Report, args: &RunArgs) -> i32 {
 
 /// Write the report where `--format` and `-o` say; the human summary always reaches the terminal.
 fn emit(report: &Report, args: &RunArgs) -> Result<(), CliError> {
-    let rendered = match args.format {
+    emit_as(report, args.format, args.output.as_deref())
+}
+
+/// Write `report` in `format` to `output` (or stdout); the human summary reaches the terminal.
+pub(crate) fn emit_as(
+    report: &Report,
+    format: Format,
+    output: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    let rendered = match format {
         Format::Json => report::json::render(report),
-        _ => report::human::render(report, false),
+        Format::Markdown => report::markdown::render(report),
+        Format::Junit => report::junit::render(report),
+        Format::Human => report::human::render(report, false),
     };
-    match &args.output {
+    match output {
         Some(path) => {
             std::fs::write(path, rendered).map_err(|e| {
                 CliError::io(
@@ -207,7 +215,7 @@ fn emit(report: &Report, args: &RunArgs) -> Result<(), CliError> {
             })?;
             print_stdout(&report::human::render(report, console::colors_enabled()))
         }
-        None if args.format == Format::Human => {
+        None if format == Format::Human => {
             print_stdout(&report::human::render(report, console::colors_enabled()))
         }
         None => {
@@ -221,7 +229,7 @@ fn emit(report: &Report, args: &RunArgs) -> Result<(), CliError> {
     }
 }
 
-fn print_stdout(text: &str) -> Result<(), CliError> {
+pub(crate) fn print_stdout(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
@@ -311,6 +319,7 @@ mod tests {
             .map(OsString::from);
         match args::parse(argv).unwrap().unwrap().command {
             Command::Run(r) => r,
+            other => panic!("expected the run command, parsed {other:?}"),
         }
     }
 
@@ -350,14 +359,6 @@ mod tests {
         assert_eq!(exit_code(&failed, &only_errors), 0);
         assert_eq!(exit_code(&errored, &only_errors), 1);
         assert_eq!(exit_code(&regressed, &only_errors), 0);
-    }
-
-    #[test]
-    fn markdown_and_junit_are_refused_before_any_build() {
-        let e = check_format_supported(Format::Junit).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.message().contains("junit"), "{e}");
-        assert!(check_format_supported(Format::Json).is_ok());
     }
 
     #[test]
