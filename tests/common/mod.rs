@@ -46,11 +46,8 @@ fn sync_fixture(name: &str) -> Fixture {
         &repo_root().join("fixtures").join(name),
         &dir,
         &|path, text| {
-            // The fixture depends on `path = "../.."`: point it at this repository instead.
             if path.file_name().is_some_and(|n| n == "Cargo.toml") {
-                String::from_utf8_lossy(text)
-                    .replace("path = \"../..\"", &format!("path = \"{repo}\""))
-                    .into_bytes()
+                point_at_repo(&String::from_utf8_lossy(text), &repo).into_bytes()
             } else {
                 text.to_vec()
             }
@@ -69,6 +66,25 @@ fn sync_fixture(name: &str) -> Fixture {
         git(&dir, &["commit", "-q", "-m", "fixture"]);
     }
     Fixture { dir }
+}
+
+/// Fixtures depend on `cargo-perf = { path = "../.." .. }` (relative to the fixture): point
+/// that dependency at this repository instead.
+fn point_at_repo(manifest: &str, repo: &str) -> String {
+    manifest
+        .lines()
+        .map(|line| {
+            let Some(rest) = line.strip_prefix("cargo-perf = { path = \"") else {
+                return line.to_string();
+            };
+            match rest.split_once('"') {
+                Some((_, after)) => format!("cargo-perf = {{ path = \"{repo}\"{after}"),
+                None => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
 /// Make `to` hold `from`'s files (transformed), writing only what differs.
