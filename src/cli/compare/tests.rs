@@ -36,6 +36,8 @@ fn bench(id: &str, process_medians: &[f64]) -> TestReport {
         v[v.len() / 2]
     };
     TestReport {
+        load: None,
+        memory: None,
         id: id.to_owned(),
         package: "pkg".into(),
         target: "perf".into(),

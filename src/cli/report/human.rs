@@ -136,6 +136,7 @@ pub fn render(report: &Report, color: bool) -> String {
             out.push('\n');
         }
     }
+    out.push_str(&details(report));
     let failures: Vec<&TestReport> = report
         .tests
         .iter()
@@ -161,6 +162,35 @@ pub fn render(report: &Report, color: bool) -> String {
         "\nperf result: {verdict}. {} passed; {} failed; {} total (machine {})\n",
         s.passed, s.failed, s.total, report.machine.id
     ));
+    out
+}
+
+/// What the table cannot show: each load test's timeline as sparklines, and flagged leaks.
+fn details(report: &Report) -> String {
+    let mut out = String::new();
+    for t in &report.tests {
+        if let Some(load) = &t.load {
+            let chart = crate::load::chart::render(load);
+            if !chart.is_empty() {
+                out.push_str(&format!("\n{}\n", t.name));
+                for line in chart.lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+        if let Some(leak) = t.memory.as_ref().and_then(|m| m.leak.as_ref()) {
+            let rate = match leak.bytes_per_iter {
+                Some(b) => format!("{} per iteration", format::bytes(b)),
+                None => format!("{}/s", format::bytes(leak.bytes_per_sec)),
+            };
+            out.push_str(&format!(
+                "\nleak: {} keeps {rate} ({} over the run; {:.0}% of samples rising)\n",
+                t.name,
+                format::bytes(leak.growth_bytes as f64),
+                leak.confidence * 100.0
+            ));
+        }
+    }
     out
 }
 
