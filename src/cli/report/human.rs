@@ -300,3 +300,51 @@ fn explain(t: &TestReport, color: bool) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{LeakReport, LoadDetails, MemoryDetails, TimelinePoint};
+
+    #[test]
+    fn load_timelines_and_leaks_are_drawn_under_the_table() {
+        let mut report = crate::cli::report::sample::report();
+        let quiet = render(&report, false);
+        assert!(
+            !quiet.contains("ops/s") && !quiet.contains("leak:"),
+            "{quiet}"
+        );
+
+        let point = |ops: u64| TimelinePoint {
+            start_ns: 0,
+            operations: ops,
+            failures: 0,
+            throughput_per_sec: ops as f64,
+            p99_ns: Some(1e6),
+        };
+        report.tests[0].load = Some(LoadDetails {
+            timeline: vec![point(10), point(40), point(20)],
+            timeline_bucket_ns: 1_000_000_000,
+            ..LoadDetails::default()
+        });
+        report.tests[1].memory = Some(MemoryDetails {
+            leak: Some(LeakReport {
+                bytes_per_iter: Some(1024.0),
+                bytes_per_sec: 1e6,
+                growth_bytes: 2 << 20,
+                confidence: 0.95,
+            }),
+            ..MemoryDetails::default()
+        });
+        let text = render(&report, false);
+        let chart_at = text
+            .find(&format!("\n{}\n    ", report.tests[0].name))
+            .unwrap_or_else(|| panic!("no chart under the load test:\n{text}"));
+        assert!(text[chart_at..].contains("ops/s"), "{text}");
+        let leak = format!(
+            "leak: {} keeps 1.00 KiB per iteration (2.00 MiB over the run; 95% of samples rising)",
+            report.tests[1].name
+        );
+        assert!(text.contains(&leak), "{leak} missing:\n{text}");
+    }
+}
