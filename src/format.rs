@@ -43,6 +43,20 @@ pub fn rate(per_sec: f64) -> String {
     format!("{}{unit}/s", sig3(value))
 }
 
+/// `512 B/s`, `141 MB/s`, `2.10 GB/s` (decimal units, as network and disk rates are quoted).
+pub fn byte_rate(per_sec: f64) -> String {
+    let (value, unit) = if per_sec < 1e3 {
+        return format!("{} B/s", per_sec.round() as u64);
+    } else if per_sec < 1e6 {
+        (per_sec / 1e3, "kB/s")
+    } else if per_sec < 1e9 {
+        (per_sec / 1e6, "MB/s")
+    } else {
+        (per_sec / 1e9, "GB/s")
+    };
+    format!("{} {unit}", sig3(value))
+}
+
 /// `+3.4%`, `-12%`.
 pub fn percent_change(fraction: f64) -> String {
     let p = fraction * 100.0;
@@ -78,6 +92,8 @@ mod tests {
         assert_eq!(bytes(8000.0), "7.81 KiB");
         assert_eq!(bytes(12.0), "12 B");
         assert_eq!(rate(4_500_000.0), "4.50M/s");
+        assert_eq!(byte_rate(141e6), "141 MB/s");
+        assert_eq!(byte_rate(512.0), "512 B/s");
         assert_eq!(percent_change(0.034), "+3.4%");
         assert_eq!(percent_change(-0.25), "-25%");
     }

@@ -220,6 +220,7 @@ mod tests {
             .iter()
             .map(|&(name, m)| TestReport {
                 load: None,
+                throughput_unit: None,
                 memory: None,
                 id: format!("p/t/{name}"),
                 package: "p".into(),

@@ -287,6 +287,7 @@ mod tests {
     fn test(status: Status, verdict: Option<Verdict>) -> TestReport {
         TestReport {
             load: None,
+            throughput_unit: None,
             memory: None,
             id: "p/t/n".into(),
             package: "p".into(),

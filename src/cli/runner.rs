@@ -63,6 +63,7 @@ fn run_one(
     let info = &planned.info;
     let mut report = TestReport {
         load: None,
+        throughput_unit: None,
         memory: None,
         id: id.to_string(),
         package: planned.suite.package.clone(),
@@ -149,6 +150,7 @@ fn run_one(
     report.median_ci_ns =
         (merged.ci_method != crate::stats::CiMethod::None).then_some(merged.median_ci_ns);
     report.custom = merged.custom;
+    report.throughput_unit = merged.throughput;
     if let Some(rep) = representative(&measurements) {
         report.load = measurements[rep].load.clone();
         report.memory = measurements[rep].memory.clone();

@@ -37,6 +37,7 @@ fn bench(id: &str, process_medians: &[f64]) -> TestReport {
     };
     TestReport {
         load: None,
+        throughput_unit: None,
         memory: None,
         id: id.to_owned(),
         package: "pkg".into(),

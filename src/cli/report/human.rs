@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::model::{Report, Status, TestReport};
 use crate::cli::events::{Event, Reporter};
 use crate::format;
+use crate::protocol::Throughput;
 use crate::threshold::ThresholdCheck;
 
 /// Shows a progress bar on stderr while tests run; draws nothing when stderr is not a terminal.
@@ -223,7 +224,14 @@ fn row(t: &TestReport) -> [String; 8] {
             )
         })
         .unwrap_or_else(dash);
-    let throughput = m.throughput_per_sec.map(format::rate).unwrap_or_else(dash);
+    let throughput = m
+        .throughput_per_sec
+        .map(|r| match t.throughput_unit {
+            Some(Throughput::Bytes(_)) => format::byte_rate(r),
+            Some(Throughput::Elements(_)) => format!("{} elem", format::rate(r)),
+            None => format::rate(r),
+        })
+        .unwrap_or_else(dash);
     let allocs = m.allocs_per_iter.map(format::sig3).unwrap_or_else(dash);
     let bytes = m
         .alloc_bytes_per_iter

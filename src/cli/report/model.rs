@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{CustomMetric, LoadDetails, MemoryDetails, Metrics, TestKind};
+use crate::protocol::{CustomMetric, LoadDetails, MemoryDetails, Metrics, TestKind, Throughput};
 use crate::threshold::ThresholdCheck;
 
 /// Version of [`Report`]'s shape; bumped on incompatible changes.
@@ -92,6 +92,10 @@ pub struct TestReport {
     /// Wall time spent on this test, all processes together.
     #[serde(default)]
     pub wall_ns: u64,
+    /// What one iteration processes, when the bench declared it: `throughput_per_sec` is then
+    /// bytes or elements per second rather than iterations per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput_unit: Option<Throughput>,
     /// Load-test specifics (stages, timeline, errors, scheduler lag) of the representative
     /// process: the one whose headline figure is the median of the processes'.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,6 +12,7 @@ pub const BASE: &str = "bbbbbbb2222222222222222222222222222222222";
 fn test(name: &str, median: f64, verdict: Option<(Verdict, f64, f64)>) -> TestReport {
     TestReport {
         load: None,
+        throughput_unit: None,
         memory: None,
         id: format!("pkg/perf/{name}"),
         package: "pkg".into(),

@@ -38,6 +38,7 @@ fn commit(dir: &Path, text: &str) -> String {
 fn test(name: &str, medians: &[f64]) -> TestReport {
     TestReport {
         load: None,
+        throughput_unit: None,
         memory: None,
         id: format!("pkg/perf/{name}"),
         package: "pkg".into(),

@@ -21,6 +21,7 @@ pub(crate) fn fingerprint(id: &str) -> Fingerprint {
 pub(crate) fn test_report(id: &str, median: f64) -> TestReport {
     TestReport {
         load: None,
+        throughput_unit: None,
         memory: None,
         id: id.into(),
         package: "pkg".into(),
