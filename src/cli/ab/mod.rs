@@ -1,0 +1,5 @@
+//! `cargo perf ab BASE_REF`: build the base ref in a worktree, run base and head in alternating
+//! rounds on this machine, and compare them pairwise (the PR gate).
+
+pub mod rounds;
+pub mod stats;
