@@ -3,3 +3,4 @@
 
 pub mod rounds;
 pub mod stats;
+pub mod worktree;
