@@ -3,5 +3,6 @@
 
 pub mod report;
 pub mod rounds;
+pub mod session;
 pub mod stats;
 pub mod worktree;
