@@ -25,6 +25,7 @@ pub mod measure;
 pub mod memory;
 pub mod protocol;
 mod registry;
+pub mod stats;
 pub mod threshold;
 
 pub use load::LoadTest;

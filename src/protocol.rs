@@ -286,9 +286,51 @@ pub struct LoadDetails {
     pub extra: serde_json::Value,
 }
 
-/// Memory specifics of one process (filled by the memory module).
+/// Memory specifics of one process (filled by the memory module around every test body).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MemoryDetails {
+    /// Resident set size when the body started, when it ended, and the highest sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_before_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_after_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_peak_bytes: Option<u64>,
+    /// Allocator activity of the whole test, every thread and the harness's own bookkeeping
+    /// included; absent without `CountingAlloc`. Per-iteration figures are in `metrics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocations: Option<AllocTotals>,
+    /// The highest sampled live heap (allocated minus freed, all threads) above its level
+    /// when the body started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_live_bytes: Option<u64>,
+    /// How many times live heap and RSS were sampled during the body.
     #[serde(default)]
-    pub extra: serde_json::Value,
+    pub samples: u32,
+    /// Present when live heap grew steadily over the second half of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leak: Option<LeakReport>,
+}
+
+/// Allocator counts over one test run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocTotals {
+    pub allocs: u64,
+    pub deallocs: u64,
+    pub reallocs: u64,
+    pub bytes_allocated: u64,
+    pub bytes_deallocated: u64,
+}
+
+/// A flagged leak: the Theil–Sen slope of live heap bytes over the second half of the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeakReport {
+    /// Growth per iteration, when the harness reported iteration counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_per_iter: Option<f64>,
+    pub bytes_per_sec: f64,
+    /// The growth the slope predicts over the whole body.
+    pub growth_bytes: u64,
+    /// Fraction of sample pairs in the fitted window whose later sample held more live bytes.
+    pub confidence: f64,
 }

@@ -1,3 +1,5 @@
+//! The `cargo-perf` binary: `cargo perf ...` (cargo runs it as `cargo-perf perf ...`).
+
 fn main() {
-    println!("cargo-perf {}", cargo_perf::protocol::LIBRARY_VERSION);
+    std::process::exit(cargo_perf::cli::main())
 }

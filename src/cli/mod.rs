@@ -2,4 +2,271 @@
 //! results and reports them. The harness side of the wire lives in `crate::harness`.
 
 pub mod ab;
+pub mod args;
+pub mod build;
+pub mod errors;
+pub mod events;
+pub mod machine;
 pub mod report;
+pub mod runner;
+pub mod select;
+pub mod suite;
+pub mod workspace;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use args::{Command, Format, RunArgs};
+use errors::CliError;
+use events::{Event, Reporter, Silent};
+use report::model::{BaselineRef, Report, Status, Summary, TestReport, REPORT_SCHEMA_VERSION};
+use runner::{Planned, RunConfig};
+use suite::Suite;
+
+/// The whole subcommand: returns the process exit code (0, 1 or 2). Never panics out.
+pub fn main() -> i32 {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match catch_unwind(AssertUnwindSafe(|| run_cli(args))) {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+        Err(_) => {
+            let e = CliError::io(
+                "cargo-perf hit an internal error (see the panic message above)",
+                "please report it with the command you ran; rerunning with fewer tests may work around it",
+            );
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Parse `args` (with the program name first) and run the command.
+pub fn run_cli(args: Vec<OsString>) -> Result<i32, CliError> {
+    let Some(cli) = args::parse(args)? else {
+        return Ok(0);
+    };
+    match cli.command {
+        Command::Run(run) => run_command(&run),
+    }
+}
+
+/// `cargo perf run`: build → list → run K processes per test → report → exit code.
+pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
+    check_format_supported(args.format)?;
+    let ws = workspace::discover(&args.build)?;
+    let built = build::build(&ws, &args.build)?;
+    let mut notes = Vec::new();
+    let mut suites: Vec<Suite> = Vec::new();
+    for b in &built {
+        match Suite::open(b)? {
+            Some(s) => suites.push(s),
+            None => notes.push(format!(
+                "{}/{} is not a cargo-perf suite (no `cargo_perf::main!()`); skipped",
+                b.target.package, b.target.name
+            )),
+        }
+    }
+    let mut listed = Vec::with_capacity(suites.len());
+    for s in &suites {
+        listed.push(s.list()?);
+    }
+    if args.list {
+        print_list(&suites, &listed, args)?;
+        return Ok(0);
+    }
+
+    let mut plan: Vec<Planned<'_>> = Vec::new();
+    let mut slow_skipped = 0usize;
+    for (suite, tests) in suites.iter().zip(listed) {
+        for info in tests {
+            match select::skip_reason(&args.select, args.quick, &info) {
+                None => plan.push(Planned { suite, info }),
+                Some(select::Skip::Slow) => slow_skipped += 1,
+                Some(_) => {}
+            }
+        }
+    }
+    if slow_skipped > 0 {
+        notes.push(format!(
+            "{slow_skipped} test(s) tagged `{}` skipped by --quick",
+            select::SLOW_TAG
+        ));
+    }
+    if plan.is_empty() {
+        notes.push("no perf test matched the filters".to_string());
+    }
+
+    let machine = machine::detect(args.machine.as_deref());
+    let config = RunConfig {
+        processes: args.process_count(),
+        quick: args.quick,
+    };
+    let mut progress: Box<dyn Reporter> = if args.format == Format::Human || args.output.is_some() {
+        Box::new(report::human::Progress::new())
+    } else {
+        Box::new(Silent)
+    };
+    let tests = runner::run_all(&plan, config, progress.as_mut());
+    let mut report = build_report(tests, machine, notes, args);
+    // Baselines: the comparison step (store, git, compare) fills `report.baseline`, each
+    // test's `comparison` and the summary's verdict counts here, before rendering.
+    progress.event(&Event::RunFinished { report: &report });
+    report.summary = summarize(&report.tests);
+    emit(&report, args)?;
+    Ok(exit_code(&report, args))
+}
+
+/// `--format markdown|junit` come with the baselines work; until then say so before building.
+fn check_format_supported(format: Format) -> Result<(), CliError> {
+    match format {
+        Format::Human | Format::Json => Ok(()),
+        Format::Markdown | Format::Junit => Err(CliError::usage(
+            format!(
+                "--format {} is not available in this build of cargo-perf",
+                if format == Format::Markdown {
+                    "markdown"
+                } else {
+                    "junit"
+                }
+            ),
+            "use --format human or --format json",
+        )),
+    }
+}
+
+fn build_report(
+    tests: Vec<TestReport>,
+    machine: report::model::MachineInfo,
+    notes: Vec<String>,
+    args: &RunArgs,
+) -> Report {
+    Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool_version: crate::protocol::LIBRARY_VERSION.to_string(),
+        commit: None,
+        dirty: false,
+        baseline: BaselineRef {
+            commit: None,
+            reference: args.baseline.clone(),
+        },
+        machine,
+        summary: summarize(&tests),
+        tests,
+        notes,
+    }
+}
+
+/// Counts by status and by comparison verdict.
+pub fn summarize(tests: &[TestReport]) -> Summary {
+    use report::model::Verdict;
+    let verdicts = |v: Verdict| {
+        tests
+            .iter()
+            .filter(|t| t.comparison.as_ref().is_some_and(|c| c.verdict == v))
+            .count()
+    };
+    Summary {
+        total: tests.len(),
+        passed: tests.iter().filter(|t| t.status == Status::Passed).count(),
+        failed: tests.iter().filter(|t| t.status != Status::Passed).count(),
+        regressed: verdicts(Verdict::Regressed),
+        improved: verdicts(Verdict::Improved),
+        unchanged: verdicts(Verdict::Unchanged),
+        new: verdicts(Verdict::New),
+        inconclusive: verdicts(Verdict::Inconclusive),
+    }
+}
+
+/// 1 when something `--fail-on` selects happened, else 0.
+pub fn exit_code(report: &Report, args: &RunArgs) -> i32 {
+    let f = args.fail_on;
+    let failed_threshold = report.tests.iter().any(|t| t.status == Status::Failed);
+    let errored = report.tests.iter().any(|t| t.status == Status::Error);
+    let regressed = report.summary.regressed > 0;
+    let fail =
+        (f.threshold && failed_threshold) || (f.error && errored) || (f.regression && regressed);
+    i32::from(fail)
+}
+
+/// Write the report where `--format` and `-o` say; the human summary always reaches the terminal.
+fn emit(report: &Report, args: &RunArgs) -> Result<(), CliError> {
+    let rendered = match args.format {
+        Format::Json => report::json::render(report),
+        _ => report::human::render(report, false),
+    };
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, rendered).map_err(|e| {
+                CliError::io(
+                    format!("cannot write the report to {}: {e}", path.display()),
+                    "pass an -o path in a writable directory",
+                )
+            })?;
+            print_stdout(&report::human::render(report, console::colors_enabled()))
+        }
+        None if args.format == Format::Human => {
+            print_stdout(&report::human::render(report, console::colors_enabled()))
+        }
+        None => {
+            // stdout carries the machine-readable report; the human summary goes to stderr.
+            eprint!(
+                "{}",
+                report::human::render(report, console::colors_enabled_stderr())
+            );
+            print_stdout(&rendered)
+        }
+    }
+}
+
+fn print_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| {
+            CliError::io(
+                format!("cannot write to stdout: {e}"),
+                "check where stdout goes (a closed pipe?)",
+            )
+        })
+}
+
+/// `--list`: every test per suite (name, kind, tags, ignored), after the filters.
+fn print_list(
+    suites: &[Suite],
+    listed: &[Vec<crate::protocol::TestInfo>],
+    args: &RunArgs,
+) -> Result<(), CliError> {
+    let mut out = String::new();
+    let mut count = 0usize;
+    for (suite, tests) in suites.iter().zip(listed) {
+        let shown: Vec<_> = tests
+            .iter()
+            .filter(|t| {
+                // Listing shows ignored tests (marked) whatever --ignored says, like libtest.
+                !matches!(
+                    select::skip_reason(&args.select, false, t),
+                    Some(select::Skip::Filtered | select::Skip::Tags)
+                )
+            })
+            .collect();
+        out.push_str(&format!("{}:\n", suite.label()));
+        for t in &shown {
+            let mut line = format!("    {}: {}", t.name, t.kind.as_str());
+            if !t.tags.is_empty() {
+                line.push_str(&format!(" [{}]", t.tags.join(", ")));
+            }
+            if t.ignored {
+                line.push_str(" (ignored)");
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+        count += shown.len();
+    }
+    out.push_str(&format!("\n{count} perf test(s)\n"));
+    print_stdout(&out)
+}

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::load::LoadTest;
 use crate::measure::Bencher;
+use crate::memory::watch::MemoryWatch;
 use crate::protocol::{Measurement, Outcome, RunResult, Settings};
 use crate::registry::{Case, TestFn};
 
@@ -73,6 +74,16 @@ pub(crate) fn run_case(case: Case, settings: Settings) -> RunResult {
 }
 
 fn body(case: Case, settings: Settings) -> Result<Measurement, String> {
+    let watch = MemoryWatch::start();
+    let measured = run_body(case, settings);
+    let memory = watch.finish();
+    measured.map(|mut m| {
+        memory.apply(&mut m);
+        m
+    })
+}
+
+fn run_body(case: Case, settings: Settings) -> Result<Measurement, String> {
     match case.entry.test {
         TestFn::Bench(fns) => {
             let mut b = Bencher::new(settings);

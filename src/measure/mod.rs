@@ -1,63 +1,89 @@
 //! Micro-benchmark measurement: the `Bencher` a `#[perf_test]` function drives.
+//!
+//! In measure mode (`cargo perf`, `cargo bench`) one call to `iter`, `iter_with_setup` or
+//! `iter_async`:
+//! 1. calibrates the timer: the median cost of an empty timed region, subtracted from every
+//!    sample;
+//! 2. warms up for `warmup_ns` with growing batches, which also estimates the cost of one
+//!    iteration;
+//! 3. picks a batch size so that each sample lasts at least 10 µs, 1000× the timer overhead and
+//!    `measure_ns / 5000`, so that even sub-nanosecond bodies are resolved;
+//! 4. takes samples (one timed batch each) until `measure_ns` has elapsed: at least 10, at most
+//!    5000, into a buffer allocated beforehand;
+//! 5. with a counting global allocator, runs a separate untimed pass of up to 1000 iterations
+//!    and reports allocations and bytes per iteration.
+//!
+//! Every figure is per iteration: a sample's time divided by its batch size. Percentiles are
+//! therefore percentiles of batch means, which is what a body too short to time alone allows.
+//! In smoke mode (`cargo test`) the body runs a few times, one iteration per sample, for
+//! correctness and a rough median only.
+//!
+//! A test measures exactly one body: a second call to `iter`, `iter_with_setup` or
+//! `iter_async` fails the test (rather than silently keeping one of the two figures).
+
+mod engine;
+mod routines;
 
 use std::future::Future;
-use std::time::Instant;
 
 use crate::protocol::{
     BenchDetails, CustomMetric, Direction, Measurement, Metrics, Settings, Throughput,
 };
+use crate::stats;
+use engine::{Routine, Sampled};
+use routines::{Async, Plain, WithSetup};
 
 /// Times the body of a micro-benchmark. Handed to `#[perf_test] fn f(b: &mut Bencher)`.
 pub struct Bencher {
     settings: Settings,
-    samples_ns: Vec<f64>,
     throughput: Option<Throughput>,
     custom: Vec<CustomMetric>,
-    measured: bool,
+    /// `None` until a body was measured; `Err` when the test misused the `Bencher`.
+    sampled: Option<Result<Sampled, String>>,
 }
 
 impl Bencher {
     pub(crate) fn new(settings: Settings) -> Bencher {
         Bencher {
             settings,
-            samples_ns: Vec::new(),
             throughput: None,
             custom: Vec::new(),
-            measured: false,
+            sampled: None,
         }
     }
 
-    /// Measure `f`, called repeatedly; its output is passed through `black_box` and dropped.
-    pub fn iter<O, F: FnMut() -> O>(&mut self, mut f: F) {
-        let deadline = self.settings.measure_ns;
-        let start = Instant::now();
-        loop {
-            let t = Instant::now();
-            std::hint::black_box(f());
-            self.samples_ns.push(t.elapsed().as_nanos() as f64);
-            if start.elapsed().as_nanos() as u64 >= deadline {
-                break;
-            }
+    /// Measure `f`, called repeatedly; its output is passed through `black_box` and dropped
+    /// (the drop is timed with it).
+    pub fn iter<O, F: FnMut() -> O>(&mut self, f: F) {
+        if self.second_body("iter") {
+            return;
         }
-        self.measured = true;
+        self.measure(&mut Plain::new(f));
     }
 
-    /// Measure `routine` on a fresh input from `setup` each time; `setup` is not timed.
+    /// Measure `routine` on a fresh input from `setup` each time; neither `setup` nor dropping
+    /// the routine's output is timed.
     pub fn iter_with_setup<I, O, S: FnMut() -> I, F: FnMut(I) -> O>(
         &mut self,
-        mut setup: S,
-        mut routine: F,
+        setup: S,
+        routine: F,
     ) {
-        self.iter(|| routine(setup()));
+        if self.second_body("iter_with_setup") {
+            return;
+        }
+        self.measure(&mut WithSetup::new(setup, routine));
     }
 
-    /// Measure an async body on a current-thread tokio runtime.
-    pub fn iter_async<O, Fut: Future<Output = O>, F: FnMut() -> Fut>(&mut self, mut f: F) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        self.iter(|| rt.block_on(f()));
+    /// Measure an async body on a current-thread tokio runtime, created once per test and
+    /// entered once per batch of iterations.
+    pub fn iter_async<O, Fut: Future<Output = O>, F: FnMut() -> Fut>(&mut self, f: F) {
+        if self.second_body("iter_async") {
+            return;
+        }
+        match Async::new(f) {
+            Ok(mut routine) => self.measure(&mut routine),
+            Err(e) => self.sampled = Some(Err(e)),
+        }
     }
 
     /// Declare what one iteration processes, to report bytes or elements per second.
@@ -81,33 +107,94 @@ impl Bencher {
         self
     }
 
-    pub(crate) fn finish(mut self) -> Result<Measurement, String> {
-        if !self.measured {
-            return Err("the test never called `iter`, `iter_with_setup` or `iter_async`".into());
+    /// Records a misuse when a body was already measured; `true` means "do not measure".
+    fn second_body(&mut self, method: &str) -> bool {
+        match &self.sampled {
+            None => false,
+            Some(Err(_)) => true,
+            Some(Ok(_)) => {
+                self.sampled = Some(Err(format!(
+                    "`{method}` was called after a body was already measured: a perf test \
+                     measures exactly one body (split it into several #[perf_test] functions)"
+                )));
+                true
+            }
         }
-        self.samples_ns.sort_by(f64::total_cmp);
-        let n = self.samples_ns.len();
-        let median = self.samples_ns[n / 2];
-        let mean = self.samples_ns.iter().sum::<f64>() / n as f64;
-        Ok(Measurement {
-            metrics: Metrics {
-                median_ns: Some(median),
-                mean_ns: Some(mean),
-                min_ns: Some(self.samples_ns[0]),
-                max_ns: Some(self.samples_ns[n - 1]),
-                throughput_per_sec: Some(1e9 / median),
-                ..Metrics::default()
-            },
-            bench: Some(BenchDetails {
-                iterations: n as u64,
-                samples: n as u64,
-                batch: 1,
-                median_ci_ns: [median, median],
-                throughput: self.throughput,
-                ..BenchDetails::default()
-            }),
-            custom: self.custom,
-            ..Measurement::default()
-        })
+    }
+
+    fn measure<R: Routine>(&mut self, routine: &mut R) {
+        self.sampled = Some(Ok(engine::run(&self.settings, routine)));
+    }
+
+    pub(crate) fn finish(self) -> Result<Measurement, String> {
+        let sampled = self.sampled.unwrap_or_else(|| {
+            Err("the test never called `iter`, `iter_with_setup` or `iter_async`".into())
+        })?;
+        Ok(summarize(&sampled, self.throughput, self.custom))
     }
 }
+
+/// The figures of one process from its samples.
+fn summarize(
+    s: &Sampled,
+    throughput: Option<Throughput>,
+    custom: Vec<CustomMetric>,
+) -> Measurement {
+    let mut sorted = s.per_iter_ns.clone();
+    sorted.sort_by(f64::total_cmp);
+    let mut hist = stats::new_histogram();
+    for &ns in &sorted {
+        // Picoseconds: sub-nanosecond bodies keep three significant digits.
+        let _ = hist.record((ns * 1000.0).round() as u64);
+    }
+    let median = stats::median_sorted(&sorted);
+    let units = match throughput {
+        Some(Throughput::Bytes(n) | Throughput::Elements(n)) => n as f64,
+        None => 1.0,
+    };
+    let median_ci_ns =
+        stats::bootstrap_median_ci(&sorted, stats::BOOTSTRAP_RESAMPLES, stats::BOOTSTRAP_SEED)
+            .unwrap_or([f64::NAN; 2]);
+    let (allocs_per_iter, alloc_bytes_per_iter) = match s.allocs {
+        Some((c, n)) if n > 0 => (
+            Some((c.allocs + c.reallocs) as f64 / n as f64),
+            Some(c.bytes_allocated as f64 / n as f64),
+        ),
+        _ => (None, None),
+    };
+    Measurement {
+        metrics: Metrics {
+            median_ns: median,
+            mean_ns: stats::mean(&sorted),
+            min_ns: sorted.first().copied(),
+            p50_ns: stats::histogram_quantile_ns(&hist, 0.50),
+            p90_ns: stats::histogram_quantile_ns(&hist, 0.90),
+            p95_ns: stats::histogram_quantile_ns(&hist, 0.95),
+            p99_ns: stats::histogram_quantile_ns(&hist, 0.99),
+            p999_ns: stats::histogram_quantile_ns(&hist, 0.999),
+            max_ns: sorted.last().copied(),
+            std_dev_ns: stats::std_dev(&sorted),
+            mad_ns: stats::mad(&sorted),
+            // A zero median (a body below the clock's reach) has no finite rate.
+            throughput_per_sec: median.filter(|m| *m > 0.0).map(|m| units * 1e9 / m),
+            allocs_per_iter,
+            alloc_bytes_per_iter,
+            ..Metrics::default()
+        },
+        bench: Some(BenchDetails {
+            iterations: s.iterations,
+            samples: sorted.len() as u64,
+            batch: s.batch,
+            timer_overhead_ns: s.timer_overhead_ns,
+            median_ci_ns,
+            outliers: stats::tukey_outliers(&sorted),
+            histogram_ps: stats::histogram_pairs(&hist),
+            throughput,
+        }),
+        custom,
+        ..Measurement::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

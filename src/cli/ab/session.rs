@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::report::metric_value;
 use super::rounds::RoundRunner;
 use super::stats::Pair;
-use crate::protocol::{Metrics, Mode, Settings, TestInfo, TestKind};
+use crate::protocol::{Metrics, Mode, Settings, TestInfo};
 
 /// Default threshold of `ab`: pairing removes most of the machine's noise, so changes well
 /// below `run`'s 5 % are resolved; `--threshold` and a test's `noise` override it.
@@ -144,6 +144,7 @@ impl RoundRunner for Interleaved<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::TestKind;
     use std::cell::Cell;
 
     fn info(name: &str, kind: TestKind) -> TestInfo {

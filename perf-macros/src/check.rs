@@ -1,0 +1,860 @@
+//! Meaning of the attribute: which keys exist, what each accepts, and which function shapes
+//! can be perf tests. Produces a [`Spec`] in base units, or every error found at once.
+
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::{Expr, FnArg, Ident, ItemFn, Lit, LitStr, Path, ReturnType, Type};
+
+use crate::parse::{AttrArgs, Item, OpKind};
+use crate::units;
+
+/// What the expansion needs, every value already in its base unit.
+pub struct Spec {
+    pub krate: Option<Path>,
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    /// Empty when the function takes no argument.
+    pub args: Vec<Arg>,
+    pub timeout_ns: Option<u64>,
+    /// `noise = "5%"` as the fraction 0.05.
+    pub noise: Option<f64>,
+    pub thresholds: Vec<Threshold>,
+    pub kind: Kind,
+}
+
+pub struct Arg {
+    pub expr: Expr,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bench,
+    Load,
+}
+
+impl Kind {
+    /// The parameter type that selects this kind.
+    fn type_name(self) -> &'static str {
+        match self {
+            Kind::Bench => "Bencher",
+            Kind::Load => "LoadTest",
+        }
+    }
+}
+
+pub struct Threshold {
+    pub key: Key,
+    pub op: Cmp,
+    pub value: f64,
+}
+
+/// A threshold's comparison: mirrors `cargo_perf::threshold::Op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    fn from_op(op: OpKind) -> Option<Cmp> {
+        match op {
+            OpKind::Lt => Some(Cmp::Lt),
+            OpKind::Le => Some(Cmp::Le),
+            OpKind::Gt => Some(Cmp::Gt),
+            OpKind::Ge => Some(Cmp::Ge),
+            OpKind::Eq => None,
+        }
+    }
+
+    /// The variant's name in `cargo_perf::threshold::Op`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Cmp::Lt => "Lt",
+            Cmp::Le => "Le",
+            Cmp::Gt => "Gt",
+            Cmp::Ge => "Ge",
+        }
+    }
+}
+
+/// A threshold key: mirrors `cargo_perf::threshold::Key`, whose variants the expansion names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Mean,
+    Max,
+    Throughput,
+    SuccessRate,
+    Allocs,
+    AllocBytes,
+    RssGrowth,
+}
+
+impl Key {
+    fn from_name(name: &str) -> Option<Key> {
+        Some(match name {
+            "p50" => Key::P50,
+            "p90" => Key::P90,
+            "p95" => Key::P95,
+            "p99" => Key::P99,
+            "p999" => Key::P999,
+            "mean" => Key::Mean,
+            "max" => Key::Max,
+            "throughput" => Key::Throughput,
+            "success_rate" => Key::SuccessRate,
+            "allocs" => Key::Allocs,
+            "alloc_bytes" => Key::AllocBytes,
+            "rss_growth" => Key::RssGrowth,
+            _ => return None,
+        })
+    }
+
+    /// The variant's name in `cargo_perf::threshold::Key`.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Key::P50 => "P50",
+            Key::P90 => "P90",
+            Key::P95 => "P95",
+            Key::P99 => "P99",
+            Key::P999 => "P999",
+            Key::Mean => "Mean",
+            Key::Max => "Max",
+            Key::Throughput => "Throughput",
+            Key::SuccessRate => "SuccessRate",
+            Key::Allocs => "Allocs",
+            Key::AllocBytes => "AllocBytes",
+            Key::RssGrowth => "RssGrowth",
+        }
+    }
+}
+
+/// Settings take `=`; everything else is a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Setting {
+    Name,
+    Tags,
+    Args,
+    Timeout,
+    Noise,
+    Crate,
+}
+
+impl Setting {
+    fn from_name(name: &str) -> Option<Setting> {
+        Some(match name {
+            "name" => Setting::Name,
+            "tags" => Setting::Tags,
+            "args" => Setting::Args,
+            "timeout" => Setting::Timeout,
+            "noise" => Setting::Noise,
+            "crate" => Setting::Crate,
+            _ => return None,
+        })
+    }
+
+    fn example(self) -> &'static str {
+        match self {
+            Setting::Name => "name = \"cache_get\"",
+            Setting::Tags => "tags = [\"slow\"]",
+            Setting::Args => "args = [100, 10_000]",
+            Setting::Timeout => "timeout = \"30s\"",
+            Setting::Noise => "noise = \"5%\"",
+            Setting::Crate => "crate = cargo_perf",
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "name",
+    "tags",
+    "args",
+    "timeout",
+    "noise",
+    "crate",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "p999",
+    "mean",
+    "max",
+    "throughput",
+    "success_rate",
+    "allocs",
+    "alloc_bytes",
+    "rss_growth",
+];
+
+/// Collects errors so that one mistake does not hide the next.
+#[derive(Default)]
+pub struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub fn push(&mut self, err: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(err),
+            None => self.0 = Some(err),
+        }
+    }
+
+    fn spanned<T: ToTokens>(&mut self, tokens: T, msg: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, msg));
+    }
+
+    pub fn into_result(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// Remove `#[ignore]` (with or without a reason) and say whether it was there.
+pub fn take_ignore(func: &mut ItemFn) -> bool {
+    let before = func.attrs.len();
+    func.attrs.retain(|a| !a.path().is_ident("ignore"));
+    func.attrs.len() != before
+}
+
+/// Check the attribute against the function and build the spec.
+pub fn check(args: AttrArgs, func: &ItemFn) -> syn::Result<Spec> {
+    let mut errors = Errors::default();
+    let shape = check_shape(func, &mut errors);
+    let mut spec = Spec {
+        krate: None,
+        name: None,
+        tags: Vec::new(),
+        args: Vec::new(),
+        timeout_ns: None,
+        noise: None,
+        thresholds: Vec::new(),
+        kind: shape.kind.unwrap_or(Kind::Bench),
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut args_key: Option<Ident> = None;
+    for item in args.items {
+        let key_name = item.key.unraw().to_string();
+        if seen.contains(&key_name) {
+            errors.spanned(
+                &item.key,
+                format!("duplicate key `{key_name}`; give each key at most once"),
+            );
+            continue;
+        }
+        seen.push(key_name.clone());
+        if let Some(setting) = Setting::from_name(&key_name) {
+            if setting == Setting::Args {
+                args_key = Some(item.key.clone());
+            }
+            check_setting(setting, item, &mut spec, &mut errors);
+        } else if let Some(key) = Key::from_name(&key_name) {
+            if key == Key::SuccessRate && shape.kind == Some(Kind::Bench) {
+                errors.spanned(
+                    &item.key,
+                    "`success_rate` only applies to load tests (`fn f(load: &mut LoadTest)`); \
+                     a benchmark has no failed operations",
+                );
+                continue;
+            }
+            if let Some(t) = check_threshold(key, &key_name, item, &mut errors) {
+                spec.thresholds.push(t);
+            }
+        } else {
+            errors.spanned(&item.key, unknown_key_message(&key_name));
+        }
+    }
+    match (&args_key, &shape.arg_param) {
+        (Some(key), None) if shape.kind.is_some() => errors.spanned(
+            key,
+            format!(
+                "`args` needs a second parameter to receive each argument, \
+                 like `fn {}(b: &mut {}, n: usize)`",
+                func.sig.ident,
+                spec.kind.type_name()
+            ),
+        ),
+        (None, Some(param)) => errors.spanned(
+            param,
+            "this parameter needs values: add `args = [..]` to #[perf_test], \
+             e.g. #[perf_test(args = [100, 10_000])], or remove the parameter",
+        ),
+        _ => {}
+    }
+    errors.into_result().map(|()| spec)
+}
+
+struct Shape {
+    /// `None` when the first parameter is missing or of the wrong type (already reported).
+    kind: Option<Kind>,
+    arg_param: Option<FnArg>,
+}
+
+fn check_shape(func: &ItemFn, errors: &mut Errors) -> Shape {
+    let sig = &func.sig;
+    let expected = format!(
+        "a perf test looks like `fn {0}(b: &mut Bencher)`, `fn {0}(load: &mut LoadTest)`, \
+         or either with a second parameter fed by `args = [..]`",
+        sig.ident
+    );
+    if let Some(t) = &sig.asyncness {
+        errors.spanned(
+            t,
+            "a perf test cannot be `async`; take `b: &mut Bencher` and use `b.iter_async(..)`, \
+             or `load: &mut LoadTest` and `load.run(|ctx| async { .. })`",
+        );
+    }
+    if let Some(t) = &sig.unsafety {
+        errors.spanned(
+            t,
+            "a perf test cannot be an `unsafe fn`; use an `unsafe` block inside it",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(abi, "a perf test cannot have an `extern` ABI; remove it");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.spanned(
+            &sig.generics,
+            "a perf test cannot be generic; write one function per type \
+             (or pass values through `args = [..]`)",
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        errors.spanned(v, "a perf test cannot be variadic");
+    }
+    if let ReturnType::Type(_, ty) = &sig.output {
+        let unit = matches!(&**ty, Type::Tuple(t) if t.elems.is_empty());
+        if !unit {
+            errors.spanned(
+                ty,
+                "a perf test returns `()`; return nothing, and use `black_box(..)` inside \
+                 `b.iter(..)` to keep a result alive",
+            );
+        }
+    }
+    let mut kind = None;
+    let params: Vec<&FnArg> = sig.inputs.iter().collect();
+    match params.first() {
+        None => errors.push(syn::Error::new(
+            sig.paren_token.span.join(),
+            format!("missing the `&mut Bencher` or `&mut LoadTest` parameter; {expected}"),
+        )),
+        Some(FnArg::Receiver(r)) => errors.spanned(
+            r,
+            format!("a perf test is a free function, not a method; {expected}"),
+        ),
+        Some(FnArg::Typed(pat)) => match kind_of(&pat.ty) {
+            Some(k) => kind = Some(k),
+            None => errors.spanned(
+                &pat.ty,
+                format!(
+                    "the first parameter must be `&mut Bencher` (a benchmark) or \
+                     `&mut LoadTest` (a load test); {expected}"
+                ),
+            ),
+        },
+    }
+    for extra in params.iter().skip(2) {
+        errors.spanned(extra, format!("too many parameters; {expected}"));
+    }
+    let arg_param = params.get(1).map(|p| (*p).clone());
+    if let Some(FnArg::Receiver(r)) = &arg_param {
+        errors.spanned(r, "`self` cannot be a perf test's parameter");
+    }
+    Shape { kind, arg_param }
+}
+
+/// `&mut Bencher` or `&mut LoadTest`, by the last path segment so that any import style works.
+fn kind_of(ty: &Type) -> Option<Kind> {
+    let Type::Reference(r) = ty else { return None };
+    r.mutability?;
+    let Type::Path(p) = &*r.elem else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let last = p.path.segments.last()?;
+    if !last.arguments.is_none() {
+        return None;
+    }
+    match last.ident.to_string().as_str() {
+        "Bencher" => Some(Kind::Bench),
+        "LoadTest" => Some(Kind::Load),
+        _ => None,
+    }
+}
+
+fn unknown_key_message(key: &str) -> String {
+    let suggestion = KEYS
+        .iter()
+        .map(|k| (edit_distance(key, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!("did you mean `{k}`? "))
+        .unwrap_or_default();
+    format!(
+        "unknown key `{key}`; {suggestion}accepted keys: {}",
+        KEYS.join(", ")
+    )
+}
+
+/// Levenshtein distance, for "did you mean" hints on misspelled keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Look through the invisible groups that `macro_rules!` wraps `$e:expr` fragments in.
+fn strip_groups(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(g) => strip_groups(&g.expr),
+        Expr::Paren(p) => strip_groups(&p.expr),
+        other => other,
+    }
+}
+
+fn lit(expr: &Expr) -> Option<&Lit> {
+    match strip_groups(expr) {
+        Expr::Lit(l) => Some(&l.lit),
+        _ => None,
+    }
+}
+
+fn lit_str(expr: &Expr) -> Option<&LitStr> {
+    match lit(expr) {
+        Some(Lit::Str(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// A bare key or one with the wrong operator: both are reported here so that the per-key
+/// code only sees `key OP value`.
+fn value_of<'a>(
+    item: &'a Item,
+    want_eq: bool,
+    example: &str,
+    errors: &mut Errors,
+) -> Option<&'a Expr> {
+    let key = &item.key;
+    match (&item.op, &item.value) {
+        (Some(op), Some(value)) => {
+            if (op.kind == OpKind::Eq) == want_eq {
+                Some(value)
+            } else if want_eq {
+                errors.spanned(
+                    op,
+                    format!("`{key}` is a setting and takes `=`, like `{example}`"),
+                );
+                None
+            } else {
+                errors.spanned(
+                    op,
+                    format!(
+                        "`{key}` is a threshold and takes `<`, `<=`, `>` or `>=`, like `{example}`"
+                    ),
+                );
+                None
+            }
+        }
+        _ => {
+            errors.spanned(key, format!("`{key}` needs a value, like `{example}`"));
+            None
+        }
+    }
+}
+
+fn check_setting(setting: Setting, item: Item, spec: &mut Spec, errors: &mut Errors) {
+    let Some(value) = value_of(&item, true, setting.example(), errors) else {
+        return;
+    };
+    match setting {
+        Setting::Name => match lit_str(value) {
+            Some(s) if s.value().trim().is_empty() => errors.spanned(s, "`name` cannot be empty"),
+            Some(s) => spec.name = Some(s.value()),
+            None => errors.spanned(
+                value,
+                "`name` takes a string literal, like `name = \"cache_get\"`",
+            ),
+        },
+        Setting::Tags => spec.tags = check_tags(value, errors),
+        Setting::Args => spec.args = check_args(value, errors),
+        Setting::Timeout => match lit_str(value) {
+            Some(s) => match units::duration_ns(&s.value()) {
+                Ok(ns) if ns >= 1.0 => spec.timeout_ns = Some(ns.round() as u64),
+                Ok(_) => errors.spanned(s, "`timeout` must be longer than zero"),
+                Err(e) => errors.spanned(s, format!("bad `timeout`: {e}")),
+            },
+            None => errors.spanned(
+                value,
+                format!(
+                    "`timeout` takes a duration string, like `timeout = \"30s\"` (units: {})",
+                    units::TIME_UNITS
+                ),
+            ),
+        },
+        Setting::Noise => match lit_str(value) {
+            Some(s) => match units::percent_string(&s.value()) {
+                Ok(p) => spec.noise = Some(p / 100.0),
+                Err(e) => errors.spanned(s, format!("bad `noise`: {e}")),
+            },
+            None => errors.spanned(
+                value,
+                "`noise` takes a percentage string, like `noise = \"5%\"`",
+            ),
+        },
+        Setting::Crate => match strip_groups(value) {
+            Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => {
+                spec.krate = Some(p.path.clone())
+            }
+            _ => errors.spanned(
+                value,
+                "`crate` takes the path of the cargo-perf crate, like `crate = cargo_perf`",
+            ),
+        },
+    }
+}
+
+fn check_tags(value: &Expr, errors: &mut Errors) -> Vec<String> {
+    let Expr::Array(array) = strip_groups(value) else {
+        errors.spanned(
+            value,
+            "`tags` takes a list of strings, like `tags = [\"slow\"]`",
+        );
+        return Vec::new();
+    };
+    let mut tags: Vec<String> = Vec::new();
+    for elem in &array.elems {
+        let Some(s) = lit_str(elem) else {
+            errors.spanned(elem, "a tag is a string literal, like \"slow\"");
+            continue;
+        };
+        let tag = s.value();
+        if tag.is_empty() || tag.chars().any(|c| c.is_whitespace() || c == ',') {
+            errors.spanned(
+                s,
+                "a tag cannot be empty or contain spaces or commas (`--tag` takes it as a word)",
+            );
+        } else if tags.contains(&tag) {
+            errors.spanned(s, format!("duplicate tag \"{tag}\""));
+        } else {
+            tags.push(tag);
+        }
+    }
+    tags
+}
+
+fn check_args(value: &Expr, errors: &mut Errors) -> Vec<Arg> {
+    let Expr::Array(array) = strip_groups(value) else {
+        errors.spanned(
+            value,
+            "`args` takes a list of values, like `args = [100, 10_000]`",
+        );
+        return Vec::new();
+    };
+    if array.elems.is_empty() {
+        errors.spanned(
+            array,
+            "`args = []` gives no test to run; list at least one value, or remove `args` \
+             and the second parameter",
+        );
+        return Vec::new();
+    }
+    let mut out: Vec<Arg> = Vec::new();
+    for elem in &array.elems {
+        let label = arg_label(elem);
+        if label.is_empty() {
+            errors.spanned(
+                elem,
+                "this argument's label (the test name's `/arg` part) would be empty; \
+                 use a non-empty value",
+            );
+        } else if let Some(first) = out.iter().find(|a| a.label == label) {
+            errors.spanned(
+                elem,
+                format!(
+                    "two arguments are both labelled `{label}` (the first is `{}`), \
+                     so their tests would share a name; make every argument distinct",
+                    first.expr.to_token_stream()
+                ),
+            );
+        } else {
+            out.push(Arg {
+                expr: elem.clone(),
+                label,
+            });
+        }
+    }
+    out
+}
+
+/// The `/arg` part of a test's name: literals by value (`10_000u32` is `10000`, `"abc"` is
+/// `abc`), any other expression by its tokens without spaces.
+pub fn arg_label(expr: &Expr) -> String {
+    match lit(expr) {
+        Some(Lit::Int(i)) => i.base10_digits().to_string(),
+        Some(Lit::Float(f)) => f.base10_digits().to_string(),
+        Some(Lit::Str(s)) => s.value(),
+        Some(Lit::Char(c)) => c.value().to_string(),
+        Some(Lit::Bool(b)) => b.value.to_string(),
+        _ => expr
+            .to_token_stream()
+            .to_string()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect(),
+    }
+}
+
+/// A number literal's value, with the literal for error spans.
+fn number(expr: &Expr) -> Option<(f64, bool)> {
+    match lit(expr)? {
+        Lit::Int(i) => i.base10_parse::<f64>().ok().map(|v| (v, true)),
+        Lit::Float(f) => f.base10_parse::<f64>().ok().map(|v| (v, false)),
+        _ => None,
+    }
+}
+
+fn check_threshold(key: Key, key_name: &str, item: Item, errors: &mut Errors) -> Option<Threshold> {
+    let example = match key {
+        Key::Throughput => "throughput > 500",
+        Key::SuccessRate => "success_rate >= 99.0",
+        Key::Allocs => "allocs <= 10",
+        Key::AllocBytes => "alloc_bytes <= 4096",
+        Key::RssGrowth => "rss_growth < \"10MB\"",
+        _ => "p99 < \"2ms\"",
+    };
+    let example = example.replacen("p99", key_name, 1);
+    let value = value_of(&item, false, &example, errors)?;
+    // `value_of` has already rejected `=` on a threshold.
+    let op = item.op.as_ref().and_then(|o| Cmp::from_op(o.kind))?;
+    let parsed: Result<f64, String> = match key {
+        Key::P50 | Key::P90 | Key::P95 | Key::P99 | Key::P999 | Key::Mean | Key::Max => {
+            match (lit_str(value), number(value)) {
+                (Some(s), _) => units::duration_ns(&s.value()),
+                (None, Some(_)) => Err(format!(
+                    "`{key_name}` needs a unit: write the duration as a string, like `{example}` \
+                     (units: {})",
+                    units::TIME_UNITS
+                )),
+                _ => Err(format!(
+                    "`{key_name}` takes a duration string, like `{example}` (units: {})",
+                    units::TIME_UNITS
+                )),
+            }
+        }
+        Key::Throughput => match number(value) {
+            Some((n, _)) => Ok(n),
+            None => Err(format!(
+                "`throughput` takes a number of operations (or iterations) per second, \
+                 like `{example}`"
+            )),
+        },
+        Key::Allocs | Key::AllocBytes => match number(value) {
+            Some((n, true)) => Ok(n),
+            Some((_, false)) => Err(format!(
+                "`{key_name}` takes a whole number, like `{example}`"
+            )),
+            None => Err(format!(
+                "`{key_name}` takes an integer (per iteration), like `{example}`"
+            )),
+        },
+        Key::SuccessRate => match (lit_str(value), number(value)) {
+            (Some(s), _) => units::percent_string(&s.value()),
+            (None, Some((n, _))) => units::in_percent_range(n),
+            _ => Err(format!(
+                "`success_rate` takes a percentage, like `{example}` or `success_rate >= \"99%\"`"
+            )),
+        },
+        Key::RssGrowth => match (lit_str(value), number(value)) {
+            (Some(s), _) => units::bytes(&s.value()),
+            (None, Some((n, true))) => Ok(n),
+            _ => Err(format!(
+                "`rss_growth` takes a size string, like `{example}` (units: {})",
+                units::SIZE_UNITS
+            )),
+        },
+    };
+    match parsed {
+        Ok(value) => Some(Threshold { key, op, value }),
+        Err(msg) => {
+            errors.spanned(value, msg);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(attr: &str, func: &str) -> syn::Result<Spec> {
+        let args: AttrArgs = syn::parse_str(attr).unwrap();
+        let func: ItemFn = syn::parse_str(func).unwrap();
+        check(args, &func)
+    }
+
+    fn err(attr: &str, func: &str) -> String {
+        match spec(attr, func) {
+            Ok(_) => panic!("expected an error for #[perf_test({attr})] {func}"),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    const BENCH: &str = "fn f(b: &mut Bencher) {}";
+    const LOAD: &str = "fn f(load: &mut cargo_perf::LoadTest) {}";
+
+    #[test]
+    fn thresholds_convert_to_base_units() {
+        let s = spec(
+            r#"p99 < "20ms", mean <= "250us", max > "1s", p50 >= "40ns", throughput > 500,
+               allocs <= 3, alloc_bytes <= 4096, rss_growth < "10MB", success_rate >= "99.5%""#,
+            LOAD,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<(Key, Cmp, f64)> = s
+            .thresholds
+            .iter()
+            .map(|t| (t.key, t.op, t.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Key::P99, Cmp::Lt, 20e6),
+                (Key::Mean, Cmp::Le, 250e3),
+                (Key::Max, Cmp::Gt, 1e9),
+                (Key::P50, Cmp::Ge, 40.0),
+                (Key::Throughput, Cmp::Gt, 500.0),
+                (Key::Allocs, Cmp::Le, 3.0),
+                (Key::AllocBytes, Cmp::Le, 4096.0),
+                (Key::RssGrowth, Cmp::Lt, 1e7),
+                (Key::SuccessRate, Cmp::Ge, 99.5),
+            ]
+        );
+        assert_eq!(s.kind, Kind::Load);
+    }
+
+    #[test]
+    fn settings_convert_to_base_units() {
+        let s = spec(
+            r#"name = "x", tags = ["slow", "io"], timeout = "1.5s", noise = "5%", crate = ::my::perf"#,
+            BENCH,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.name.as_deref(), Some("x"));
+        assert_eq!(s.tags, ["slow", "io"]);
+        assert_eq!(s.timeout_ns, Some(1_500_000_000));
+        assert_eq!(s.noise, Some(0.05));
+        assert_eq!(
+            s.krate.unwrap().to_token_stream().to_string(),
+            ":: my :: perf"
+        );
+        assert_eq!(s.kind, Kind::Bench);
+    }
+
+    #[test]
+    fn arg_labels_follow_literal_values() {
+        let s = spec(
+            r#"args = [10_000u32, 1.5f64, "abc", 'c', true, -1, Size::new(1, 2), (7)]"#,
+            "fn f(b: &mut Bencher, n: T) {}",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let labels: Vec<&str> = s.args.iter().map(|a| a.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "10000",
+                "1.5",
+                "abc",
+                "c",
+                "true",
+                "-1",
+                "Size::new(1,2)",
+                "7"
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_are_all_reported_at_once() {
+        let e = err(
+            r#"bogus = 1, p99 < 5, name = 3"#,
+            "async fn f(b: &Bencher) -> u32 { 0 }",
+        );
+        for needle in [
+            "unknown key `bogus`",
+            "`p99` needs a unit",
+            "`name` takes a string",
+            "cannot be `async`",
+            "first parameter must be `&mut Bencher`",
+            "returns `()`",
+        ] {
+            assert!(e.contains(needle), "missing {needle:?} in:\n{e}");
+        }
+    }
+
+    #[test]
+    fn misspelled_keys_get_a_suggestion() {
+        assert!(err("alloc <= 1", BENCH).contains("did you mean `allocs`?"));
+        assert!(err("tag = [\"x\"]", BENCH).contains("did you mean `tags`?"));
+        assert!(err("succes_rate >= 99", LOAD).contains("did you mean `success_rate`?"));
+        let e = err("zzzzzzzz = 1", BENCH);
+        assert!(!e.contains("did you mean"), "{e}");
+        assert!(e.contains("rss_growth"), "the list of keys is given: {e}");
+    }
+
+    #[test]
+    fn key_and_kind_mismatches() {
+        assert!(err("success_rate >= 99", BENCH).contains("only applies to load tests"));
+        assert!(err("args = [1]", BENCH).contains("needs a second parameter"));
+        assert!(err("", "fn f(b: &mut Bencher, n: u32) {}").contains("add `args = [..]`"));
+        assert!(err("args = []", "fn f(b: &mut Bencher, n: u32) {}").contains("no test"));
+        assert!(
+            err("args = [1, 01]", "fn f(b: &mut Bencher, n: u32) {}").contains("both labelled `1`")
+        );
+    }
+
+    #[test]
+    fn operands_and_operators_are_checked() {
+        assert!(err("throughput > \"fast\"", BENCH).contains("takes a number"));
+        assert!(err("allocs <= 1.5", BENCH).contains("whole number"));
+        assert!(err("success_rate >= 101", LOAD).contains("between 0 and 100"));
+        assert!(err("rss_growth < \"10mb\"", BENCH).contains("unknown size unit"));
+        assert!(err("p99 < \"2min\"", BENCH).contains("unknown time unit"));
+        assert!(err("p99 = \"2ms\"", BENCH).contains("is a threshold"));
+        assert!(err("name < \"x\"", BENCH).contains("is a setting"));
+        assert!(err("timeout", BENCH).contains("needs a value"));
+        assert!(err("noise = \"5\"", BENCH).contains("not a percentage"));
+        assert!(err("p99 < \"1ms\", p99 < \"2ms\"", BENCH).contains("duplicate key `p99`"));
+    }
+
+    #[test]
+    fn shapes_are_checked() {
+        assert!(err("", "fn f() {}").contains("missing the `&mut Bencher`"));
+        assert!(err("", "fn f<T>(b: &mut Bencher) {}").contains("cannot be generic"));
+        assert!(err("", "unsafe fn f(b: &mut Bencher) {}").contains("unsafe"));
+        assert!(err("", "fn f(b: &mut Bencher, n: u32, m: u32) {}").contains("too many"));
+        assert!(err("", "fn f(b: &mut Vec<u8>) {}").contains("first parameter"));
+        assert!(spec("", "fn f(b: &mut cargo_perf::Bencher) -> () {}").is_ok());
+    }
+}

@@ -1,0 +1,44 @@
+//! What the runner tells reporters while a run goes on (nextest style: the runner produces
+//! events, reporters render them).
+
+use super::report::model::{Report, TestReport};
+
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Everything is built and listed: `tests` tests will run, each in `processes` processes.
+    RunStarted {
+        tests: usize,
+        processes: u32,
+    },
+    /// Test `index` (0-based) of `total` starts.
+    TestStarted {
+        id: &'a str,
+        index: usize,
+        total: usize,
+    },
+    /// One measuring process of the current test ended (`ok` = it produced a measurement).
+    ProcessFinished {
+        id: &'a str,
+        process: u32,
+        processes: u32,
+        ok: bool,
+    },
+    TestFinished {
+        test: &'a TestReport,
+    },
+    RunFinished {
+        report: &'a Report,
+    },
+}
+
+/// Renders events as they happen (progress bars, logs).
+pub trait Reporter {
+    fn event(&mut self, event: &Event<'_>);
+}
+
+/// A reporter that shows nothing (for `--format json` to stdout with no terminal, and tests).
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn event(&mut self, _event: &Event<'_>) {}
+}

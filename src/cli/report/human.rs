@@ -1,0 +1,271 @@
+//! The console report: progress per test on stderr while running (only on a terminal), then a
+//! table of results with failures explained.
+
+use std::time::Duration;
+
+use console::style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::model::{Report, Status, TestReport};
+use crate::cli::events::{Event, Reporter};
+use crate::format;
+use crate::threshold::ThresholdCheck;
+
+/// Shows a progress bar on stderr while tests run; draws nothing when stderr is not a terminal.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        let visible = console::Term::stderr().is_term();
+        Progress {
+            bar: visible.then(|| {
+                let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+                let style = ProgressStyle::with_template(
+                    "{spinner:.cyan} [{pos}/{len}] {elapsed:>4} {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+                bar.set_style(style);
+                bar
+            }),
+        }
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress::new()
+    }
+}
+
+impl Reporter for Progress {
+    fn event(&mut self, event: &Event<'_>) {
+        let Some(bar) = &self.bar else { return };
+        match event {
+            Event::RunStarted { tests, .. } => {
+                bar.set_length(*tests as u64);
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
+            Event::TestStarted { id, .. } => bar.set_message(id.to_string()),
+            Event::ProcessFinished {
+                id,
+                process,
+                processes,
+                ..
+            } => bar.set_message(format!("{id} (process {}/{processes})", process + 1)),
+            Event::TestFinished { test } => {
+                bar.inc(1);
+                bar.println(format!("{} {}", status_mark(test.status, true), test.id));
+            }
+            Event::RunFinished { .. } => bar.finish_and_clear(),
+        }
+    }
+}
+
+fn status_mark(status: Status, color: bool) -> String {
+    let mark = match status {
+        Status::Passed => style("✓").green(),
+        Status::Failed => style("✗").red(),
+        Status::Error => style("!").red().bold(),
+    };
+    mark.force_styling(color).to_string()
+}
+
+/// The results table and the failure explanations, coloured when `color`.
+pub fn render(report: &Report, color: bool) -> String {
+    let header = [
+        "",
+        "test",
+        "median",
+        "95% CI",
+        "throughput",
+        "allocs/iter",
+        "bytes/iter",
+        "thresholds",
+    ];
+    let mut rows: Vec<[String; 8]> = Vec::new();
+    let show_memory = report
+        .tests
+        .iter()
+        .any(|t| t.metrics.allocs_per_iter.is_some() || t.metrics.alloc_bytes_per_iter.is_some());
+    for t in &report.tests {
+        rows.push(row(t));
+    }
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| show_memory || !matches!(i, 5 | 6))
+        .collect();
+    let widths: Vec<usize> = keep
+        .iter()
+        .map(|&i| {
+            rows.iter()
+                .map(|r| console::measure_text_width(&r[i]))
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    if !report.tests.is_empty() {
+        let line: Vec<String> = keep
+            .iter()
+            .zip(&widths)
+            .map(|(&i, &w)| pad(header[i], w, i))
+            .collect();
+        out.push_str(
+            &style(line.join("  ").trim_end())
+                .bold()
+                .force_styling(color)
+                .to_string(),
+        );
+        out.push('\n');
+        for (t, r) in report.tests.iter().zip(&rows) {
+            let cells: Vec<String> = keep
+                .iter()
+                .zip(&widths)
+                .map(|(&i, &w)| {
+                    let cell = pad(&r[i], w, i);
+                    if i == 0 {
+                        status_mark(t.status, color) + &cell[1.min(cell.len())..]
+                    } else {
+                        cell
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+    }
+    let failures: Vec<&TestReport> = report
+        .tests
+        .iter()
+        .filter(|t| t.status != Status::Passed)
+        .collect();
+    if !failures.is_empty() {
+        out.push('\n');
+        for t in failures {
+            out.push_str(&explain(t, color));
+        }
+    }
+    for note in &report.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    let s = &report.summary;
+    let verdict = if s.failed == 0 {
+        style("ok").green().force_styling(color)
+    } else {
+        style("FAILED").red().bold().force_styling(color)
+    };
+    out.push_str(&format!(
+        "\nperf result: {verdict}. {} passed; {} failed; {} total (machine {})\n",
+        s.passed, s.failed, s.total, report.machine.id
+    ));
+    out
+}
+
+/// Numbers right-aligned, text left-aligned.
+fn pad(text: &str, width: usize, column: usize) -> String {
+    let w = console::measure_text_width(text);
+    let fill = " ".repeat(width.saturating_sub(w));
+    if matches!(column, 2..=6) {
+        format!("{fill}{text}")
+    } else {
+        format!("{text}{fill}")
+    }
+}
+
+fn row(t: &TestReport) -> [String; 8] {
+    let m = &t.metrics;
+    let dash = || "-".to_string();
+    let median = m
+        .median_ns
+        .or(m.p50_ns)
+        .map(format::duration_ns)
+        .unwrap_or_else(dash);
+    let ci = t
+        .median_ci_ns
+        .map(|[lo, hi]| {
+            format!(
+                "[{} .. {}]",
+                format::duration_ns(lo),
+                format::duration_ns(hi)
+            )
+        })
+        .unwrap_or_else(dash);
+    let throughput = m.throughput_per_sec.map(format::rate).unwrap_or_else(dash);
+    let allocs = m.allocs_per_iter.map(format::sig3).unwrap_or_else(dash);
+    let bytes = m
+        .alloc_bytes_per_iter
+        .map(format::bytes)
+        .unwrap_or_else(dash);
+    let thresholds = if t.thresholds.is_empty() {
+        String::new()
+    } else {
+        t.thresholds
+            .iter()
+            .map(|c| format!("{} {}", if c.passed { "✓" } else { "✗" }, short_check(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    [
+        " ".to_string(),
+        t.id.clone(),
+        median,
+        ci,
+        throughput,
+        allocs,
+        bytes,
+        thresholds,
+    ]
+}
+
+/// `p99_ns < 2.00 ms`.
+fn short_check(c: &ThresholdCheck) -> String {
+    format!(
+        "{} {} {}",
+        c.metric,
+        c.op.as_str(),
+        limit_text(&c.metric, c.limit)
+    )
+}
+
+fn limit_text(metric: &str, value: f64) -> String {
+    if metric.ends_with("_ns") {
+        format::duration_ns(value)
+    } else if metric == "rss_growth_bytes" {
+        format::bytes(value)
+    } else if metric == "success_rate" {
+        format!("{}%", format::sig3(value))
+    } else {
+        format::sig3(value)
+    }
+}
+
+/// Why a test did not pass, in a sentence or two.
+fn explain(t: &TestReport, color: bool) -> String {
+    let label = match t.status {
+        Status::Failed => style("FAILED").red(),
+        Status::Error => style("ERROR").red().bold(),
+        Status::Passed => style("ok").green(),
+    }
+    .force_styling(color);
+    let mut out = format!("{label} {}\n", t.id);
+    if let Some(e) = &t.error {
+        for line in e.lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    for c in t.thresholds.iter().filter(|c| !c.passed) {
+        let actual = c
+            .actual
+            .map(|a| limit_text(&c.metric, a))
+            .unwrap_or_else(|| "not measured".to_string());
+        out.push_str(&format!(
+            "    threshold {} {} {} failed: measured {actual}\n",
+            c.metric,
+            c.op.as_str(),
+            limit_text(&c.metric, c.limit)
+        ));
+    }
+    out
+}
