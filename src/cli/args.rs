@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Build the perf suites, run every selected test in several processes and report.
     Run(RunArgs),
+    /// Build BASE_REF in a worktree, run base and head in alternating rounds, compare pairwise
+    Ab(Box<super::ab::command::AbArgs>),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -160,7 +162,7 @@ pub struct FailOn {
     pub error: bool,
 }
 
-fn parse_fail_on(text: &str) -> Result<FailOn, String> {
+pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
     let mut out = FailOn {
         regression: false,
         threshold: false,
@@ -183,7 +185,7 @@ fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 }
 
 /// `5%`, `5` and `2.5%` are percentages; the result is a fraction (0.05).
-fn parse_percent(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%').trim();
     let value: f64 = number
         .parse()
@@ -261,6 +263,7 @@ mod tests {
             .expect("not help");
         match cli.command {
             Command::Run(r) => r,
+            Command::Ab(_) => panic!("parsed as `ab`"),
         }
     }
 

@@ -51,6 +51,7 @@ pub fn run_cli(args: Vec<OsString>) -> Result<i32, CliError> {
     };
     match cli.command {
         Command::Run(run) => run_command(&run),
+        Command::Ab(ab) => ab::command::run(&ab),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and renders what is specific to `ab`: the PR comment (Markdown) and the terminal table,
 //! both with the interval and the "could detect" column.
 
+use crate::cli::args::FailOn;
 use crate::cli::report::model::{
     AbRounds, Comparison, Report, Status, Summary, TestReport, Verdict,
 };
@@ -206,14 +207,6 @@ pub fn summarize(tests: &[TestReport]) -> Summary {
         new: verdicts(Verdict::New),
         inconclusive: verdicts(Verdict::Inconclusive),
     }
-}
-
-/// Which findings make the exit code 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailOn {
-    pub regression: bool,
-    pub threshold: bool,
-    pub error: bool,
 }
 
 /// 1 when something `fail_on` selects happened, else 0.
@@ -450,6 +443,7 @@ mod tests {
     use super::super::rounds::TestResult;
     use super::super::stats::{self, Pair};
     use super::*;
+    use crate::cli::args::FailOn;
     use crate::cli::report::model::{BaselineRef, MachineInfo, REPORT_SCHEMA_VERSION};
     use crate::threshold::{Key, Op};
 
