@@ -26,7 +26,7 @@ pub enum Command {
     /// Build the perf suites, run every selected test in several processes and report.
     Run(RunArgs),
     /// Build BASE_REF in a worktree, run base and head in alternating rounds, compare pairwise
-    Ab(Box<super::ab::command::AbArgs>),
+    Ab(super::ab::command::AbArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
