@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::report::{self as ab_report, AbTestMeta};
 use super::rounds::{self, Order, Policy};
 use super::session::{self, Interleaved, PairedTest, Side, DEFAULT_AB_THRESHOLD};
-use super::worktree;
+use super::{cache, worktree};
 use crate::cli::args::{BuildArgs, FailOn, Format, SelectArgs};
 use crate::cli::build::{self, BuiltTarget};
 use crate::cli::errors::CliError;
@@ -330,6 +330,21 @@ fn build_base(
             "",
         )));
     }
+    let aside = cache::dir_for(
+        &ws.target_directory
+            .join("cargo-perf")
+            .join("ab")
+            .join("bin"),
+        &base.commit,
+        args,
+    );
+    if let Some(built) = cache::load(&aside) {
+        eprintln!(
+            "       Reusing base `{}` ({short}), built earlier",
+            base.reference
+        );
+        return Ok(Some(built));
+    }
     let mut base_args = args.clone();
     base_args.manifest_path = Some(base_manifest);
     // The base builds into its own target directory. Sharing head's would be wrong, not just
@@ -374,42 +389,15 @@ fn build_base(
     let Some(built) = built? else {
         return Ok(None);
     };
-    let aside = ws
-        .target_directory
-        .join("cargo-perf")
-        .join("ab")
-        .join("bin")
-        .join(&base.commit);
-    std::fs::create_dir_all(&aside).map_err(|e| {
+    cache::store(&aside, built).map(Some).map_err(|e| {
         CliError::io(
-            format!("cannot create {}: {e}", aside.display()),
-            "check that the target directory is writable",
+            format!(
+                "cannot copy the base's executables to {}: {e}",
+                aside.display()
+            ),
+            "check the free disk space in the target directory",
         )
-    })?;
-    let mut moved = Vec::with_capacity(built.len());
-    for b in built {
-        let file = b
-            .executable
-            .file_name()
-            .map(|f| f.to_os_string())
-            .unwrap_or_default();
-        let dest = aside.join(file);
-        std::fs::copy(&b.executable, &dest).map_err(|e| {
-            CliError::io(
-                format!(
-                    "cannot copy {} to {}: {e}",
-                    b.executable.display(),
-                    dest.display()
-                ),
-                "check the free disk space in the target directory",
-            )
-        })?;
-        moved.push(BuiltTarget {
-            target: b.target,
-            executable: dest,
-        });
-    }
-    Ok(Some(moved))
+    })
 }
 
 /// Set every file's modification time under `dir` to now.

@@ -1,6 +1,7 @@
 //! `cargo perf ab BASE_REF`: build the base ref in a worktree, run base and head in alternating
 //! rounds on this machine, and compare them pairwise (the PR gate).
 
+pub mod cache;
 pub mod command;
 pub mod report;
 pub mod rounds;
