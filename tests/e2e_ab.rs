@@ -183,6 +183,25 @@ fn ab_names_the_slowed_test_and_nothing_else() {
         );
     }
 
+    // Calibration: head's own build on both sides; every test states its noise floor.
+    let out = cargo_perf(
+        dir,
+        &["ab", "--calibrate", "--format", "json", "-o", "cal.json"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("cal.json")).unwrap()).unwrap();
+    assert!(report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("calibration")));
+    for t in report["tests"].as_array().unwrap() {
+        let floor = t["comparison"]["could_detect"].as_f64().unwrap();
+        assert!(floor > 0.0 && floor < 0.5, "{}: {floor}", t["name"]);
+    }
+
     // A ref that does not resolve: exit 2, naming it.
     let out = cargo_perf(dir, &["ab", "no-such-branch"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
