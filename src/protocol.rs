@@ -280,10 +280,150 @@ pub struct CustomMetric {
 /// Load-test specifics of one process (filled by the load module).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadDetails {
+    pub model: LoadModel,
+    /// Closed model: the highest number of workers the plan reaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u64>,
+    /// Open model: the highest offered rate the plan reaches, in operations per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_sec: Option<f64>,
+    /// Open model: operations allowed in flight at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<u64>,
+    /// Wall time of the counted part of the run (ramp-up excluded).
+    pub duration_ns: u64,
+    /// Operations completed in the counted part of the run (failed ones included).
+    pub operations: u64,
+    /// Of those, how many failed (`false`, `Err`, a panic).
+    pub failures: u64,
+    /// The most frequent failure messages, most frequent first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCount>,
+    /// Open model: operations scheduled before the end that never started, because the
+    /// in-flight cap stayed full.
+    #[serde(default)]
+    pub dropped: u64,
+    /// Open model: operations that started after their scheduled time because the in-flight
+    /// cap was full. Their latency counts from the scheduled time.
+    #[serde(default)]
+    pub late: u64,
+    /// Operations still running when the drain time after the end ran out; not counted.
+    #[serde(default)]
+    pub unfinished: u64,
+    /// Open model: the scheduler's own delay (actual minus scheduled start), 99th percentile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler_lag_p99_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler_lag_max_ns: Option<f64>,
+    /// Figures per phase of the plan (ramp-up, then each stage or the steady run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageFigures>,
+    /// Width of one timeline bucket (one second, or less for runs of a few seconds).
+    pub timeline_bucket_ns: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelinePoint>,
+    /// CPU and resident memory of this process, sampled during the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceSample>,
+    /// False when the generator could not keep its own schedule (its lag would distort the
+    /// latencies); `invalid_reason` says why.
+    pub valid: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
+    /// Latencies of the counted operations as (nanoseconds, count) pairs, so that `cargo perf`
+    /// can merge processes exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub histogram_ns: Vec<[u64; 2]>,
+    /// Set by `find_capacity`: every rate tried and the highest one that met the goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<CapacityReport>,
+}
+
+/// Which way a load test generates its operations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoadModel {
+    /// A fixed number of workers, each awaiting one operation at a time.
+    #[default]
+    Closed,
+    /// Operations started on a timetable at a given rate, whatever the system's speed.
+    Open,
+}
+
+/// One failure message and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    pub message: String,
+    pub count: u64,
+}
+
+/// The figures of one phase of a load test's plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageFigures {
+    /// `ramp_up`, `steady`, or `stage N` (1-based).
+    pub name: String,
+    pub start_ns: u64,
+    pub duration_ns: u64,
+    /// Concurrency (closed) or rate (open) at the phase's start and end.
+    pub from: f64,
+    pub to: f64,
     pub operations: u64,
     pub failures: u64,
-    #[serde(default)]
-    pub extra: serde_json::Value,
+    pub throughput_per_sec: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_ns: Option<f64>,
+}
+
+/// One bucket of the timeline, by operation start time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// Offset of the bucket's start from the start of the run.
+    pub start_ns: u64,
+    pub operations: u64,
+    pub failures: u64,
+    pub throughput_per_sec: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ns: Option<f64>,
+}
+
+/// The process's CPU use and resident memory at one moment of the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSample {
+    pub at_ns: u64,
+    /// Percent of one core (200 = two cores busy).
+    pub cpu_percent: f64,
+    pub rss_bytes: u64,
+}
+
+/// What `find_capacity` found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityReport {
+    /// The goal: p99 at most this, and success rate at least `min_success_rate`.
+    pub p99_limit_ns: f64,
+    pub min_success_rate: f64,
+    /// The highest rate tried that met the goal (0 when none did).
+    pub capacity_per_sec: f64,
+    pub steps: Vec<CapacityStep>,
+}
+
+/// One rate tried by `find_capacity`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityStep {
+    pub rate_per_sec: f64,
+    pub achieved_per_sec: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ns: Option<f64>,
+    pub success_rate: f64,
+    pub passed: bool,
+    /// Why the step failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Memory specifics of one process (filled by the memory module around every test body).

@@ -149,8 +149,9 @@ pub fn tukey_outliers(sorted: &[f64]) -> Outliers {
 /// Percentile-bootstrap confidence interval (`CI_LEVEL`) of the median of sorted data.
 ///
 /// A resample of sorted data is a multiset of indices, and its median is the value at the
-/// median index, so each resample costs `n` draws and one selection, with no sorting of values.
-/// `None` for empty data.
+/// median rank of those indices. So a resample is `n` counter increments into an `n`-slot
+/// array and one cumulative scan: no sorting and no selection, which keeps 300 resamples of
+/// 5000 samples at a few milliseconds. `None` for empty data.
 pub fn bootstrap_median_ci(sorted: &[f64], resamples: usize, seed: u64) -> Option<[f64; 2]> {
     let n = sorted.len();
     if n == 0 {
@@ -161,22 +162,29 @@ pub fn bootstrap_median_ci(sorted: &[f64], resamples: usize, seed: u64) -> Optio
         return Some([m, m]);
     }
     let mut rng = XorShift64::new(seed);
-    let mut indices = vec![0usize; n];
+    let mut counts = vec![0u32; n];
     let mut medians = Vec::with_capacity(resamples);
+    // 0-based ranks of the two middle values (the same one for an odd count).
+    let (rank_lo, rank_hi) = ((n - 1) / 2, n / 2);
     for _ in 0..resamples {
-        for slot in indices.iter_mut() {
-            *slot = rng.below(n);
+        counts.fill(0);
+        for _ in 0..n {
+            counts[rng.below(n)] += 1;
         }
-        let mid = n / 2;
-        let (_, &mut upper, _) = indices.select_nth_unstable(mid);
-        let m = if n % 2 == 1 {
-            sorted[upper]
-        } else {
-            // The lower middle index is the largest of the indices below `mid`.
-            let lower = indices[..mid].iter().copied().max().unwrap_or(upper);
-            (sorted[lower] + sorted[upper]) / 2.0
-        };
-        medians.push(m);
+        let (mut lo, mut hi) = (None, None);
+        let mut seen = 0usize;
+        for (index, &c) in counts.iter().enumerate() {
+            seen += c as usize;
+            if lo.is_none() && seen > rank_lo {
+                lo = Some(index);
+            }
+            if seen > rank_hi {
+                hi = Some(index);
+                break;
+            }
+        }
+        let (lo, hi) = (lo.unwrap_or(n - 1), hi.unwrap_or(n - 1));
+        medians.push((sorted[lo] + sorted[hi]) / 2.0);
     }
     medians.sort_by(f64::total_cmp);
     let alpha = (1.0 - CI_LEVEL) / 2.0;

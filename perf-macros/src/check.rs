@@ -3,9 +3,11 @@
 
 use quote::ToTokens;
 use syn::ext::IdentExt;
-use syn::{Expr, FnArg, Ident, ItemFn, Lit, LitStr, Path, ReturnType, Type};
+use syn::{Expr, Ident, ItemFn, Lit, LitStr, Path};
 
 use crate::parse::{AttrArgs, Item, OpKind};
+use crate::shape::check_shape;
+pub use crate::shape::Kind;
 use crate::units;
 
 /// What the expansion needs, every value already in its base unit.
@@ -25,22 +27,6 @@ pub struct Spec {
 pub struct Arg {
     pub expr: Expr,
     pub label: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Bench,
-    Load,
-}
-
-impl Kind {
-    /// The parameter type that selects this kind.
-    fn type_name(self) -> &'static str {
-        match self {
-            Kind::Bench => "Bencher",
-            Kind::Load => "LoadTest",
-        }
-    }
 }
 
 pub struct Threshold {
@@ -204,7 +190,7 @@ impl Errors {
         }
     }
 
-    fn spanned<T: ToTokens>(&mut self, tokens: T, msg: impl std::fmt::Display) {
+    pub fn spanned<T: ToTokens>(&mut self, tokens: T, msg: impl std::fmt::Display) {
         self.push(syn::Error::new_spanned(tokens, msg));
     }
 
@@ -287,114 +273,25 @@ pub fn check(args: AttrArgs, func: &ItemFn) -> syn::Result<Spec> {
     errors.into_result().map(|()| spec)
 }
 
-struct Shape {
-    /// `None` when the first parameter is missing or of the wrong type (already reported).
-    kind: Option<Kind>,
-    arg_param: Option<FnArg>,
-}
-
-fn check_shape(func: &ItemFn, errors: &mut Errors) -> Shape {
-    let sig = &func.sig;
-    let expected = format!(
-        "a perf test looks like `fn {0}(b: &mut Bencher)`, `fn {0}(load: &mut LoadTest)`, \
-         or either with a second parameter fed by `args = [..]`",
-        sig.ident
-    );
-    if let Some(t) = &sig.asyncness {
-        errors.spanned(
-            t,
-            "a perf test cannot be `async`; take `b: &mut Bencher` and use `b.iter_async(..)`, \
-             or `load: &mut LoadTest` and `load.run(|ctx| async { .. })`",
-        );
-    }
-    if let Some(t) = &sig.unsafety {
-        errors.spanned(
-            t,
-            "a perf test cannot be an `unsafe fn`; use an `unsafe` block inside it",
-        );
-    }
-    if let Some(abi) = &sig.abi {
-        errors.spanned(abi, "a perf test cannot have an `extern` ABI; remove it");
-    }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.spanned(
-            &sig.generics,
-            "a perf test cannot be generic; write one function per type \
-             (or pass values through `args = [..]`)",
-        );
-    }
-    if let Some(v) = &sig.variadic {
-        errors.spanned(v, "a perf test cannot be variadic");
-    }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        let unit = matches!(&**ty, Type::Tuple(t) if t.elems.is_empty());
-        if !unit {
-            errors.spanned(
-                ty,
-                "a perf test returns `()`; return nothing, and use `black_box(..)` inside \
-                 `b.iter(..)` to keep a result alive",
-            );
-        }
-    }
-    let mut kind = None;
-    let params: Vec<&FnArg> = sig.inputs.iter().collect();
-    match params.first() {
-        None => errors.push(syn::Error::new(
-            sig.paren_token.span.join(),
-            format!("missing the `&mut Bencher` or `&mut LoadTest` parameter; {expected}"),
-        )),
-        Some(FnArg::Receiver(r)) => errors.spanned(
-            r,
-            format!("a perf test is a free function, not a method; {expected}"),
-        ),
-        Some(FnArg::Typed(pat)) => match kind_of(&pat.ty) {
-            Some(k) => kind = Some(k),
-            None => errors.spanned(
-                &pat.ty,
-                format!(
-                    "the first parameter must be `&mut Bencher` (a benchmark) or \
-                     `&mut LoadTest` (a load test); {expected}"
-                ),
-            ),
-        },
-    }
-    for extra in params.iter().skip(2) {
-        errors.spanned(extra, format!("too many parameters; {expected}"));
-    }
-    let arg_param = params.get(1).map(|p| (*p).clone());
-    if let Some(FnArg::Receiver(r)) = &arg_param {
-        errors.spanned(r, "`self` cannot be a perf test's parameter");
-    }
-    Shape { kind, arg_param }
-}
-
-/// `&mut Bencher` or `&mut LoadTest`, by the last path segment so that any import style works.
-fn kind_of(ty: &Type) -> Option<Kind> {
-    let Type::Reference(r) = ty else { return None };
-    r.mutability?;
-    let Type::Path(p) = &*r.elem else { return None };
-    if p.qself.is_some() {
-        return None;
-    }
-    let last = p.path.segments.last()?;
-    if !last.arguments.is_none() {
-        return None;
-    }
-    match last.ident.to_string().as_str() {
-        "Bencher" => Some(Kind::Bench),
-        "LoadTest" => Some(Kind::Load),
-        _ => None,
-    }
-}
-
 fn unknown_key_message(key: &str) -> String {
     let suggestion = KEYS
         .iter()
         .map(|k| (edit_distance(key, k), k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| format!("did you mean `{k}`? "))
-        .unwrap_or_default();
+        // Short keys are close to everything: allow one edit per three characters.
+        .filter(|(d, _)| *d <= (key.chars().count() / 3).clamp(1, 3))
+        .collect::<Vec<_>>();
+    // Every key at the smallest distance: `p98` is as close to `p90` as to `p99`.
+    let best = suggestion.iter().map(|(d, _)| *d).min();
+    let close: Vec<String> = suggestion
+        .iter()
+        .filter(|(d, _)| Some(*d) == best)
+        .map(|(_, k)| format!("`{k}`"))
+        .collect();
+    let suggestion = match close.as_slice() {
+        [] => String::new(),
+        [one] => format!("did you mean {one}? "),
+        [init @ .., last] => format!("did you mean {} or {last}? ", init.join(", ")),
+    };
     format!(
         "unknown key `{key}`; {suggestion}accepted keys: {}",
         KEYS.join(", ")
@@ -806,7 +703,7 @@ mod tests {
             "`p99` needs a unit",
             "`name` takes a string",
             "cannot be `async`",
-            "first parameter must be `&mut Bencher`",
+            "by mutable reference: `&mut Bencher`",
             "returns `()`",
         ] {
             assert!(e.contains(needle), "missing {needle:?} in:\n{e}");
@@ -818,6 +715,7 @@ mod tests {
         assert!(err("alloc <= 1", BENCH).contains("did you mean `allocs`?"));
         assert!(err("tag = [\"x\"]", BENCH).contains("did you mean `tags`?"));
         assert!(err("succes_rate >= 99", LOAD).contains("did you mean `success_rate`?"));
+        assert!(!err("x = 1", BENCH).contains("did you mean"));
         let e = err("zzzzzzzz = 1", BENCH);
         assert!(!e.contains("did you mean"), "{e}");
         assert!(e.contains("rss_growth"), "the list of keys is given: {e}");
@@ -844,16 +742,19 @@ mod tests {
         assert!(err("p99 = \"2ms\"", BENCH).contains("is a threshold"));
         assert!(err("name < \"x\"", BENCH).contains("is a setting"));
         assert!(err("timeout", BENCH).contains("needs a value"));
-        assert!(err("noise = \"5\"", BENCH).contains("not a percentage"));
+        assert!(err("noise = \"5\"", BENCH).contains("needs a % sign"));
         assert!(err("p99 < \"1ms\", p99 < \"2ms\"", BENCH).contains("duplicate key `p99`"));
     }
 
     #[test]
     fn shapes_are_checked() {
-        assert!(err("", "fn f() {}").contains("missing the `&mut Bencher`"));
+        assert!(err("", "fn f() {}").contains("takes `&mut Bencher`"));
+        assert!(err("", "fn f(b: &Bencher) {}").contains("by mutable reference"));
+        assert!(err("", "fn f(b: &mut Bencher, s: &Self) {}").contains("`impl` block"));
+        assert!(err("", "fn f(&self) {}").contains("not a method"));
         assert!(err("", "fn f<T>(b: &mut Bencher) {}").contains("cannot be generic"));
         assert!(err("", "unsafe fn f(b: &mut Bencher) {}").contains("unsafe"));
-        assert!(err("", "fn f(b: &mut Bencher, n: u32, m: u32) {}").contains("too many"));
+        assert!(err("", "fn f(b: &mut Bencher, n: u32, m: u32) {}").contains("at most two"));
         assert!(err("", "fn f(b: &mut Vec<u8>) {}").contains("first parameter"));
         assert!(spec("", "fn f(b: &mut cargo_perf::Bencher) -> () {}").is_ok());
     }

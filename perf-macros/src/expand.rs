@@ -85,8 +85,11 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
         file: ::core::file!(), line: ::core::line!(),
     };
     let linkme = quote!(#private::linkme);
+    // A `#[cfg]` below the attribute removes the function, so it must remove the entry too.
+    let cfgs = func.attrs.iter().filter(|a| a.path().is_ident("cfg"));
     quote! {
         // An anonymous const keeps the static's name out of the user's namespace.
+        #(#cfgs)*
         const _: () = {
             #[#linkme::distributed_slice(#private::PERF_TESTS)]
             #[linkme(crate = #linkme)]
@@ -111,5 +114,64 @@ fn option(value: Option<TokenStream>) -> TokenStream {
     match value {
         Some(v) => quote!(::core::option::Option::Some(#v)),
         None => quote!(::core::option::Option::None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(attr: &str, item: &str) -> String {
+        perf_test(attr.parse().unwrap(), item.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn generated_paths_go_through_the_given_crate() {
+        let out = expand("crate = my::perf", "fn f(b: &mut Bencher) {}");
+        assert!(
+            out.contains("my :: perf :: __private :: PERF_TESTS"),
+            "{out}"
+        );
+        assert!(
+            out.contains("linkme (crate = my :: perf :: __private :: linkme)"),
+            "{out}"
+        );
+        assert!(!out.contains("cargo_perf"), "{out}");
+        let out = expand("", "fn f(b: &mut Bencher) {}");
+        assert!(out.contains(":: cargo_perf :: __private :: Entry"), "{out}");
+    }
+
+    #[test]
+    fn ignore_is_stripped_and_cfg_is_copied() {
+        let out = expand(
+            "",
+            "#[ignore = \"flaky\"] #[cfg(unix)] fn f(b: &mut Bencher) {}",
+        );
+        assert!(!out.contains("ignore ="), "{out}");
+        assert!(out.contains("ignore : true"), "{out}");
+        assert_eq!(out.matches("# [cfg (unix)]").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn errors_still_emit_the_function_and_no_entry() {
+        let out = expand("bogus = 1", "fn f(b: &mut Bencher) {}");
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("fn f (b : & mut Bencher) { }"), "{out}");
+        assert!(!out.contains("PERF_TESTS"), "{out}");
+        let out = expand("p99 \"1ms\"", "fn f(b: &mut Bencher) {}");
+        assert!(
+            out.contains("compile_error") && out.contains("fn f"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn args_become_closures_calling_the_function() {
+        let out = expand("args = [1, N]", "fn f(b: &mut Bencher, n: u32) {}");
+        assert!(out.contains("args : & [\"1\" , \"N\"]"), "{out}");
+        assert!(
+            out.contains("TestFn :: Bench (& [| __cargo_perf_t | f (__cargo_perf_t , 1) , | __cargo_perf_t | f (__cargo_perf_t , N)])"),
+            "{out}"
+        );
     }
 }

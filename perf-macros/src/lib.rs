@@ -4,21 +4,33 @@
 //! first parameter decides the kind: `&mut Bencher` makes a micro-benchmark, `&mut LoadTest`
 //! a load test. A second parameter receives each value of `args = [..]`, one test per value.
 //!
-//! ```ignore
-//! use cargo_perf::{perf_test, Bencher, LoadTest};
+//! ```
+//! use cargo_perf::{black_box, perf_test, Bencher, LoadTest};
 //!
 //! #[perf_test]
-//! fn sum_1k(b: &mut Bencher) { /* .. */ }
+//! fn sum_1k(b: &mut Bencher) {
+//!     let v: Vec<u64> = (0..1000).collect();
+//!     b.iter(|| black_box(&v).iter().sum::<u64>());
+//! }
 //!
+//! // Tests `sort/100` and `sort/10000`.
 //! #[perf_test(args = [100, 10_000], tags = ["slow"], mean < "5ms", allocs <= 2)]
-//! fn sort(b: &mut Bencher, n: usize) { /* tests sort/100 and sort/10000 */ }
+//! fn sort(b: &mut Bencher, n: usize) {
+//!     b.iter_with_setup(|| (0..n).rev().collect::<Vec<_>>(), |mut v| v.sort());
+//! }
 //!
 //! #[perf_test(name = "cache", p99 < "20ms", throughput > 500, success_rate >= 99.0)]
-//! fn cache_get(load: &mut LoadTest) { /* .. */ }
+//! fn cache_get(load: &mut LoadTest) {
+//!     load.concurrency(8);
+//! }
 //!
-//! #[perf_test(timeout = "2s")]
+//! // Skipped unless the suite runs with `--ignored`.
+//! #[perf_test(timeout = "2s", noise = "10%", rss_growth < "10MB")]
 //! #[ignore]
-//! fn flaky(b: &mut Bencher) { /* ignored unless run with --ignored */ }
+//! fn flaky(b: &mut Bencher) {
+//!     b.iter(|| black_box(1) + 1);
+//! }
+//! # fn main() {}
 //! ```
 //!
 //! # Keys
@@ -46,6 +58,7 @@
 mod check;
 mod expand;
 mod parse;
+mod shape;
 mod units;
 
 use proc_macro::TokenStream;

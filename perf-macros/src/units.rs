@@ -81,9 +81,10 @@ pub fn bytes(text: &str) -> Result<f64, String> {
 /// `"5%"` or `"99.5%"` into a percentage in 0..=100; the `%` sign is required.
 pub fn percent_string(text: &str) -> Result<f64, String> {
     let Some(num) = text.trim().strip_suffix('%') else {
-        return Err(format!(
-            "{text:?} is not a percentage; write it like \"5%\""
-        ));
+        return Err(match number(text) {
+            Ok(_) => format!("{text:?} needs a % sign: write \"{}%\"", text.trim()),
+            Err(_) => format!("{text:?} is not a percentage; write it like \"5%\""),
+        });
     };
     in_percent_range(number(num)?)
 }
@@ -135,7 +136,10 @@ mod tests {
     fn percentages_need_the_sign_and_the_range() {
         assert_eq!(percent_string("5%").unwrap(), 5.0);
         assert_eq!(percent_string("99.5%").unwrap(), 99.5);
-        assert!(percent_string("5").is_err());
+        assert!(percent_string("5").unwrap_err().contains("write \"5%\""));
+        assert!(percent_string("abc")
+            .unwrap_err()
+            .contains("not a percentage"));
         assert!(percent_string("101%").is_err());
         assert!(in_percent_range(100.0).is_ok());
         assert!(in_percent_range(100.1).is_err());

@@ -43,6 +43,16 @@ fn explicit_crate(b: &mut cargo_perf::Bencher) {
     b.iter(|| ());
 }
 
+// A crate that reaches cargo-perf through a re-export names that path.
+mod reexport {
+    pub use cargo_perf as inner;
+}
+
+#[reexport::inner::perf_test(crate = crate::reexport::inner)]
+fn through_reexport(b: &mut reexport::inner::Bencher) {
+    b.iter(|| ());
+}
+
 #[perf_test(p99 < "20ms", throughput > 500, success_rate >= 99.0)]
 fn load(load: &mut LoadTest) {
     load.concurrency(2);
@@ -51,6 +61,13 @@ fn load(load: &mut LoadTest) {
 #[perf_test(args = [1, 4], success_rate >= "99.9%")]
 fn load_args(load: &mut LoadTest, workers: usize) {
     load.concurrency(workers);
+}
+
+// Compiles only if the entry is configured away together with the function.
+#[perf_test]
+#[cfg(any())]
+fn configured_away(b: &mut Bencher) {
+    b.iter(|| ());
 }
 
 mod nested {
@@ -92,7 +109,8 @@ fn load_count(e: &Entry) -> usize {
 
 #[test]
 fn every_test_is_registered_once() {
-    assert_eq!(PERF_TESTS.len(), 10);
+    assert_eq!(PERF_TESTS.len(), 11);
+    assert!(PERF_TESTS.iter().all(|e| e.fn_name != "configured_away"));
     assert!(entry("plain", "expand::nested")
         .module_path
         .ends_with("::nested"));
@@ -147,6 +165,7 @@ fn thresholds_are_in_base_units() {
             t(Key::Throughput, Op::Gt, 1000.5),
         ]
     );
+    assert!(top("through_reexport").thresholds.is_empty());
     assert_eq!(
         top("explicit_crate").thresholds,
         [t(Key::P999, Op::Le, 1e6)]

@@ -27,6 +27,12 @@ pub enum Command {
     Run(RunArgs),
     /// Build BASE_REF in a worktree, run base and head in alternating rounds, compare pairwise
     Ab(super::ab::command::AbArgs),
+    /// Compare the stored results of two commits without running anything
+    Compare(super::commands::CompareArgs),
+    /// One test's figures over the stored commits
+    History(super::commands::HistoryArgs),
+    /// The stored results: list | show REF | rm REF
+    Baseline(super::commands::BaselineArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -123,6 +129,9 @@ pub struct RunArgs {
     /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// Compare with a baseline measured on a different CPU, OS, compiler or profile
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl RunArgs {
@@ -263,7 +272,7 @@ mod tests {
             .expect("not help");
         match cli.command {
             Command::Run(r) => r,
-            Command::Ab(_) => panic!("parsed as `ab`"),
+            other => panic!("not a run: {other:?}"),
         }
     }
 

@@ -3,13 +3,21 @@
 
 pub mod ab;
 pub mod args;
+pub mod baseline;
 pub mod build;
+pub mod commands;
+pub mod compare;
 pub mod errors;
 pub mod events;
+pub mod fingerprint;
+pub mod git;
+pub mod history;
 pub mod machine;
 pub mod report;
+pub mod results;
 pub mod runner;
 pub mod select;
+pub mod store;
 pub mod suite;
 pub mod workspace;
 
@@ -52,12 +60,14 @@ pub fn run_cli(args: Vec<OsString>) -> Result<i32, CliError> {
     match cli.command {
         Command::Run(run) => run_command(&run),
         Command::Ab(ab) => ab::command::run(&ab),
+        Command::Compare(a) => commands::compare(&a),
+        Command::History(a) => commands::history(&a),
+        Command::Baseline(a) => commands::baseline(&a),
     }
 }
 
 /// `cargo perf run`: build → list → run K processes per test → report → exit code.
 pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
-    check_format_supported(args.format)?;
     let ws = workspace::discover(&args.build)?;
     let built = build::build(&ws, &args.build)?;
     let mut notes = Vec::new();
@@ -115,28 +125,15 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
     let mut report = build_report(tests, machine, notes, args);
     // Baselines: the comparison step (store, git, compare) fills `report.baseline`, each
     // test's `comparison` and the summary's verdict counts here, before rendering.
+    let noise = plan
+        .iter()
+        .filter_map(|p| p.info.noise.map(|n| (p.id(), n)))
+        .collect();
+    commands::attach_to_run(&mut report, args, &ws.root, &ws.target_directory, noise)?;
     progress.event(&Event::RunFinished { report: &report });
     report.summary = summarize(&report.tests);
     emit(&report, args)?;
     Ok(exit_code(&report, args))
-}
-
-/// `--format markdown|junit` come with the baselines work; until then say so before building.
-fn check_format_supported(format: Format) -> Result<(), CliError> {
-    match format {
-        Format::Human | Format::Json => Ok(()),
-        Format::Markdown | Format::Junit => Err(CliError::usage(
-            format!(
-                "--format {} is not available in this build of cargo-perf",
-                if format == Format::Markdown {
-                    "markdown"
-                } else {
-                    "junit"
-                }
-            ),
-            "use --format human or --format json",
-        )),
-    }
 }
 
 fn build_report(
@@ -195,11 +192,22 @@ pub fn exit_code(report: &Report, args: &RunArgs) -> i32 {
 
 /// Write the report where `--format` and `-o` say; the human summary always reaches the terminal.
 fn emit(report: &Report, args: &RunArgs) -> Result<(), CliError> {
-    let rendered = match args.format {
+    emit_as(report, args.format, args.output.as_deref())
+}
+
+/// Write `report` in `format` to `output` (or stdout); the human summary reaches the terminal.
+pub(crate) fn emit_as(
+    report: &Report,
+    format: Format,
+    output: Option<&std::path::Path>,
+) -> Result<(), CliError> {
+    let rendered = match format {
         Format::Json => report::json::render(report),
-        _ => report::human::render(report, false),
+        Format::Markdown => report::markdown::render(report),
+        Format::Junit => report::junit::render(report),
+        Format::Human => report::human::render(report, false),
     };
-    match &args.output {
+    match output {
         Some(path) => {
             std::fs::write(path, rendered).map_err(|e| {
                 CliError::io(
@@ -209,7 +217,7 @@ fn emit(report: &Report, args: &RunArgs) -> Result<(), CliError> {
             })?;
             print_stdout(&report::human::render(report, console::colors_enabled()))
         }
-        None if args.format == Format::Human => {
+        None if format == Format::Human => {
             print_stdout(&report::human::render(report, console::colors_enabled()))
         }
         None => {
@@ -223,7 +231,7 @@ fn emit(report: &Report, args: &RunArgs) -> Result<(), CliError> {
     }
 }
 
-fn print_stdout(text: &str) -> Result<(), CliError> {
+pub(crate) fn print_stdout(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
@@ -270,4 +278,112 @@ fn print_list(
     }
     out.push_str(&format!("\n{count} perf test(s)\n"));
     print_stdout(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Metrics, TestKind};
+    use report::model::{Comparison, Verdict};
+
+    fn test(status: Status, verdict: Option<Verdict>) -> TestReport {
+        TestReport {
+            id: "p/t/n".into(),
+            package: "p".into(),
+            target: "t".into(),
+            name: "n".into(),
+            kind: TestKind::Bench,
+            status,
+            error: None,
+            metrics: Metrics::default(),
+            median_ci_ns: None,
+            thresholds: vec![],
+            comparison: verdict.map(|verdict| Comparison {
+                baseline_commit: None,
+                metric: "median_ns".into(),
+                baseline: None,
+                current: None,
+                change: None,
+                ci: None,
+                verdict,
+                could_detect: None,
+                rounds: None,
+            }),
+            processes: vec![],
+            custom: vec![],
+            tags: vec![],
+            wall_ns: 0,
+        }
+    }
+
+    fn run_args(extra: &[&str]) -> RunArgs {
+        let argv = ["cargo-perf", "perf"]
+            .iter()
+            .chain(extra)
+            .map(OsString::from);
+        match args::parse(argv).unwrap().unwrap().command {
+            Command::Run(r) => r,
+            other => panic!("expected the run command, parsed {other:?}"),
+        }
+    }
+
+    fn report_of(tests: Vec<TestReport>) -> Report {
+        let args = run_args(&[]);
+        build_report(tests, Default::default(), vec![], &args)
+    }
+
+    #[test]
+    fn summary_counts_statuses_and_verdicts() {
+        let s = summarize(&[
+            test(Status::Passed, Some(Verdict::Regressed)),
+            test(Status::Failed, Some(Verdict::Unchanged)),
+            test(Status::Error, None),
+            test(Status::Passed, Some(Verdict::New)),
+        ]);
+        assert_eq!((s.total, s.passed, s.failed), (4, 2, 2));
+        assert_eq!((s.regressed, s.unchanged, s.new, s.improved), (1, 1, 1, 0));
+    }
+
+    #[test]
+    fn exit_code_follows_fail_on() {
+        let failed = report_of(vec![test(Status::Passed, None), test(Status::Failed, None)]);
+        let errored = report_of(vec![test(Status::Error, None)]);
+        let regressed = report_of(vec![test(Status::Passed, Some(Verdict::Regressed))]);
+        let clean = report_of(vec![test(Status::Passed, Some(Verdict::Unchanged))]);
+        let default = run_args(&[]);
+        for r in [&failed, &errored, &regressed] {
+            assert_eq!(exit_code(r, &default), 1);
+        }
+        assert_eq!(exit_code(&clean, &default), 0);
+        let never = run_args(&["--fail-on", "never"]);
+        for r in [&failed, &errored, &regressed] {
+            assert_eq!(exit_code(r, &never), 0);
+        }
+        let only_errors = run_args(&["--fail-on", "error"]);
+        assert_eq!(exit_code(&failed, &only_errors), 0);
+        assert_eq!(exit_code(&errored, &only_errors), 1);
+        assert_eq!(exit_code(&regressed, &only_errors), 0);
+    }
+
+    #[test]
+    fn the_json_report_keeps_absent_metrics_absent() {
+        let text = report::json::render(&report_of(vec![test(Status::Passed, None)]));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["tests"][0]["metrics"], serde_json::json!({}));
+        assert!(v["tests"][0]["comparison"].is_null());
+        assert_eq!(v["summary"]["total"], 1);
+    }
+
+    #[test]
+    fn the_human_table_explains_failures() {
+        let mut t = test(Status::Error, None);
+        t.error = Some("panicked: boom".into());
+        let text = report::human::render(&report_of(vec![t]), false);
+        assert!(text.contains("ERROR p/t/n\n    panicked: boom"), "{text}");
+        assert!(text.contains("0 passed; 1 failed; 1 total"), "{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "no colour codes when colour is off"
+        );
+    }
 }

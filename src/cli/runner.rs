@@ -4,7 +4,7 @@
 use super::events::{Event, Reporter};
 use super::report::model::{Status, TestReport};
 use super::suite::{ProcessOutcome, Suite};
-use crate::protocol::{CustomMetric, Measurement, Metrics, Outcome, Settings, TestInfo};
+use crate::protocol::{Measurement, Metrics, Outcome, Settings, TestInfo};
 
 /// One test to run, and the suite it lives in.
 pub struct Planned<'s> {
@@ -127,7 +127,10 @@ fn run_one(
             return report;
         }
     }
-    let merged = merge_processes(&measurements);
+    let Some(merged) = crate::stats::merge_processes(&measurements) else {
+        report.error = Some("no process produced a measurement".to_string());
+        return report;
+    };
     report.thresholds = info
         .thresholds
         .iter()
@@ -139,129 +142,11 @@ fn run_one(
         Status::Failed
     };
     report.metrics = merged.metrics;
-    report.median_ci_ns = merged.median_ci_ns;
+    // A single process's interval knows nothing of between-process variation; still the best
+    // available, and `processes` in the report says how many there were.
+    report.median_ci_ns =
+        (merged.ci_method != crate::stats::CiMethod::None).then_some(merged.median_ci_ns);
     report.custom = merged.custom;
     report.processes = measurements.into_iter().map(|m| m.metrics).collect();
     report
-}
-
-/// The K processes' figures as one. A stand-in until `crate::stats::merge_processes` lands.
-struct Merged {
-    metrics: Metrics,
-    median_ci_ns: Option<[f64; 2]>,
-    custom: Vec<CustomMetric>,
-}
-
-/// Each metric is the median over processes (robust to one disturbed process); the interval
-/// of the median spans the processes' medians, so it includes between-process variation.
-fn merge_processes(ms: &[Measurement]) -> Merged {
-    let pick = |f: fn(&Metrics) -> Option<f64>| median(ms.iter().filter_map(|m| f(&m.metrics)));
-    let metrics = Metrics {
-        median_ns: pick(|m| m.median_ns),
-        mean_ns: pick(|m| m.mean_ns),
-        min_ns: ms.iter().filter_map(|m| m.metrics.min_ns).reduce(f64::min),
-        p50_ns: pick(|m| m.p50_ns),
-        p90_ns: pick(|m| m.p90_ns),
-        p95_ns: pick(|m| m.p95_ns),
-        p99_ns: pick(|m| m.p99_ns),
-        p999_ns: pick(|m| m.p999_ns),
-        max_ns: ms.iter().filter_map(|m| m.metrics.max_ns).reduce(f64::max),
-        std_dev_ns: pick(|m| m.std_dev_ns),
-        mad_ns: pick(|m| m.mad_ns),
-        throughput_per_sec: pick(|m| m.throughput_per_sec),
-        success_rate: pick(|m| m.success_rate),
-        allocs_per_iter: pick(|m| m.allocs_per_iter),
-        alloc_bytes_per_iter: pick(|m| m.alloc_bytes_per_iter),
-        rss_growth_bytes: median(
-            ms.iter()
-                .filter_map(|m| m.metrics.rss_growth_bytes.map(|b| b as f64)),
-        )
-        .map(|b| b.round() as i64),
-    };
-    let medians: Vec<f64> = ms.iter().filter_map(|m| m.metrics.median_ns).collect();
-    let median_ci_ns = (medians.len() >= 2).then(|| {
-        [
-            medians.iter().copied().fold(f64::INFINITY, f64::min),
-            medians.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        ]
-    });
-    let mut custom: Vec<CustomMetric> = Vec::new();
-    for m in ms.iter().flat_map(|m| &m.custom) {
-        if custom.iter().any(|c| c.name == m.name) {
-            continue;
-        }
-        let values = ms
-            .iter()
-            .flat_map(|x| &x.custom)
-            .filter(|c| c.name == m.name)
-            .map(|c| c.value);
-        if let Some(value) = median(values) {
-            custom.push(CustomMetric {
-                name: m.name.clone(),
-                value,
-                direction: m.direction,
-            });
-        }
-    }
-    Merged {
-        metrics,
-        median_ci_ns,
-        custom,
-    }
-}
-
-fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn m(median: f64, allocs: Option<f64>) -> Measurement {
-        Measurement {
-            metrics: Metrics {
-                median_ns: Some(median),
-                min_ns: Some(median * 0.9),
-                max_ns: Some(median * 2.0),
-                allocs_per_iter: allocs,
-                ..Metrics::default()
-            },
-            ..Measurement::default()
-        }
-    }
-
-    #[test]
-    fn merges_by_median_and_keeps_absent_metrics_absent() {
-        let merged = merge_processes(&[m(10.0, None), m(30.0, None), m(12.0, None)]);
-        assert_eq!(merged.metrics.median_ns, Some(12.0));
-        assert_eq!(merged.metrics.min_ns, Some(9.0));
-        assert_eq!(merged.metrics.max_ns, Some(60.0));
-        assert_eq!(merged.metrics.allocs_per_iter, None);
-        assert_eq!(merged.metrics.throughput_per_sec, None);
-        assert_eq!(merged.median_ci_ns, Some([10.0, 30.0]));
-    }
-
-    #[test]
-    fn one_process_has_no_between_process_interval() {
-        let merged = merge_processes(&[m(10.0, Some(2.0))]);
-        assert_eq!(merged.metrics.allocs_per_iter, Some(2.0));
-        assert_eq!(merged.median_ci_ns, None);
-    }
-
-    #[test]
-    fn even_counts_average_the_middle_pair() {
-        assert_eq!(median([4.0, 1.0, 3.0, 2.0].into_iter()), Some(2.5));
-        assert_eq!(median(std::iter::empty()), None);
-    }
 }

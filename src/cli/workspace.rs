@@ -227,8 +227,9 @@ fn uses_cargo_perf(package: &Package) -> bool {
             .any(|d| d.name == LIBRARY_PACKAGE)
 }
 
-/// A bench or test target whose source mentions the library: a cheap pre-filter, so that
-/// ordinary integration tests are not built for nothing.
+/// A bench or test target whose source looks like a perf suite (it names the library and calls
+/// `main!`): a cheap pre-filter, so that ordinary integration tests are not built for nothing.
+/// The harness marker in the built executable has the final word.
 fn perf_target_kind(target: &Target) -> Option<TargetKind> {
     let kind = if target.is_bench() {
         TargetKind::Bench
@@ -238,7 +239,11 @@ fn perf_target_kind(target: &Target) -> Option<TargetKind> {
         return None;
     };
     let source = std::fs::read_to_string(&target.src_path).ok()?;
-    (source.contains("perf_test") || source.contains("cargo_perf")).then_some(kind)
+    looks_like_suite(&source).then_some(kind)
+}
+
+fn looks_like_suite(source: &str) -> bool {
+    (source.contains("perf_test") || source.contains("cargo_perf")) && source.contains("main!")
 }
 
 #[cfg(test)]
@@ -267,6 +272,18 @@ mod tests {
         let e = discover(&args).unwrap_err();
         assert!(matches!(e, CliError::Config { .. }), "{e}");
         assert!(e.message().contains("/definitely/not/here"), "{e}");
+    }
+
+    #[test]
+    fn only_sources_that_call_main_look_like_suites() {
+        assert!(looks_like_suite(
+            "use cargo_perf::perf_test;\n#[perf_test] fn f(b: &mut Bencher) {}\ncargo_perf::main!();"
+        ));
+        // An integration test that merely uses the library is not a suite.
+        assert!(!looks_like_suite(
+            "use cargo_perf::memory::thread_counts;\n#[test] fn t() {}"
+        ));
+        assert!(!looks_like_suite("fn main() {}"));
     }
 
     #[test]

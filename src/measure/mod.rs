@@ -155,13 +155,10 @@ fn summarize(
     let median_ci_ns =
         stats::bootstrap_median_ci(&sorted, stats::BOOTSTRAP_RESAMPLES, stats::BOOTSTRAP_SEED)
             .unwrap_or([f64::NAN; 2]);
-    let (allocs_per_iter, alloc_bytes_per_iter) = match s.allocs {
-        Some((c, n)) if n > 0 => (
-            Some((c.allocs + c.reallocs) as f64 / n as f64),
-            Some(c.bytes_allocated as f64 / n as f64),
-        ),
-        _ => (None, None),
-    };
+    let (allocs_per_iter, alloc_bytes_per_iter) = s
+        .allocs
+        .and_then(|(counts, n)| counts.per_iteration(n))
+        .unzip();
     Measurement {
         metrics: Metrics {
             median_ns: median,

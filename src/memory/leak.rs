@@ -5,6 +5,7 @@
 //!    the start cannot look like growth.
 //! 2. The slope is Theil–Sen's: the median of the slopes between every pair of samples, which
 //!    a few outliers (a buffer doubling once, another thread's burst) cannot drag.
+//!    Samples equal to their predecessor (nothing happened in between) are dropped first.
 //! 3. Its confidence is the fraction of those pairs whose later sample holds strictly more
 //!    live bytes. A steady leak makes nearly every pair rise (≈ 1); a one-off step inside the
 //!    window makes only the pairs that straddle it rise (≈ 0.5); a flat heap gives ≈ 0.
@@ -45,7 +46,7 @@ impl Fit {
 /// Fit the second half of `points` (`(x, live_bytes)`, `x` non-decreasing), or `None` when
 /// there are too few samples or `x` does not advance.
 pub(crate) fn fit_second_half(points: &[(f64, f64)]) -> Option<Fit> {
-    let half = &points[points.len() / 2..];
+    let half = without_plateaus(&points[points.len() / 2..]);
     if half.len() < MIN_POINTS {
         return None;
     }
@@ -78,6 +79,20 @@ pub(crate) fn fit_second_half(points: &[(f64, f64)]) -> Option<Fit> {
         span: half[half.len() - 1].0 - half[0].0,
         points: half.len(),
     })
+}
+
+/// Drops each sample whose live bytes equal the previous sample's. A plateau means nothing
+/// happened in between (on a loaded machine the test thread is often descheduled while the
+/// sampler runs), and would otherwise dilute the confidence of a steady climb. A flat heap
+/// or a single step collapses to a couple of points: too few for any verdict.
+fn without_plateaus(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut kept: Vec<(f64, f64)> = Vec::with_capacity(points.len());
+    for &point in points {
+        if kept.last().map_or(true, |last| last.1 != point.1) {
+            kept.push(point);
+        }
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -125,9 +140,40 @@ mod tests {
         let points: Vec<(f64, f64)> = (0..100)
             .map(|i| (i as f64, if i >= 70 { 1e6 } else { 0.0 }))
             .collect();
-        let fit = fit_second_half(&points).unwrap();
+        // The plateaus collapse to two points: no verdict at all.
+        assert_eq!(fit_second_half(&points), None);
+        // With noise on the plateaus, the step's pairs are about half of all pairs.
+        let noisy: Vec<(f64, f64)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, &(x, y))| (x, y + jitter(i, 1000.0)))
+            .collect();
+        let fit = fit_second_half(&noisy).unwrap();
         assert!(fit.confidence < MIN_CONFIDENCE, "{fit:?}");
-        assert!(!fit.is_leak());
+        assert!(!fit.is_leak(), "{fit:?}");
+    }
+
+    #[test]
+    fn a_leak_interrupted_by_pauses_is_still_flagged() {
+        // 100 KB per sample, but the body is descheduled for every third sample.
+        let mut live = 0.0;
+        let points: Vec<(f64, f64)> = (0..90)
+            .map(|i| {
+                if i % 3 != 0 {
+                    live += 100_000.0;
+                }
+                (i as f64, live)
+            })
+            .collect();
+        let fit = fit_second_half(&points).unwrap();
+        assert_eq!(fit.confidence, 1.0);
+        assert!(fit.is_leak(), "{fit:?}");
+    }
+
+    #[test]
+    fn a_flat_heap_gives_no_verdict() {
+        let points: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, 5e6)).collect();
+        assert_eq!(fit_second_half(&points), None);
     }
 
     #[test]

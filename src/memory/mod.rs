@@ -123,6 +123,11 @@ pub(crate) fn iterations_so_far() -> u64 {
     ITERATIONS.load(Relaxed)
 }
 
+/// Held by the unit tests that read this process's RSS: they must not see each other's
+/// large blocks come and go.
+#[cfg(test)]
+pub(crate) static RSS_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -147,6 +147,7 @@ pub fn render(report: &Report, color: bool) -> String {
             out.push_str(&explain(t, color));
         }
     }
+    out.push_str(&super::human_compare::render(report, color));
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }

@@ -1,0 +1,8 @@
+use cargo_perf::{perf_test, Bencher};
+
+#[perf_test(p99 == "2ms")]
+fn eq(b: &mut Bencher) {
+    b.iter(|| ());
+}
+
+fn main() {}

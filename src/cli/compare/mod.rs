@@ -1,0 +1,493 @@
+//! Verdicts: whether each test got slower, faster or stayed put between a baseline record and
+//! the current run, judged on the figures of separate processes so that run-to-run variation
+//! counts, with false alarms controlled across the whole suite (Benjamini–Hochberg).
+
+pub mod stats;
+
+use std::collections::BTreeMap;
+
+use crate::cli::report::model::{Comparison, Status, Summary, TestReport, Verdict};
+use crate::protocol::{Direction, Metrics, TestKind};
+
+/// How a verdict is decided.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareOptions {
+    /// Smallest relative change reported as a regression or improvement (0.05 = 5 %), unless a
+    /// test sets its own `noise`.
+    pub threshold: f64,
+    /// False-discovery rate across every comparison of the run, and 1 - confidence of the CIs.
+    pub alpha: f64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            threshold: 0.05,
+            alpha: 0.05,
+        }
+    }
+}
+
+/// How a metric's change is measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Scale {
+    /// Relative: compared on the log scale, change as a fraction, threshold relative.
+    Ratio,
+    /// Absolute: a change of at least `min_delta` units counts (allocations per iteration,
+    /// success-rate percentage points), whatever the relative threshold says.
+    Delta { min_delta: f64 },
+}
+
+/// One metric of one test, compared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricComparison {
+    pub metric: String,
+    pub direction: Direction,
+    pub baseline: f64,
+    pub current: f64,
+    /// Relative change (`current / baseline - 1`), when the baseline is not zero.
+    pub change: Option<f64>,
+    pub ci: Option<[f64; 2]>,
+    /// Two-sided p-value of "no change"; `None` when the data cannot give one.
+    pub p_value: Option<f64>,
+    /// The p-value after adjustment for every comparison of the run.
+    pub p_adjusted: Option<f64>,
+    pub verdict: Verdict,
+}
+
+/// Every compared metric of one test, and the one the report shows.
+#[derive(Debug, Clone)]
+pub struct TestComparison {
+    pub id: String,
+    /// The deciding metric: the first regressed one, else the first improved, else the primary.
+    pub comparison: Comparison,
+    pub metrics: Vec<MetricComparison>,
+}
+
+/// One test to judge: its baseline (if the baseline has it) and its current figures.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair<'a> {
+    pub base: Option<&'a TestReport>,
+    pub head: &'a TestReport,
+    /// The test's own `noise` threshold, overriding [`CompareOptions::threshold`].
+    pub noise: Option<f64>,
+}
+
+/// Compares every pair; `None` for a head test that did not produce figures (an error).
+pub fn compare_all(
+    pairs: &[Pair<'_>],
+    baseline_commit: Option<&str>,
+    opts: &CompareOptions,
+) -> Vec<Option<TestComparison>> {
+    // First pass: estimates for every metric, so that p-values can be adjusted together.
+    let mut drafts: Vec<Option<Vec<Draft>>> = pairs
+        .iter()
+        .map(|pair| {
+            if pair.head.status == Status::Error {
+                return None;
+            }
+            let base = pair.base.filter(|b| b.status != Status::Error)?;
+            Some(draft_metrics(base, pair.head))
+        })
+        .collect();
+
+    let family: Vec<f64> = drafts
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|d| d.scale == Scale::Ratio)
+        .filter_map(|d| d.p_value)
+        .collect();
+    let mut adjusted = stats::benjamini_hochberg(&family).into_iter();
+    for draft in drafts.iter_mut().flatten().flatten() {
+        if draft.scale == Scale::Ratio && draft.p_value.is_some() {
+            draft.p_adjusted = adjusted.next();
+        }
+    }
+
+    pairs
+        .iter()
+        .zip(drafts)
+        .map(|(pair, drafts)| {
+            if pair.head.status == Status::Error {
+                return None;
+            }
+            let threshold = pair.noise.unwrap_or(opts.threshold);
+            let Some(drafts) = drafts else {
+                return Some(new_test(pair.head, baseline_commit));
+            };
+            let metrics: Vec<MetricComparison> = drafts
+                .into_iter()
+                .map(|d| d.decide(threshold, opts.alpha))
+                .collect();
+            if metrics.is_empty() {
+                return Some(TestComparison {
+                    id: pair.head.id.clone(),
+                    comparison: Comparison {
+                        baseline_commit: baseline_commit.map(str::to_owned),
+                        metric: primary_metric(pair.head.kind).to_owned(),
+                        baseline: None,
+                        current: None,
+                        change: None,
+                        ci: None,
+                        verdict: Verdict::Inconclusive,
+                        could_detect: None,
+                        rounds: None,
+                    },
+                    metrics,
+                });
+            }
+            let deciding = metrics
+                .iter()
+                .find(|m| m.verdict == Verdict::Regressed)
+                .or_else(|| metrics.iter().find(|m| m.verdict == Verdict::Improved))
+                .unwrap_or(&metrics[0]);
+            let verdict = if metrics.iter().any(|m| m.verdict == Verdict::Regressed) {
+                Verdict::Regressed
+            } else if metrics.iter().any(|m| m.verdict == Verdict::Improved) {
+                Verdict::Improved
+            } else if metrics.iter().all(|m| m.verdict == Verdict::Unchanged) {
+                Verdict::Unchanged
+            } else {
+                Verdict::Inconclusive
+            };
+            Some(TestComparison {
+                id: pair.head.id.clone(),
+                comparison: Comparison {
+                    baseline_commit: baseline_commit.map(str::to_owned),
+                    metric: deciding.metric.clone(),
+                    baseline: Some(deciding.baseline),
+                    current: Some(deciding.current),
+                    change: deciding.change,
+                    ci: deciding.ci,
+                    verdict,
+                    could_detect: None,
+                    rounds: None,
+                },
+                metrics,
+            })
+        })
+        .collect()
+}
+
+/// Compares `head` against `base` test by test (matched by id), writes each test's
+/// `comparison` and recounts the verdicts in `summary`.
+pub fn apply(
+    base: &[TestReport],
+    head: &mut [TestReport],
+    noise: &BTreeMap<String, f64>,
+    baseline_commit: Option<&str>,
+    opts: &CompareOptions,
+    summary: &mut Summary,
+) -> Vec<Option<TestComparison>> {
+    let by_id: BTreeMap<&str, &TestReport> = base.iter().map(|t| (t.id.as_str(), t)).collect();
+    let results = {
+        let pairs: Vec<Pair<'_>> = head
+            .iter()
+            .map(|h| Pair {
+                base: by_id.get(h.id.as_str()).copied(),
+                head: h,
+                noise: noise.get(&h.id).copied(),
+            })
+            .collect();
+        compare_all(&pairs, baseline_commit, opts)
+    };
+    for (test, result) in head.iter_mut().zip(&results) {
+        test.comparison = result.as_ref().map(|r| r.comparison.clone());
+    }
+    count_verdicts(head, summary);
+    results
+}
+
+/// Sets the verdict counters of `summary` from the tests' comparisons.
+pub fn count_verdicts(tests: &[TestReport], summary: &mut Summary) {
+    summary.regressed = 0;
+    summary.improved = 0;
+    summary.unchanged = 0;
+    summary.new = 0;
+    summary.inconclusive = 0;
+    for c in tests.iter().filter_map(|t| t.comparison.as_ref()) {
+        match c.verdict {
+            Verdict::Regressed => summary.regressed += 1,
+            Verdict::Improved => summary.improved += 1,
+            Verdict::Unchanged => summary.unchanged += 1,
+            Verdict::New => summary.new += 1,
+            Verdict::Inconclusive => summary.inconclusive += 1,
+        }
+    }
+}
+
+/// The metric a test of this kind is judged on first.
+pub fn primary_metric(kind: TestKind) -> &'static str {
+    match kind {
+        TestKind::Bench => "median_ns",
+        TestKind::Load => "p99_ns",
+    }
+}
+
+fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> TestComparison {
+    let metric = primary_metric(head.kind);
+    TestComparison {
+        id: head.id.clone(),
+        comparison: Comparison {
+            baseline_commit: baseline_commit.map(str::to_owned),
+            metric: metric.to_owned(),
+            baseline: None,
+            current: field(&head.metrics, metric),
+            change: None,
+            ci: None,
+            verdict: Verdict::New,
+            could_detect: None,
+            rounds: None,
+        },
+        metrics: Vec::new(),
+    }
+}
+
+/// A metric's estimate before the run-wide adjustment turns it into a verdict.
+#[derive(Debug, Clone)]
+struct Draft {
+    metric: String,
+    direction: Direction,
+    scale: Scale,
+    baseline: f64,
+    current: f64,
+    /// Change on the comparison scale (log ratio, or absolute difference) with its CI.
+    estimate: Option<stats::Estimate>,
+    p_value: Option<f64>,
+    p_adjusted: Option<f64>,
+    alpha_ci: f64,
+}
+
+/// Which metrics a test is compared on, in order of importance.
+fn compared_metrics(kind: TestKind) -> &'static [(&'static str, Direction, Scale)] {
+    use Direction::*;
+    const ALLOCS: Scale = Scale::Delta { min_delta: 1.0 };
+    const POINTS: Scale = Scale::Delta { min_delta: 1.0 };
+    match kind {
+        TestKind::Bench => &[
+            ("median_ns", LowerIsBetter, Scale::Ratio),
+            ("allocs_per_iter", LowerIsBetter, ALLOCS),
+        ],
+        TestKind::Load => &[
+            ("p99_ns", LowerIsBetter, Scale::Ratio),
+            ("throughput_per_sec", HigherIsBetter, Scale::Ratio),
+            ("success_rate", HigherIsBetter, POINTS),
+            ("allocs_per_iter", LowerIsBetter, ALLOCS),
+        ],
+    }
+}
+
+fn draft_metrics(base: &TestReport, head: &TestReport) -> Vec<Draft> {
+    let mut drafts: Vec<Draft> = compared_metrics(head.kind)
+        .iter()
+        .filter_map(|&(metric, direction, scale)| {
+            draft_builtin(base, head, metric, direction, scale)
+        })
+        .collect();
+    // Custom metrics carry one value per run and no spread: they are compared as exact
+    // figures (a deterministic count or ratio), against the relative threshold only.
+    for c in &head.custom {
+        if let Some(b) = base.custom.iter().find(|b| b.name == c.name) {
+            drafts.push(Draft {
+                metric: c.name.clone(),
+                direction: c.direction,
+                scale: Scale::Ratio,
+                baseline: b.value,
+                current: c.value,
+                estimate: log_ratio(b.value, c.value).map(|diff| stats::Estimate {
+                    diff,
+                    se: 0.0,
+                    df: 1.0,
+                }),
+                p_value: None,
+                p_adjusted: None,
+                alpha_ci: 0.05,
+            });
+        }
+    }
+    drafts
+}
+
+fn log_ratio(base: f64, head: f64) -> Option<f64> {
+    (base > 0.0 && head > 0.0).then(|| head.ln() - base.ln())
+}
+
+/// The per-process values of `metric`, or the run's aggregate when no process figures exist.
+fn samples(test: &TestReport, metric: &str) -> Vec<f64> {
+    let per_process: Vec<f64> = test
+        .processes
+        .iter()
+        .filter_map(|m| field(m, metric))
+        .collect();
+    if per_process.is_empty() {
+        field(&test.metrics, metric).into_iter().collect()
+    } else {
+        per_process
+    }
+}
+
+fn draft_builtin(
+    base: &TestReport,
+    head: &TestReport,
+    metric: &str,
+    direction: Direction,
+    scale: Scale,
+) -> Option<Draft> {
+    let (b_values, h_values) = (samples(base, metric), samples(head, metric));
+    let baseline = field(&base.metrics, metric).or_else(|| stats::mean(&b_values))?;
+    let current = field(&head.metrics, metric).or_else(|| stats::mean(&h_values))?;
+    let estimate = match scale {
+        Scale::Ratio => {
+            let logs = |v: &[f64]| -> Option<Vec<f64>> {
+                v.iter().map(|&x| (x > 0.0).then(|| x.ln())).collect()
+            };
+            match (logs(&b_values), logs(&h_values)) {
+                (Some(b), Some(h)) => stats::welch(&b, &h)
+                    .or_else(|| ci_estimate(base, head, metric, baseline, current)),
+                _ => None,
+            }
+        }
+        // Single figures: an exact comparison (allocation counts are deterministic).
+        Scale::Delta { .. } => stats::welch(&b_values, &h_values).or(Some(stats::Estimate {
+            diff: current - baseline,
+            se: 0.0,
+            df: 1.0,
+        })),
+    };
+    let p_value = match scale {
+        Scale::Ratio => estimate.filter(|e| e.se > 0.0).map(|e| e.p_value()),
+        Scale::Delta { .. } => estimate.map(|e| e.p_value()),
+    };
+    Some(Draft {
+        metric: metric.to_owned(),
+        direction,
+        scale,
+        baseline,
+        current,
+        estimate,
+        p_value,
+        p_adjusted: None,
+        alpha_ci: 0.05,
+    })
+}
+
+/// With one process a side, the processes' own bootstrap CIs of the median are the only
+/// measure of spread left; they understate between-process noise, so they are widened ×2.
+fn ci_estimate(
+    base: &TestReport,
+    head: &TestReport,
+    metric: &str,
+    baseline: f64,
+    current: f64,
+) -> Option<stats::Estimate> {
+    if metric != "median_ns" {
+        return None;
+    }
+    let half_log = |ci: [f64; 2]| -> Option<f64> {
+        (ci[0] > 0.0 && ci[1] >= ci[0]).then(|| (ci[1].ln() - ci[0].ln()) / (2.0 * 1.96))
+    };
+    let sb = half_log(base.median_ci_ns?)? * 2.0;
+    let sh = half_log(head.median_ci_ns?)? * 2.0;
+    Some(stats::Estimate {
+        diff: log_ratio(baseline, current)?,
+        se: (sb * sb + sh * sh).sqrt(),
+        df: 1_000.0,
+    })
+}
+
+impl Draft {
+    fn decide(self, threshold: f64, alpha: f64) -> MetricComparison {
+        let worse = |signed: f64| match self.direction {
+            Direction::LowerIsBetter => signed > 0.0,
+            Direction::HigherIsBetter => signed < 0.0,
+        };
+        let (change, ci, verdict) = match (self.scale, self.estimate) {
+            (_, None) => (
+                relative(self.baseline, self.current),
+                None,
+                Verdict::Inconclusive,
+            ),
+            (Scale::Ratio, Some(e)) => {
+                let change = e.diff.exp_m1();
+                let [lo, hi] = e.ci(1.0 - self.alpha_ci);
+                let ci = [lo.exp_m1(), hi.exp_m1()];
+                // A figure without spread (custom metrics) is exact: significance is moot.
+                let significant = if e.se == 0.0 {
+                    true
+                } else {
+                    self.p_adjusted.or(self.p_value).is_some_and(|p| p < alpha)
+                };
+                let verdict = if significant && change.abs() > threshold {
+                    if worse(change) {
+                        Verdict::Regressed
+                    } else {
+                        Verdict::Improved
+                    }
+                } else if ci[0] >= -threshold && ci[1] <= threshold {
+                    Verdict::Unchanged
+                } else {
+                    Verdict::Inconclusive
+                };
+                (Some(change), Some(ci), verdict)
+            }
+            (Scale::Delta { min_delta }, Some(e)) => {
+                let significant = self.p_value.is_some_and(|p| p < alpha);
+                let [lo, hi] = e.ci(1.0 - self.alpha_ci);
+                let verdict = if significant && e.diff.abs() >= min_delta {
+                    if worse(e.diff) {
+                        Verdict::Regressed
+                    } else {
+                        Verdict::Improved
+                    }
+                } else if lo > -min_delta && hi < min_delta {
+                    Verdict::Unchanged
+                } else {
+                    Verdict::Inconclusive
+                };
+                let ci = (self.baseline != 0.0)
+                    .then(|| [lo / self.baseline.abs(), hi / self.baseline.abs()]);
+                (relative(self.baseline, self.current), ci, verdict)
+            }
+        };
+        MetricComparison {
+            metric: self.metric,
+            direction: self.direction,
+            baseline: self.baseline,
+            current: self.current,
+            change,
+            ci,
+            p_value: self.p_value,
+            p_adjusted: self.p_adjusted,
+            verdict,
+        }
+    }
+}
+
+fn relative(base: f64, head: f64) -> Option<f64> {
+    (base != 0.0).then(|| head / base - 1.0)
+}
+
+/// A metric of [`Metrics`] by its JSON name.
+pub fn field(m: &Metrics, name: &str) -> Option<f64> {
+    match name {
+        "median_ns" => m.median_ns,
+        "mean_ns" => m.mean_ns,
+        "min_ns" => m.min_ns,
+        "p50_ns" => m.p50_ns,
+        "p90_ns" => m.p90_ns,
+        "p95_ns" => m.p95_ns,
+        "p99_ns" => m.p99_ns,
+        "p999_ns" => m.p999_ns,
+        "max_ns" => m.max_ns,
+        "throughput_per_sec" => m.throughput_per_sec,
+        "success_rate" => m.success_rate,
+        "allocs_per_iter" => m.allocs_per_iter,
+        "alloc_bytes_per_iter" => m.alloc_bytes_per_iter,
+        "rss_growth_bytes" => m.rss_growth_bytes.map(|b| b as f64),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,399 @@
+//! Verdict rules on hand-made reports, and the false-alarm and detection rates on simulated
+//! noise (seeded, so every run sees the same draws).
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::protocol::CustomMetric;
+
+/// SplitMix64 with Box–Muller: enough randomness for simulations, no dependency.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+    pub(crate) fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.uniform(), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+}
+
+fn bench(id: &str, process_medians: &[f64]) -> TestReport {
+    let median = {
+        let mut v = process_medians.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    TestReport {
+        id: id.to_owned(),
+        package: "pkg".into(),
+        target: "perf".into(),
+        name: id.rsplit('/').next().unwrap().to_owned(),
+        kind: TestKind::Bench,
+        status: Status::Passed,
+        error: None,
+        metrics: Metrics {
+            median_ns: Some(median),
+            ..Metrics::default()
+        },
+        median_ci_ns: None,
+        thresholds: Vec::new(),
+        comparison: None,
+        processes: process_medians
+            .iter()
+            .map(|&m| Metrics {
+                median_ns: Some(m),
+                ..Metrics::default()
+            })
+            .collect(),
+        custom: Vec::new(),
+        tags: Vec::new(),
+        wall_ns: 0,
+    }
+}
+
+fn noisy(rng: &mut Rng, center: f64, sigma: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| center * (sigma * rng.normal()).exp())
+        .collect()
+}
+
+fn verdicts(base: &[TestReport], head: &[TestReport], opts: &CompareOptions) -> Vec<Verdict> {
+    let mut head = head.to_vec();
+    let mut summary = Summary::default();
+    apply(
+        base,
+        &mut head,
+        &BTreeMap::new(),
+        Some("b"),
+        opts,
+        &mut summary,
+    )
+    .into_iter()
+    .map(|c| c.expect("compared").comparison.verdict)
+    .collect()
+}
+
+/// One simulated suite comparison: `tests` tests with lognormal between-process noise, the
+/// first one's true time scaled by `shift` in head.
+fn simulate(rng: &mut Rng, tests: usize, procs: usize, sigma: f64, shift: f64) -> Vec<Verdict> {
+    let mut base = Vec::new();
+    let mut head = Vec::new();
+    for i in 0..tests {
+        let center = 1_000.0 * (i + 1) as f64;
+        let id = format!("pkg/perf/t{i}");
+        base.push(bench(&id, &noisy(rng, center, sigma, procs)));
+        let factor = if i == 0 { shift } else { 1.0 };
+        head.push(bench(&id, &noisy(rng, center * factor, sigma, procs)));
+    }
+    verdicts(&base, &head, &CompareOptions::default())
+}
+
+#[test]
+fn aa_noise_rarely_flags_anything() {
+    let mut rng = Rng::new(7);
+    let (mut flagged, mut total, mut suites_with_alarm) = (0, 0, 0);
+    for _ in 0..200 {
+        let v = simulate(&mut rng, 50, 5, 0.03, 1.0);
+        let alarms = v
+            .iter()
+            .filter(|v| matches!(v, Verdict::Regressed | Verdict::Improved))
+            .count();
+        flagged += alarms;
+        total += v.len();
+        suites_with_alarm += usize::from(alarms > 0);
+    }
+    let rate = flagged as f64 / total as f64;
+    assert!(rate < 0.01, "A/A false-alarm rate {rate}");
+    // Controlled across the suite, not only per test: few suites show any alarm at all.
+    assert!(
+        suites_with_alarm <= 10,
+        "{suites_with_alarm} of 200 suites alarmed"
+    );
+}
+
+#[test]
+fn a_thirty_percent_slowdown_is_always_caught_and_alone() {
+    let mut rng = Rng::new(11);
+    for _ in 0..200 {
+        let v = simulate(&mut rng, 50, 5, 0.03, 1.30);
+        assert_eq!(v[0], Verdict::Regressed);
+        let others = v[1..].iter().filter(|v| **v == Verdict::Regressed).count();
+        assert!(others <= 1, "{others} unchanged tests flagged");
+    }
+}
+
+#[test]
+fn a_ten_percent_slowdown_is_caught_at_one_percent_noise() {
+    let mut rng = Rng::new(13);
+    let caught = (0..200)
+        .filter(|_| simulate(&mut rng, 50, 5, 0.01, 1.10)[0] == Verdict::Regressed)
+        .count();
+    assert!(caught >= 190, "caught {caught} of 200");
+}
+
+#[test]
+fn a_significant_change_below_the_threshold_is_not_flagged() {
+    // 2 % slower with almost no noise: real, but smaller than the 5 % threshold.
+    let base = [bench("p/t/a", &[100.0, 100.1, 99.9, 100.0])];
+    let head = [bench("p/t/a", &[102.0, 102.1, 101.9, 102.0])];
+    assert_eq!(
+        verdicts(&base, &head, &CompareOptions::default()),
+        [Verdict::Unchanged]
+    );
+    let strict = CompareOptions {
+        threshold: 0.01,
+        ..CompareOptions::default()
+    };
+    assert_eq!(verdicts(&base, &head, &strict), [Verdict::Regressed]);
+}
+
+#[test]
+fn change_and_interval_are_reported_as_fractions() {
+    let base = [bench("p/t/a", &[100.0, 101.0, 99.0, 100.0])];
+    let head = [bench("p/t/a", &[80.0, 80.8, 79.2, 80.0])];
+    let mut head = head.to_vec();
+    let mut summary = Summary::default();
+    let out = apply(
+        &base,
+        &mut head,
+        &BTreeMap::new(),
+        Some("abc"),
+        &CompareOptions::default(),
+        &mut summary,
+    );
+    let c = &head[0].comparison.as_ref().unwrap();
+    assert_eq!(c.verdict, Verdict::Improved);
+    assert_eq!(c.metric, "median_ns");
+    assert_eq!(c.baseline_commit.as_deref(), Some("abc"));
+    let change = c.change.unwrap();
+    assert!((change + 0.2).abs() < 0.005, "{change}");
+    let [lo, hi] = c.ci.unwrap();
+    assert!(lo < change && change < hi && hi < 0.0, "{lo} {hi}");
+    assert_eq!(summary.improved, 1);
+    assert!(out[0].as_ref().unwrap().metrics[0].p_value.unwrap() < 0.001);
+}
+
+#[test]
+fn too_few_or_too_noisy_processes_are_inconclusive() {
+    let base = [bench("p/t/a", &[100.0, 140.0, 70.0])];
+    let head = [bench("p/t/a", &[110.0, 160.0, 75.0])];
+    assert_eq!(
+        verdicts(&base, &head, &CompareOptions::default()),
+        [Verdict::Inconclusive]
+    );
+    let single = [bench("p/t/a", &[100.0])];
+    let single_head = [bench("p/t/a", &[150.0])];
+    assert_eq!(
+        verdicts(&single, &single_head, &CompareOptions::default()),
+        [Verdict::Inconclusive]
+    );
+}
+
+#[test]
+fn single_processes_fall_back_to_their_bootstrap_intervals() {
+    let mut base = bench("p/t/a", &[100.0]);
+    base.median_ci_ns = Some([99.5, 100.5]);
+    let mut head = bench("p/t/a", &[130.0]);
+    head.median_ci_ns = Some([129.4, 130.6]);
+    assert_eq!(
+        verdicts(&[base], &[head], &CompareOptions::default()),
+        [Verdict::Regressed]
+    );
+}
+
+#[test]
+fn tests_missing_from_the_baseline_are_new_and_errors_are_not_compared() {
+    let base = [bench("p/t/a", &[100.0, 101.0])];
+    let mut broken = bench("p/t/a", &[100.0, 101.0]);
+    broken.status = Status::Error;
+    let head = [broken, bench("p/t/b", &[100.0, 101.0])];
+    let mut head = head.to_vec();
+    let mut summary = Summary::default();
+    let out = apply(
+        &base,
+        &mut head,
+        &BTreeMap::new(),
+        None,
+        &CompareOptions::default(),
+        &mut summary,
+    );
+    assert!(out[0].is_none() && head[0].comparison.is_none());
+    let new = head[1].comparison.as_ref().unwrap();
+    assert_eq!(new.verdict, Verdict::New);
+    assert_eq!(new.baseline, None);
+    assert_eq!(new.current, Some(101.0));
+    assert_eq!((summary.new, summary.regressed), (1, 0));
+}
+
+#[test]
+fn a_tests_own_noise_overrides_the_threshold() {
+    let base = [bench("p/t/a", &[100.0, 100.2, 99.8, 100.0])];
+    let head = [bench("p/t/a", &[108.0, 108.2, 107.8, 108.0])];
+    let mut noise = BTreeMap::new();
+    noise.insert("p/t/a".to_owned(), 0.10);
+    let mut h = head.to_vec();
+    let mut summary = Summary::default();
+    apply(
+        &base,
+        &mut h,
+        &noise,
+        None,
+        &CompareOptions::default(),
+        &mut summary,
+    );
+    assert_ne!(
+        h[0].comparison.as_ref().unwrap().verdict,
+        Verdict::Regressed
+    );
+    assert_eq!(
+        verdicts(&base, &head, &CompareOptions::default()),
+        [Verdict::Regressed]
+    );
+}
+
+#[test]
+fn one_more_allocation_per_iteration_is_a_regression_even_at_equal_speed() {
+    let with_allocs = |t: TestReport, allocs: f64| {
+        let mut t = t;
+        t.metrics.allocs_per_iter = Some(allocs);
+        for p in &mut t.processes {
+            p.allocs_per_iter = Some(allocs);
+        }
+        t
+    };
+    let base = [with_allocs(bench("p/t/a", &[100.0, 100.5, 99.5]), 2.0)];
+    let head = [with_allocs(bench("p/t/a", &[100.2, 100.4, 99.6]), 3.0)];
+    let mut h = head.to_vec();
+    let mut summary = Summary::default();
+    apply(
+        &base,
+        &mut h,
+        &BTreeMap::new(),
+        None,
+        &CompareOptions::default(),
+        &mut summary,
+    );
+    let c = h[0].comparison.as_ref().unwrap();
+    assert_eq!(c.verdict, Verdict::Regressed);
+    assert_eq!(c.metric, "allocs_per_iter");
+    assert_eq!((c.baseline, c.current), (Some(2.0), Some(3.0)));
+    // Half an allocation more (a noisy average) is not enough.
+    let head = [with_allocs(bench("p/t/a", &[100.2, 100.4, 99.6]), 2.5)];
+    assert_ne!(
+        verdicts(&base, &head, &CompareOptions::default()),
+        [Verdict::Regressed]
+    );
+}
+
+fn load(id: &str, p99: &[f64], throughput: &[f64]) -> TestReport {
+    let mut t = bench(id, p99);
+    t.kind = TestKind::Load;
+    t.metrics = Metrics {
+        p99_ns: Some(p99[0]),
+        throughput_per_sec: Some(throughput[0]),
+        success_rate: Some(100.0),
+        ..Metrics::default()
+    };
+    t.processes = p99
+        .iter()
+        .zip(throughput)
+        .map(|(&p, &r)| Metrics {
+            p99_ns: Some(p),
+            throughput_per_sec: Some(r),
+            success_rate: Some(100.0),
+            ..Metrics::default()
+        })
+        .collect();
+    t
+}
+
+#[test]
+fn load_tests_compare_latency_and_throughput_by_direction() {
+    let base = [load(
+        "p/t/l",
+        &[1e6, 1.01e6, 0.99e6],
+        &[1000.0, 1010.0, 990.0],
+    )];
+    // Same latency, 20 % less throughput: worse.
+    let slower = [load(
+        "p/t/l",
+        &[1e6, 1.01e6, 0.99e6],
+        &[800.0, 808.0, 792.0],
+    )];
+    let mut h = slower.to_vec();
+    let mut summary = Summary::default();
+    apply(
+        &base,
+        &mut h,
+        &BTreeMap::new(),
+        None,
+        &CompareOptions::default(),
+        &mut summary,
+    );
+    let c = h[0].comparison.as_ref().unwrap();
+    assert_eq!(
+        (c.verdict, c.metric.as_str()),
+        (Verdict::Regressed, "throughput_per_sec")
+    );
+    assert!(c.change.unwrap() < -0.15);
+    // 20 % more throughput: better.
+    let faster = [load(
+        "p/t/l",
+        &[1e6, 1.01e6, 0.99e6],
+        &[1200.0, 1212.0, 1188.0],
+    )];
+    assert_eq!(
+        verdicts(&base, &faster, &CompareOptions::default()),
+        [Verdict::Improved]
+    );
+    // A worse p99 wins over a better throughput: a regression is never hidden.
+    let mixed = [load(
+        "p/t/l",
+        &[1.5e6, 1.51e6, 1.49e6],
+        &[1200.0, 1212.0, 1188.0],
+    )];
+    assert_eq!(
+        verdicts(&base, &mixed, &CompareOptions::default()),
+        [Verdict::Regressed]
+    );
+}
+
+#[test]
+fn custom_metrics_follow_their_direction() {
+    let with_metric = |v: f64, direction| {
+        let mut t = bench("p/t/a", &[100.0, 100.1, 99.9]);
+        t.custom = vec![CustomMetric {
+            name: "ratio".into(),
+            value: v,
+            direction,
+        }];
+        t
+    };
+    let up = |d| {
+        verdicts(
+            &[with_metric(2.0, d)],
+            &[with_metric(2.5, d)],
+            &CompareOptions::default(),
+        )
+    };
+    assert_eq!(up(Direction::HigherIsBetter), [Verdict::Improved]);
+    assert_eq!(up(Direction::LowerIsBetter), [Verdict::Regressed]);
+    let same = verdicts(
+        &[with_metric(2.0, Direction::LowerIsBetter)],
+        &[with_metric(2.0, Direction::LowerIsBetter)],
+        &CompareOptions::default(),
+    );
+    assert_eq!(same, [Verdict::Unchanged]);
+}

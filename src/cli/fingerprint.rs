@@ -1,0 +1,176 @@
+//! What makes two records comparable: the machine, the compiler and the profile. Figures from
+//! different fingerprints differ for reasons that are not the code, so comparing them is
+//! refused (unless forced) with a message naming what differs.
+
+use std::fmt;
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::report::model::MachineInfo;
+
+/// Everything besides the code that decides how fast a test runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub machine: MachineInfo,
+    /// `rustc -V`, e.g. `rustc 1.95.0 (59807616e 2026-04-14)`.
+    pub rustc: String,
+    /// The cargo profile the suites were built with (`bench` by default).
+    pub profile: String,
+}
+
+/// One field two fingerprints disagree on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDiff {
+    pub field: &'static str,
+    pub base: String,
+    pub head: String,
+}
+
+impl Fingerprint {
+    /// The fields that differ, in a fixed order. The machine id is not one of them: records
+    /// are looked up by id, and two ids on one machine are the user's explicit choice.
+    pub fn differences(&self, head: &Fingerprint) -> Vec<FieldDiff> {
+        let (b, h) = (&self.machine, &head.machine);
+        let pairs = [
+            ("cpu", b.cpu.clone(), h.cpu.clone()),
+            ("cores", b.cores.to_string(), h.cores.to_string()),
+            ("os", b.os.clone(), h.os.clone()),
+            ("arch", b.arch.clone(), h.arch.clone()),
+            ("rustc", self.rustc.clone(), head.rustc.clone()),
+            ("profile", self.profile.clone(), head.profile.clone()),
+        ];
+        pairs
+            .into_iter()
+            .filter(|(_, base, head)| base != head)
+            .map(|(field, base, head)| FieldDiff { field, base, head })
+            .collect()
+    }
+}
+
+/// Comparing across fingerprints was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub differences: Vec<FieldDiff>,
+}
+
+impl Mismatch {
+    /// The `help:` line for the user.
+    pub fn help(&self) -> &'static str {
+        "compare results measured with the same machine, compiler and profile, or pass \
+         --force to compare anyway"
+    }
+
+    /// One line per difference, for a note when the comparison was forced.
+    pub fn describe(&self) -> String {
+        self.differences
+            .iter()
+            .map(|d| format!("{}: `{}` vs `{}`", d.field, d.base, d.head))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the baseline was measured under a different fingerprint ({})",
+            self.describe()
+        )
+    }
+}
+
+/// `Ok` when the fingerprints match, or when `force` is set (then the differences are
+/// returned so the report can say what was compared anyway).
+pub fn check(
+    base: &Fingerprint,
+    head: &Fingerprint,
+    force: bool,
+) -> Result<Vec<FieldDiff>, Mismatch> {
+    let differences = base.differences(head);
+    if differences.is_empty() || force {
+        Ok(differences)
+    } else {
+        Err(Mismatch { differences })
+    }
+}
+
+/// The compiler cargo will use (`$RUSTC`, else `rustc`), as `rustc -V` prints it.
+pub fn rustc_version() -> Result<String, String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = Command::new(&rustc)
+        .arg("-V")
+        .output()
+        .map_err(|e| format!("could not run `{} -V`: {e}", rustc.to_string_lossy()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{} -V` failed: {}",
+            rustc.to_string_lossy(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp() -> Fingerprint {
+        Fingerprint {
+            machine: MachineInfo {
+                id: "box".into(),
+                cpu: "Ryzen 9".into(),
+                cores: 16,
+                os: "Linux".into(),
+                arch: "x86_64".into(),
+            },
+            rustc: "rustc 1.95.0".into(),
+            profile: "bench".into(),
+        }
+    }
+
+    #[test]
+    fn identical_fingerprints_compare() {
+        assert_eq!(check(&fp(), &fp(), false), Ok(vec![]));
+        let mut other_id = fp();
+        other_id.machine.id = "renamed".into();
+        assert_eq!(check(&fp(), &other_id, false), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_mismatch_names_every_differing_field() {
+        let mut head = fp();
+        head.rustc = "rustc 1.96.0".into();
+        head.machine.cores = 8;
+        let err = check(&fp(), &head, false).unwrap_err();
+        let fields: Vec<_> = err.differences.iter().map(|d| d.field).collect();
+        assert_eq!(fields, ["cores", "rustc"]);
+        let text = err.to_string();
+        assert!(text.contains("cores: `16` vs `8`"), "{text}");
+        assert!(
+            text.contains("rustc: `rustc 1.95.0` vs `rustc 1.96.0`"),
+            "{text}"
+        );
+        assert!(err.help().contains("--force"));
+    }
+
+    #[test]
+    fn forcing_compares_and_keeps_the_differences() {
+        let mut head = fp();
+        head.profile = "release".into();
+        let diffs = check(&fp(), &head, true).unwrap();
+        assert_eq!(diffs.len(), 1);
+        assert_eq!(
+            (diffs[0].base.as_str(), diffs[0].head.as_str()),
+            ("bench", "release")
+        );
+    }
+
+    #[test]
+    fn rustc_version_reads_the_real_compiler() {
+        let v = rustc_version().expect("rustc runs in the test environment");
+        assert!(v.starts_with("rustc "), "{v}");
+    }
+}

@@ -1,0 +1,263 @@
+//! What git says about the workspace (libgit2 through `git2`): HEAD's commit and branch,
+//! whether the tree is dirty, ref resolution, and the default baseline. Every unusual state
+//! (outside git, unborn, detached, shallow, bare) is an answer with a reason, not a failure.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, Oid, Repository, StatusOptions};
+
+/// A git operation failed; `what` and `help` become the `error:` and `help:` lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitError {
+    pub what: String,
+    pub help: String,
+}
+
+impl fmt::Display for GitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+impl std::error::Error for GitError {}
+
+fn git_error(what: String, err: &git2::Error) -> GitError {
+    GitError {
+        what: format!("{what}: {}", err.message()),
+        help: "check the repository with `git status`".into(),
+    }
+}
+
+/// The state of the workspace's repository, as a run needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// HEAD's full commit id; `None` outside git or on an unborn branch.
+    pub commit: Option<String>,
+    pub dirty: bool,
+    /// The checked-out branch; `None` when detached or outside git.
+    pub branch: Option<String>,
+    pub detached: bool,
+    pub shallow: bool,
+    /// Why results cannot be keyed by a commit, when they cannot.
+    pub no_commit_reason: Option<String>,
+}
+
+/// An open repository with a working tree.
+pub struct Git {
+    repo: Repository,
+    workdir: PathBuf,
+}
+
+impl Git {
+    /// The repository containing `dir`; `Ok(None)` outside git. A bare repository has no
+    /// working tree to measure, so it counts as outside.
+    pub fn discover(dir: &Path) -> Result<Option<Git>, GitError> {
+        match Repository::discover(dir) {
+            Ok(repo) => {
+                let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
+                    return Ok(None);
+                };
+                let workdir = workdir.canonicalize().unwrap_or(workdir);
+                Ok(Some(Git { repo, workdir }))
+            }
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(git_error(
+                format!("could not open the git repository at {}", dir.display()),
+                &e,
+            )),
+        }
+    }
+
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// HEAD's commit id, `None` on an unborn branch.
+    pub fn head(&self) -> Result<Option<String>, GitError> {
+        match self.repo.head() {
+            Ok(r) => match r.peel_to_commit() {
+                Ok(c) => Ok(Some(c.id().to_string())),
+                Err(e) => Err(git_error("HEAD does not point at a commit".into(), &e)),
+            },
+            Err(e) if matches!(e.code(), ErrorCode::UnbornBranch | ErrorCode::NotFound) => Ok(None),
+            Err(e) => Err(git_error("could not read HEAD".into(), &e)),
+        }
+    }
+
+    /// The branch HEAD is on (also on an unborn branch); `None` when detached.
+    pub fn branch(&self) -> Option<String> {
+        if self.repo.head_detached().unwrap_or(false) {
+            return None;
+        }
+        let head = self.repo.find_reference("HEAD").ok()?;
+        let target = head.symbolic_target()?;
+        Some(
+            target
+                .strip_prefix("refs/heads/")
+                .unwrap_or(target)
+                .to_owned(),
+        )
+    }
+
+    /// True when tracked files differ from HEAD or untracked files that are not ignored
+    /// exist (cargo would build them). Paths under `exclude` (the store, the target
+    /// directory) never count.
+    pub fn is_dirty(&self, exclude: &[&Path]) -> Result<bool, GitError> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .repo
+            .statuses(Some(&mut opts))
+            .map_err(|e| git_error("could not read the working tree's status".into(), &e))?;
+        let excluded: Vec<PathBuf> = exclude
+            .iter()
+            .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()))
+            .collect();
+        Ok(statuses.iter().any(|entry| {
+            if entry.status().is_ignored() {
+                return false;
+            }
+            let Some(path) = entry.path() else {
+                return true; // a non-UTF-8 path is still a change
+            };
+            let full = self.workdir.join(path);
+            !excluded.iter().any(|ex| full.starts_with(ex))
+        }))
+    }
+
+    /// The commit a ref, tag, short sha or revision expression (`HEAD~2`) names.
+    pub fn resolve(&self, spec: &str) -> Result<String, GitError> {
+        let object = self.repo.revparse_single(spec).map_err(|e| GitError {
+            what: format!(
+                "`{spec}` is not a commit, branch or tag of this repository ({})",
+                e.message()
+            ),
+            help: "name a branch, a tag or a commit id (see `git log --oneline`)".into(),
+        })?;
+        let commit = object.peel_to_commit().map_err(|e| GitError {
+            what: format!("`{spec}` does not name a commit ({})", e.message()),
+            help: "name a branch, a tag or a commit id (see `git log --oneline`)".into(),
+        })?;
+        Ok(commit.id().to_string())
+    }
+
+    /// The best common ancestor of two commits, if they share history.
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, GitError> {
+        let (a, b) = (self.oid(a)?, self.oid(b)?);
+        match self.repo.merge_base(a, b) {
+            Ok(oid) => Ok(Some(oid.to_string())),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(git_error("could not compute the merge base".into(), &e)),
+        }
+    }
+
+    /// `from` and its first-parent ancestors, nearest first, at most `limit` of them. The
+    /// walk ends quietly at a root commit or at a shallow clone's boundary.
+    pub fn first_parents(&self, from: &str, limit: usize) -> Result<Vec<String>, GitError> {
+        let mut out = Vec::new();
+        let mut commit = self
+            .repo
+            .find_commit(self.oid(from)?)
+            .map_err(|e| git_error(format!("commit {from} is not in this repository"), &e))?;
+        while out.len() < limit {
+            out.push(commit.id().to_string());
+            match commit.parent(0) {
+                Ok(parent) => commit = parent,
+                Err(_) => break, // root, or a parent cut off by a shallow clone
+            }
+        }
+        Ok(out)
+    }
+
+    /// The nearest first-parent ancestor of `from` for which `has_record` holds; `from`
+    /// itself is a candidate only when `include_from` (a dirty tree compares against HEAD).
+    pub fn nearest_with_record(
+        &self,
+        from: &str,
+        include_from: bool,
+        limit: usize,
+        has_record: impl Fn(&str) -> bool,
+    ) -> Result<Option<String>, GitError> {
+        let chain = self.first_parents(from, limit)?;
+        let skip = usize::from(!include_from);
+        Ok(chain.into_iter().skip(skip).find(|c| has_record(c)))
+    }
+
+    pub fn is_shallow(&self) -> bool {
+        self.repo.is_shallow()
+    }
+
+    /// One-line subject of a commit, for history and reports.
+    pub fn summary(&self, commit: &str) -> Option<String> {
+        let oid = Oid::from_str(commit).ok()?;
+        let c = self.repo.find_commit(oid).ok()?;
+        c.summary().map(str::to_owned)
+    }
+
+    fn oid(&self, spec: &str) -> Result<Oid, GitError> {
+        match Oid::from_str(spec) {
+            Ok(oid) if spec.len() == 40 => Ok(oid),
+            _ => Oid::from_str(&self.resolve(spec)?)
+                .map_err(|e| git_error(format!("bad commit id {spec}"), &e)),
+        }
+    }
+}
+
+/// Everything a run needs to know about git in `dir`, never failing: problems become
+/// `no_commit_reason`. `exclude` lists paths that never make the tree dirty.
+pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
+    let git = match Git::discover(dir) {
+        Ok(Some(git)) => git,
+        Ok(None) => {
+            return Context {
+                no_commit_reason: Some(format!(
+                    "{} is not inside a git repository (with a working tree)",
+                    dir.display()
+                )),
+                ..Context::default()
+            }
+        }
+        Err(e) => {
+            return Context {
+                no_commit_reason: Some(e.what),
+                ..Context::default()
+            }
+        }
+    };
+    let branch = git.branch();
+    let detached = git.repo.head_detached().unwrap_or(false);
+    let shallow = git.is_shallow();
+    let (commit, mut reason) = match git.head() {
+        Ok(Some(c)) => (Some(c), None),
+        Ok(None) => (
+            None,
+            Some(format!(
+                "the branch `{}` has no commits yet",
+                branch.as_deref().unwrap_or("HEAD")
+            )),
+        ),
+        Err(e) => (None, Some(e.what)),
+    };
+    let dirty = match git.is_dirty(exclude) {
+        Ok(d) => d,
+        Err(e) => {
+            reason.get_or_insert(e.what);
+            true // unknown state: never save it as the commit's results
+        }
+    };
+    Context {
+        commit,
+        dirty,
+        branch,
+        detached,
+        shallow,
+        no_commit_reason: reason,
+    }
+}
+
+#[cfg(test)]
+mod tests;

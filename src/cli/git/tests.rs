@@ -1,0 +1,224 @@
+//! git behaviour on real repositories built with the `git` command line in temp dirs.
+
+use std::fs;
+use std::process::Command;
+
+use super::*;
+
+/// Runs `git args` in `dir` with a fixed identity; panics with git's output on failure.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn commit(dir: &Path, file: &str, text: &str) -> String {
+    fs::write(dir.join(file), text).unwrap();
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", &format!("edit {file}")]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
+    fs::write(tmp.path().join(".gitignore"), "/target\n").unwrap();
+    tmp
+}
+
+#[test]
+fn outside_git_there_is_no_commit_and_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(Git::discover(tmp.path()).unwrap().is_none());
+    let ctx = inspect(tmp.path(), &[]);
+    assert_eq!(ctx.commit, None);
+    assert!(!ctx.dirty);
+    assert!(ctx
+        .no_commit_reason
+        .unwrap()
+        .contains("not inside a git repository"));
+}
+
+#[test]
+fn an_unborn_branch_has_a_name_but_no_commit() {
+    let tmp = repo();
+    let ctx = inspect(tmp.path(), &[]);
+    assert_eq!(ctx.commit, None);
+    assert_eq!(ctx.branch.as_deref(), Some("main"));
+    assert!(ctx.dirty, "the untracked .gitignore counts");
+    assert!(ctx
+        .no_commit_reason
+        .unwrap()
+        .contains("`main` has no commits yet"));
+}
+
+#[test]
+fn head_branch_and_refs_resolve() {
+    let tmp = repo();
+    let c1 = commit(tmp.path(), "a.rs", "1");
+    let c2 = commit(tmp.path(), "a.rs", "2");
+    git(tmp.path(), &["tag", "v1", &c1]);
+    let g = Git::discover(tmp.path()).unwrap().unwrap();
+    assert_eq!(g.head().unwrap().as_deref(), Some(c2.as_str()));
+    assert_eq!(g.branch().as_deref(), Some("main"));
+    assert_eq!(g.resolve("HEAD~1").unwrap(), c1);
+    assert_eq!(g.resolve("v1").unwrap(), c1);
+    assert_eq!(g.resolve(&c2[..8]).unwrap(), c2);
+    assert_eq!(g.resolve("main").unwrap(), c2);
+    let err = g.resolve("no-such-branch").unwrap_err();
+    assert!(err.what.contains("`no-such-branch`"), "{}", err.what);
+    assert!(err.help.contains("git log"));
+    assert_eq!(g.summary(&c2).as_deref(), Some("edit a.rs"));
+}
+
+#[test]
+fn dirtiness_counts_what_cargo_would_build_only() {
+    let tmp = repo();
+    commit(tmp.path(), "a.rs", "1");
+    let clean = || inspect(tmp.path(), &[]).dirty;
+    assert!(!clean());
+
+    // Ignored build output does not count.
+    fs::create_dir_all(tmp.path().join("target/debug")).unwrap();
+    fs::write(tmp.path().join("target/debug/x"), "bin").unwrap();
+    assert!(!clean());
+
+    // A self-ignoring store does not count, nor an excluded directory.
+    let store = tmp.path().join(".perf");
+    fs::create_dir_all(&store).unwrap();
+    fs::write(store.join(".gitignore"), "*\n").unwrap();
+    fs::write(store.join("r.json"), "{}").unwrap();
+    assert!(!clean());
+    let other_store = tmp.path().join("results");
+    fs::create_dir_all(&other_store).unwrap();
+    fs::write(other_store.join("r.json"), "{}").unwrap();
+    assert!(clean());
+    assert!(!inspect(tmp.path(), &[&other_store]).dirty);
+    fs::remove_dir_all(&other_store).unwrap();
+
+    // An untracked source file counts; so does an edit to a tracked one.
+    fs::write(tmp.path().join("new.rs"), "fn f() {}").unwrap();
+    assert!(clean());
+    fs::remove_file(tmp.path().join("new.rs")).unwrap();
+    fs::write(tmp.path().join("a.rs"), "changed").unwrap();
+    assert!(clean());
+}
+
+#[test]
+fn detached_head_still_has_its_commit() {
+    let tmp = repo();
+    let c1 = commit(tmp.path(), "a.rs", "1");
+    commit(tmp.path(), "a.rs", "2");
+    git(tmp.path(), &["checkout", "-q", "--detach", &c1]);
+    let ctx = inspect(tmp.path(), &[]);
+    assert_eq!(ctx.commit.as_deref(), Some(c1.as_str()));
+    assert!(ctx.detached);
+    assert_eq!(ctx.branch, None);
+    assert_eq!(ctx.no_commit_reason, None);
+}
+
+#[test]
+fn the_default_baseline_follows_first_parents_only() {
+    let tmp = repo();
+    let c1 = commit(tmp.path(), "a.rs", "1");
+    let c2 = commit(tmp.path(), "a.rs", "2");
+    git(tmp.path(), &["checkout", "-q", "-b", "side"]);
+    let side = commit(tmp.path(), "b.rs", "side");
+    git(tmp.path(), &["checkout", "-q", "main"]);
+    let c3 = commit(tmp.path(), "a.rs", "3");
+    git(
+        tmp.path(),
+        &["merge", "-q", "--no-ff", "-m", "merge", "side"],
+    );
+    let merge = git(tmp.path(), &["rev-parse", "HEAD"]);
+    let g = Git::discover(tmp.path()).unwrap().unwrap();
+
+    assert_eq!(
+        g.first_parents(&merge, 10).unwrap(),
+        [merge.clone(), c3.clone(), c2.clone(), c1.clone()]
+    );
+    assert_eq!(
+        g.first_parents(&merge, 2).unwrap(),
+        [merge.clone(), c3.clone()]
+    );
+    // The side branch's commit has a record but is not on the first-parent chain.
+    let stored = [side.clone(), c1.clone()];
+    let has = |c: &str| stored.iter().any(|s| s == c);
+    assert_eq!(
+        g.nearest_with_record(&merge, false, 100, has).unwrap(),
+        Some(c1.clone())
+    );
+    // HEAD itself is a candidate only when asked (a dirty tree).
+    let stored_head = [merge.clone(), c2.clone()];
+    let has_head = |c: &str| stored_head.iter().any(|s| s == c);
+    assert_eq!(
+        g.nearest_with_record(&merge, false, 100, has_head).unwrap(),
+        Some(c2.clone())
+    );
+    assert_eq!(
+        g.nearest_with_record(&merge, true, 100, has_head).unwrap(),
+        Some(merge.clone())
+    );
+    assert_eq!(
+        g.nearest_with_record(&merge, false, 100, |_| false)
+            .unwrap(),
+        None
+    );
+    assert_eq!(g.merge_base(&side, &c3).unwrap(), Some(c2));
+}
+
+#[test]
+fn worktrees_report_their_own_head() {
+    let tmp = repo();
+    let c1 = commit(tmp.path(), "a.rs", "1");
+    commit(tmp.path(), "a.rs", "2");
+    let wt = tempfile::tempdir().unwrap();
+    let wt_path = wt.path().join("wt");
+    git(
+        tmp.path(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            wt_path.to_str().unwrap(),
+            &c1,
+        ],
+    );
+    let ctx = inspect(&wt_path, &[]);
+    assert_eq!(ctx.commit.as_deref(), Some(c1.as_str()));
+    assert!(!ctx.dirty);
+    let g = Git::discover(&wt_path).unwrap().unwrap();
+    assert_eq!(g.workdir(), wt_path.canonicalize().unwrap());
+}
+
+#[test]
+fn a_shallow_clone_walks_to_its_boundary() {
+    let tmp = repo();
+    commit(tmp.path(), "a.rs", "1");
+    let c2 = commit(tmp.path(), "a.rs", "2");
+    let c3 = commit(tmp.path(), "a.rs", "3");
+    let clone = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", tmp.path().display());
+    git(clone.path(), &["clone", "-q", "--depth", "2", &url, "c"]);
+    let dir = clone.path().join("c");
+    let ctx = inspect(&dir, &[]);
+    assert!(ctx.shallow);
+    assert_eq!(ctx.commit.as_deref(), Some(c3.as_str()));
+    let g = Git::discover(&dir).unwrap().unwrap();
+    assert_eq!(g.first_parents(&c3, 10).unwrap(), [c3, c2]);
+}

@@ -1,0 +1,111 @@
+//! Wording shared by the comparison reports: a metric's value in its unit, a verdict's label,
+//! a threshold check as a sentence.
+
+use crate::cli::report::model::{Comparison, Status, TestReport, Verdict};
+use crate::format;
+use crate::threshold::ThresholdCheck;
+
+/// `1.20 µs`, `4.50K/s`, `99.5%`, `3.00` — by the metric's JSON name.
+pub fn metric_value(metric: &str, value: f64) -> String {
+    if metric.ends_with("_ns") {
+        format::duration_ns(value)
+    } else if metric == "throughput_per_sec" {
+        format::rate(value)
+    } else if metric == "success_rate" {
+        format!("{}%", format::sig3(value))
+    } else if metric.ends_with("_bytes") || metric == "alloc_bytes_per_iter" {
+        format::bytes(value)
+    } else {
+        format::sig3(value)
+    }
+}
+
+/// `regressed`, `improved`, ...
+pub fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Regressed => "regressed",
+        Verdict::Improved => "improved",
+        Verdict::Unchanged => "unchanged",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::New => "new",
+    }
+}
+
+/// `+30%` or `+30% (+25% … +35%)` when the interval is known.
+pub fn change_text(c: &Comparison) -> String {
+    match (c.change, c.ci) {
+        (Some(change), Some([lo, hi])) => format!(
+            "{} ({} … {})",
+            format::percent_change(change),
+            format::percent_change(lo),
+            format::percent_change(hi)
+        ),
+        (Some(change), None) => format::percent_change(change),
+        _ => String::new(),
+    }
+}
+
+/// `p99_ns < 2.00 ms, was 3.10 ms`.
+pub fn threshold_text(t: &ThresholdCheck) -> String {
+    let actual = t
+        .actual
+        .map_or_else(|| "not measured".to_owned(), |a| metric_value(&t.metric, a));
+    format!(
+        "{} {} {}, was {actual}",
+        t.metric,
+        t.op.as_str(),
+        metric_value(&t.metric, t.limit)
+    )
+}
+
+/// How bad a test's outcome is, worst first: used to order reports stably.
+pub fn severity(t: &TestReport) -> u8 {
+    match (t.status, t.comparison.as_ref().map(|c| c.verdict)) {
+        (Status::Error, _) => 0,
+        (Status::Failed, _) => 1,
+        (_, Some(Verdict::Regressed)) => 2,
+        (_, Some(Verdict::Improved)) => 3,
+        (_, Some(Verdict::Inconclusive)) => 4,
+        (_, Some(Verdict::New)) => 5,
+        _ => 6,
+    }
+}
+
+/// Whether a test belongs among the "changed" ones a reader must see first.
+pub fn is_changed(t: &TestReport) -> bool {
+    severity(t) <= 3
+}
+
+/// The first 7 characters of a commit id.
+pub fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::threshold::Op;
+
+    #[test]
+    fn values_use_their_metrics_unit() {
+        assert_eq!(metric_value("median_ns", 1200.0), "1.20 µs");
+        assert_eq!(metric_value("throughput_per_sec", 4500.0), "4.50K/s");
+        assert_eq!(metric_value("success_rate", 99.5), "99.5%");
+        assert_eq!(metric_value("allocs_per_iter", 3.0), "3.00");
+        assert_eq!(metric_value("rss_growth_bytes", 2048.0), "2.00 KiB");
+    }
+
+    #[test]
+    fn thresholds_read_as_sentences() {
+        let t = ThresholdCheck {
+            metric: "p99_ns".into(),
+            op: Op::Lt,
+            limit: 2e6,
+            actual: Some(3.1e6),
+            passed: false,
+        };
+        assert_eq!(threshold_text(&t), "p99_ns < 2.00 ms, was 3.10 ms");
+        assert_eq!(short("0123456789abcdef"), "0123456");
+        assert_eq!(short("abc"), "abc");
+    }
+}

@@ -1,0 +1,228 @@
+//! `--format markdown`: a PR comment. A one-line verdict, the tests that changed first, the
+//! rest folded away, and the commits and machine at the end. The order is stable and the
+//! comment starts with a hidden marker, so a bot can find and update its own comment.
+
+use std::fmt::Write;
+
+use crate::cli::report::figures::{
+    change_text, is_changed, metric_value, severity, short, threshold_text, verdict_word,
+};
+use crate::cli::report::model::{Report, Status, TestReport, Verdict};
+
+/// The hidden first line a bot searches for to update its comment in place.
+pub const MARKER: &str = "<!-- cargo-perf -->";
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{MARKER}");
+    let _ = writeln!(out, "{}\n", headline(report));
+
+    let mut tests: Vec<&TestReport> = report.tests.iter().collect();
+    tests.sort_by(|a, b| (severity(a), &a.id).cmp(&(severity(b), &b.id)));
+    let (changed, rest): (Vec<&TestReport>, Vec<&TestReport>) =
+        tests.into_iter().partition(|t| is_changed(t));
+
+    if changed.is_empty() {
+        let _ = writeln!(out, "No test changed.\n");
+    } else {
+        table(&mut out, &changed);
+        out.push('\n');
+    }
+    if !rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} other test{}</summary>\n",
+            rest.len(),
+            plural(rest.len())
+        );
+        table(&mut out, &rest);
+        let _ = writeln!(out, "\n</details>\n");
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "> {}", escape_inline(note));
+    }
+    if !report.notes.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", footer(report));
+    out
+}
+
+/// `### 🔴 cargo perf: 1 regressed, 2 improved, 40 unchanged (43 tests)`
+fn headline(report: &Report) -> String {
+    let s = &report.summary;
+    let errors = report
+        .tests
+        .iter()
+        .filter(|t| t.status == Status::Error)
+        .count();
+    let threshold_failures = s.failed.saturating_sub(errors);
+    let icon = if s.regressed > 0 || s.failed > 0 {
+        "🔴"
+    } else if s.improved > 0 {
+        "🟢"
+    } else {
+        "✅"
+    };
+    let parts: Vec<String> = [
+        (s.regressed, "regressed"),
+        (threshold_failures, "failed a threshold"),
+        (errors, "errored"),
+        (s.improved, "improved"),
+        (s.unchanged, "unchanged"),
+        (s.inconclusive, "inconclusive"),
+        (s.new, "new"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let counts = if parts.is_empty() {
+        "nothing compared".to_owned()
+    } else {
+        parts.join(", ")
+    };
+    format!(
+        "### {icon} cargo perf: {counts} ({} test{})",
+        s.total,
+        plural(s.total)
+    )
+}
+
+fn table(out: &mut String, tests: &[&TestReport]) {
+    let _ = writeln!(out, "| Test | Base | Head | Change | Verdict |");
+    let _ = writeln!(out, "|:--|--:|--:|--:|:--|");
+    for t in tests {
+        let (base, head, change) = match &t.comparison {
+            Some(c) => (
+                c.baseline.map(|v| metric_value(&c.metric, v)),
+                c.current.map(|v| metric_value(&c.metric, v)),
+                change_text(c),
+            ),
+            None => (None, None, String::new()),
+        };
+        let head = head.or_else(|| {
+            let metric = crate::cli::compare::primary_metric(t.kind);
+            crate::cli::compare::field(&t.metrics, metric).map(|v| metric_value(metric, v))
+        });
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            code(&t.id),
+            base.as_deref().unwrap_or("–"),
+            head.as_deref().unwrap_or("–"),
+            change,
+            escape_cell(&verdict_cell(t))
+        );
+    }
+}
+
+fn verdict_cell(t: &TestReport) -> String {
+    match t.status {
+        Status::Error => {
+            let message = t.error.as_deref().unwrap_or("could not be measured");
+            format!("💥 error: {}", escape_inline(&first_line(message, 120)))
+        }
+        Status::Failed => {
+            let failed: Vec<String> = t
+                .thresholds
+                .iter()
+                .filter(|c| !c.passed)
+                .map(threshold_text)
+                .collect();
+            let mut text = format!("❌ failed: {}", failed.join("; "));
+            if let Some(c) = &t.comparison {
+                let _ = write!(text, " ({})", verdict_word(c.verdict));
+            }
+            text
+        }
+        Status::Passed => match &t.comparison {
+            Some(c) => {
+                let icon = match c.verdict {
+                    Verdict::Regressed => "🔴",
+                    Verdict::Improved => "🟢",
+                    Verdict::Unchanged => "⚪",
+                    Verdict::Inconclusive => "🟡",
+                    Verdict::New => "🆕",
+                };
+                let on = if c.verdict == Verdict::Regressed || c.verdict == Verdict::Improved {
+                    format!(" ({})", c.metric)
+                } else {
+                    String::new()
+                };
+                format!("{icon} {}{on}", verdict_word(c.verdict))
+            }
+            None => "✅ passed".to_owned(),
+        },
+    }
+}
+
+fn footer(report: &Report) -> String {
+    let head = report.commit.as_deref().map_or_else(
+        || "(no commit)".to_owned(),
+        |c| {
+            format!(
+                "`{}`{}",
+                short(c),
+                if report.dirty { " (dirty)" } else { "" }
+            )
+        },
+    );
+    let base = report
+        .baseline
+        .commit
+        .as_deref()
+        .map_or_else(|| "(no baseline)".to_owned(), |c| format!("`{}`", short(c)));
+    let m = &report.machine;
+    format!(
+        "<sub>base {base} → head {head} · machine {} ({}, {} cores, {} {}) · cargo-perf {}</sub>",
+        code(&m.id),
+        escape_inline(&m.cpu),
+        m.cores,
+        escape_inline(&m.os),
+        escape_inline(&m.arch),
+        escape_inline(&report.tool_version)
+    )
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn first_line(text: &str, max_chars: usize) -> String {
+    let line = text.lines().next().unwrap_or("");
+    if line.chars().count() > max_chars {
+        format!("{}…", line.chars().take(max_chars).collect::<String>())
+    } else {
+        line.to_owned()
+    }
+}
+
+/// Inline code that survives backticks in the text (a longer fence) and sits in a table.
+fn code(text: &str) -> String {
+    let text = text.replace('\n', " ");
+    let fence = if text.contains('`') { "`` " } else { "`" };
+    let close = if text.contains('`') { " ``" } else { "`" };
+    escape_cell(&format!("{fence}{text}{close}"))
+}
+
+/// A table cell: pipes escaped, newlines flattened.
+fn escape_cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Free text in the comment: HTML-significant characters neutralised so a test message can
+/// never inject markup (or close the `<details>`).
+fn escape_inline(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests;

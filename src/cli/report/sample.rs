@@ -1,0 +1,103 @@
+//! A report with one test of every outcome, for the renderers' tests.
+
+use crate::cli::report::model::{
+    BaselineRef, Comparison, MachineInfo, Report, Status, Summary, TestReport, Verdict,
+};
+use crate::protocol::{Metrics, TestKind};
+use crate::threshold::{Op, ThresholdCheck};
+
+pub const HEAD: &str = "aaaaaaa1111111111111111111111111111111111";
+pub const BASE: &str = "bbbbbbb2222222222222222222222222222222222";
+
+fn test(name: &str, median: f64, verdict: Option<(Verdict, f64, f64)>) -> TestReport {
+    TestReport {
+        id: format!("pkg/perf/{name}"),
+        package: "pkg".into(),
+        target: "perf".into(),
+        name: name.into(),
+        kind: TestKind::Bench,
+        status: Status::Passed,
+        error: None,
+        metrics: Metrics {
+            median_ns: Some(median),
+            ..Metrics::default()
+        },
+        median_ci_ns: None,
+        thresholds: vec![],
+        comparison: verdict.map(|(verdict, base, change)| Comparison {
+            baseline_commit: Some(BASE.into()),
+            metric: "median_ns".into(),
+            baseline: (verdict != Verdict::New).then_some(base),
+            current: Some(median),
+            change: (verdict != Verdict::New).then_some(change),
+            ci: (verdict != Verdict::New).then_some([change - 0.02, change + 0.02]),
+            verdict,
+            could_detect: None,
+            rounds: None,
+        }),
+        processes: vec![],
+        custom: vec![],
+        tags: vec![],
+        wall_ns: 2_500_000_000,
+    }
+}
+
+/// Tests in a deliberately jumbled order.
+pub fn report() -> Report {
+    let mut failed = test("sort/100", 3.1e6, Some((Verdict::Unchanged, 3.0e6, 0.01)));
+    failed.status = Status::Failed;
+    failed.thresholds = vec![ThresholdCheck {
+        metric: "p99_ns".into(),
+        op: Op::Lt,
+        limit: 2e6,
+        actual: Some(3.1e6),
+        passed: false,
+    }];
+    let mut broken = test("parse <a|b> & \"c\"", 0.0, None);
+    broken.status = Status::Error;
+    broken.metrics = Metrics::default();
+    broken.error = Some("panicked at 'x < y' | </details>\nsecond line\u{1}".into());
+    let tests = vec![
+        test("zeta", 100.0, Some((Verdict::Unchanged, 101.0, -0.01))),
+        test("alpha", 130.0, Some((Verdict::Unchanged, 129.0, 0.008))),
+        test("slow_now", 1300.0, Some((Verdict::Regressed, 1000.0, 0.30))),
+        broken,
+        test("fresh", 50.0, Some((Verdict::New, 0.0, 0.0))),
+        test("fast_now", 800.0, Some((Verdict::Improved, 1000.0, -0.20))),
+        failed,
+        test(
+            "wobbly",
+            900.0,
+            Some((Verdict::Inconclusive, 1000.0, -0.10)),
+        ),
+    ];
+    Report {
+        schema_version: 1,
+        tool_version: "0.1.0".into(),
+        commit: Some(HEAD.into()),
+        dirty: false,
+        baseline: BaselineRef {
+            commit: Some(BASE.into()),
+            reference: Some("main".into()),
+        },
+        machine: MachineInfo {
+            id: "ci-box".into(),
+            cpu: "AMD EPYC <7B13>".into(),
+            cores: 2,
+            os: "Linux".into(),
+            arch: "x86_64".into(),
+        },
+        summary: Summary {
+            total: 8,
+            passed: 6,
+            failed: 2,
+            regressed: 1,
+            improved: 1,
+            unchanged: 3,
+            new: 1,
+            inconclusive: 1,
+        },
+        tests,
+        notes: vec!["compared against main".into()],
+    }
+}

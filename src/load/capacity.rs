@@ -1,0 +1,178 @@
+//! Capacity search: the highest open-model rate at which an operation still meets a p99 and
+//! success-rate goal, found by doubling the rate and then bisecting around the knee.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::config::Config;
+use super::outcome::IntoOutcome;
+use super::{execute, report, Ctx};
+use crate::protocol::{CapacityReport, CapacityStep, Measurement, Settings};
+
+/// Rates tried at most (each step lasts the test's duration).
+const MAX_STEPS: usize = 14;
+const SMOKE_STEPS: usize = 3;
+const SMOKE_STEP: Duration = Duration::from_millis(50);
+/// Bisection stops once the bracket is this narrow, relative to the good rate.
+const RESOLUTION: f64 = 0.05;
+/// A step must deliver at least this fraction of its offered rate.
+const MIN_ACHIEVED: f64 = 0.95;
+
+/// The goal `find_capacity` holds each rate to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CapacityGoal {
+    p99: Duration,
+    min_success_rate: f64,
+}
+
+impl CapacityGoal {
+    /// p99 latency at most `d`, and (by default) at least 99 % successful operations.
+    pub fn p99_below(d: Duration) -> CapacityGoal {
+        CapacityGoal {
+            p99: d,
+            min_success_rate: 99.0,
+        }
+    }
+
+    /// Require at least `percent` successful operations.
+    pub fn success_at_least(mut self, percent: f64) -> CapacityGoal {
+        self.min_success_rate = percent;
+        self
+    }
+}
+
+pub(crate) fn search<F, Fut>(
+    config: &Config,
+    settings: &Settings,
+    goal: CapacityGoal,
+    op: F,
+) -> Result<Measurement, String>
+where
+    F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoOutcome,
+{
+    if goal.p99.is_zero() {
+        return Err("find_capacity: the p99 goal must be positive".into());
+    }
+    if !(0.0..=100.0).contains(&goal.min_success_rate) {
+        return Err(format!(
+            "find_capacity: success_at_least({}) is not a percentage between 0 and 100",
+            goal.min_success_rate
+        ));
+    }
+    if config.stages.is_some() || config.ramp_up.is_some() {
+        return Err("find_capacity steps the rate itself: drop stages(..) and ramp_up(..)".into());
+    }
+    let op = Arc::new(op);
+    let smoke = settings.is_smoke();
+    let max_steps = if smoke { SMOKE_STEPS } else { MAX_STEPS };
+    let mut step_config = config.clone();
+    if smoke {
+        step_config.duration = Some(
+            step_config
+                .duration
+                .map_or(SMOKE_STEP, |d| d.min(SMOKE_STEP)),
+        );
+    }
+    let limit_ns = goal.p99.as_nanos() as f64;
+    let mut steps: Vec<CapacityStep> = Vec::new();
+    let mut best: Option<(u64, Measurement)> = None;
+    let mut first: Option<Measurement> = None;
+    let mut bad: Option<u64> = None;
+    let mut rate = config.rate.unwrap_or(100).max(1);
+    while steps.len() < max_steps {
+        step_config.rate = Some(rate);
+        let spec = step_config.resolve(settings)?;
+        let shared = Arc::clone(&op);
+        let m = execute(&spec, move |c| shared(c)).and_then(|d| report::measurement(&spec, &d));
+        let step = judge(rate, &m, limit_ns, goal.min_success_rate);
+        let passed = step.passed;
+        steps.push(step);
+        match m {
+            Ok(m) if passed => best = Some((rate, m)),
+            Ok(m) => {
+                first.get_or_insert(m);
+            }
+            Err(_) => {}
+        }
+        if !passed {
+            bad = Some(bad.map_or(rate, |b| b.min(rate)));
+        }
+        let good = best.as_ref().map(|(r, _)| *r);
+        rate = match (good, bad) {
+            (Some(g), None) => g.saturating_mul(2),
+            (None, Some(b)) if b > 1 => b / 2,
+            (Some(g), Some(b)) if (b - g) as f64 > g as f64 * RESOLUTION && b - g > 1 => {
+                g + (b - g) / 2
+            }
+            _ => break,
+        };
+    }
+    let capacity = best.as_ref().map_or(0.0, |(r, _)| *r as f64);
+    let mut m = match best {
+        Some((_, m)) => m,
+        None => first.ok_or_else(|| {
+            steps
+                .first()
+                .and_then(|s| s.reason.clone())
+                .unwrap_or_else(|| "find_capacity ran no step".into())
+        })?,
+    };
+    m.metrics.throughput_per_sec = Some(capacity);
+    if let Some(load) = m.load.as_mut() {
+        load.capacity = Some(CapacityReport {
+            p99_limit_ns: limit_ns,
+            min_success_rate: goal.min_success_rate,
+            capacity_per_sec: capacity,
+            steps,
+        });
+    }
+    Ok(m)
+}
+
+fn judge(
+    rate: u64,
+    m: &Result<Measurement, String>,
+    limit_ns: f64,
+    min_success: f64,
+) -> CapacityStep {
+    let m = match m {
+        Ok(m) => m,
+        Err(e) => {
+            return CapacityStep {
+                rate_per_sec: rate as f64,
+                reason: Some(e.clone()),
+                ..CapacityStep::default()
+            }
+        }
+    };
+    let achieved = m.metrics.throughput_per_sec.unwrap_or(0.0);
+    let p99 = m.metrics.p99_ns;
+    let success = m.metrics.success_rate.unwrap_or(0.0);
+    let invalid = m.load.as_ref().and_then(|l| l.invalid_reason.clone());
+    let reason = if let Some(why) = invalid {
+        Some(why)
+    } else if p99.is_some_and(|p| p > limit_ns) {
+        Some(format!(
+            "p99 {} over the goal {}",
+            crate::format::duration_ns(p99.unwrap_or(0.0)),
+            crate::format::duration_ns(limit_ns)
+        ))
+    } else if success < min_success {
+        Some(format!("success rate {success:.2}% under {min_success}%"))
+    } else if achieved < rate as f64 * MIN_ACHIEVED {
+        Some(format!("delivered {achieved:.0}/s of {rate}/s"))
+    } else {
+        None
+    };
+    CapacityStep {
+        rate_per_sec: rate as f64,
+        achieved_per_sec: achieved,
+        p99_ns: p99,
+        success_rate: success,
+        passed: reason.is_none(),
+        reason,
+    }
+}

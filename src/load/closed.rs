@@ -1,0 +1,160 @@
+//! The closed model: a pool of workers, each awaiting one operation at a time; the plan's
+//! level says how many of them are active at each moment.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::config::RunSpec;
+use super::engine::{drain_time, runtime, threads, RunData};
+use super::outcome::{call, IntoOutcome};
+use super::plan::Plan;
+use super::record::{Batch, Done, Shards};
+use super::resources::Sampler;
+use super::Ctx;
+
+/// A worker yields to the runtime after this many operations in a row, so that an operation
+/// that never awaits cannot starve timers and I/O (or the other workers).
+pub(crate) const YIELD_EVERY: u32 = 64;
+/// A worker flushes its results after this many operations or this much time.
+const FLUSH_EVERY: usize = 64;
+const FLUSH_AFTER: Duration = Duration::from_millis(10);
+/// Sequence numbers are claimed in blocks when no operation count has to be met exactly,
+/// so that workers do not fight over one counter.
+const CLAIM_BLOCK: u64 = 256;
+
+struct Shared<F> {
+    plan: Plan,
+    shards: Shards,
+    next_seq: AtomicU64,
+    max_ops: u64,
+    start: Instant,
+    op: F,
+}
+
+pub(crate) fn run<F, Fut>(spec: &RunSpec, op: F) -> Result<RunData, String>
+where
+    F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoOutcome,
+{
+    let rt = runtime()?;
+    let workers = spec.plan.peak().ceil() as usize;
+    let end_ns = spec.plan.end_ns();
+    let start = Instant::now();
+    let shared = Arc::new(Shared {
+        plan: spec.plan.clone(),
+        shards: Shards::new(threads(), spec.plan.phases.len(), spec.bucket_ns),
+        next_seq: AtomicU64::new(0),
+        max_ops: spec.max_ops,
+        start,
+        op,
+    });
+    let sampler = Sampler::start(start, end_ns);
+    let deadline = start
+        .checked_add(Duration::from_nanos(end_ns))
+        .and_then(|end| end.checked_add(drain_time(spec.smoke)));
+    let unfinished = rt.block_on(async {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| tokio::spawn(worker(w, Arc::clone(&shared))))
+            .collect();
+        let mut unfinished = 0;
+        for h in handles {
+            let joined = match deadline {
+                Some(d) => tokio::time::timeout_at(d.into(), h).await.ok(),
+                None => Some(h.await),
+            };
+            if joined.is_none() {
+                unfinished += 1;
+            }
+        }
+        unfinished
+    });
+    let ended_ns = start.elapsed().as_nanos() as u64;
+    // Abandoned operations may never end: do not wait for them.
+    rt.shutdown_background();
+    Ok(RunData {
+        rec: shared.shards.merged(),
+        ended_ns: if unfinished > 0 {
+            end_ns.min(ended_ns)
+        } else {
+            ended_ns
+        },
+        dropped: 0,
+        late: 0,
+        unfinished,
+        lag: None,
+        resources: sampler.map(Sampler::stop).unwrap_or_default(),
+    })
+}
+
+async fn worker<F, Fut>(w: usize, s: Arc<Shared<F>>)
+where
+    F: Fn(Ctx) -> Fut,
+    Fut: Future,
+    Fut::Output: IntoOutcome,
+{
+    let end_ns = s.plan.end_ns();
+    let claim = if s.max_ops == u64::MAX {
+        CLAIM_BLOCK
+    } else {
+        1
+    };
+    let (mut seq, mut seq_end) = (0u64, 0u64);
+    let mut batch = Batch::with_capacity(FLUSH_EVERY);
+    let mut since_yield = 0u32;
+    let mut now = Instant::now();
+    let mut last_flush = now;
+    loop {
+        let t_ns = now.saturating_duration_since(s.start).as_nanos() as u64;
+        if t_ns >= end_ns {
+            break;
+        }
+        let phase = s.plan.phase_at(t_ns);
+        if (w as f64) >= s.plan.phases[phase].level_at(t_ns) {
+            batch.flush(&mut s.shards.lock(w));
+            match s.plan.next_active_ns(w, t_ns) {
+                Some(at) if at < end_ns => {
+                    tokio::time::sleep_until((s.start + Duration::from_nanos(at)).into()).await;
+                    now = Instant::now();
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        if seq == seq_end {
+            let first = s.next_seq.fetch_add(claim, Ordering::Relaxed);
+            if first >= s.max_ops {
+                break;
+            }
+            (seq, seq_end) = (first, (first + claim).min(s.max_ops));
+        }
+        let outcome = call(&s.op, Ctx::new(w, seq)).await;
+        seq += 1;
+        // One clock read per operation: this operation's end is the next one's start.
+        let done = Instant::now();
+        let ok = outcome.is_ok();
+        if let Err(message) = outcome {
+            s.shards.lock(w).failure_message(message);
+        }
+        batch.push(Done {
+            phase: phase as u32,
+            ok,
+            start_ns: t_ns,
+            latency_ns: done.saturating_duration_since(now).as_nanos() as u64,
+        });
+        now = done;
+        if batch.len() >= FLUSH_EVERY || done.saturating_duration_since(last_flush) > FLUSH_AFTER {
+            batch.flush(&mut s.shards.lock(w));
+            last_flush = done;
+        }
+        since_yield += 1;
+        if since_yield >= YIELD_EVERY {
+            since_yield = 0;
+            tokio::task::yield_now().await;
+            now = Instant::now();
+        }
+    }
+    batch.flush(&mut s.shards.lock(w));
+}

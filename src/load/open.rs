@@ -1,0 +1,146 @@
+//! The open model: operations start on a fixed timetable whatever the system's speed, and
+//! their latency counts from the *scheduled* start, so queueing delay cannot hide
+//! (no coordinated omission). The scheduler runs on the calling thread, outside the runtime,
+//! sleeping coarsely and then spinning to hit each start within microseconds.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use super::config::RunSpec;
+use super::engine::{drain_time, runtime, threads, RunData};
+use super::outcome::{call, IntoOutcome};
+use super::record::{histogram, put, Shards};
+use super::resources::Sampler;
+use super::Ctx;
+
+/// The scheduler sleeps until this close to a start time, then spins: the OS wakes a
+/// sleeping thread tens of microseconds late, tokio's timer up to a millisecond late.
+const SPIN_WINDOW: Duration = Duration::from_micros(200);
+/// Below this, spin without giving the core away.
+const HOT_SPIN: Duration = Duration::from_micros(20);
+
+pub(crate) fn run<F, Fut>(spec: &RunSpec, max_in_flight: usize, op: F) -> Result<RunData, String>
+where
+    F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoOutcome,
+{
+    let rt = runtime()?;
+    let handle = rt.handle().clone();
+    let op = Arc::new(op);
+    let shards = Arc::new(Shards::new(
+        threads() * 4,
+        spec.plan.phases.len(),
+        spec.bucket_ns,
+    ));
+    let slots = Arc::new(Semaphore::new(max_in_flight));
+    let end_ns = spec.plan.end_ns();
+    let mut timetable = spec.plan.timetable();
+    let mut lag = histogram(3);
+    let (mut late, mut dropped, mut seq) = (0u64, 0u64, 0u64);
+    // Operations scheduled before this offset were held back by the in-flight cap.
+    let mut blocked_until_ns = 0u64;
+    let start = Instant::now();
+    let end = start + Duration::from_nanos(end_ns);
+    let sampler = Sampler::start(start, end_ns);
+    while let Some(at_ns) = timetable.next_ns() {
+        if at_ns >= end_ns || seq >= spec.max_ops {
+            break;
+        }
+        let at = start + Duration::from_nanos(at_ns);
+        wait_until(at);
+        let permit = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(p) => {
+                if at_ns < blocked_until_ns {
+                    late += 1;
+                } else {
+                    let behind = Instant::now().saturating_duration_since(at);
+                    put(&mut lag, behind.as_nanos() as u64, 1);
+                }
+                p
+            }
+            Err(_) => {
+                late += 1;
+                let slot = Arc::clone(&slots).acquire_owned();
+                // Timers need the runtime's context: build the timeout inside it.
+                let waited =
+                    handle.block_on(async { tokio::time::timeout_at(end.into(), slot).await });
+                match waited {
+                    Ok(Ok(p)) => {
+                        blocked_until_ns = start.elapsed().as_nanos() as u64;
+                        p
+                    }
+                    // The plan ended while the cap stayed full: this operation never starts.
+                    _ => {
+                        late -= 1;
+                        dropped += 1;
+                        break;
+                    }
+                }
+            }
+        };
+        let phase = spec.plan.phase_at(at_ns);
+        let (op, shards) = (Arc::clone(&op), Arc::clone(&shards));
+        let this = seq;
+        handle.spawn(async move {
+            let outcome = call(&*op, Ctx::new(0, this)).await;
+            let latency = Instant::now().saturating_duration_since(at).as_nanos() as u64;
+            let mut rec = shards.lock(this as usize);
+            let ok = outcome.is_ok();
+            if let Err(message) = outcome {
+                rec.failure_message(message);
+            }
+            rec.record(phase, at_ns, latency, ok);
+            drop(rec);
+            drop(permit);
+        });
+        seq += 1;
+    }
+    // Whatever else the timetable held before the end never started either.
+    while let Some(at_ns) = timetable.next_ns() {
+        if at_ns >= end_ns || seq + dropped >= spec.max_ops {
+            break;
+        }
+        dropped += 1;
+    }
+    let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
+    let drained = handle.block_on(async {
+        tokio::time::timeout(drain_time(spec.smoke), slots.acquire_many(all)).await
+    });
+    let unfinished = match drained {
+        Ok(_) => 0,
+        Err(_) => max_in_flight.saturating_sub(slots.available_permits()) as u64,
+    };
+    let resources = sampler.map(Sampler::stop).unwrap_or_default();
+    rt.shutdown_background();
+    let rec = shards.merged();
+    Ok(RunData {
+        rec,
+        ended_ns: end_ns,
+        dropped,
+        late,
+        unfinished,
+        lag: Some(lag),
+        resources,
+    })
+}
+
+/// Sleeps coarsely, then spins (yielding the core while it is not yet urgent) until `at`.
+fn wait_until(at: Instant) {
+    loop {
+        let now = Instant::now();
+        let Some(left) = at.checked_duration_since(now).filter(|d| !d.is_zero()) else {
+            return;
+        };
+        if left > SPIN_WINDOW {
+            std::thread::sleep(left - SPIN_WINDOW);
+        } else if left > HOT_SPIN {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}

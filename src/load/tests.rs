@@ -1,0 +1,342 @@
+//! End-to-end tests of `LoadTest`: real runtimes, real timers, real panics. Assertions are on
+//! structure, counts and ratios with honest margins, never on absolute timings.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::*;
+use crate::protocol::{LoadDetails, LoadModel, Mode};
+use crate::threshold::{Key, Op, Threshold};
+
+fn measured(measure_ms: u64) -> Settings {
+    Settings {
+        mode: Mode::Measure,
+        warmup_ns: 0,
+        measure_ns: measure_ms * 1_000_000,
+        process_index: 0,
+        processes: 1,
+    }
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// The figures of a run, also when the generator lagged on this shared machine: these tests
+/// judge counts and ratios, which lag does not distort (finish() would refuse the run).
+fn figures(load: LoadTest) -> Measurement {
+    load.result
+        .expect("the test ran")
+        .expect("the run produced figures")
+}
+
+fn details(m: &Measurement) -> &LoadDetails {
+    m.load.as_ref().expect("a load test fills the load details")
+}
+
+#[test]
+fn closed_model_keeps_its_workers_busy() {
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut load = LoadTest::new(measured(300));
+    let s = Arc::clone(&seen);
+    load.concurrency(4).run(move |ctx| {
+        s.lock().unwrap().insert(ctx.worker());
+        async {
+            tokio::time::sleep(ms(1)).await;
+        }
+    });
+    let m = load.finish().unwrap();
+    let d = details(&m);
+    assert_eq!(d.model, LoadModel::Closed);
+    assert_eq!(d.concurrency, Some(4));
+    assert_eq!(*seen.lock().unwrap(), (0..4).collect::<BTreeSet<_>>());
+    assert!(d.operations > 20, "{}", d.operations);
+    assert_eq!(m.metrics.success_rate, Some(100.0));
+    assert!(
+        m.metrics.p50_ns.unwrap() >= 1e6,
+        "a 1 ms sleep takes at least 1 ms"
+    );
+    // Little's law: throughput × mean latency = the number of busy workers.
+    let busy = m.metrics.throughput_per_sec.unwrap() * m.metrics.mean_ns.unwrap() / 1e9;
+    assert!((3.0..=4.2).contains(&busy), "{busy}");
+    let order = |k: fn(&crate::protocol::Metrics) -> Option<f64>| k(&m.metrics).unwrap();
+    assert!(order(|x| x.min_ns) <= order(|x| x.p50_ns));
+    assert!(order(|x| x.p50_ns) <= order(|x| x.p99_ns));
+    assert!(order(|x| x.p99_ns) <= order(|x| x.max_ns));
+    assert_eq!(m.metrics.median_ns, m.metrics.p50_ns);
+    let total: u64 = d.histogram_ns.iter().map(|[_, n]| n).sum();
+    assert_eq!(total, d.operations);
+    assert!(d.valid);
+}
+
+#[test]
+fn iterations_run_exactly_that_many_uniquely_numbered_operations() {
+    let seqs = Arc::new(Mutex::new(Vec::new()));
+    let mut load = LoadTest::new(measured(10_000));
+    let s = Arc::clone(&seqs);
+    load.concurrency(8).iterations(500).run(move |ctx| {
+        s.lock().unwrap().push(ctx.seq());
+        async { tokio::task::yield_now().await }
+    });
+    let m = load.finish().unwrap();
+    assert_eq!(details(&m).operations, 500);
+    let mut seqs = seqs.lock().unwrap().clone();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..500).collect::<Vec<_>>());
+}
+
+#[test]
+fn an_operation_that_never_awaits_cannot_starve_the_timers() {
+    // Workers 2 and 3 join the ramp through a tokio timer while workers 0 and 1 run an
+    // operation that is always ready: without the cooperative yield their timers never fire.
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut load = LoadTest::new(measured(1));
+    let s = Arc::clone(&seen);
+    load.concurrency(4)
+        .ramp_up(ms(300))
+        .duration(ms(200))
+        .run(move |ctx| {
+            s.lock().unwrap().insert(ctx.worker());
+            std::future::ready(())
+        });
+    let m = load.finish().unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 4);
+    let d = details(&m);
+    assert_eq!(d.stages.len(), 2);
+    assert_eq!(d.stages[0].name, "ramp_up");
+    assert!(d.stages[0].operations > 0);
+    // Headline figures leave the ramp-up out.
+    assert_eq!(d.operations, d.stages[1].operations);
+}
+
+#[test]
+fn open_model_holds_its_rate() {
+    let mut load = LoadTest::new(measured(1));
+    load.rate(1000).duration(ms(500)).run(|_| async {});
+    let m = figures(load);
+    let d = details(&m);
+    assert_eq!(d.model, LoadModel::Open);
+    assert_eq!(d.rate_per_sec, Some(1000.0));
+    assert_eq!(d.operations + d.dropped, 500);
+    let rate = m.metrics.throughput_per_sec.unwrap();
+    assert!((900.0..=1050.0).contains(&rate), "{rate}");
+    assert!(d.scheduler_lag_p99_ns.is_some());
+    assert_eq!(d.timeline_bucket_ns, 100_000_000);
+    assert!(d.timeline.len() >= 4, "{:?}", d.timeline);
+}
+
+#[test]
+fn stalled_open_model_reports_the_queueing_delay() {
+    // 100/s offered to a system that serves one 50 ms request at a time: a closed-model
+    // tool (one worker awaiting each call) reports about 50 ms; the open model must show
+    // that requests waited far longer than that behind the stall.
+    let stalled = |_| async { tokio::time::sleep(ms(50)).await };
+    let mut open = LoadTest::new(measured(1));
+    open.rate(100)
+        .max_in_flight(1)
+        .duration(ms(1000))
+        .run(stalled);
+    let open = figures(open);
+    let mut closed = LoadTest::new(measured(1));
+    closed.concurrency(1).duration(ms(1000)).run(stalled);
+    let closed = closed.finish().unwrap();
+
+    let d = details(&open);
+    assert!(d.late > 0 && d.dropped > 0, "{d:?}");
+    assert_eq!(d.operations + d.dropped, 100);
+    let (open_p99, closed_p99) = (open.metrics.p99_ns.unwrap(), closed.metrics.p99_ns.unwrap());
+    assert!(
+        open_p99 > 5.0 * closed_p99,
+        "open {open_p99} closed {closed_p99}"
+    );
+    // Both served about 20 requests per second: the system's speed is the same.
+    let (a, b) = (
+        open.metrics.throughput_per_sec.unwrap(),
+        closed.metrics.throughput_per_sec.unwrap(),
+    );
+    assert!(a < 2.0 * b && b < 2.0 * a, "{a} {b}");
+}
+
+#[test]
+fn stages_shape_the_concurrency() {
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let mut load = LoadTest::new(measured(1));
+    let s = Arc::clone(&seen);
+    load.concurrency(1)
+        .stages(&[(ms(250), 1), (ms(0), 8), (ms(250), 8)])
+        .run(move |ctx| {
+            s.lock().unwrap().insert(ctx.worker());
+            async { tokio::time::sleep(ms(2)).await }
+        });
+    let m = load.finish().unwrap();
+    let d = details(&m);
+    assert_eq!(seen.lock().unwrap().len(), 8);
+    let names: Vec<&str> = d.stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["stage 1", "stage 2", "stage 3"]);
+    assert_eq!((d.stages[2].from, d.stages[2].to), (8.0, 8.0));
+    let ratio = d.stages[2].throughput_per_sec / d.stages[0].throughput_per_sec;
+    assert!(ratio > 4.0, "8 workers vs 1: {ratio}");
+    assert_eq!(
+        d.operations,
+        d.stages.iter().map(|s| s.operations).sum::<u64>()
+    );
+}
+
+#[test]
+fn stages_shape_the_open_rate() {
+    let mut load = LoadTest::new(measured(1));
+    load.rate(100)
+        .stages(&[(ms(400), 100), (ms(0), 500), (ms(400), 500)])
+        .run(|_| async {});
+    let m = figures(load);
+    let d = details(&m);
+    assert_eq!(d.rate_per_sec, Some(500.0));
+    let (low, high) = (d.stages[0].operations, d.stages[2].operations);
+    assert!((36..=44).contains(&low), "{low}");
+    assert!((190..=210).contains(&high), "{high}");
+}
+
+#[test]
+fn failures_and_panics_are_counted_and_grouped() {
+    let mut load = LoadTest::new(measured(10_000));
+    load.concurrency(3).iterations(300).run(|ctx| async move {
+        match ctx.seq() % 6 {
+            0 => panic!("boom"),
+            1 | 2 => Err(format!("refused {}", ctx.seq() % 2)),
+            _ => Ok(()),
+        }
+    });
+    let m = load.finish().unwrap();
+    let d = details(&m);
+    assert_eq!(d.operations, 300);
+    assert_eq!(d.failures, 150);
+    assert_eq!(m.metrics.success_rate, Some(50.0));
+    let errors: Vec<(&str, u64)> = d
+        .errors
+        .iter()
+        .map(|e| (e.message.as_str(), e.count))
+        .collect();
+    assert_eq!(
+        errors,
+        [("panicked: boom", 50), ("refused 0", 50), ("refused 1", 50)]
+    );
+}
+
+#[test]
+fn false_is_a_failure() {
+    let mut load = LoadTest::new(measured(10_000));
+    load.iterations(10).run(|ctx| async move { ctx.seq() < 7 });
+    let m = load.finish().unwrap();
+    assert_eq!(details(&m).failures, 3);
+    assert_eq!(details(&m).errors[0].message, "returned false");
+}
+
+#[test]
+fn smoke_mode_is_short() {
+    let mut load = LoadTest::new(Settings::smoke());
+    load.concurrency(2)
+        .duration(Duration::from_secs(60))
+        .run(|_| async { tokio::task::yield_now().await });
+    let m = load.finish().unwrap();
+    let d = details(&m);
+    assert!(d.duration_ns <= config::SMOKE_MAX_NS, "{}", d.duration_ns);
+    assert!(d.operations <= config::SMOKE_MAX_OPS);
+    assert!(d.operations > 0);
+}
+
+#[test]
+fn thresholds_judge_the_filled_metrics() {
+    let mut load = LoadTest::new(measured(200));
+    load.concurrency(2).run(|ctx| async move {
+        tokio::task::yield_now().await;
+        ctx.seq() % 10 != 0
+    });
+    let m = load.finish().unwrap();
+    let check = |key, op, value| Threshold { key, op, value }.check(&m.metrics).passed;
+    assert!(check(Key::P99, Op::Lt, 1e9));
+    assert!(!check(Key::P99, Op::Lt, 1.0));
+    assert!(check(Key::Throughput, Op::Gt, 10.0));
+    assert!(!check(Key::SuccessRate, Op::Ge, 99.0));
+    assert!(check(Key::SuccessRate, Op::Ge, 85.0));
+    assert!(check(Key::Max, Op::Ge, m.metrics.p999_ns.unwrap()));
+}
+
+#[test]
+fn misuse_is_a_clear_error() {
+    let never_ran = LoadTest::new(measured(10));
+    assert!(never_ran.finish().unwrap_err().contains("never called run"));
+    let mut bad = LoadTest::new(measured(10));
+    bad.concurrency(0).run(|_| async {});
+    assert!(bad.finish().unwrap_err().contains("concurrency(0)"));
+    let mut twice = LoadTest::new(measured(10));
+    twice.run(|_| async {});
+    twice.run(|_| async {});
+    assert!(twice.finish().unwrap_err().contains("more than once"));
+}
+
+#[test]
+fn a_lagging_scheduler_makes_the_run_invalid() {
+    let spec = Config {
+        rate: Some(1000),
+        ..Config::default()
+    }
+    .resolve(&measured(100))
+    .unwrap();
+    let mut rec = record::Recorder::new(1, spec.bucket_ns);
+    rec.record(0, 0, 1_000, true);
+    let mut lag = record::histogram(3);
+    record::put(&mut lag, 5_000_000, 10);
+    let data = engine::RunData {
+        rec,
+        ended_ns: spec.plan.end_ns(),
+        dropped: 0,
+        late: 0,
+        unfinished: 0,
+        lag: Some(lag),
+        resources: Vec::new(),
+    };
+    let m = report::measurement(&spec, &data).unwrap();
+    let d = details(&m);
+    assert!(!d.valid);
+    assert!(d.invalid_reason.as_deref().unwrap().contains("fell behind"));
+    let load = LoadTest {
+        settings: measured(100),
+        config: Config::default(),
+        result: Some(Ok(m)),
+    };
+    assert!(load.finish().unwrap_err().contains("scheduler lag p99"));
+}
+
+#[test]
+fn capacity_search_finds_the_knee_of_a_single_server() {
+    // One request at a time, 20 ms each: the capacity is about 50 per second.
+    let server = Arc::new(tokio::sync::Semaphore::new(1));
+    let mut load = LoadTest::new(measured(500));
+    load.rate(10).max_in_flight(64).find_capacity(
+        CapacityGoal::p99_below(ms(150)).success_at_least(99.0),
+        move |_| {
+            let server = Arc::clone(&server);
+            async move {
+                let _busy = server.acquire().await;
+                tokio::time::sleep(ms(20)).await;
+            }
+        },
+    );
+    let m = figures(load);
+    let c = details(&m).capacity.clone().unwrap();
+    assert!(c.steps.len() >= 4, "{c:?}");
+    assert!(
+        c.steps.iter().any(|s| s.passed) && c.steps.iter().any(|s| !s.passed),
+        "{c:?}"
+    );
+    assert!((15.0..=60.0).contains(&c.capacity_per_sec), "{c:?}");
+    assert_eq!(m.metrics.throughput_per_sec, Some(c.capacity_per_sec));
+    let lowest_failing = c
+        .steps
+        .iter()
+        .filter(|s| !s.passed)
+        .map(|s| s.rate_per_sec)
+        .fold(f64::MAX, f64::min);
+    assert!(lowest_failing > c.capacity_per_sec, "{c:?}");
+}
