@@ -7,13 +7,16 @@ use std::time::{Duration, Instant};
 
 use super::report::{self as ab_report, AbTestMeta};
 use super::rounds::{self, Order, Policy};
+use super::save::{self, SideRecord};
 use super::session::{self, Interleaved, PairedTest, Side, DEFAULT_AB_THRESHOLD};
 use super::{cache, worktree};
 use crate::cli::args::{BuildArgs, FailOn, Format, SelectArgs};
 use crate::cli::build::{self, BuiltTarget};
 use crate::cli::errors::CliError;
+use crate::cli::fingerprint::{self, Fingerprint};
 use crate::cli::report::model::{BaselineRef, Report, TestReport, REPORT_SCHEMA_VERSION};
 use crate::cli::suite::{ProcessOutcome, Suite};
+use crate::cli::{git, store};
 use crate::cli::{machine, select, workspace};
 use crate::protocol::{Metrics, Outcome, Settings, TestInfo};
 
@@ -63,9 +66,18 @@ pub struct AbArgs {
     /// Write the report to FILE (the human summary still goes to the terminal)
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The machine id that results are reported under
+    /// The machine id that results are reported and stored under
     #[arg(long, value_name = "NAME")]
     pub machine: Option<String>,
+    /// Store head's results even when its tree is dirty (the base's are stored by default)
+    #[arg(long, conflicts_with = "no_save")]
+    pub save: bool,
+    /// Store nothing
+    #[arg(long)]
+    pub no_save: bool,
+    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
 /// `90s`, `10m`, `1h`, `500ms`.
@@ -96,12 +108,6 @@ fn from_worktree(e: worktree::WorktreeError) -> CliError {
 
 /// Run `cargo perf ab`; returns the exit code.
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
-    if args.format == Format::Junit {
-        return Err(CliError::usage(
-            "--format junit is not available for `cargo perf ab` in this build",
-            "use --format human, json or markdown",
-        ));
-    }
     if args.min_rounds > args.max_rounds {
         return Err(CliError::usage(
             format!(
@@ -118,7 +124,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         .ok()
         .and_then(|h| h.peel_to_commit().ok())
         .map(|c| c.id().to_string());
-    let dirty = is_dirty(&repo);
+    let store_dir = store::locate(&ws.root, args.store.as_deref());
+    let dirty = git::inspect(&ws.root, &[&store_dir, &ws.target_directory]).dirty;
     let mut notes = Vec::new();
 
     let base = if args.calibrate {
@@ -219,7 +226,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     runner.on_round = Some(&mut progress);
     let deadline = Instant::now() + args.budget;
     let results = rounds::run_suite(&mut runner, &thresholds, &policy, Some(deadline));
-    let (head_runs, _base_runs) = (runner.head_runs, runner.base_runs);
+    let (head_runs, base_runs) = (runner.head_runs, runner.base_runs);
 
     let base_commit = base
         .as_ref()
@@ -249,6 +256,50 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         started.elapsed().as_secs_f64()
     ));
 
+    let mut head_side_tests: Vec<TestReport> = tests.clone();
+    head_side_tests.retain(|t| t.status != crate::cli::report::model::Status::Error);
+    let base_side_tests: Vec<TestReport> = matched
+        .both
+        .iter()
+        .zip(&base_runs)
+        .zip(&results)
+        .filter(|(_, r)| r.error.is_none())
+        .map(|((t, runs), _)| ab_report::side_report(&meta_of(t), runs))
+        .collect();
+    let mut sides = Vec::new();
+    if !args.no_save {
+        if let Some(b) = &base {
+            sides.push(SideRecord {
+                commit: b.commit.clone(),
+                dirty: false,
+                tests: base_side_tests,
+            });
+        }
+        match (&head_commit, dirty && !args.save) {
+            (Some(c), false) => sides.push(SideRecord {
+                commit: c.clone(),
+                dirty,
+                tests: head_side_tests,
+            }),
+            (Some(_), true) => notes.push(
+                "head's results not saved: the working tree has uncommitted changes \
+                 (commit them, or pass --save)"
+                    .to_string(),
+            ),
+            (None, _) => notes.push("head's results not saved: HEAD is not a commit".to_string()),
+        }
+    }
+    let machine = machine::detect(args.machine.as_deref());
+    if !sides.is_empty() {
+        let rustc = fingerprint::rustc_version().unwrap_or_default();
+        let fp = Fingerprint {
+            machine: machine.clone(),
+            rustc,
+            profile: args.build.profile.clone(),
+        };
+        notes.extend(save::save_sides(&store_dir, &fp, sides));
+    }
+
     let report = Report {
         schema_version: REPORT_SCHEMA_VERSION,
         tool_version: crate::protocol::LIBRARY_VERSION.to_string(),
@@ -262,7 +313,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
                 args.base.clone()
             },
         },
-        machine: machine::detect(args.machine.as_deref()),
+        machine,
         summary: ab_report::summarize(&tests),
         tests,
         notes,
@@ -502,19 +553,11 @@ impl Side for SuiteSide<'_> {
     }
 }
 
-/// Uncommitted changes to tracked files, or untracked files that are not ignored.
-fn is_dirty(repo: &git2::Repository) -> bool {
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true).include_ignored(false);
-    repo.statuses(Some(&mut opts))
-        .map(|s| !s.is_empty())
-        .unwrap_or(true)
-}
-
 fn emit(report: &Report, args: &AbArgs) -> Result<(), CliError> {
     let rendered = match args.format {
         Format::Json => crate::cli::report::json::render(report),
         Format::Markdown => ab_report::render_markdown(report),
+        Format::Junit => crate::cli::report::junit::render(report),
         _ => ab_report::render_human(report),
     };
     let write_stdout = |text: &str| {

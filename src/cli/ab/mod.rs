@@ -5,6 +5,7 @@ pub mod cache;
 pub mod command;
 pub mod report;
 pub mod rounds;
+pub mod save;
 pub mod session;
 pub mod stats;
 pub mod worktree;

@@ -113,6 +113,14 @@ fn base_report(meta: &AbTestMeta, head_runs: &[Metrics]) -> TestReport {
     }
 }
 
+/// One side's own figures of a test, as the store keeps them (no thresholds, no verdict).
+pub fn side_report(meta: &AbTestMeta, runs: &[Metrics]) -> TestReport {
+    let mut report = base_report(meta, runs);
+    report.thresholds.clear();
+    report.status = Status::Passed;
+    report
+}
+
 /// A test both sides have, judged from its rounds.
 pub fn compared_report(
     meta: &AbTestMeta,
