@@ -4,12 +4,14 @@
 # slower, run each mode REPS times and count verdicts, false alarms and wall time.
 #
 #   scripts/ab-figures.sh [REPS]        (default 20; output: a Markdown table on stdout)
+#   MODES="ab run" (default), "ab" or "run": which modes to measure.
 #
 # Environment: CARGO_TARGET_DIR (where cargo-perf itself is built), FIXTURE_TARGET_DIR
 # (the fixture's builds, kept between runs; default $CARGO_TARGET_DIR/ab-figures-target).
 set -euo pipefail
 
 REPS="${1:-20}"
+MODES="${MODES:-ab run}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FIXTURE_TARGET="${FIXTURE_TARGET_DIR:-$TARGET/ab-figures-target}"
@@ -68,13 +70,17 @@ timed() { # out-json args...
 
 # Warm both builds once so that build time is not counted in the verdict time.
 git -C "$REPO" checkout -q main
+(cd "$REPO" && "$BIN" perf run --no-save --quick --fail-on never >/dev/null 2>&1) || true
 (cd "$REPO" && "$BIN" perf ab HEAD --fail-on never --format json -o "$WORK/warm.json" >/dev/null 2>&1) || true
 for pct in 2 5 10; do
     git -C "$REPO" checkout -q "slow$pct"
     (cd "$REPO" && "$BIN" perf ab main --fail-on never --format json -o "$WORK/warm.json" --max-rounds 10 --min-rounds 10 >/dev/null 2>&1) || true
 done
 
-RUN_MODE=1
+RUN_MODE=0
+AB_MODE=0
+case " $MODES " in *" run "*) RUN_MODE=1 ;; esac
+case " $MODES " in *" ab "*) AB_MODE=1 ;; esac
 for rep in $(seq 1 "$REPS"); do
     if [ "$RUN_MODE" = 1 ]; then
         # Stored baseline: main measured and saved once per repetition.
@@ -89,9 +95,11 @@ for rep in $(seq 1 "$REPS"); do
             git -C "$REPO" checkout -q "slow$scenario"
             base=main
         fi
-        # A/B: paired, interleaved rounds.
-        secs=$(timed "$WORK/ab.json" ab "$base")
-        record ab "$scenario" "$rep" "$WORK/ab.json" "$secs"
+        if [ "$AB_MODE" = 1 ]; then
+            # A/B: paired, interleaved rounds.
+            secs=$(timed "$WORK/ab.json" ab "$base")
+            record ab "$scenario" "$rep" "$WORK/ab.json" "$secs"
+        fi
         if [ "$RUN_MODE" = 1 ]; then
             secs=$(timed "$WORK/run.json" run --baseline main --no-save)
             record run "$scenario" "$rep" "$WORK/run.json" "$secs"
