@@ -14,7 +14,7 @@
    `compare`, `history` and `baseline list`.
 
 Usage: benches/aa_detection.py [--rounds N] [--full] [--commits N] [--bin PATH]
-  --rounds N   A/5 %/10 %/30 % rounds (default 8)
+  --rounds N   A/5 %/10 %/30 % rounds (default 8; 0 only times the store)
   --full       the default measurement budget instead of --quick
   --commits N  stored commits for the timing part (default 1000; 0 skips it)
   --bin PATH   the cargo-perf binary (default: target/release/cargo-perf, built if missing)
@@ -110,7 +110,11 @@ def verdict_quality(exe, args, tmp):
     repo = fixture_repo(tmp)
     out = os.path.join(tmp, "run.json")
     print("building the fixture and warming up ...", flush=True)
-    run_suite(exe, repo, 1.0, args.full, out)  # build; not part of the sample
+    first = run_suite(exe, repo, 1.0, args.full, out)  # build; not part of the sample
+    template = os.path.join(repo, ".perf", MACHINE, first + ".json")
+    if args.rounds == 0:
+        with open(template) as f:
+            return json.load(f)
     runs = []  # (commit, slowdown)
     started = time.time()
     for r in range(args.rounds):
@@ -119,8 +123,11 @@ def verdict_quality(exe, args, tmp):
         print(f"  round {r + 1}/{args.rounds}: {len(runs)} runs, {time.time() - started:.0f}s", flush=True)
 
     aa_flagged = aa_total = 0
+    alarms_by_run = {}
     detected = {s: 0 for s in SLOWDOWNS}
     tried = {s: 0 for s in SLOWDOWNS}
+    verdicts = {s: {} for s in SLOWDOWNS}
+    missed_by_head = {s: {} for s in SLOWDOWNS}
     for (b, sb), (h, shd) in itertools.permutations(runs, 2):
         if sb != 1.0 and sb != shd:
             continue  # only A→slowed pairs and pairs of equal runs
@@ -134,22 +141,28 @@ def verdict_quality(exe, args, tmp):
             unchanged = t["name"] != "scaled" or sb == shd
             if unchanged:
                 aa_total += 1
-                aa_flagged += verdict in ("regressed", "improved")
+                if verdict in ("regressed", "improved"):
+                    aa_flagged += 1
+                    for c in (b[:7], h[:7]):
+                        alarms_by_run[c] = alarms_by_run.get(c, 0) + 1
             elif sb == 1.0:
                 tried[shd] += 1
                 detected[shd] += verdict == "regressed"
+                verdicts[shd][verdict] = verdicts[shd].get(verdict, 0) + 1
+                if verdict != "regressed":
+                    missed_by_head[shd][h[:7]] = missed_by_head[shd].get(h[:7], 0) + 1
 
     budget = "default budget (5 processes)" if args.full else "--quick (3 processes)"
     print(f"\n== verdicts: {len(runs)} runs of 4 tests, {budget}, threshold 5 %")
     lo, hi = wilson(aa_flagged, aa_total)
     print(f"A/A false alarms: {aa_flagged}/{aa_total} = {100 * aa_flagged / aa_total:.2f} % "
-          f"(95 % CI {100 * lo:.2f}–{100 * hi:.2f} %)")
+          f"(95 % CI {100 * lo:.2f}–{100 * hi:.2f} %); runs involved {alarms_by_run}")
     for s in SLOWDOWNS:
         k, n = detected[s], tried[s]
         lo, hi = wilson(k, n)
         print(f"{round((s - 1) * 100)} % slowdown detected: {k}/{n} = {100 * k / n:.1f} % "
-              f"(95 % CI {100 * lo:.1f}–{100 * hi:.1f} %)")
-    template = os.path.join(repo, ".perf", MACHINE, runs[0][0] + ".json")
+              f"(95 % CI {100 * lo:.1f}–{100 * hi:.1f} %); verdicts {verdicts[s]}; "
+              f"misses by slowed run {missed_by_head[s]}")
     with open(template) as f:
         return json.load(f)
 

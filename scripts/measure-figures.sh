@@ -8,6 +8,7 @@
 #   --processes K   processes per test and run, as `cargo perf` runs them (default 5; the
 #                   --quick wall time always uses 3, as `cargo perf --quick` does)
 #   --test NAME     the test whose median's spread is the precision figure (default work_x1)
+#   --no-wall       skip the wall-time table (the slowest part)
 #   --cli           measure through `cargo perf` itself (`cargo run --release -- perf ...`,
 #                   JSON report of the contract) instead of driving the suite binary's file
 #                   protocol directly; needs the CLI.
@@ -20,12 +21,14 @@ runs=10
 processes=5
 test=work_x1
 cli=0
+wall=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --processes) processes="$2"; shift 2 ;;
         --test) test="$2"; shift 2 ;;
         --cli) cli=1; shift ;;
+        --no-wall) wall=0; shift ;;
         -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "error: unknown argument $1" >&2
            echo "help: run $0 --help" >&2; exit 2 ;;
@@ -46,10 +49,11 @@ if [ "$cli" = 1 ]; then
     cargo build --release -q --bin cargo-perf >&2
 fi
 
-exec python3 - "$bin" "$runs" "$processes" "$test" "$cli" <<'PY'
+exec python3 - "$bin" "$runs" "$processes" "$test" "$cli" "$wall" <<'PY'
 import json, os, statistics, subprocess, sys, tempfile, time
 
-BIN, RUNS, K, PRECISION_TEST, CLI = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1"
+BIN, RUNS, K, PRECISION_TEST, CLI, WALL = (
+    sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "1", sys.argv[6] == "1")
 PROTOCOL = 1
 # Settings::measured(..): (warm-up ms, measure ms, processes) as `cargo perf` and `--quick` use them.
 BUDGETS = {"default": (150, 600, K), "quick": (40, 120, 3)}
@@ -91,42 +95,50 @@ def run_protocol(test, budget):
     return statistics.median(medians), wall
 
 
-def run_cli(test, budget):
+def run_cli_many(names, budget):
+    """One `cargo perf run` of the named tests; returns {name: median} and the wall time."""
     cmd = ["cargo", "run", "--release", "-q", "--", "perf", "run", "--manifest-path", "Cargo.toml",
-           "--no-save", "--format", "json", "--exact", test]
+           "--no-save", "--format", "json", "--exact", *names]
     cmd += ["--quick"] if budget == "quick" else ["--processes", str(K)]
     start = time.monotonic()
     out = subprocess.run(cmd, check=False, stdout=subprocess.PIPE).stdout
     wall = time.monotonic() - start
-    report = json.loads(out)
-    for t in report["tests"]:
-        if t["name"] == test:
-            return t["metrics"]["median_ns"], wall
-    sys.exit(f"error: `cargo perf` reported no test named {test}")
+    medians = {t["name"]: t["metrics"]["median_ns"] for t in json.loads(out)["tests"]}
+    missing = [n for n in names if n not in medians]
+    if missing:
+        sys.exit(f"error: `cargo perf` reported no test named {missing}")
+    return medians, wall
 
 
-run = run_cli if CLI else run_protocol
+def run_many(names, budget):
+    """Each test's median over one `cargo perf`-like run (in CLI mode: one invocation)."""
+    if CLI:
+        return run_cli_many(names, budget)[0]
+    return {n: run_protocol(n, budget)[0] for n in names}
+
+
+def wall_of(name, budget):
+    """Wall time of one run of one test: its processes (plus cargo's start-up with --cli)."""
+    return run_cli_many([name], budget)[1] if CLI else run_protocol(name, budget)[1]
+
+
 tests = [t["name"] for t in protocol({"type": "list"})[0]["tests"] if not t["ignored"]]
 how = "cargo perf (--cli)" if CLI else f"harness protocol, {K} processes per run"
 print(f"# cargo-perf measurement figures ({how})")
 print(f"suite: {BIN}")
 
 print("\n## Resolution (goal: below 1 ns)")
-for name in ["empty", "black_box_u64"]:
-    m, _ = run(name, "default")
+for name, m in run_many(["empty", "black_box_u64"], "default").items():
     print(f"{name:<16} {m:8.3f} ns   {'ok' if m < 1.0 else 'ABOVE GOAL'}")
 
 print(f"\n## Accuracy and precision ({RUNS} separate runs; goals: ratio within 3 % of 4.0, spread < 1 %)")
 x1s, x4s, precision = [], [], []
 for r in range(RUNS):
-    x1, _ = run("work_x1", "default")
-    x4, _ = run("work_x4", "default")
+    m = run_many(sorted({"work_x1", "work_x4", PRECISION_TEST}), "default")
+    x1, x4 = m["work_x1"], m["work_x4"]
     x1s.append(x1)
     x4s.append(x4)
-    if PRECISION_TEST == "work_x1":
-        precision.append(x1)
-    else:
-        precision.append(run(PRECISION_TEST, "default")[0])
+    precision.append(m[PRECISION_TEST])
     print(f"run {r + 1:>2}: work_x1 {x1:9.3f} ns  work_x4 {x4:9.3f} ns  ratio {x4 / x1:.4f}", flush=True)
 ratio = statistics.median(x4s) / statistics.median(x1s)
 print(f"work_x4 / work_x1 = {ratio:.4f} (error {abs(ratio / 4 - 1) * 100:.2f} %)   "
@@ -137,10 +149,11 @@ rsd = statistics.stdev(precision) / statistics.mean(precision) if len(precision)
 print(f"{PRECISION_TEST} median over {RUNS} runs: {mid:.3f} ns, spread (max-min)/median "
       f"{spread * 100:.2f} %, rel. std-dev {rsd * 100:.2f} %   {'ok' if spread < 0.01 else 'ABOVE GOAL'}")
 
+if not WALL:
+    sys.exit(0)
 print("\n## Wall time per test (all processes of one run)")
 print(f"{'test':<28} {'default':>9} {'quick':>9}")
 for name in tests:
-    _, wd = run(name, "default")
-    _, wq = run(name, "quick")
+    wd, wq = wall_of(name, "default"), wall_of(name, "quick")
     print(f"{name:<28} {wd:8.2f}s {wq:8.2f}s", flush=True)
 PY

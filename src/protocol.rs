@@ -310,7 +310,10 @@ pub struct LoadDetails {
     /// Operations still running when the drain time after the end ran out; not counted.
     #[serde(default)]
     pub unfinished: u64,
-    /// Open model: the scheduler's own delay (actual minus scheduled start), 99th percentile.
+    /// Open model: the scheduler's own delay (actual minus scheduled start), median and 99th
+    /// percentile (operations held back by the in-flight cap excluded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler_lag_p50_ns: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler_lag_p99_ns: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

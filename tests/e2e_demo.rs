@@ -177,7 +177,8 @@ fn quick_skips_slow_tests_and_says_so() {
 
 #[test]
 fn output_file_gets_the_json_and_the_terminal_the_summary() {
-    let out = fixture("demo").dir.join("report-out.json");
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("report-out.json");
     let run = fixture("demo").cargo_perf(&[
         "--quick",
         "--processes",

@@ -1,4 +1,4 @@
-//! End to end on `fixtures/failures`: panics and timeouts are errors while the rest of the
+//! End to end on `fixtures/failures`: panics, timeouts and crashes are errors while the rest of the
 //! suite still runs, thresholds fail with exit 1, `PERF_<TEST>_<KEY>` overrides, `--fail-on`.
 
 mod common;
@@ -19,19 +19,26 @@ fn json(args: &[&str], env: &[(&str, &str)]) -> common::Run {
 }
 
 #[test]
-fn panic_and_timeout_are_errors_and_the_suite_goes_on() {
+fn panic_timeout_and_crash_are_errors_and_the_suite_goes_on() {
     let run = json(&[], &[]);
     assert_eq!(run.code, 1, "{}", run.dump());
     let report = run.json();
     assert_eq!(
         test_names(&report),
         [
+            "aborts",
             "misses_threshold",
             "panics",
             "passes",
             "sleeps_past_timeout"
         ]
     );
+    let aborts = test_named(&report, "aborts");
+    assert_eq!(aborts["status"], "error");
+    let message = aborts["error"].as_str().unwrap();
+    assert!(message.contains("SIGABRT"), "{message}");
+    assert!(message.contains("about to abort on purpose"), "{message}");
+
     let panics = test_named(&report, "panics");
     assert_eq!(panics["status"], "error");
     let message = panics["error"].as_str().unwrap();
@@ -46,7 +53,7 @@ fn panic_and_timeout_are_errors_and_the_suite_goes_on() {
     let missed = test_named(&report, "misses_threshold");
     assert_eq!(missed["status"], "failed");
     assert_eq!(report["summary"]["passed"], 1);
-    assert_eq!(report["summary"]["failed"], 3);
+    assert_eq!(report["summary"]["failed"], 4);
 }
 
 #[test]

@@ -55,7 +55,9 @@ fn a_body_leaking_1kib_per_iteration_is_flagged_per_iteration() {
     assert!((per_iter - 1024.0).abs() < 32.0, "{leak:?}");
     assert!(leak.confidence >= 0.9, "{leak:?}");
     assert!(report.rss_growth_bytes.unwrap() >= leak.growth_bytes as i64);
-    assert!(report.details.peak_live_bytes.unwrap() >= leak.growth_bytes);
+    // The growth is the slope extrapolated over the run: within a few percent of the peak.
+    let peak = report.details.peak_live_bytes.unwrap() as f64;
+    assert!(peak >= 0.95 * leak.growth_bytes as f64, "{peak} {leak:?}");
 }
 
 #[test]
@@ -69,8 +71,10 @@ fn a_cache_filled_once_is_not_a_leak() {
     });
     let report = watch.finish();
     assert_eq!(report.details.leak, None, "{:?}", report.details);
-    // The fill itself is visible: the live heap peaked at least 8 MiB above the start.
-    assert!(report.details.peak_live_bytes.unwrap() >= 8 << 20);
+    // The fill itself is visible: the live heap peaked about 8 MiB above the start (less
+    // whatever libtest's other threads freed meanwhile).
+    let peak = report.details.peak_live_bytes.unwrap();
+    assert!(peak >= 15 << 19, "{peak}");
     let totals = report.details.allocations.unwrap();
     assert!(totals.bytes_allocated >= 8 << 20);
     drop(cache);

@@ -140,15 +140,6 @@ impl RunArgs {
         self.processes.unwrap_or(if self.quick { 3 } else { 5 })
     }
 
-    /// `--store`, else `CARGO_PERF_STORE`, else `None` (the store's default).
-    pub fn store_dir(&self) -> Option<PathBuf> {
-        self.store.clone().or_else(|| {
-            std::env::var_os("CARGO_PERF_STORE")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        })
-    }
-
     /// The regression threshold as a fraction (default 5 %).
     pub fn regression_threshold(&self) -> f64 {
         self.threshold.unwrap_or(0.05)

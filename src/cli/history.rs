@@ -219,6 +219,8 @@ mod tests {
         let tests = medians
             .iter()
             .map(|&(name, m)| TestReport {
+                load: None,
+                memory: None,
                 id: format!("p/t/{name}"),
                 package: "p".into(),
                 target: "t".into(),

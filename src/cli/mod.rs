@@ -288,6 +288,8 @@ mod tests {
 
     fn test(status: Status, verdict: Option<Verdict>) -> TestReport {
         TestReport {
+            load: None,
+            memory: None,
             id: "p/t/n".into(),
             package: "p".into(),
             target: "t".into(),

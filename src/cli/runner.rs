@@ -62,6 +62,8 @@ fn run_one(
 ) -> TestReport {
     let info = &planned.info;
     let mut report = TestReport {
+        load: None,
+        memory: None,
         id: id.to_string(),
         package: planned.suite.package.clone(),
         target: planned.suite.target.clone(),
@@ -147,6 +149,20 @@ fn run_one(
     report.median_ci_ns =
         (merged.ci_method != crate::stats::CiMethod::None).then_some(merged.median_ci_ns);
     report.custom = merged.custom;
+    if let Some(rep) = representative(&measurements) {
+        report.load = measurements[rep].load.clone();
+        report.memory = measurements[rep].memory.clone();
+    }
     report.processes = measurements.into_iter().map(|m| m.metrics).collect();
     report
+}
+
+/// The process whose headline figure (median time, or p50 latency) is the median of the
+/// processes': its stage, timeline and memory details speak for the run better than the
+/// first or the last process would.
+fn representative(measurements: &[Measurement]) -> Option<usize> {
+    let headline = |m: &Measurement| m.metrics.median_ns.or(m.metrics.p50_ns).unwrap_or(0.0);
+    let mut order: Vec<usize> = (0..measurements.len()).collect();
+    order.sort_by(|&a, &b| headline(&measurements[a]).total_cmp(&headline(&measurements[b])));
+    order.get(order.len() / 2).copied()
 }

@@ -18,6 +18,9 @@ const SMOKE_STEP: Duration = Duration::from_millis(50);
 const RESOLUTION: f64 = 0.05;
 /// A step must deliver at least this fraction of its offered rate.
 const MIN_ACHIEVED: f64 = 0.95;
+/// Scheduler lag below this fraction of the p99 goal cannot change a step's verdict much,
+/// so it does not make the step invalid.
+const LAG_SHARE_OF_GOAL: f64 = 0.1;
 
 /// The goal `find_capacity` holds each rate to.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,6 +69,9 @@ where
         return Err("find_capacity steps the rate itself: drop stages(..) and ramp_up(..)".into());
     }
     let op = Arc::new(op);
+    // One runtime for every step: what the operation creates (connections, clients) is
+    // bound to the runtime it was created on and must outlive a step.
+    let rt = super::engine::runtime()?;
     let smoke = settings.is_smoke();
     let max_steps = if smoke { SMOKE_STEPS } else { MAX_STEPS };
     let mut step_config = config.clone();
@@ -84,9 +90,10 @@ where
     let mut rate = config.rate.unwrap_or(100).max(1);
     while steps.len() < max_steps {
         step_config.rate = Some(rate);
-        let spec = step_config.resolve(settings)?;
+        let mut spec = step_config.resolve(settings)?;
+        spec.lag_floor_ns = limit_ns * LAG_SHARE_OF_GOAL;
         let shared = Arc::clone(&op);
-        let m = execute(&spec, move |c| shared(c)).and_then(|d| report::measurement(&spec, &d));
+        let m = report::measurement(&spec, &execute(&rt, &spec, move |c| shared(c)));
         let step = judge(rate, &m, limit_ns, goal.min_success_rate);
         let passed = step.passed;
         steps.push(step);
@@ -110,6 +117,7 @@ where
             _ => break,
         };
     }
+    rt.shutdown_background();
     let capacity = best.as_ref().map_or(0.0, |(r, _)| *r as f64);
     let mut m = match best {
         Some((_, m)) => m,

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::RunSpec;
-use super::engine::{drain_time, runtime, threads, RunData};
+use tokio::runtime::Runtime;
+
+use super::engine::{drain_time, threads, RunData};
 use super::outcome::{call, IntoOutcome};
 use super::plan::Plan;
 use super::record::{Batch, Done, Shards};
@@ -33,13 +35,12 @@ struct Shared<F> {
     op: F,
 }
 
-pub(crate) fn run<F, Fut>(spec: &RunSpec, op: F) -> Result<RunData, String>
+pub(crate) fn run<F, Fut>(rt: &Runtime, spec: &RunSpec, op: F) -> RunData
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: IntoOutcome,
 {
-    let rt = runtime()?;
     let workers = spec.plan.peak().ceil() as usize;
     let end_ns = spec.plan.end_ns();
     let start = Instant::now();
@@ -72,9 +73,7 @@ where
         unfinished
     });
     let ended_ns = start.elapsed().as_nanos() as u64;
-    // Abandoned operations may never end: do not wait for them.
-    rt.shutdown_background();
-    Ok(RunData {
+    RunData {
         rec: shared.shards.merged(),
         ended_ns: if unfinished > 0 {
             end_ns.min(ended_ns)
@@ -86,7 +85,7 @@ where
         unfinished,
         lag: None,
         resources: sampler.map(Sampler::stop).unwrap_or_default(),
-    })
+    }
 }
 
 async fn worker<F, Fut>(w: usize, s: Arc<Shared<F>>)
@@ -106,13 +105,21 @@ where
     let mut since_yield = 0u32;
     let mut now = Instant::now();
     let mut last_flush = now;
+    // The current phase, until when it lasts, and its level when that is constant.
+    let (mut phase, mut phase_end, mut flat) = (0usize, 0u64, None);
     loop {
         let t_ns = now.saturating_duration_since(s.start).as_nanos() as u64;
         if t_ns >= end_ns {
             break;
         }
-        let phase = s.plan.phase_at(t_ns);
-        if (w as f64) >= s.plan.phases[phase].level_at(t_ns) {
+        if t_ns >= phase_end {
+            phase = s.plan.phase_at(t_ns);
+            let p = &s.plan.phases[phase];
+            phase_end = p.end_ns();
+            flat = (p.from == p.to).then_some(p.to);
+        }
+        let level = flat.unwrap_or_else(|| s.plan.phases[phase].level_at(t_ns));
+        if (w as f64) >= level {
             batch.flush(&mut s.shards.lock(w));
             match s.plan.next_active_ns(w, t_ns) {
                 Some(at) if at < end_ns => {

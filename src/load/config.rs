@@ -25,6 +25,7 @@ pub(crate) struct Config {
     pub duration: Option<Duration>,
     pub iterations: Option<u64>,
     pub stages: Option<Vec<(Duration, u64)>>,
+    pub max_scheduler_lag: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,11 @@ pub(crate) struct RunSpec {
     pub max_ops: u64,
     pub bucket_ns: u64,
     pub smoke: bool,
+    /// `max_scheduler_lag`, when given: replaces the default lag limit (see `report`).
+    pub lag_limit_ns: Option<f64>,
+    /// Scheduler lag the run tolerates whatever its latencies; raised by the capacity
+    /// search to a tenth of its p99 goal.
+    pub lag_floor_ns: f64,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -120,6 +126,8 @@ impl Config {
             plan,
             max_ops,
             smoke,
+            lag_limit_ns: self.max_scheduler_lag.map(|d| d.as_nanos() as f64),
+            lag_floor_ns: 0.0,
         })
     }
 }

@@ -22,7 +22,7 @@ pub(crate) fn drain_time(smoke: bool) -> Duration {
 #[derive(Debug)]
 pub(crate) struct RunData {
     pub rec: Recorder,
-    /// When the generator stopped: the plan's end (open), or when the last worker finished.
+    /// When the last operation finished (never before the plan's end in the open model).
     pub ended_ns: u64,
     pub dropped: u64,
     pub late: u64,

@@ -111,6 +111,15 @@ impl LoadTest {
         self
     }
 
+    /// Open model: the scheduler lag p99 above which the run is invalid (and fails rather
+    /// than report latencies that include the generator's own delay). Default: 2 ms, or a
+    /// quarter of the median latency when that is larger. Raise it on a machine too busy to
+    /// start operations on time, knowing that latencies then include up to that much lag.
+    pub fn max_scheduler_lag(&mut self, d: Duration) -> &mut Self {
+        self.config.max_scheduler_lag = Some(d);
+        self
+    }
+
     /// Stop after `n` operations (whichever of duration and count comes first).
     pub fn iterations(&mut self, n: u64) -> &mut Self {
         self.config.iterations = Some(n);
@@ -137,10 +146,13 @@ impl LoadTest {
             self.result = Some(Err("run(..) was called more than once in one test".into()));
             return;
         }
-        let result = self
-            .config
-            .resolve(&self.settings)
-            .and_then(|spec| execute(&spec, op).and_then(|data| report::measurement(&spec, &data)));
+        let result = self.config.resolve(&self.settings).and_then(|spec| {
+            let rt = engine::runtime()?;
+            let data = execute(&rt, &spec, op);
+            // Operations abandoned after the drain time may never end: do not wait for them.
+            rt.shutdown_background();
+            report::measurement(&spec, &data)
+        });
         self.result = Some(result);
     }
 
@@ -181,16 +193,16 @@ impl LoadTest {
     }
 }
 
-/// Runs one resolved plan with the model it asks for.
-fn execute<F, Fut>(spec: &config::RunSpec, op: F) -> Result<engine::RunData, String>
+/// Runs one resolved plan with the model it asks for, on `rt`.
+fn execute<F, Fut>(rt: &tokio::runtime::Runtime, spec: &config::RunSpec, op: F) -> engine::RunData
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: IntoOutcome,
 {
     match spec.model {
-        Model::Closed => closed::run(spec, op),
-        Model::Open { max_in_flight } => open::run(spec, max_in_flight, op),
+        Model::Closed => closed::run(rt, spec, op),
+        Model::Open { max_in_flight } => open::run(rt, spec, max_in_flight, op),
     }
 }
 

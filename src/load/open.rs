@@ -4,13 +4,16 @@
 //! sleeping coarsely and then spinning to hit each start within microseconds.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
 use super::config::RunSpec;
-use super::engine::{drain_time, runtime, threads, RunData};
+use tokio::runtime::Runtime;
+
+use super::engine::{drain_time, threads, RunData};
 use super::outcome::{call, IntoOutcome};
 use super::record::{histogram, put, Shards};
 use super::resources::Sampler;
@@ -18,17 +21,16 @@ use super::Ctx;
 
 /// The scheduler sleeps until this close to a start time, then spins: the OS wakes a
 /// sleeping thread tens of microseconds late, tokio's timer up to a millisecond late.
+/// (Spinning with `yield_now` instead gives the core away for a whole time slice on a busy
+/// machine.)
 const SPIN_WINDOW: Duration = Duration::from_micros(200);
-/// Below this, spin without giving the core away.
-const HOT_SPIN: Duration = Duration::from_micros(20);
 
-pub(crate) fn run<F, Fut>(spec: &RunSpec, max_in_flight: usize, op: F) -> Result<RunData, String>
+pub(crate) fn run<F, Fut>(rt: &Runtime, spec: &RunSpec, max_in_flight: usize, op: F) -> RunData
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
     Fut::Output: IntoOutcome,
 {
-    let rt = runtime()?;
     let handle = rt.handle().clone();
     let op = Arc::new(op);
     let shards = Arc::new(Shards::new(
@@ -37,6 +39,8 @@ where
         spec.bucket_ns,
     ));
     let slots = Arc::new(Semaphore::new(max_in_flight));
+    // When the last operation finished: the run delivered its operations by then.
+    let last_done = Arc::new(AtomicU64::new(0));
     let end_ns = spec.plan.end_ns();
     let mut timetable = spec.plan.timetable();
     let mut lag = histogram(3);
@@ -83,11 +87,15 @@ where
             }
         };
         let phase = spec.plan.phase_at(at_ns);
-        let (op, shards) = (Arc::clone(&op), Arc::clone(&shards));
+        let (op, shards, last_done) =
+            (Arc::clone(&op), Arc::clone(&shards), Arc::clone(&last_done));
         let this = seq;
         handle.spawn(async move {
             let outcome = call(&*op, Ctx::new(0, this)).await;
-            let latency = Instant::now().saturating_duration_since(at).as_nanos() as u64;
+            let done = Instant::now();
+            let latency = done.saturating_duration_since(at).as_nanos() as u64;
+            let done_ns = done.saturating_duration_since(start).as_nanos() as u64;
+            last_done.fetch_max(done_ns, Ordering::Relaxed);
             let mut rec = shards.lock(this as usize);
             let ok = outcome.is_ok();
             if let Err(message) = outcome {
@@ -115,20 +123,19 @@ where
         Err(_) => max_in_flight.saturating_sub(slots.available_permits()) as u64,
     };
     let resources = sampler.map(Sampler::stop).unwrap_or_default();
-    rt.shutdown_background();
     let rec = shards.merged();
-    Ok(RunData {
+    RunData {
         rec,
-        ended_ns: end_ns,
+        ended_ns: end_ns.max(last_done.load(Ordering::Relaxed)),
         dropped,
         late,
         unfinished,
         lag: Some(lag),
         resources,
-    })
+    }
 }
 
-/// Sleeps coarsely, then spins (yielding the core while it is not yet urgent) until `at`.
+/// Sleeps coarsely, then spins until `at`.
 fn wait_until(at: Instant) {
     loop {
         let now = Instant::now();
@@ -137,8 +144,6 @@ fn wait_until(at: Instant) {
         };
         if left > SPIN_WINDOW {
             std::thread::sleep(left - SPIN_WINDOW);
-        } else if left > HOT_SPIN {
-            std::thread::yield_now();
         } else {
             std::hint::spin_loop();
         }

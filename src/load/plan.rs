@@ -14,7 +14,7 @@ pub(crate) struct Phase {
 }
 
 impl Phase {
-    fn end_ns(&self) -> u64 {
+    pub fn end_ns(&self) -> u64 {
         self.start_ns.saturating_add(self.dur_ns)
     }
 

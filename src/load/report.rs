@@ -10,9 +10,9 @@ use crate::protocol::{
     ErrorCount, LoadDetails, LoadModel, Measurement, Metrics, StageFigures, TimelinePoint,
 };
 
-/// An open-model run whose scheduler lag p99 exceeds both this and [`LAG_SHARE_LIMIT`] of
-/// its median latency is invalid: its latencies would measure the generator's own delay as
-/// much as the system's.
+/// An open-model run whose scheduler lag p99 exceeds both this and [`LAG_SHARE_LIMIT`] of its
+/// median latency (or `max_scheduler_lag` when given) is invalid: its latencies would measure
+/// the generator's own delay as much as the system's.
 pub(crate) const LAG_P99_LIMIT_NS: f64 = 2_000_000.0;
 pub(crate) const LAG_SHARE_LIMIT: f64 = 0.25;
 /// Failure messages kept in the report.
@@ -43,11 +43,9 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
                 .to_string()
         });
     }
-    let counted_ns = data
-        .ended_ns
-        .min(plan.end_ns())
-        .saturating_sub(plan.counted_start_ns())
-        .max(1);
+    // Until the last operation finished: an overloaded system that completes its operations
+    // late has not delivered the offered rate.
+    let counted_ns = data.ended_ns.saturating_sub(plan.counted_start_ns()).max(1);
     let throughput = operations as f64 / (counted_ns as f64 / 1e9);
     let success_rate = 100.0 * (operations - failures) as f64 / operations as f64;
     let p = |q: f64| Some(hist.value_at_quantile(q) as f64);
@@ -66,6 +64,11 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
         success_rate: Some(success_rate),
         ..Metrics::default()
     };
+    let lag_p50 = data
+        .lag
+        .as_ref()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.value_at_quantile(0.5) as f64);
     let lag_p99 = data
         .lag
         .as_ref()
@@ -76,7 +79,12 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
         .as_ref()
         .filter(|l| !l.is_empty())
         .map(|l| l.max() as f64);
-    let lag_limit = LAG_P99_LIMIT_NS.max(LAG_SHARE_LIMIT * hist.value_at_quantile(0.5) as f64);
+    let lag_limit = spec
+        .lag_limit_ns
+        .unwrap_or_else(|| {
+            LAG_P99_LIMIT_NS.max(LAG_SHARE_LIMIT * hist.value_at_quantile(0.5) as f64)
+        })
+        .max(spec.lag_floor_ns);
     let invalid_reason = lag_p99.filter(|&l| l > lag_limit).map(|l| {
         format!(
             "the load generator fell behind its timetable (scheduler lag p99 {} > {}): \
@@ -111,6 +119,7 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
         dropped: data.dropped,
         late: data.late,
         unfinished: data.unfinished,
+        scheduler_lag_p50_ns: lag_p50,
         scheduler_lag_p99_ns: lag_p99,
         scheduler_lag_max_ns: lag_max,
         stages: stage_figures(spec, data),

@@ -55,8 +55,9 @@ fn sample_until_stopped(
         .with_cpu()
         .with_memory()
         .without_tasks();
-    // CPU use is a difference between two refreshes: the first one only sets the origin.
+    // CPU use is a difference between two readings: the first one only sets the origin.
     sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, kind);
+    let mut cpu = ProcCpu::read();
     let mut samples = Vec::new();
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
         sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), true, kind);
@@ -64,13 +65,54 @@ fn sample_until_stopped(
         if samples.len() as u64 >= MAX_SAMPLES {
             break;
         }
+        let now = ProcCpu::read();
+        let cpu_percent = match (&cpu, &now) {
+            (Some(a), Some(b)) => b.percent_since(a),
+            _ => f64::from(p.cpu_usage()),
+        };
+        cpu = now;
         samples.push(ResourceSample {
             at_ns: started.elapsed().as_nanos() as u64,
-            cpu_percent: f64::from(p.cpu_usage()),
+            cpu_percent,
             rss_bytes: p.memory(),
         });
     }
     samples
+}
+
+/// This process's CPU time from `/proc/self/stat` (Linux). sysinfo derives a process's CPU
+/// share from the machine's total tick count, which under-reports it on a busy machine
+/// (about half of what `top` shows here); the process's own ticks over wall time do not.
+struct ProcCpu {
+    ticks: u64,
+    at: Instant,
+}
+
+/// Clock ticks per second of `/proc` times (`USER_HZ`, 100 on every Linux platform).
+const USER_HZ: f64 = 100.0;
+
+impl ProcCpu {
+    fn read() -> Option<ProcCpu> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // The command name may hold spaces: fields are counted after its closing `)`.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let mut fields = rest.split_whitespace().skip(11);
+        let utime: u64 = fields.next()?.parse().ok()?;
+        let stime: u64 = fields.next()?.parse().ok()?;
+        Some(ProcCpu {
+            ticks: utime + stime,
+            at: Instant::now(),
+        })
+    }
+
+    fn percent_since(&self, earlier: &ProcCpu) -> f64 {
+        let wall = self.at.saturating_duration_since(earlier.at).as_secs_f64();
+        if wall <= 0.0 {
+            return 0.0;
+        }
+        let cpu = self.ticks.saturating_sub(earlier.ticks) as f64 / USER_HZ;
+        100.0 * cpu / wall
+    }
 }
 
 #[cfg(test)]

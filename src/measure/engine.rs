@@ -86,6 +86,8 @@ pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R) -> Sampled {
     let start = Instant::now();
     while raw_ns.len() < MAX_SAMPLES {
         raw_ns.push(routine.timed_batch(batch));
+        // Outside the timed region: lets the leak detector fit growth per iteration.
+        memory::note_iterations(batch);
         if raw_ns.len() >= MIN_SAMPLES && start.elapsed() >= budget {
             break;
         }
@@ -128,6 +130,7 @@ fn warm_up<R: Routine>(
     let mut best = f64::INFINITY;
     loop {
         let ns = routine.timed_batch(batch) as f64;
+        memory::note_iterations(batch);
         let long_enough = ns * 2.0 >= target_ns || batch >= max_batch;
         if long_enough {
             best = best.min(ns / batch as f64);

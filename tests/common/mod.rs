@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, SystemTime};
 
 /// The repository root (where `fixtures/` lives).
 pub fn repo_root() -> PathBuf {
@@ -18,13 +17,16 @@ pub fn shared_target_dir() -> PathBuf {
     repo_root().join("target").join("e2e-fixtures")
 }
 
-/// A fixture copied into a fresh git repository (one commit), shared by a test binary's tests.
+/// A fixture copied into a git repository, shared by a test binary's tests.
 pub struct Fixture {
     pub dir: PathBuf,
 }
 
-/// The fixture `name`, copied once per test binary. Copies live under the shared target
-/// directory; copies older than a day are removed when a new one is made.
+/// The fixture `name`, synchronised once per test binary into `<shared target>/work/<name>`.
+///
+/// The copy's path is stable and only files whose contents changed are rewritten: cargo gives
+/// every copy of a package the same output files, so copies at changing paths would make it
+/// trust the previous copy's sources and skip rebuilding.
 pub fn fixture(name: &str) -> &'static Fixture {
     static FIXTURES: OnceLock<Mutex<Vec<(String, &'static Fixture)>>> = OnceLock::new();
     let all = FIXTURES.get_or_init(|| Mutex::new(Vec::new()));
@@ -32,66 +34,77 @@ pub fn fixture(name: &str) -> &'static Fixture {
     if let Some((_, f)) = all.iter().find(|(n, _)| n == name) {
         return f;
     }
-    let fixture: &'static Fixture = Box::leak(Box::new(copy_fixture(name)));
+    let fixture: &'static Fixture = Box::leak(Box::new(sync_fixture(name)));
     all.push((name.to_string(), fixture));
     fixture
 }
 
-fn copy_fixture(name: &str) -> Fixture {
-    let work = shared_target_dir().join("work");
-    std::fs::create_dir_all(&work).expect("create the fixture work directory");
-    remove_stale(&work);
-    let dir = work.join(format!("{name}-{}-{}", std::process::id(), unique()));
-    copy_dir(&repo_root().join("fixtures").join(name), &dir);
-    // The fixture depends on `path = "../.."`: point it at this repository instead.
-    let manifest = dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).expect("read fixture manifest");
+fn sync_fixture(name: &str) -> Fixture {
+    let dir = shared_target_dir().join("work").join(name);
     let repo = repo_root().display().to_string().replace('\\', "/");
-    let text = text.replace("path = \"../..\"", &format!("path = \"{repo}\""));
-    std::fs::write(&manifest, text).expect("write fixture manifest");
-    git(&dir, &["init", "-q", "-b", "main"]);
+    sync_dir(
+        &repo_root().join("fixtures").join(name),
+        &dir,
+        &|path, text| {
+            if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+                point_at_repo(&String::from_utf8_lossy(text), &repo).into_bytes()
+            } else {
+                text.to_vec()
+            }
+        },
+    );
+    if !dir.join(".git").exists() {
+        git(&dir, &["init", "-q", "-b", "main"]);
+    }
     git(&dir, &["add", "-A"]);
-    git(&dir, &["commit", "-q", "-m", "fixture"]);
+    let status = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(&dir)
+        .output()
+        .expect("git status");
+    if !status.stdout.is_empty() {
+        git(&dir, &["commit", "-q", "-m", "fixture"]);
+    }
     Fixture { dir }
 }
 
-fn unique() -> u128 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
+/// Fixtures depend on `cargo-perf = { path = "../.." .. }` (relative to the fixture): point
+/// that dependency at this repository instead.
+fn point_at_repo(manifest: &str, repo: &str) -> String {
+    manifest
+        .lines()
+        .map(|line| {
+            let Some(rest) = line.strip_prefix("cargo-perf = { path = \"") else {
+                return line.to_string();
+            };
+            match rest.split_once('"') {
+                Some((_, after)) => format!("cargo-perf = {{ path = \"{repo}\"{after}"),
+                None => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
 }
 
-fn remove_stale(work: &Path) {
-    let Ok(entries) = std::fs::read_dir(work) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > Duration::from_secs(24 * 3600));
-        if old {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
+/// Make `to` hold `from`'s files (transformed), writing only what differs.
+fn sync_dir(from: &Path, to: &Path, transform: &dyn Fn(&Path, &[u8]) -> Vec<u8>) {
     std::fs::create_dir_all(to).expect("create fixture copy");
     for entry in std::fs::read_dir(from).expect("read fixture") {
         let entry = entry.expect("fixture entry");
         let name = entry.file_name();
-        if name == "target" || name == ".perf" {
+        if name == "target" || name == ".perf" || name == ".git" {
             continue;
         }
         let path = entry.path();
+        let dest = to.join(&name);
         if path.is_dir() {
-            copy_dir(&path, &to.join(&name));
+            sync_dir(&path, &dest, transform);
         } else {
-            std::fs::copy(&path, to.join(&name)).expect("copy fixture file");
+            let wanted = transform(&path, &std::fs::read(&path).expect("read fixture file"));
+            if std::fs::read(&dest).ok().as_deref() != Some(&wanted[..]) {
+                std::fs::write(&dest, wanted).expect("write fixture file");
+            }
         }
     }
 }

@@ -91,6 +91,8 @@ pub fn compare_all(
         })
         .collect();
 
+    moderate(&mut drafts);
+
     let family: Vec<f64> = drafts
         .iter()
         .flatten()
@@ -244,6 +246,44 @@ fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> TestComparison 
     }
 }
 
+/// Borrows strength across the run: each test's per-side log variance is shrunk toward the
+/// pooled variance of the *other* tests' same metric on the same side (same run, same
+/// machine state), with at most the test's own degrees of freedom, and never below the
+/// test's own variance: a quiet test gains degrees of freedom from the run, a noisy one
+/// keeps its noise.
+fn moderate(drafts: &mut [Option<Vec<Draft>>]) {
+    let mut totals: BTreeMap<String, [(f64, f64); 2]> = BTreeMap::new();
+    for d in drafts.iter().flatten().flatten() {
+        if let Some((b, h)) = d.sides {
+            let t = totals.entry(d.metric.clone()).or_default();
+            t[0].0 += b.df * b.var;
+            t[0].1 += b.df;
+            t[1].0 += h.df * h.var;
+            t[1].1 += h.df;
+        }
+    }
+    for d in drafts.iter_mut().flatten().flatten() {
+        let Some((b, h)) = d.sides else { continue };
+        let t = totals[&d.metric];
+        let shrink = |side: stats::Side, (ss, df): (f64, f64)| {
+            let (others_ss, others_df) = (ss - side.df * side.var, df - side.df);
+            if others_df <= 0.0 {
+                return side;
+            }
+            let pooled = side.moderated(others_ss.max(0.0) / others_df, others_df.min(side.df));
+            // Never below the test's own spread: a noisy test must not look quiet because
+            // the others are.
+            stats::Side {
+                var: pooled.var.max(side.var),
+                ..pooled
+            }
+        };
+        let estimate = stats::welch_sides(shrink(b, t[0]), shrink(h, t[1]));
+        d.p_value = (estimate.se > 0.0).then(|| estimate.p_value());
+        d.estimate = Some(estimate);
+    }
+}
+
 /// A metric's estimate before the run-wide adjustment turns it into a verdict.
 #[derive(Debug, Clone)]
 struct Draft {
@@ -254,6 +294,9 @@ struct Draft {
     current: f64,
     /// Change on the comparison scale (log ratio, or absolute difference) with its CI.
     estimate: Option<stats::Estimate>,
+    /// The per-process log figures summarised, when both sides have two or more processes:
+    /// what the run-wide variance moderation works on.
+    sides: Option<(stats::Side, stats::Side)>,
     p_value: Option<f64>,
     p_adjusted: Option<f64>,
     alpha_ci: f64,
@@ -303,6 +346,7 @@ fn draft_metrics(base: &TestReport, head: &TestReport) -> Vec<Draft> {
                 p_value: None,
                 p_adjusted: None,
                 alpha_ci: 0.05,
+                sides: None,
             });
         }
     }
@@ -337,14 +381,18 @@ fn draft_builtin(
     let (b_values, h_values) = (samples(base, metric), samples(head, metric));
     let baseline = field(&base.metrics, metric).or_else(|| stats::mean(&b_values))?;
     let current = field(&head.metrics, metric).or_else(|| stats::mean(&h_values))?;
+    let mut sides = None;
     let estimate = match scale {
         Scale::Ratio => {
             let logs = |v: &[f64]| -> Option<Vec<f64>> {
                 v.iter().map(|&x| (x > 0.0).then(|| x.ln())).collect()
             };
             match (logs(&b_values), logs(&h_values)) {
-                (Some(b), Some(h)) => stats::welch(&b, &h)
-                    .or_else(|| ci_estimate(base, head, metric, baseline, current)),
+                (Some(b), Some(h)) => {
+                    sides = stats::Side::of(&b).zip(stats::Side::of(&h));
+                    stats::welch(&b, &h)
+                        .or_else(|| ci_estimate(base, head, metric, baseline, current))
+                }
                 _ => None,
             }
         }
@@ -369,6 +417,7 @@ fn draft_builtin(
         p_value,
         p_adjusted: None,
         alpha_ci: 0.05,
+        sides,
     })
 }
 

@@ -36,6 +36,8 @@ fn bench(id: &str, process_medians: &[f64]) -> TestReport {
         v[v.len() / 2]
     };
     TestReport {
+        load: None,
+        memory: None,
         id: id.to_owned(),
         package: "pkg".into(),
         target: "perf".into(),
@@ -141,6 +143,46 @@ fn a_ten_percent_slowdown_is_caught_at_one_percent_noise() {
         .filter(|_| simulate(&mut rng, 50, 5, 0.01, 1.10)[0] == Verdict::Regressed)
         .count();
     assert!(caught >= 190, "caught {caught} of 200");
+}
+
+/// Like [`simulate`], with a noise level per test.
+fn simulate_mixed(rng: &mut Rng, sigmas: &[f64], procs: usize, shift: f64) -> Vec<Verdict> {
+    let (mut base, mut head) = (Vec::new(), Vec::new());
+    for (i, &sigma) in sigmas.iter().enumerate() {
+        let id = format!("pkg/perf/t{i}");
+        base.push(bench(&id, &noisy(rng, 1_000.0, sigma, procs)));
+        let factor = if i == 0 { shift } else { 1.0 };
+        head.push(bench(&id, &noisy(rng, 1_000.0 * factor, sigma, procs)));
+    }
+    verdicts(&base, &head, &CompareOptions::default())
+}
+
+#[test]
+fn three_processes_mostly_catch_ten_percent_by_pooling_the_runs_noise() {
+    // `--quick`: 3 processes, 2 % between-process noise, a suite of 4 tests (about 93 %
+    // with this seed).
+    let mut rng = Rng::new(17);
+    let caught = (0..300)
+        .filter(|_| simulate_mixed(&mut rng, &[0.02; 4], 3, 1.10)[0] == Verdict::Regressed)
+        .count();
+    assert!(caught >= 265, "caught {caught} of 300");
+}
+
+#[test]
+fn one_noisy_test_among_quiet_ones_does_not_borrow_their_confidence() {
+    // Test 0 is 16× noisier than the nine others; pooling must not make it alarm.
+    let mut sigmas = vec![0.005; 10];
+    sigmas[0] = 0.08;
+    let mut rng = Rng::new(19);
+    let alarms = (0..500)
+        .filter(|_| {
+            matches!(
+                simulate_mixed(&mut rng, &sigmas, 3, 1.0)[0],
+                Verdict::Regressed | Verdict::Improved
+            )
+        })
+        .count();
+    assert!(alarms <= 10, "{alarms} false alarms in 500");
 }
 
 #[test]

@@ -136,6 +136,7 @@ pub fn render(report: &Report, color: bool) -> String {
             out.push('\n');
         }
     }
+    out.push_str(&details(report));
     let failures: Vec<&TestReport> = report
         .tests
         .iter()
@@ -161,6 +162,35 @@ pub fn render(report: &Report, color: bool) -> String {
         "\nperf result: {verdict}. {} passed; {} failed; {} total (machine {})\n",
         s.passed, s.failed, s.total, report.machine.id
     ));
+    out
+}
+
+/// What the table cannot show: each load test's timeline as sparklines, and flagged leaks.
+fn details(report: &Report) -> String {
+    let mut out = String::new();
+    for t in &report.tests {
+        if let Some(load) = &t.load {
+            let chart = crate::load::chart::render(load);
+            if !chart.is_empty() {
+                out.push_str(&format!("\n{}\n", t.name));
+                for line in chart.lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+        if let Some(leak) = t.memory.as_ref().and_then(|m| m.leak.as_ref()) {
+            let rate = match leak.bytes_per_iter {
+                Some(b) => format!("{} per iteration", format::bytes(b)),
+                None => format!("{}/s", format::bytes(leak.bytes_per_sec)),
+            };
+            out.push_str(&format!(
+                "\nleak: {} keeps {rate} ({} over the run; {:.0}% of samples rising)\n",
+                t.name,
+                format::bytes(leak.growth_bytes as f64),
+                leak.confidence * 100.0
+            ));
+        }
+    }
     out
 }
 
@@ -269,4 +299,52 @@ fn explain(t: &TestReport, color: bool) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{LeakReport, LoadDetails, MemoryDetails, TimelinePoint};
+
+    #[test]
+    fn load_timelines_and_leaks_are_drawn_under_the_table() {
+        let mut report = crate::cli::report::sample::report();
+        let quiet = render(&report, false);
+        assert!(
+            !quiet.contains("ops/s") && !quiet.contains("leak:"),
+            "{quiet}"
+        );
+
+        let point = |ops: u64| TimelinePoint {
+            start_ns: 0,
+            operations: ops,
+            failures: 0,
+            throughput_per_sec: ops as f64,
+            p99_ns: Some(1e6),
+        };
+        report.tests[0].load = Some(LoadDetails {
+            timeline: vec![point(10), point(40), point(20)],
+            timeline_bucket_ns: 1_000_000_000,
+            ..LoadDetails::default()
+        });
+        report.tests[1].memory = Some(MemoryDetails {
+            leak: Some(LeakReport {
+                bytes_per_iter: Some(1024.0),
+                bytes_per_sec: 1e6,
+                growth_bytes: 2 << 20,
+                confidence: 0.95,
+            }),
+            ..MemoryDetails::default()
+        });
+        let text = render(&report, false);
+        let chart_at = text
+            .find(&format!("\n{}\n    ", report.tests[0].name))
+            .unwrap_or_else(|| panic!("no chart under the load test:\n{text}"));
+        assert!(text[chart_at..].contains("ops/s"), "{text}");
+        let leak = format!(
+            "leak: {} keeps 1.00 KiB per iteration (2.00 MiB over the run; 95% of samples rising)",
+            report.tests[1].name
+        );
+        assert!(text.contains(&leak), "{leak} missing:\n{text}");
+    }
 }

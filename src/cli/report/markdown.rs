@@ -38,6 +38,7 @@ pub fn render(report: &Report) -> String {
         table(&mut out, &rest);
         let _ = writeln!(out, "\n</details>\n");
     }
+    memory(&mut out, report);
     for note in &report.notes {
         let _ = writeln!(out, "> {}", escape_inline(note));
     }
@@ -46,6 +47,52 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(out, "{}", footer(report));
     out
+}
+
+/// Memory figures of the tests that have them, folded: allocations per iteration, resident
+/// memory growth, and a flagged leak, sorted by id like everything else.
+fn memory(out: &mut String, report: &Report) {
+    let mut rows: Vec<&TestReport> = report
+        .tests
+        .iter()
+        .filter(|t| {
+            t.metrics.allocs_per_iter.is_some()
+                || t.memory.as_ref().is_some_and(|m| m.leak.is_some())
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    let _ = writeln!(out, "<details><summary>Memory</summary>\n");
+    let _ = writeln!(
+        out,
+        "| test | allocs/iter | bytes/iter | RSS growth | leak |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---|");
+    for t in rows {
+        let m = &t.metrics;
+        let num = |v: Option<f64>| v.map(crate::format::sig3).unwrap_or_else(|| "–".into());
+        let rss = m
+            .rss_growth_bytes
+            .map(|b| crate::format::bytes(b as f64))
+            .unwrap_or_else(|| "–".into());
+        let leak = match t.memory.as_ref().and_then(|d| d.leak.as_ref()) {
+            Some(l) => match l.bytes_per_iter {
+                Some(b) => format!("⚠️ {}/iter", crate::format::bytes(b)),
+                None => format!("⚠️ {}/s", crate::format::bytes(l.bytes_per_sec)),
+            },
+            None => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {rss} | {leak} |",
+            code(&t.name),
+            num(m.allocs_per_iter),
+            num(m.alloc_bytes_per_iter),
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
 }
 
 /// `### 🔴 cargo perf: 1 regressed, 2 improved, 40 unchanged (43 tests)`

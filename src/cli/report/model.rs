@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{CustomMetric, Metrics, TestKind};
+use crate::protocol::{CustomMetric, LoadDetails, MemoryDetails, Metrics, TestKind};
 use crate::threshold::ThresholdCheck;
 
 /// Version of [`Report`]'s shape; bumped on incompatible changes.
@@ -92,6 +92,13 @@ pub struct TestReport {
     /// Wall time spent on this test, all processes together.
     #[serde(default)]
     pub wall_ns: u64,
+    /// Load-test specifics (stages, timeline, errors, scheduler lag) of the representative
+    /// process: the one whose headline figure is the median of the processes'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadDetails>,
+    /// Memory specifics (RSS before/after/peak, allocator totals, leak verdict) of the same process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryDetails>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

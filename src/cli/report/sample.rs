@@ -11,6 +11,8 @@ pub const BASE: &str = "bbbbbbb2222222222222222222222222222222222";
 
 fn test(name: &str, median: f64, verdict: Option<(Verdict, f64, f64)>) -> TestReport {
     TestReport {
+        load: None,
+        memory: None,
         id: format!("pkg/perf/{name}"),
         package: "pkg".into(),
         target: "perf".into(),

@@ -37,6 +37,8 @@ fn commit(dir: &Path, text: &str) -> String {
 
 fn test(name: &str, medians: &[f64]) -> TestReport {
     TestReport {
+        load: None,
+        memory: None,
         id: format!("pkg/perf/{name}"),
         package: "pkg".into(),
         target: "perf".into(),

@@ -20,6 +20,8 @@ pub(crate) fn fingerprint(id: &str) -> Fingerprint {
 
 pub(crate) fn test_report(id: &str, median: f64) -> TestReport {
     TestReport {
+        load: None,
+        memory: None,
         id: id.into(),
         package: "pkg".into(),
         target: "perf".into(),

@@ -111,3 +111,35 @@ fn a_quiet_run_says_nothing_changed() {
     assert!(md.contains("No test changed."));
     assert!(md.contains("base (no baseline)"));
 }
+
+#[test]
+fn memory_figures_get_a_folded_table_only_when_present() {
+    let plain = render(&sample::report());
+    assert!(!plain.contains("<summary>Memory</summary>"), "{plain}");
+
+    let mut report = sample::report();
+    report.tests[0].metrics.allocs_per_iter = Some(1.0);
+    report.tests[0].metrics.alloc_bytes_per_iter = Some(8000.0);
+    report.tests[1].memory = Some(crate::protocol::MemoryDetails {
+        leak: Some(crate::protocol::LeakReport {
+            bytes_per_iter: Some(1024.0),
+            bytes_per_sec: 1e6,
+            growth_bytes: 1 << 20,
+            confidence: 0.97,
+        }),
+        ..Default::default()
+    });
+    let md = render(&report);
+    let section = md
+        .find("<summary>Memory</summary>")
+        .expect("memory section");
+    let footer = md.rfind("</details>").unwrap();
+    assert!(section < footer);
+    let allocating = format!("| `{}` | 1.00 | 8000 |", report.tests[0].name);
+    assert!(md.contains(&allocating), "{allocating} missing:\n{md}");
+    let leaking = md
+        .lines()
+        .find(|l| l.starts_with(&format!("| `{}` |", report.tests[1].name)) && l.contains("⚠️"))
+        .unwrap_or_else(|| panic!("leak row missing:\n{md}"));
+    assert!(leaking.ends_with("⚠️ 1.00 KiB/iter |"), "{leaking}");
+}
