@@ -110,6 +110,8 @@ fn base_report(meta: &AbTestMeta, head_runs: &[Metrics]) -> TestReport {
         custom: Vec::new(),
         tags: meta.tags.clone(),
         wall_ns: 0,
+        load: None,
+        memory: None,
     }
 }
 

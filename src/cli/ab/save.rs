@@ -93,6 +93,8 @@ mod tests {
             custom: vec![],
             tags: vec![],
             wall_ns: 0,
+            load: None,
+            memory: None,
         }
     }
 
