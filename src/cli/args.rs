@@ -25,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Build the perf suites, run every selected test in several processes and report.
     Run(RunArgs),
+    /// Build BASE_REF in a worktree, run base and head in alternating rounds, compare pairwise
+    Ab(super::ab::command::AbArgs),
     /// Compare the stored results of two commits without running anything
     Compare(super::commands::CompareArgs),
     /// One test's figures over the stored commits

@@ -1,6 +1,7 @@
 //! The `cargo perf` subcommand (feature `cli`): finds, builds and runs perf suites, stores
 //! results and reports them. The harness side of the wire lives in `crate::harness`.
 
+pub mod ab;
 pub mod args;
 pub mod baseline;
 pub mod build;
@@ -58,6 +59,7 @@ pub fn run_cli(args: Vec<OsString>) -> Result<i32, CliError> {
     };
     match cli.command {
         Command::Run(run) => run_command(&run),
+        Command::Ab(ab) => ab::command::run(&ab),
         Command::Compare(a) => commands::compare(&a),
         Command::History(a) => commands::history(&a),
         Command::Baseline(a) => commands::baseline(&a),
@@ -307,6 +309,8 @@ mod tests {
                 change: None,
                 ci: None,
                 verdict,
+                could_detect: None,
+                rounds: None,
             }),
             processes: vec![],
             custom: vec![],

@@ -133,6 +133,8 @@ pub fn compare_all(
                         change: None,
                         ci: None,
                         verdict: Verdict::Inconclusive,
+                        could_detect: None,
+                        rounds: None,
                     },
                     metrics,
                 });
@@ -161,6 +163,8 @@ pub fn compare_all(
                     change: deciding.change,
                     ci: deciding.ci,
                     verdict,
+                    could_detect: None,
+                    rounds: None,
                 },
                 metrics,
             })
@@ -235,6 +239,8 @@ fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> TestComparison 
             change: None,
             ci: None,
             verdict: Verdict::New,
+            could_detect: None,
+            rounds: None,
         },
         metrics: Vec::new(),
     }

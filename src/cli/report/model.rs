@@ -117,6 +117,28 @@ pub struct Comparison {
     /// Confidence interval of `change`.
     pub ci: Option<[f64; 2]>,
     pub verdict: Verdict,
+    /// The smallest change this comparison could have detected, as a fraction (`cargo perf ab`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub could_detect: Option<f64>,
+    /// `cargo perf ab`: the paired rounds the verdict was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<AbRounds>,
+}
+
+/// The paired base/head rounds of one test in `cargo perf ab`, and what they came to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbRounds {
+    /// `[base, head]` figures of the compared metric, one pair per round, in the order run.
+    pub pairs: Vec<[f64; 2]>,
+    /// Fresh rounds that confirmed (or not) a change before it was reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirm_pairs: Vec<[f64; 2]>,
+    /// Signed-rank p-value of "no change", before any correction.
+    pub p_value: Option<f64>,
+    /// The same after the corrections for sequential looks and for the other tests (Holm).
+    pub adjusted_p: Option<f64>,
+    /// The threshold this test was judged with, as a fraction.
+    pub threshold: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -35,6 +35,8 @@ fn test(name: &str, median: f64, verdict: Option<(Verdict, f64, f64)>) -> TestRe
             change: (verdict != Verdict::New).then_some(change),
             ci: (verdict != Verdict::New).then_some([change - 0.02, change + 0.02]),
             verdict,
+            could_detect: None,
+            rounds: None,
         }),
         processes: vec![],
         custom: vec![],

@@ -1,0 +1,550 @@
+//! Scheduling of A/B rounds: which side runs first in each round, when a test has seen enough
+//! rounds (sequential looks with stopping when the verdict is clear), how the remaining time
+//! budget goes to the tests nearest their threshold, the suite-wide Holm correction, and the
+//! optional confirmation of a change with fresh rounds.
+//!
+//! The driver is generic over a [`RoundRunner`] so that the same code runs real processes in
+//! `cargo perf ab` and simulated noise in the tests below.
+
+use std::time::Instant;
+
+use super::stats::{self, Pair, PairedEstimate};
+use crate::cli::report::model::Verdict;
+
+/// Which side goes first in each round. Alternating the order cancels drift that is linear over
+/// a round; randomising it also makes the labels exchangeable, which the signed-rank test uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Base first in even rounds, head first in odd ones.
+    Abba,
+    /// A fair coin per round, reproducible from the seed.
+    Random { seed: u64 },
+}
+
+impl Order {
+    pub fn base_first(self, test: usize, round: usize) -> bool {
+        match self {
+            Order::Abba => round % 2 == 0,
+            Order::Random { seed } => {
+                splitmix64(seed ^ (test as u64).wrapping_mul(0x9e37_79b9) ^ round as u64) & 1 == 0
+            }
+        }
+    }
+}
+
+/// A small, good-enough mixing function: one step of SplitMix64.
+pub fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// How carefully to decide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Family-wise false-alarm rate across the whole suite and all looks.
+    pub alpha: f64,
+    /// Level of the reported interval (0.05 = a 95 % interval).
+    pub ci_alpha: f64,
+    /// Rounds before the first look; below ~8 the signed-rank test cannot reach small levels.
+    pub min_rounds: usize,
+    /// Never more rounds than this for one test.
+    pub max_rounds: usize,
+    /// Re-run a fresh set of rounds for each change before reporting it.
+    pub confirm: bool,
+    pub order: Order,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            alpha: 0.02,
+            ci_alpha: 0.05,
+            min_rounds: 10,
+            max_rounds: 120,
+            confirm: false,
+            order: Order::Abba,
+        }
+    }
+}
+
+impl Policy {
+    /// The round counts at which a test is examined: geometric, so each look adds half again.
+    pub fn looks(&self) -> Vec<usize> {
+        let mut looks = vec![self.min_rounds.max(2)];
+        while let Some(&last) = looks.last() {
+            if last >= self.max_rounds {
+                break;
+            }
+            looks.push(((last * 3).div_ceil(2)).min(self.max_rounds));
+        }
+        looks
+    }
+}
+
+/// Runs one round of one test: one base process and one head process, in the order given.
+pub trait RoundRunner {
+    fn run_round(&mut self, test: usize, base_first: bool) -> Result<Pair, String>;
+}
+
+/// What the rounds of one test came to.
+#[derive(Debug, Clone)]
+pub struct TestResult {
+    pub pairs: Vec<Pair>,
+    /// The fresh rounds run to confirm a change (empty when none were).
+    pub confirm_pairs: Vec<Pair>,
+    pub estimate: Option<PairedEstimate>,
+    /// The p-value corrected for the looks taken and for the other tests (Holm).
+    pub adjusted_p: Option<f64>,
+    pub verdict: Verdict,
+    /// A round failed (a panic, a timeout, a crash): no verdict.
+    pub error: Option<String>,
+    pub threshold: f64,
+    pub wall_ns: u64,
+}
+
+struct State {
+    pairs: Vec<Pair>,
+    next_look: usize,
+    done: bool,
+    error: Option<String>,
+    /// How far the interval reaches past the nearest decision bound, in log units: smaller
+    /// means nearer a verdict, so extra rounds go there first.
+    distance: f64,
+    wall_ns: u64,
+}
+
+/// Run every test's rounds and decide. `thresholds[i]` is test `i`'s relative threshold;
+/// `deadline` ends the extra rounds (every test always gets its first look).
+pub fn run_suite<R: RoundRunner>(
+    runner: &mut R,
+    thresholds: &[f64],
+    policy: &Policy,
+    deadline: Option<Instant>,
+) -> Vec<TestResult> {
+    let looks = policy.looks();
+    let tests = thresholds.len();
+    // Bonferroni over looks and tests while running: anything it calls significant stays
+    // significant after the final Holm step, so stopping early never loses a verdict.
+    let loop_alpha = policy.alpha / (looks.len() * tests.max(1)) as f64;
+    let mut states: Vec<State> = (0..tests)
+        .map(|_| State {
+            pairs: Vec::new(),
+            next_look: 0,
+            done: false,
+            error: None,
+            distance: f64::INFINITY,
+            wall_ns: 0,
+        })
+        .collect();
+
+    let mut advance = |i: usize, states: &mut Vec<State>| {
+        let s = &mut states[i];
+        let target = looks[s.next_look];
+        let started = Instant::now();
+        while s.pairs.len() < target {
+            let round = s.pairs.len();
+            match runner.run_round(i, policy.order.base_first(i, round)) {
+                Ok(pair) => s.pairs.push(pair),
+                Err(e) => {
+                    s.error = Some(e);
+                    s.done = true;
+                    break;
+                }
+            }
+        }
+        s.wall_ns += started.elapsed().as_nanos() as u64;
+        if s.done {
+            return;
+        }
+        s.next_look += 1;
+        let d = stats::log_ratios(&s.pairs);
+        match stats::estimate(&d, policy.ci_alpha) {
+            Some(est) => {
+                let significant = est.p_value <= loop_alpha;
+                let verdict = stats::classify(&est, significant, thresholds[i]);
+                s.distance = boundary_distance(&est, thresholds[i]);
+                s.done = verdict != Verdict::Inconclusive || s.next_look >= looks.len();
+            }
+            None => s.done = s.next_look >= looks.len(),
+        }
+    };
+
+    for i in 0..tests {
+        advance(i, &mut states);
+    }
+    loop {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        let pick = (0..tests)
+            .filter(|&i| !states[i].done)
+            .min_by(|&a, &b| states[a].distance.total_cmp(&states[b].distance));
+        match pick {
+            Some(i) => advance(i, &mut states),
+            None => break,
+        }
+    }
+
+    finish(runner, states, thresholds, policy, looks.len())
+}
+
+/// How far the interval must still shrink before one of the verdicts is reached.
+fn boundary_distance(est: &PairedEstimate, threshold: f64) -> f64 {
+    let up = threshold.ln_1p();
+    let down = (-threshold).ln_1p();
+    let [lo, hi] = est.log_ci;
+    // For "unchanged": how far the interval sticks out of ±threshold.
+    let to_unchanged = (hi - up).max(down - lo).max(0.0);
+    // For a change: how far the interval still reaches back across zero.
+    let to_change = if est.log_change >= 0.0 { -lo } else { hi }.max(0.0);
+    to_unchanged.min(to_change)
+}
+
+fn finish<R: RoundRunner>(
+    runner: &mut R,
+    states: Vec<State>,
+    thresholds: &[f64],
+    policy: &Policy,
+    looks: usize,
+) -> Vec<TestResult> {
+    let estimates: Vec<Option<PairedEstimate>> = states
+        .iter()
+        .map(|s| {
+            if s.error.is_some() {
+                None
+            } else {
+                stats::estimate(&stats::log_ratios(&s.pairs), policy.ci_alpha)
+            }
+        })
+        .collect();
+    // Holm over the tests that have an estimate; each p first pays for the looks it could take.
+    let judged: Vec<usize> = (0..states.len())
+        .filter(|&i| estimates[i].is_some())
+        .collect();
+    let sequential_p: Vec<f64> = judged
+        .iter()
+        .map(|&i| (estimates[i].as_ref().map_or(1.0, |e| e.p_value) * looks as f64).min(1.0))
+        .collect();
+    let adjusted = stats::holm(&sequential_p);
+    let mut adjusted_p = vec![None; states.len()];
+    for (k, &i) in judged.iter().enumerate() {
+        adjusted_p[i] = Some(adjusted[k]);
+    }
+
+    let mut results = Vec::with_capacity(states.len());
+    for (i, s) in states.into_iter().enumerate() {
+        let estimate = estimates[i].clone();
+        let mut verdict = match (&estimate, adjusted_p[i]) {
+            (Some(est), Some(p)) => stats::classify(est, p <= policy.alpha, thresholds[i]),
+            _ => Verdict::Inconclusive,
+        };
+        let mut confirm_pairs = Vec::new();
+        let mut error = s.error;
+        let mut wall_ns = s.wall_ns;
+        if policy.confirm && matches!(verdict, Verdict::Regressed | Verdict::Improved) {
+            let started = Instant::now();
+            for round in 0..policy.min_rounds {
+                let first = policy.order.base_first(i, s.pairs.len() + round);
+                match runner.run_round(i, first) {
+                    Ok(pair) => confirm_pairs.push(pair),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            wall_ns += started.elapsed().as_nanos() as u64;
+            verdict = confirmed(verdict, &confirm_pairs, thresholds[i], policy);
+        }
+        results.push(TestResult {
+            pairs: s.pairs,
+            confirm_pairs,
+            estimate,
+            adjusted_p: adjusted_p[i],
+            verdict: if error.is_some() {
+                Verdict::Inconclusive
+            } else {
+                verdict
+            },
+            error,
+            threshold: thresholds[i],
+            wall_ns,
+        });
+    }
+    results
+}
+
+/// A change stands only when fresh rounds, on their own, show the same change beyond the
+/// threshold at the suite's level; otherwise it becomes inconclusive.
+fn confirmed(verdict: Verdict, fresh: &[Pair], threshold: f64, policy: &Policy) -> Verdict {
+    let Some(est) = stats::estimate(&stats::log_ratios(fresh), policy.ci_alpha) else {
+        return Verdict::Inconclusive;
+    };
+    let again = stats::classify(&est, est.p_value <= policy.alpha, threshold);
+    if again == verdict {
+        verdict
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shared, noisy machine: every process's time is `true cost × drift(t) × noise`, where
+    /// `t` counts processes (so drift moves between the two halves of a round too), the noise is
+    /// log-normal, and now and then a burst slows a process down a lot.
+    struct Simulated {
+        rng: u64,
+        clock: u64,
+        shifts: Vec<f64>,
+        sigma: f64,
+        drift: f64,
+        burst_rate: f64,
+        fail_test: Option<usize>,
+    }
+
+    impl Simulated {
+        fn new(seed: u64, shifts: Vec<f64>, sigma: f64, drift: f64) -> Self {
+            Simulated {
+                rng: seed,
+                clock: 0,
+                shifts,
+                sigma,
+                drift,
+                burst_rate: 0.02,
+                fail_test: None,
+            }
+        }
+
+        fn uniform(&mut self) -> f64 {
+            self.rng = splitmix64(self.rng);
+            (self.rng >> 11) as f64 / (1u64 << 53) as f64
+        }
+
+        fn gaussian(&mut self) -> f64 {
+            // Box–Muller.
+            let u1 = self.uniform().max(1e-300);
+            let u2 = self.uniform();
+            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        }
+
+        fn process(&mut self, cost: f64) -> f64 {
+            self.clock += 1;
+            let t = self.clock as f64;
+            let drift = 1.0 + self.drift * ((t / 37.0).sin() + t / 2000.0);
+            let burst = if self.uniform() < self.burst_rate {
+                1.0 + 0.5 * self.uniform()
+            } else {
+                1.0
+            };
+            cost * drift * burst * (self.sigma * self.gaussian()).exp()
+        }
+    }
+
+    impl RoundRunner for Simulated {
+        fn run_round(&mut self, test: usize, base_first: bool) -> Result<Pair, String> {
+            if self.fail_test == Some(test) {
+                return Err("the head process panicked".into());
+            }
+            let base_cost = 1000.0 * (test + 1) as f64;
+            let head_cost = base_cost * (1.0 + self.shifts[test]);
+            Ok(if base_first {
+                let base = self.process(base_cost);
+                Pair {
+                    base,
+                    head: self.process(head_cost),
+                }
+            } else {
+                let head = self.process(head_cost);
+                Pair {
+                    base: self.process(base_cost),
+                    head,
+                }
+            })
+        }
+    }
+
+    const THRESHOLD: f64 = 0.02;
+
+    fn suite(
+        seed: u64,
+        shifts: Vec<f64>,
+        sigma: f64,
+        drift: f64,
+        policy: &Policy,
+    ) -> Vec<TestResult> {
+        let n = shifts.len();
+        let mut sim = Simulated::new(seed, shifts, sigma, drift);
+        run_suite(&mut sim, &vec![THRESHOLD; n], policy, None)
+    }
+
+    fn random_order(seed: u64) -> Policy {
+        Policy {
+            order: Order::Random { seed },
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn looks_grow_geometrically_up_to_the_cap() {
+        let p = Policy::default();
+        assert_eq!(p.looks(), vec![10, 15, 23, 35, 53, 80, 120]);
+        let tiny = Policy {
+            min_rounds: 10,
+            max_rounds: 10,
+            ..Policy::default()
+        };
+        assert_eq!(tiny.looks(), vec![10]);
+    }
+
+    #[test]
+    fn orders_are_balanced() {
+        let abba: usize = (0..100).filter(|&r| Order::Abba.base_first(0, r)).count();
+        assert_eq!(abba, 50);
+        let random: usize = (0..1000)
+            .filter(|&r| Order::Random { seed: 7 }.base_first(3, r))
+            .count();
+        assert!((430..570).contains(&random), "{random}");
+    }
+
+    #[test]
+    fn aa_false_alarms_stay_rare() {
+        // 2000 comparisons in suites of 20, 3 % noise per process, drift and bursts.
+        let mut alarms = 0;
+        let mut comparisons = 0;
+        let mut suites_with_alarm = 0;
+        for s in 0..100u64 {
+            let policy = if s % 2 == 0 {
+                Policy::default()
+            } else {
+                random_order(s)
+            };
+            let results = suite(1000 + s, vec![0.0; 20], 0.03, 0.05, &policy);
+            let flagged = results
+                .iter()
+                .filter(|r| matches!(r.verdict, Verdict::Regressed | Verdict::Improved))
+                .count();
+            alarms += flagged;
+            suites_with_alarm += usize::from(flagged > 0);
+            comparisons += results.len();
+        }
+        assert_eq!(comparisons, 2000);
+        assert!(
+            alarms * 200 <= comparisons,
+            "{alarms} false alarms in {comparisons}"
+        );
+        assert!(
+            suites_with_alarm <= 2,
+            "{suites_with_alarm} suites of 100 raised an alarm"
+        );
+    }
+
+    #[test]
+    fn five_percent_slowdown_is_caught() {
+        let mut caught = 0;
+        let mut others_flagged = 0;
+        for s in 0..100u64 {
+            let mut shifts = vec![0.0; 10];
+            shifts[3] = 0.05;
+            let results = suite(5000 + s, shifts, 0.03, 0.05, &random_order(s));
+            caught += usize::from(results[3].verdict == Verdict::Regressed);
+            others_flagged += results
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| {
+                    *i != 3 && r.verdict != Verdict::Unchanged && r.verdict != Verdict::Inconclusive
+                })
+                .count();
+            let est = results[3].estimate.as_ref().unwrap();
+            assert!(
+                (est.change() - 0.05).abs() < 0.03,
+                "estimate {}",
+                est.change()
+            );
+        }
+        assert!(caught >= 95, "caught {caught} of 100");
+        assert_eq!(others_flagged, 0);
+    }
+
+    #[test]
+    fn drift_cancels_in_pairs() {
+        // Strong drift (±30 % over the run), little noise: a change in the raw times of either
+        // side is mostly drift, yet the paired estimate is the true 8 %.
+        for s in 0..20u64 {
+            let results = suite(900 + s, vec![0.08, 0.0], 0.005, 0.3, &Policy::default());
+            let est = results[0].estimate.as_ref().unwrap();
+            assert!((est.change() - 0.08).abs() < 0.01, "{}", est.change());
+            let [lo, hi] = est.ci();
+            assert!(lo < 0.08 && hi > 0.08 - 0.002, "[{lo}, {hi}]");
+            assert_eq!(results[0].verdict, Verdict::Regressed);
+            assert_eq!(results[1].verdict, Verdict::Unchanged);
+        }
+    }
+
+    #[test]
+    fn clear_cases_stop_at_the_first_look_and_close_calls_get_more_rounds() {
+        let mut sim = Simulated::new(42, vec![0.0, 0.3, 0.02], 0.01, 0.0);
+        sim.burst_rate = 0.0;
+        let results = run_suite(&mut sim, &[THRESHOLD; 3], &Policy::default(), None);
+        assert_eq!(results[0].pairs.len(), 10);
+        assert_eq!(results[0].verdict, Verdict::Unchanged);
+        // Ten rounds cannot reach the corrected level (2/1024 > 0.02/21); the next look can.
+        assert_eq!(results[1].pairs.len(), 15);
+        assert_eq!(results[1].verdict, Verdict::Regressed);
+        // Exactly at the threshold: rounds are added until the cap.
+        assert!(results[2].pairs.len() > 10, "{}", results[2].pairs.len());
+    }
+
+    #[test]
+    fn an_expired_budget_stops_extra_rounds() {
+        let mut sim = Simulated::new(3, vec![0.02, 0.02], 0.01, 0.0);
+        let results = run_suite(
+            &mut sim,
+            &[THRESHOLD; 2],
+            &Policy::default(),
+            Some(Instant::now()),
+        );
+        assert!(results.iter().all(|r| r.pairs.len() == 10));
+    }
+
+    #[test]
+    fn a_failing_round_is_an_error_not_a_verdict() {
+        let mut sim = Simulated::new(3, vec![0.0, 0.0], 0.01, 0.0);
+        sim.fail_test = Some(1);
+        let results = run_suite(&mut sim, &[THRESHOLD; 2], &Policy::default(), None);
+        assert!(results[1].error.as_deref().unwrap().contains("panicked"));
+        assert_eq!(results[1].verdict, Verdict::Inconclusive);
+        assert_eq!(results[0].verdict, Verdict::Unchanged);
+    }
+
+    #[test]
+    fn confirmation_keeps_real_changes() {
+        let policy = Policy {
+            confirm: true,
+            ..Policy::default()
+        };
+        let results = suite(11, vec![0.1, 0.0], 0.01, 0.0, &policy);
+        assert_eq!(results[0].verdict, Verdict::Regressed);
+        assert_eq!(results[0].confirm_pairs.len(), 10);
+        assert!(results[1].confirm_pairs.is_empty());
+    }
+
+    #[test]
+    fn confirmation_rejects_a_change_the_fresh_rounds_do_not_show() {
+        let policy = Policy::default();
+        let fresh: Vec<Pair> = (0..10)
+            .map(|i| Pair {
+                base: 1000.0,
+                head: 1000.0 + if i % 2 == 0 { 3.0 } else { -3.0 } * i as f64,
+            })
+            .collect();
+        assert_eq!(
+            confirmed(Verdict::Regressed, &fresh, THRESHOLD, &policy),
+            Verdict::Inconclusive
+        );
+    }
+}

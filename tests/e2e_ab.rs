@@ -1,0 +1,241 @@
+//! End to end: `cargo perf ab` on a real git repository made from `fixtures/ab`, where HEAD
+//! makes one function 8 % slower than `main`. Runs the real binary, real builds of both
+//! commits and real harness processes.
+
+#![cfg(feature = "cli")]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use git2::{Repository, Signature};
+
+/// One test at a time: a build running next to a measurement would be the noise under test.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const FIXTURE_FILES: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    ".gitignore",
+    "src/lib.rs",
+    "benches/perf.rs",
+];
+
+fn commit_all(repo: &Repository, message: &str) {
+    let mut index = repo.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = Signature::now("e2e", "e2e@example.invalid").unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+        .unwrap();
+}
+
+/// A copy of the fixture as a repository: `main` as checked in, then branch `slower` (HEAD)
+/// with `slowed` doing 8 % more work.
+fn fixture_repo(dir: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ab");
+    for f in FIXTURE_FILES {
+        let to = dir.join(f);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        let text = fs::read_to_string(src.join(f)).unwrap();
+        let text = if *f == "Cargo.toml" {
+            text.replace(
+                "path = \"../..\"",
+                &format!("path = {:?}", env!("CARGO_MANIFEST_DIR")),
+            )
+        } else {
+            text
+        };
+        fs::write(to, text).unwrap();
+    }
+    let repo = Repository::init(dir).unwrap();
+    repo.set_head("refs/heads/main").unwrap();
+    commit_all(&repo, "fixture");
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.branch("slower", &head, false).unwrap();
+    repo.set_head("refs/heads/slower").unwrap();
+    let perf = dir.join("benches/perf.rs");
+    let text = fs::read_to_string(&perf).unwrap();
+    assert!(text.contains("SLOWDOWN_PERCENT: u64 = 0;"));
+    fs::write(
+        &perf,
+        text.replace("SLOWDOWN_PERCENT: u64 = 0;", "SLOWDOWN_PERCENT: u64 = 8;"),
+    )
+    .unwrap();
+    commit_all(&repo, "make `slowed` 8% slower");
+}
+
+/// A target directory that outlives the test, so reruns do not rebuild the dependencies.
+fn fixture_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-ab-target")
+}
+
+fn cargo_perf(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cargo-perf"))
+        .arg("perf")
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", fixture_target())
+        .env_remove("CARGO_PERF_STORE")
+        .output()
+        .unwrap()
+}
+
+fn verdicts(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["comparison"]["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ab_names_the_slowed_test_and_nothing_else() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fixture_repo(dir);
+
+    // HEAD (8 % slower) against main.
+    let out = cargo_perf(dir, &["ab", "main", "--format", "json", "-o", "ab.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("ab.json")).unwrap()).unwrap();
+    let v = verdicts(&report);
+    assert_eq!(v.len(), 4, "{v:?}");
+    for (name, verdict) in &v {
+        if name == "slowed" {
+            assert_eq!(verdict, "regressed", "{v:?}");
+        } else {
+            assert!(
+                verdict != "regressed" && verdict != "improved",
+                "{name} was {verdict}: {v:?}"
+            );
+        }
+    }
+    let slowed = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "slowed")
+        .unwrap();
+    let c = &slowed["comparison"];
+    let change = c["change"].as_f64().unwrap();
+    assert!((0.05..0.11).contains(&change), "change {change}");
+    let lo = c["ci"][0].as_f64().unwrap();
+    let hi = c["ci"][1].as_f64().unwrap();
+    assert!(
+        lo > 0.03 && lo <= change && change <= hi && hi < 0.2,
+        "[{lo}, {hi}]"
+    );
+    assert!(c["could_detect"].as_f64().unwrap() > 0.0);
+    assert!(c["rounds"]["pairs"].as_array().unwrap().len() >= 10);
+    let main_sha = Repository::open(dir)
+        .unwrap()
+        .revparse_single("main")
+        .unwrap()
+        .id()
+        .to_string();
+    assert_eq!(report["baseline"]["commit"], main_sha.as_str());
+    assert_eq!(report["baseline"]["ref"], "main");
+    assert_eq!(report["summary"]["regressed"], 1);
+    // The human summary still reaches the terminal.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 regressed"), "{stdout}");
+
+    // The same comparison as a PR comment: the base build and checkout are reused.
+    let out = cargo_perf(
+        dir,
+        &["ab", "main", "--format", "markdown", "--fail-on", "never"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("<!-- cargo-perf-ab -->"), "{md}");
+    assert!(md.contains("1 regressed"), "{md}");
+    assert!(
+        md.contains("`slowed`") && md.contains("could detect"),
+        "{md}"
+    );
+
+    // A/A: HEAD against itself flags nothing.
+    let out = cargo_perf(dir, &["ab", "HEAD", "--format", "json", "-o", "aa.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("aa.json")).unwrap()).unwrap();
+    for (name, verdict) in verdicts(&report) {
+        assert!(
+            verdict == "unchanged" || verdict == "inconclusive",
+            "A/A flagged {name}: {verdict}"
+        );
+    }
+
+    // Calibration: head's own build on both sides; every test states its noise floor.
+    let out = cargo_perf(
+        dir,
+        &["ab", "--calibrate", "--format", "json", "-o", "cal.json"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("cal.json")).unwrap()).unwrap();
+    assert!(report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("calibration")));
+    for t in report["tests"].as_array().unwrap() {
+        let floor = t["comparison"]["could_detect"].as_f64().unwrap();
+        assert!(floor > 0.0 && floor < 0.5, "{}: {floor}", t["name"]);
+    }
+
+    // A ref that does not resolve: exit 2, naming it.
+    let out = cargo_perf(dir, &["ab", "no-such-branch"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: ") && stderr.contains("`no-such-branch`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help: "), "{stderr}");
+}
+
+#[test]
+fn a_base_that_does_not_build_is_an_error_naming_the_ref() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fixture_repo(dir);
+    let repo = Repository::open(dir).unwrap();
+    // A broken commit on a branch of its own.
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    repo.branch("broken", &head, false).unwrap();
+    repo.set_head("refs/heads/broken").unwrap();
+    fs::write(dir.join("src/lib.rs"), "//! Broken.\npub fn f( {}\n").unwrap();
+    commit_all(&repo, "broken");
+    repo.set_head("refs/heads/slower").unwrap();
+    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+        .unwrap();
+
+    let out = cargo_perf(dir, &["ab", "broken"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("error: could not build the base `broken`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help: "), "{stderr}");
+}
