@@ -111,6 +111,7 @@ fn base_report(meta: &AbTestMeta, head_runs: &[Metrics]) -> TestReport {
         tags: meta.tags.clone(),
         wall_ns: 0,
         load: None,
+        throughput_unit: None,
         memory: None,
     }
 }

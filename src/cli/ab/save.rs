@@ -94,6 +94,7 @@ mod tests {
             tags: vec![],
             wall_ns: 0,
             load: None,
+            throughput_unit: None,
             memory: None,
         }
     }
