@@ -133,7 +133,7 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
     progress.event(&Event::RunFinished { report: &report });
     report.summary = summarize(&report.tests);
     emit(&report, args)?;
-    Ok(exit_code(&report, args))
+    Ok(exit_code(&report, args.fail_on))
 }
 
 fn build_report(
@@ -180,8 +180,7 @@ pub fn summarize(tests: &[TestReport]) -> Summary {
 }
 
 /// 1 when something `--fail-on` selects happened, else 0.
-pub fn exit_code(report: &Report, args: &RunArgs) -> i32 {
-    let f = args.fail_on;
+pub fn exit_code(report: &Report, f: args::FailOn) -> i32 {
     let failed_threshold = report.tests.iter().any(|t| t.status == Status::Failed);
     let errored = report.tests.iter().any(|t| t.status == Status::Error);
     let regressed = report.summary.regressed > 0;
@@ -355,17 +354,17 @@ mod tests {
         let clean = report_of(vec![test(Status::Passed, Some(Verdict::Unchanged))]);
         let default = run_args(&[]);
         for r in [&failed, &errored, &regressed] {
-            assert_eq!(exit_code(r, &default), 1);
+            assert_eq!(exit_code(r, default.fail_on), 1);
         }
-        assert_eq!(exit_code(&clean, &default), 0);
+        assert_eq!(exit_code(&clean, default.fail_on), 0);
         let never = run_args(&["--fail-on", "never"]);
         for r in [&failed, &errored, &regressed] {
-            assert_eq!(exit_code(r, &never), 0);
+            assert_eq!(exit_code(r, never.fail_on), 0);
         }
         let only_errors = run_args(&["--fail-on", "error"]);
-        assert_eq!(exit_code(&failed, &only_errors), 0);
-        assert_eq!(exit_code(&errored, &only_errors), 1);
-        assert_eq!(exit_code(&regressed, &only_errors), 0);
+        assert_eq!(exit_code(&failed, only_errors.fail_on), 0);
+        assert_eq!(exit_code(&errored, only_errors.fail_on), 1);
+        assert_eq!(exit_code(&regressed, only_errors.fail_on), 0);
     }
 
     #[test]

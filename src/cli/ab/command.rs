@@ -560,18 +560,7 @@ fn emit(report: &Report, args: &AbArgs) -> Result<(), CliError> {
         Format::Junit => crate::cli::report::junit::render(report),
         _ => ab_report::render_human(report),
     };
-    let write_stdout = |text: &str| {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|_| out.flush())
-            .map_err(|e| {
-                CliError::io(
-                    format!("cannot write to stdout: {e}"),
-                    "check where stdout goes",
-                )
-            })
-    };
+    let write_stdout = crate::cli::print_stdout;
     match &args.output {
         Some(path) => {
             std::fs::write(path, &rendered).map_err(|e| {

@@ -2,7 +2,6 @@
 //! and renders what is specific to `ab`: the PR comment (Markdown) and the terminal table,
 //! both with the interval and the "could detect" column.
 
-use crate::cli::args::FailOn;
 use crate::cli::report::model::{
     AbRounds, Comparison, Report, Status, Summary, TestReport, Verdict,
 };
@@ -200,36 +199,7 @@ fn median(values: &[f64]) -> Option<f64> {
     })
 }
 
-/// Counts by status and verdict.
-pub fn summarize(tests: &[TestReport]) -> Summary {
-    let verdicts = |v: Verdict| {
-        tests
-            .iter()
-            .filter(|t| t.comparison.as_ref().is_some_and(|c| c.verdict == v))
-            .count()
-    };
-    Summary {
-        total: tests.len(),
-        passed: tests.iter().filter(|t| t.status == Status::Passed).count(),
-        failed: tests.iter().filter(|t| t.status != Status::Passed).count(),
-        regressed: verdicts(Verdict::Regressed),
-        improved: verdicts(Verdict::Improved),
-        unchanged: verdicts(Verdict::Unchanged),
-        new: verdicts(Verdict::New),
-        inconclusive: verdicts(Verdict::Inconclusive),
-    }
-}
-
-/// 1 when something `fail_on` selects happened, else 0.
-pub fn exit_code(report: &Report, fail_on: FailOn) -> i32 {
-    let failed = report.tests.iter().any(|t| t.status == Status::Failed);
-    let errored = report.tests.iter().any(|t| t.status == Status::Error);
-    i32::from(
-        (fail_on.regression && report.summary.regressed > 0)
-            || (fail_on.threshold && failed)
-            || (fail_on.error && errored),
-    )
-}
+pub use crate::cli::{exit_code, summarize};
 
 fn verdict_word(v: Verdict) -> &'static str {
     match v {
