@@ -260,4 +260,4 @@ pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,7 +6,8 @@ use std::process::Command;
 use super::*;
 
 /// Runs `git args` in `dir` with a fixed identity; panics with git's output on failure.
-fn git(dir: &Path, args: &[&str]) -> String {
+/// Shared with the other git-backed unit tests.
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)

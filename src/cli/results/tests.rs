@@ -2,31 +2,11 @@
 //! (the reports are hand-made: running suites is the e2e tests' job).
 
 use std::fs;
-use std::process::Command;
 
 use super::*;
+use crate::cli::git::tests::git;
 use crate::cli::report::model::{MachineInfo, Status, Summary, TestReport, Verdict};
 use crate::protocol::{Metrics, TestKind};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
 
 fn commit(dir: &Path, text: &str) -> String {
     fs::write(dir.join("lib.rs"), text).unwrap();
