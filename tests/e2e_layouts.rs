@@ -57,7 +57,11 @@ const QUICK_JSON: &[&str] = &[
 ];
 
 fn quick_json<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    QUICK_JSON.iter().copied().chain(extra.iter().copied()).collect()
+    QUICK_JSON
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect()
 }
 
 // --- A package named like a dependency of cargo-perf (`itoa`, via serde_json) -------------

@@ -421,7 +421,9 @@ fn build_base(
     // Child cargo processes inherit it; no other thread runs during the build.
     std::env::set_var("CARGO_TARGET_DIR", &base_target);
     let built = (|| {
-        let base_ws = match workspace::discover(&base_args) {
+        // The packages head selected, found in the base's own tree by name: their package ids
+        // there differ from head's (another path), and `-p`/the current directory mean head's.
+        let base_ws = match workspace::discover_like(&base_args, ws) {
             Ok(w) => w,
             Err(e) if e.message().starts_with("no perf suites found") => return Ok(None),
             Err(e) => return Err(failed(e)),
