@@ -248,3 +248,20 @@ fn describe(target: &Target) -> String {
         format!("{kind} target `{}`", target.name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_come_out_of_every_id_form() {
+        assert_eq!(
+            package_name("registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.19"),
+            "itoa"
+        );
+        assert_eq!(package_name("path+file:///work/itoa#itoa@0.1.0"), "itoa");
+        assert_eq!(package_name("path+file:///work/itoa#0.1.0"), "itoa");
+        // The pre-1.77 form.
+        assert_eq!(package_name("itoa 0.1.0 (path+file:///work/itoa)"), "itoa");
+    }
+}

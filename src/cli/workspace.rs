@@ -479,6 +479,78 @@ mod tests {
         assert!(!looks_like_suite("fn main() {}"));
     }
 
+    /// This repository's own `cargo-perf` package, as `cargo metadata` describes it.
+    fn own_package() -> Package {
+        let metadata = MetadataCommand::new()
+            .cargo_path(cargo_program())
+            .manifest_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .no_deps()
+            .exec()
+            .expect("cargo metadata on this repository");
+        metadata
+            .workspace_packages()
+            .into_iter()
+            .find(|p| p.name.as_str() == LIBRARY_PACKAGE)
+            .expect("cargo-perf is a member")
+            .clone()
+    }
+
+    #[test]
+    fn package_specs_match_by_name_version_and_id() {
+        let p = own_package();
+        let version = p.version.to_string();
+        assert!(matches_spec(&p, "cargo-perf"));
+        assert!(matches_spec(&p, &format!("cargo-perf@{version}")));
+        assert!(matches_spec(&p, &format!("cargo-perf:{version}")));
+        assert!(matches_spec(&p, &p.id.repr));
+        let dir = p.manifest_path.parent().unwrap().as_str().to_string();
+        assert!(matches_spec(
+            &p,
+            &format!("path+file://{dir}#cargo-perf@{version}")
+        ));
+        assert!(!matches_spec(&p, "cargo-perf@99.0.0"));
+        assert!(!matches_spec(&p, "perf-macros"));
+        assert!(!matches_spec(
+            &p,
+            &format!("path+file:///elsewhere#cargo-perf@{version}")
+        ));
+    }
+
+    #[test]
+    fn required_features_follow_defaults_and_flags() {
+        let p = own_package();
+        let bin = p
+            .targets
+            .iter()
+            .find(|t| t.is_bin())
+            .expect("the cargo-perf binary, which requires `cli`");
+        let missing = |args: &BuildArgs| missing_features(bin, enabled_features(&p, args).as_ref());
+        // `cli` is a default feature.
+        assert!(missing(&BuildArgs::default()).is_empty());
+        let bare = BuildArgs {
+            no_default_features: true,
+            ..BuildArgs::default()
+        };
+        assert_eq!(missing(&bare), ["cli"]);
+        for features in ["cli", "cargo-perf/cli", "x, cli"] {
+            let on = BuildArgs {
+                features: vec![features.into()],
+                ..bare.clone()
+            };
+            assert!(missing(&on).is_empty(), "{features}");
+        }
+        let other = BuildArgs {
+            features: vec!["other-package/cli".into()],
+            ..bare.clone()
+        };
+        assert_eq!(missing(&other), ["cli"]);
+        let all = BuildArgs {
+            all_features: true,
+            ..bare
+        };
+        assert!(missing(&all).is_empty());
+    }
+
     #[test]
     fn outside_a_project_says_so() {
         let e = metadata_error(
