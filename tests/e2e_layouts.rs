@@ -263,7 +263,7 @@ fn a_perf_target_that_does_not_compile_is_named_with_how_to_leave_it_out() {
     assert_eq!(run.code, 2, "{}", run.dump());
     assert!(
         run.stderr.contains(
-            "error: bench target `broken_perf` of package `layout-features` does not compile"
+            "error: could not build bench target `broken_perf` of package `layout-features`: it does not compile"
         ),
         "{}",
         run.dump()

@@ -201,20 +201,20 @@ fn build_failure(
     match suite {
         Some(t) => CliError::build(
             format!(
-                "{} of package `{package}` does not compile",
+                "could not build {} of package `{package}`: it does not compile",
                 names.join(", ")
             ),
             format!(
-                "cargo perf builds the bench and test targets whose source calls `cargo_perf::main!()`; \
-                 fix `{name}`, or leave it out of `cargo perf` until you do by giving its \
-                 `[[{kind}]] name = \"{name}\"` a `required-features = [\"...\"]` that is off by default",
+                "fix the errors above; to leave `{name}` out of `cargo perf` meanwhile, give its \
+                 `[[{kind}]]` a `required-features = [\"...\"]` that is off by default \
+                 (only targets whose source calls `cargo_perf::main!()` are built)",
                 name = t.name,
                 kind = t.kind.cargo_flag().trim_start_matches("--"),
             ),
         ),
         None => CliError::build(
             format!(
-                "{} does not compile (building package `{package}`), so no perf suite can be built",
+                "could not build the perf suites of package `{package}`: {} does not compile",
                 names.join(", ")
             ),
             "fix the errors cargo reported above (`cargo build --benches` shows them too)",
