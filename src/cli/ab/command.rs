@@ -388,6 +388,7 @@ fn build_base(
             .join("bin"),
         &base.commit,
         args,
+        &ws.package_names(),
     );
     if let Some(built) = cache::load(&aside) {
         eprintln!(
