@@ -53,7 +53,11 @@ fn a_library_without_a_committed_lockfile_saves_on_its_first_run() {
     assert_eq!(first["tests"][0]["name"], "digit_sums");
 
     // A real change is still a change, and the note names it (and counts the rest).
-    std::fs::write(dir.join("src/lib.rs"), "pub fn digit_sum(n: u64) -> u64 { n }\n").unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub fn digit_sum(n: u64) -> u64 { n }\n",
+    )
+    .unwrap();
     for name in ["a.txt", "b.txt", "c.txt"] {
         std::fs::write(dir.join(name), "new\n").unwrap();
     }
