@@ -74,7 +74,7 @@ pub fn check_selected(
     match args.no_tests {
         NoTests::Fail => Err(CliError::config(
             what,
-            format!("{help}; or pass --no-tests=warn (or =pass) to accept a run of nothing"),
+            format!("{help}. To run nothing on purpose, pass --no-tests=warn or --no-tests=pass"),
         )),
         _ => Ok(Some(format!("{what} ({help})"))),
     }
