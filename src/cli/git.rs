@@ -181,7 +181,7 @@ impl Git {
                 }
                 // Exactly "new in the worktree": not in the index, hence not in HEAD either
                 // (a lockfile deleted from HEAD and rewritten is INDEX_DELETED | WT_NEW).
-                if status == git2::Status::WT_NEW && generated.iter().any(|g| *g == full) {
+                if status == git2::Status::WT_NEW && generated.contains(&full) {
                     continue;
                 }
             }
