@@ -117,6 +117,19 @@ mod entry {
             .map_err(|e| e.to_string())
     }
 
+    /// `cargo perf ab --budget TEXT`, through the CLI parser.
+    pub fn cli_budget(text: &str) -> Result<std::time::Duration, String> {
+        let argv = ["cargo-perf", "perf", "ab", "main", "--budget", text].map(OsString::from);
+        match cargo_perf::cli::args::parse(argv) {
+            Ok(Some(cli)) => match cli.command {
+                cargo_perf::cli::args::Command::Ab(ab) => Ok(ab.budget),
+                _ => Err("not ab".into()),
+            },
+            Ok(None) => Err("help printed".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// `--threshold TEXT` as a fraction, through the CLI parser.
     pub fn cli_threshold(text: &str) -> Result<f64, String> {
         let argv = ["cargo-perf", "perf", "run", "--threshold", text].map(OsString::from);
@@ -646,6 +659,8 @@ fn limit_text() -> impl Strategy<Value = String> {
         Just("%%"),
         Just(" ms"),
         Just("mb"),
+        Just("m"),
+        Just("h"),
     ];
     prop_oneof![
         4 => ("[ \t]{0,1}", number, unit, "[ \t]{0,1}")
@@ -712,6 +727,8 @@ fn unit_parsers_never_panic_and_agree() {
         // `--threshold`: a fraction, finite and non-negative, or a usage error.
         let cli = entry::cli_threshold(&text);
         sane("--threshold", &text, &cli);
+        // `ab --budget`: a duration or a usage error.
+        let _ = entry::cli_budget(&text);
     });
 }
 
@@ -847,4 +864,23 @@ fn regression_limits_too_large_for_a_float_are_rejected() {
         assert!(err.contains("too large"), "{err}");
     }
     assert_eq!(entry::runtime_value("duration", "2s"), Ok(2e9));
+}
+
+/// `cargo perf ab --budget` with a number of minutes or hours too large for a `Duration`
+/// panicked in `Duration::from_secs_f64` (cargo-perf then reported an internal error).
+#[test]
+fn regression_a_budget_too_large_is_a_usage_error() {
+    let digits = format!("1{}", "0".repeat(300));
+    for text in [format!("{digits}m"), format!("{digits}h")] {
+        let err = entry::cli_budget(&text).unwrap_err();
+        assert!(err.contains("is not a duration"), "{text}: {err}");
+    }
+    assert_eq!(
+        entry::cli_budget("90s"),
+        Ok(std::time::Duration::from_secs(90))
+    );
+    assert_eq!(
+        entry::cli_budget("2m"),
+        Ok(std::time::Duration::from_secs(120))
+    );
 }
