@@ -266,7 +266,7 @@ fn every_documented_flag_is_accepted_by_the_cli() {
     let mut helps: BTreeMap<String, String> = BTreeMap::new();
     for sub in &subcommands {
         let mut text = help(&[sub]);
-        for nested in commands_of(&text.clone()) {
+        for nested in commands_of(&text) {
             text.push_str(&help(&[sub, &nested]));
         }
         helps.insert(sub.clone(), text);
