@@ -36,13 +36,14 @@ pub(crate) fn run(version: &str) {
 fn watch_lifeline() {
     let spawned = std::thread::Builder::new()
         .name("cargo-perf-lifeline".into())
-        .stack_size(64 * 1024)
+        .stack_size(128 * 1024)
         .spawn(|| {
             let mut stdin = std::io::stdin().lock();
             let mut sink = [0u8; 256];
             // Anything written is ignored; only the end matters.
             while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
-            eprintln!("cargo-perf harness: cargo perf is gone (stdin closed); exiting");
+            // No message: stderr went to the dead parent too, and `eprintln!` would panic on
+            // the broken pipe before the exit.
             std::process::exit(LIFELINE_EXIT_CODE);
         });
     if let Err(e) = spawned {
