@@ -23,6 +23,7 @@ mod harness;
 pub mod load;
 pub mod measure;
 pub mod memory;
+pub mod metrics;
 pub mod protocol;
 mod registry;
 pub mod stats;
@@ -31,8 +32,9 @@ pub mod threshold;
 pub use load::LoadTest;
 pub use measure::Bencher;
 pub use memory::CountingAlloc;
+pub use metrics::Direction;
 pub use perf_macros::perf_test;
-pub use protocol::{Direction, Throughput};
+pub use protocol::Throughput;
 pub use std::hint::black_box;
 
 /// The suite's `main`: runs the registered `#[perf_test]`s under libtest-mimic (for

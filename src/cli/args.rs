@@ -186,14 +186,7 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 
 /// `5%`, `5` and `2.5%` are percentages; the result is a fraction (0.05).
 pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
-    let number = text.trim().trim_end_matches('%').trim();
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a percentage (write e.g. `5%`)"))?;
-    if !value.is_finite() || value < 0.0 {
-        return Err(format!("`{text}` must be a non-negative percentage"));
-    }
-    Ok(value / 100.0)
+    Ok(perf_spec::percent(text)? / 100.0)
 }
 
 /// Parse the process arguments. `Ok(None)` means help or version was printed: exit 0.

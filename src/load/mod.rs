@@ -6,7 +6,6 @@
 //! searches for the highest rate that meets a latency and success goal.
 
 mod capacity;
-pub mod chart;
 mod closed;
 mod config;
 mod engine;

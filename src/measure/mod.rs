@@ -26,9 +26,9 @@ mod routines;
 
 use std::future::Future;
 
-use crate::protocol::{
-    BenchDetails, CustomMetric, Direction, Measurement, Metrics, Settings, Throughput,
-};
+use crate::protocol::{BenchDetails, Measurement, Settings, Throughput};
+
+use crate::metrics::{CustomMetric, Direction, Metrics};
 use crate::stats;
 use engine::{Routine, Sampled};
 use routines::{Async, Plain, WithSetup};

@@ -18,7 +18,9 @@ use crate::cli::report::model::{BaselineRef, Report, TestReport, REPORT_SCHEMA_V
 use crate::cli::suite::{ProcessOutcome, Suite};
 use crate::cli::{git, store};
 use crate::cli::{machine, select, workspace};
-use crate::protocol::{Metrics, Outcome, Settings, TestInfo};
+use crate::protocol::{Outcome, Settings, TestInfo};
+
+use crate::metrics::Metrics;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AbArgs {
@@ -82,24 +84,9 @@ pub struct AbArgs {
 
 /// `90s`, `10m`, `1h`, `500ms`.
 fn parse_budget(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let minutes = |s: &str, scale: f64| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| Duration::from_secs_f64(v * scale))
-            .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
-    };
-    if let Some(n) = t.strip_suffix('h') {
-        return minutes(n, 3600.0);
-    }
-    if let Some(n) = t.strip_suffix('m').filter(|_| !t.ends_with("ms")) {
-        return minutes(n, 60.0);
-    }
-    crate::threshold::parse_duration_ns(t)
-        .map(|ns| Duration::from_nanos(ns as u64))
-        .map_err(|e| format!("`{text}`: {e} (or m, h)"))
+    Ok(Duration::from_nanos(
+        perf_spec::long_duration_ns(text)?.round() as u64,
+    ))
 }
 
 fn from_worktree(e: worktree::WorktreeError) -> CliError {

@@ -2,11 +2,14 @@
 //! and renders what is specific to `ab`: the PR comment (Markdown) and the terminal table,
 //! both with the interval and the "could detect" column.
 
+use crate::cli::compare::primary_metric;
 use crate::cli::report::model::{
     AbRounds, Comparison, Report, Status, Summary, TestReport, Verdict,
 };
 use crate::format;
-use crate::protocol::{Metrics, TestKind};
+use crate::protocol::TestKind;
+
+use crate::metrics::Metrics;
 use crate::threshold::Threshold;
 
 use super::rounds::TestResult;
@@ -32,20 +35,9 @@ impl AbTestMeta {
     }
 }
 
-/// The metric a kind of test is compared on (lower is better for both).
-pub fn compared_metric(kind: TestKind) -> &'static str {
-    match kind {
-        TestKind::Bench => "median_ns",
-        TestKind::Load => "p99_ns",
-    }
-}
-
 /// The compared metric's value in one process's figures.
 pub fn metric_value(kind: TestKind, m: &Metrics) -> Option<f64> {
-    match kind {
-        TestKind::Bench => m.median_ns,
-        TestKind::Load => m.p99_ns,
-    }
+    primary_metric(kind).get(m)
 }
 
 /// Field-wise median over processes: the figure every process "voted" for, robust to one
@@ -141,7 +133,7 @@ pub fn compared_report(
     let est = result.estimate.as_ref();
     report.comparison = Some(Comparison {
         baseline_commit: Some(base_commit.to_string()),
-        metric: compared_metric(meta.kind).to_string(),
+        metric: primary_metric(meta.kind).name().to_string(),
         baseline: median(&base_values),
         current: median(&head_values),
         change: est.map(|e| e.change()),
@@ -173,7 +165,7 @@ pub fn added_report(meta: &AbTestMeta, head_runs: &[Metrics], error: Option<Stri
     let current = median_metrics(head_runs);
     report.comparison = Some(Comparison {
         baseline_commit: None,
-        metric: compared_metric(meta.kind).to_string(),
+        metric: primary_metric(meta.kind).name().to_string(),
         baseline: None,
         current: metric_value(meta.kind, &current),
         change: None,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::protocol::CustomMetric;
+use crate::metrics::{CustomMetric, Metrics};
 
 /// SplitMix64 with Box–Muller: enough randomness for simulations, no dependency.
 pub(crate) struct Rng(u64);
