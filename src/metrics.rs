@@ -62,6 +62,7 @@ pub enum Direction {
 }
 
 /// What a metric's number counts, which decides how it is read and shown.
+#[cfg(feature = "cli")] // the reports' only
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricUnit {
     Nanoseconds,
@@ -71,7 +72,9 @@ pub enum MetricUnit {
     Bytes,
 }
 
-/// One field of [`Metrics`].
+/// One field of [`Metrics`]. A suite names only the thresholds' metrics; the rest of the
+/// vocabulary (every field, units, directions) serves `cargo perf`.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
     Median,
@@ -92,6 +95,7 @@ pub enum Metric {
     RssGrowth,
 }
 
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 impl Metric {
     pub(crate) const ALL: [Metric; 16] = [
         Metric::Median,
@@ -139,6 +143,7 @@ impl Metric {
         Metric::ALL.into_iter().find(|m| m.name() == name)
     }
 
+    #[cfg(feature = "cli")]
     pub(crate) fn unit(self) -> MetricUnit {
         match self {
             Metric::Throughput => MetricUnit::PerSecond,
@@ -149,7 +154,6 @@ impl Metric {
         }
     }
 
-    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn direction(self) -> Direction {
         match self {
             Metric::Throughput | Metric::SuccessRate => Direction::HigherIsBetter,
@@ -270,6 +274,7 @@ mod tests {
         assert_eq!(Metric::from_name("hit_ratio"), None);
     }
 
+    #[cfg(feature = "cli")]
     #[test]
     fn every_threshold_key_names_a_metric_of_its_unit() {
         for key in perf_spec::Key::ALL {

@@ -123,6 +123,7 @@ pub enum TestKind {
 }
 
 impl TestKind {
+    #[cfg(feature = "cli")] // the reports' only
     pub fn as_str(self) -> &'static str {
         match self {
             TestKind::Bench => "bench",
@@ -218,6 +219,18 @@ pub struct Outliers {
 }
 
 /// What one iteration processes, to report throughput in bytes or elements per second.
+///
+/// ```
+/// use cargo_perf::{black_box, perf_test, Bencher, Throughput};
+///
+/// #[perf_test]
+/// fn checksum(b: &mut Bencher) {
+///     let data = vec![7u8; 4096];
+///     b.throughput(Throughput::Bytes(data.len() as u64));
+///     b.iter(|| black_box(&data).iter().map(|&x| x as u64).sum::<u64>());
+/// }
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Throughput {

@@ -23,6 +23,7 @@ pub fn histogram_pairs(h: &Histogram<u64>) -> Vec<[u64; 2]> {
 }
 
 /// Rebuild a histogram from (picoseconds, count) pairs, adding into `h`.
+#[cfg(feature = "cli")] // merging processes is the tool's work
 pub fn add_pairs(h: &mut Histogram<u64>, pairs: &[[u64; 2]]) {
     for &[value, count] in pairs {
         // Auto-resize makes recording fail only past i64::MAX / 2 ps (53 days per iteration).

@@ -13,7 +13,9 @@ mod histogram;
 mod rng;
 
 pub use bootstrap::bootstrap_median_ci;
-pub use histogram::{add_pairs, histogram_pairs, histogram_quantile_ns, new_histogram};
+#[cfg(feature = "cli")]
+pub use histogram::add_pairs;
+pub use histogram::{histogram_pairs, histogram_quantile_ns, new_histogram};
 pub use rng::XorShift64;
 
 use crate::protocol::Outliers;
