@@ -14,10 +14,17 @@ mod spelling {
         s.serialize_str(key.name())
     }
 
+    fn de_by<'de, D: Deserializer<'de>, T>(
+        d: D,
+        parse: fn(&str) -> Option<T>,
+        what: &str,
+    ) -> Result<T, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown {what} {text:?}")))
+    }
+
     pub fn de_key<'de, D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-        let name = String::deserialize(d)?;
-        Key::from_name(&name)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown threshold key {name:?}")))
+        de_by(d, Key::from_name, "threshold key")
     }
 
     pub fn ser_op<S: Serializer>(op: &Op, s: S) -> Result<S::Ok, S::Error> {
@@ -25,9 +32,7 @@ mod spelling {
     }
 
     pub fn de_op<'de, D: Deserializer<'de>>(d: D) -> Result<Op, D::Error> {
-        let text = String::deserialize(d)?;
-        Op::from_str(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown operator {text:?}")))
+        de_by(d, Op::from_symbol, "operator")
     }
 }
 

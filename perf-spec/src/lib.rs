@@ -50,7 +50,8 @@ impl From<SpecError> for String {
     }
 }
 
-/// A metric a threshold can limit, as the attribute and `PERF_<TEST>_<KEY>` spell it.
+/// A metric a threshold can limit, as the attribute and `PERF_<TEST>_<KEY>` spell it. The
+/// macro's expansion names a variant by its `Debug` spelling (`Key::P99`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Key {
     P50,
@@ -103,24 +104,6 @@ impl Key {
 
     pub fn from_name(name: &str) -> Option<Key> {
         Key::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// The variant's name, which the macro's expansion writes as `Key::<variant>`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Key::P50 => "P50",
-            Key::P90 => "P90",
-            Key::P95 => "P95",
-            Key::P99 => "P99",
-            Key::P999 => "P999",
-            Key::Mean => "Mean",
-            Key::Max => "Max",
-            Key::Throughput => "Throughput",
-            Key::SuccessRate => "SuccessRate",
-            Key::Allocs => "Allocs",
-            Key::AllocBytes => "AllocBytes",
-            Key::RssGrowth => "RssGrowth",
-        }
     }
 
     /// What kind of value the key takes.
@@ -230,20 +213,7 @@ pub const ATTRIBUTE_KEYS: &[&str] = &[
 ];
 
 /// The keys a `PERF_<TEST>_<KEY>` variable may name: the thresholds.
-pub const THRESHOLD_KEYS: &[&str] = &[
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "p999",
-    "mean",
-    "max",
-    "throughput",
-    "success_rate",
-    "allocs",
-    "alloc_bytes",
-    "rss_growth",
-];
+pub const THRESHOLD_KEYS: &[&str] = ATTRIBUTE_KEYS.split_at(Setting::ALL.len()).1;
 
 /// A comparison operator of a threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -266,18 +236,8 @@ impl Op {
         }
     }
 
-    pub fn from_str(text: &str) -> Option<Op> {
+    pub fn from_symbol(text: &str) -> Option<Op> {
         Op::ALL.into_iter().find(|op| op.as_str() == text)
-    }
-
-    /// The variant's name, which the macro's expansion writes as `Op::<variant>`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Op::Lt => "Lt",
-            Op::Le => "Le",
-            Op::Gt => "Gt",
-            Op::Ge => "Ge",
-        }
     }
 
     pub fn holds(self, actual: f64, limit: f64) -> bool {
@@ -577,11 +537,9 @@ mod tests {
     fn key_names_round_trip_and_list_every_key() {
         for key in Key::ALL {
             assert_eq!(Key::from_name(key.name()), Some(key));
-            assert_eq!(format!("{key:?}"), key.variant());
         }
         for op in Op::ALL {
-            assert_eq!(Op::from_str(op.as_str()), Some(op));
-            assert_eq!(format!("{op:?}"), op.variant());
+            assert_eq!(Op::from_symbol(op.as_str()), Some(op));
         }
         let listed: Vec<&str> = Setting::ALL
             .into_iter()

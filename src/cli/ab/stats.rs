@@ -65,7 +65,7 @@ pub fn estimate(d: &[f64], alpha: f64) -> Option<PairedEstimate> {
         return None;
     }
     let walsh = walsh_averages(d);
-    let log_change = median_sorted(&walsh);
+    let log_change = crate::stats::median_sorted(&walsh)?;
     let log_ci = hl_interval(&walsh, d.len(), alpha);
     let p_value = signed_rank_p(d);
     Some(PairedEstimate {
@@ -87,15 +87,6 @@ fn walsh_averages(d: &[f64]) -> Vec<f64> {
     }
     w.sort_by(f64::total_cmp);
     w
-}
-
-fn median_sorted(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// The Wilcoxon interval: the `k`-th smallest and `k`-th largest Walsh averages, where `k - 1` is
