@@ -1,12 +1,22 @@
-//! Command-line parsing (clap derive). Accepts `cargo-perf perf run ..` (how cargo invokes a
-//! subcommand), `cargo-perf perf ..`, `cargo-perf run ..` and `cargo-perf ..`: `run` is the default.
+//! Command-line parsing (clap derive), the only file that knows clap. Accepts `cargo-perf perf
+//! run ..` (how cargo invokes a subcommand), `cargo-perf perf ..`, `cargo-perf run ..` and
+//! `cargo-perf ..`: `run` is the default. The shared flattens (build, select, output) are
+//! turned into the plain options the rest of the CLI takes ([`BuildOptions`], [`Selection`],
+//! [`Output`]), so nothing below `commands/` sees a clap type.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use super::errors::CliError;
+pub use super::model::FailOn;
+pub use super::report::Format;
+use super::report::Output;
+use super::select::Selection;
+use super::workspace::BuildOptions;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,13 +36,13 @@ pub enum Command {
     /// Build the perf suites, run every selected test in several processes and report.
     Run(RunArgs),
     /// Build BASE_REF in a worktree, run base and head in alternating rounds, compare pairwise
-    Ab(super::ab::command::AbArgs),
+    Ab(AbArgs),
     /// Compare the stored results of two commits without running anything
-    Compare(super::commands::CompareArgs),
+    Compare(CompareArgs),
     /// One test's figures over the stored commits
-    History(super::commands::HistoryArgs),
+    History(HistoryArgs),
     /// The stored results: list | show REF | rm REF
-    Baseline(super::commands::BaselineArgs),
+    Baseline(BaselineArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -118,7 +128,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
     pub fail_on: FailOn,
     /// Report format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
     pub format: Format,
     /// Write the report to FILE (the human summary still goes to the terminal)
     #[arg(short = 'o', long, value_name = "FILE")]
@@ -144,22 +154,254 @@ impl RunArgs {
     pub fn regression_threshold(&self) -> f64 {
         self.threshold.unwrap_or(0.05)
     }
+
+    pub fn output(&self) -> Output {
+        Output {
+            format: self.format,
+            path: self.output.clone(),
+        }
+    }
+
+    /// `--save` (Some(true)), `--no-save` (Some(false)), or the default (None).
+    pub fn save(&self) -> Option<bool> {
+        save_flag(self.save, self.no_save)
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    Markdown,
-    Junit,
+fn save_flag(save: bool, no_save: bool) -> Option<bool> {
+    match (save, no_save) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
 }
 
-/// `--fail-on`: which findings turn the exit code to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailOn {
-    pub regression: bool,
-    pub threshold: bool,
-    pub error: bool,
+impl BuildArgs {
+    pub fn options(&self) -> BuildOptions {
+        BuildOptions {
+            packages: self.packages.clone(),
+            workspace: self.workspace,
+            manifest_path: self.manifest_path.clone(),
+            features: self.features.clone(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+            profile: self.profile.clone(),
+            target_dir: None,
+        }
+    }
+}
+
+impl SelectArgs {
+    pub fn selection(&self) -> Selection {
+        Selection {
+            filters: self.filters.clone(),
+            exact: self.exact,
+            skip: self.skip.clone(),
+            tag: self.tag.clone(),
+            exclude_tag: self.exclude_tag.clone(),
+            ignored: self.ignored,
+            include_ignored: self.include_ignored,
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AbArgs {
+    /// The ref to compare against: a branch, tag, commit, or `merge-base:<ref>`
+    /// (not needed with --calibrate)
+    #[arg(value_name = "BASE_REF", required_unless_present = "calibrate")]
+    pub base: Option<String>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Compare against the merge-base of HEAD and BASE_REF (what a PR changed)
+    #[arg(long)]
+    pub merge_base: bool,
+    /// A/A: run HEAD's own build on both sides to measure this machine's noise per test
+    #[arg(long)]
+    pub calibrate: bool,
+    /// Time for extra rounds on tests near their threshold, e.g. `90s`, `10m` (default 5m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_budget, default_value = "5m")]
+    pub budget: Duration,
+    /// Rounds before the first look (each round = one base and one head process)
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(6..=1000))]
+    pub min_rounds: u32,
+    /// Never more rounds than this for one test
+    #[arg(long, value_name = "N", default_value_t = 120, value_parser = clap::value_parser!(u32).range(6..=10000))]
+    pub max_rounds: u32,
+    /// Re-run fresh rounds for every change before reporting it
+    #[arg(long)]
+    pub confirm: bool,
+    /// Randomise which side goes first in each round (default: ABBA)
+    #[arg(long, value_name = "SEED")]
+    pub random_order: Option<u64>,
+    /// Shorter processes; skips tests tagged `slow`
+    #[arg(long)]
+    pub quick: bool,
+    /// Smallest change reported as a regression, e.g. `2%` (default 2%; a test's `noise` wins)
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+    /// What makes the exit code 1: any of regression,threshold,error, or never
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
+    pub fail_on: FailOn,
+    /// Report format
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE (the human summary still goes to the terminal)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The machine id that results are reported and stored under
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+    /// Store head's results even when its tree is dirty (the base's are stored by default)
+    #[arg(long, conflicts_with = "no_save")]
+    pub save: bool,
+    /// Store nothing
+    #[arg(long)]
+    pub no_save: bool,
+    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+}
+
+impl AbArgs {
+    pub fn output(&self) -> Output {
+        Output {
+            format: self.format,
+            path: self.output.clone(),
+        }
+    }
+
+    /// `--save` (Some(true)), `--no-save` (Some(false)), or the default (None).
+    pub fn save(&self) -> Option<bool> {
+        save_flag(self.save, self.no_save)
+    }
+}
+
+/// Where the store is, for commands that do not build anything.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StoreArgs {
+    /// Path to Cargo.toml (locates the workspace and its `.perf/` store)
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// The machine id whose results to read (default: this machine's hostname)
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline: a git ref or (a prefix of) a stored commit (default: HEAD's nearest
+    /// ancestor with stored results)
+    #[arg(value_name = "BASE")]
+    pub base: Option<String>,
+    /// The compared commit (default: HEAD)
+    #[arg(value_name = "HEAD")]
+    pub head: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Smallest change reported as a regression, e.g. `5%`
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+    /// Compare records measured with a different CPU, OS, compiler or profile
+    #[arg(long)]
+    pub force: bool,
+    /// What makes the exit code 1: any of regression,threshold,error, or never
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
+    pub fail_on: FailOn,
+    /// Report format
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE (the human summary still goes to the terminal)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl CompareArgs {
+    pub fn output(&self) -> Output {
+        Output {
+            format: self.format,
+            path: self.output.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// Only tests whose id contains this
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// How many stored commits to show (newest)
+    #[arg(short = 'n', value_name = "N", default_value_t = 20)]
+    pub n: usize,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Smallest change marked as a regression, e.g. `5%`
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BaselineAction {
+    /// Every stored record of this machine
+    List(StoreArgs),
+    /// One stored record, in full
+    Show {
+        /// A git ref or (a prefix of) a stored commit
+        #[arg(value_name = "REF")]
+        reference: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// `json` prints the stored record itself
+        #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
+        format: Format,
+    },
+    /// Delete one stored record
+    Rm {
+        /// A git ref or (a prefix of) a stored commit
+        #[arg(value_name = "REF")]
+        reference: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `--format NAME`: one of [`Format::ALL`]; clap lists them in the help and in errors.
+fn format_parser() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(|(name, _)| name))
+        .map(|name| Format::from_name(&name).unwrap_or(Format::Human))
+}
+
+/// `90s`, `10m`, `1h`, `500ms`.
+pub(crate) fn parse_budget(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let minutes = |s: &str, scale: f64| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| Duration::from_secs_f64(v * scale))
+            .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
+    };
+    if let Some(n) = t.strip_suffix('h') {
+        return minutes(n, 3600.0);
+    }
+    if let Some(n) = t.strip_suffix('m').filter(|_| !t.ends_with("ms")) {
+        return minutes(n, 60.0);
+    }
+    crate::threshold::parse_duration_ns(t)
+        .map(|ns| Duration::from_nanos(ns as u64))
+        .map_err(|e| format!("`{text}`: {e} (or m, h)"))
 }
 
 pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
@@ -355,6 +597,24 @@ mod tests {
         assert_eq!(r.machine.as_deref(), Some("ci-box"));
         assert_eq!(r.baseline.as_deref(), Some("main"));
         assert_eq!(r.select.filters, vec!["f"]);
+    }
+
+    #[test]
+    fn budgets_parse_in_common_units() {
+        assert_eq!(parse_budget("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_budget("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_budget("1.5h").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_budget("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_budget("soon").unwrap_err().contains("soon"));
+        assert!(parse_budget("-3m").is_err());
+    }
+
+    #[test]
+    fn every_format_parses_by_its_name() {
+        for (name, format) in Format::ALL {
+            let r = run_args(&["cargo-perf", "--format", name]);
+            assert_eq!(r.format, format);
+        }
     }
 
     #[test]

@@ -8,9 +8,8 @@ use std::process::{Command, Stdio};
 
 use cargo_metadata::Message;
 
-use super::args::BuildArgs;
 use super::errors::CliError;
-use super::workspace::{cargo_program, PerfTarget, Workspace};
+use super::workspace::{cargo_program, BuildOptions, PerfTarget, Workspace};
 
 /// A built perf target: where its executable is.
 #[derive(Debug, Clone)]
@@ -21,7 +20,7 @@ pub struct BuiltTarget {
 
 /// Build every perf target of `ws`, one `cargo build` per package (a `--bench X` flag applies
 /// to every selected package, so packages are built separately to keep target names unambiguous).
-pub fn build(ws: &Workspace, args: &BuildArgs) -> Result<Vec<BuiltTarget>, CliError> {
+pub fn build(ws: &Workspace, args: &BuildOptions) -> Result<Vec<BuiltTarget>, CliError> {
     let mut by_package: BTreeMap<&str, Vec<&PerfTarget>> = BTreeMap::new();
     for t in &ws.targets {
         by_package.entry(t.package.as_str()).or_default().push(t);
@@ -64,7 +63,7 @@ type Executables = BTreeMap<(String, super::workspace::TargetKind), PathBuf>;
 
 fn build_package(
     ws: &Workspace,
-    args: &BuildArgs,
+    args: &BuildOptions,
     package: &str,
     targets: &[&PerfTarget],
 ) -> Result<Executables, CliError> {
@@ -79,6 +78,9 @@ fn build_package(
         .arg(package);
     for t in targets {
         cmd.arg(t.kind.cargo_flag()).arg(&t.name);
+    }
+    if let Some(dir) = &args.target_dir {
+        cmd.arg("--target-dir").arg(dir);
     }
     for f in &args.features {
         cmd.arg("--features").arg(f);

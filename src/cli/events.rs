@@ -1,7 +1,7 @@
-//! What the runner tells reporters while a run goes on (nextest style: the runner produces
-//! events, reporters render them).
+//! What the runner tells reporters while a command goes on (nextest style: the runner produces
+//! events, reporters render them). `run` and `ab` speak through the same events.
 
-use super::report::model::{Report, TestReport};
+use super::model::{Report, TestReport};
 
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -25,6 +25,16 @@ pub enum Event<'a> {
     },
     TestFinished {
         test: &'a TestReport,
+    },
+    /// A step worth a line on the terminal, cargo style: `Building base ...`.
+    Step {
+        verb: &'a str,
+        what: &'a str,
+    },
+    /// `ab`: one more paired round of test `id` (`rounds` so far).
+    RoundFinished {
+        id: &'a str,
+        rounds: usize,
     },
     RunFinished {
         report: &'a Report,

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::report::model::MachineInfo;
+use crate::cli::model::MachineInfo;
 
 /// Everything besides the code that decides how fast a test runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

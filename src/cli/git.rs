@@ -2,31 +2,17 @@
 //! whether the tree is dirty, ref resolution, and the default baseline. Every unusual state
 //! (outside git, unborn, detached, shallow, bare) is an answer with a reason, not a failure.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Oid, Repository, StatusOptions};
 
-/// A git operation failed; `what` and `help` become the `error:` and `help:` lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitError {
-    pub what: String,
-    pub help: String,
-}
+use crate::cli::errors::CliError;
 
-impl fmt::Display for GitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.what)
-    }
-}
-
-impl std::error::Error for GitError {}
-
-fn git_error(what: String, err: &git2::Error) -> GitError {
-    GitError {
-        what: format!("{what}: {}", err.message()),
-        help: "check the repository with `git status`".into(),
-    }
+fn git_error(what: String, err: &git2::Error) -> CliError {
+    CliError::git(
+        format!("{what}: {}", err.message()),
+        "check the repository with `git status`",
+    )
 }
 
 /// The state of the workspace's repository, as a run needs it.
@@ -52,7 +38,7 @@ pub struct Git {
 impl Git {
     /// The repository containing `dir`; `Ok(None)` outside git. A bare repository has no
     /// working tree to measure, so it counts as outside.
-    pub fn discover(dir: &Path) -> Result<Option<Git>, GitError> {
+    pub fn discover(dir: &Path) -> Result<Option<Git>, CliError> {
         match Repository::discover(dir) {
             Ok(repo) => {
                 let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
@@ -73,8 +59,13 @@ impl Git {
         &self.workdir
     }
 
+    /// The libgit2 repository, for writing a commit's tree elsewhere (`ab`'s base).
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
     /// HEAD's commit id, `None` on an unborn branch.
-    pub fn head(&self) -> Result<Option<String>, GitError> {
+    pub fn head(&self) -> Result<Option<String>, CliError> {
         match self.repo.head() {
             Ok(r) => match r.peel_to_commit() {
                 Ok(c) => Ok(Some(c.id().to_string())),
@@ -103,7 +94,7 @@ impl Git {
     /// True when tracked files differ from HEAD or untracked files that are not ignored
     /// exist (cargo would build them). Paths under `exclude` (the store, the target
     /// directory) never count.
-    pub fn is_dirty(&self, exclude: &[&Path]) -> Result<bool, GitError> {
+    pub fn is_dirty(&self, exclude: &[&Path]) -> Result<bool, CliError> {
         let mut opts = StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
@@ -130,23 +121,28 @@ impl Git {
     }
 
     /// The commit a ref, tag, short sha or revision expression (`HEAD~2`) names.
-    pub fn resolve(&self, spec: &str) -> Result<String, GitError> {
-        let object = self.repo.revparse_single(spec).map_err(|e| GitError {
-            what: format!(
-                "`{spec}` is not a commit, branch or tag of this repository ({})",
-                e.message()
-            ),
-            help: "name a branch, a tag or a commit id (see `git log --oneline`)".into(),
+    pub fn resolve(&self, spec: &str) -> Result<String, CliError> {
+        let help = "name a branch, a tag or a commit id (see `git log --oneline`)";
+        let object = self.repo.revparse_single(spec).map_err(|e| {
+            CliError::git(
+                format!(
+                    "`{spec}` is not a commit, branch or tag of this repository ({})",
+                    e.message()
+                ),
+                help,
+            )
         })?;
-        let commit = object.peel_to_commit().map_err(|e| GitError {
-            what: format!("`{spec}` does not name a commit ({})", e.message()),
-            help: "name a branch, a tag or a commit id (see `git log --oneline`)".into(),
+        let commit = object.peel_to_commit().map_err(|e| {
+            CliError::git(
+                format!("`{spec}` does not name a commit ({})", e.message()),
+                help,
+            )
         })?;
         Ok(commit.id().to_string())
     }
 
     /// The best common ancestor of two commits, if they share history.
-    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, GitError> {
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, CliError> {
         let (a, b) = (self.oid(a)?, self.oid(b)?);
         match self.repo.merge_base(a, b) {
             Ok(oid) => Ok(Some(oid.to_string())),
@@ -157,7 +153,7 @@ impl Git {
 
     /// `from` and its first-parent ancestors, nearest first, at most `limit` of them. The
     /// walk ends quietly at a root commit or at a shallow clone's boundary.
-    pub fn first_parents(&self, from: &str, limit: usize) -> Result<Vec<String>, GitError> {
+    pub fn first_parents(&self, from: &str, limit: usize) -> Result<Vec<String>, CliError> {
         let mut out = Vec::new();
         let mut commit = self
             .repo
@@ -173,18 +169,23 @@ impl Git {
         Ok(out)
     }
 
-    /// The nearest first-parent ancestor of `from` for which `has_record` holds; `from`
-    /// itself is a candidate only when `include_from` (a dirty tree compares against HEAD).
-    pub fn nearest_with_record(
+    /// The first-parent ancestors of `from` for which `has_record` holds, nearest first, at
+    /// most `limit` commits back; `from` itself is a candidate only when `include_from` (a
+    /// dirty tree compares against HEAD). The one "nearest stored ancestor" search.
+    pub fn ancestors_with_record(
         &self,
         from: &str,
         include_from: bool,
         limit: usize,
         has_record: impl Fn(&str) -> bool,
-    ) -> Result<Option<String>, GitError> {
+    ) -> Result<Vec<String>, CliError> {
         let chain = self.first_parents(from, limit)?;
         let skip = usize::from(!include_from);
-        Ok(chain.into_iter().skip(skip).find(|c| has_record(c)))
+        Ok(chain
+            .into_iter()
+            .skip(skip)
+            .filter(|c| has_record(c))
+            .collect())
     }
 
     pub fn is_shallow(&self) -> bool {
@@ -198,7 +199,7 @@ impl Git {
         c.summary().map(str::to_owned)
     }
 
-    fn oid(&self, spec: &str) -> Result<Oid, GitError> {
+    fn oid(&self, spec: &str) -> Result<Oid, CliError> {
         match Oid::from_str(spec) {
             Ok(oid) if spec.len() == 40 => Ok(oid),
             _ => Oid::from_str(&self.resolve(spec)?)
@@ -210,22 +211,29 @@ impl Git {
 /// Everything a run needs to know about git in `dir`, never failing: problems become
 /// `no_commit_reason`. `exclude` lists paths that never make the tree dirty.
 pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
+    open(dir, exclude).1
+}
+
+/// The repository containing `dir`, opened once, and its state (see [`inspect`]).
+pub fn open(dir: &Path, exclude: &[&Path]) -> (Option<Git>, Context) {
     let git = match Git::discover(dir) {
         Ok(Some(git)) => git,
         Ok(None) => {
-            return Context {
+            let context = Context {
                 no_commit_reason: Some(format!(
                     "{} is not inside a git repository (with a working tree)",
                     dir.display()
                 )),
                 ..Context::default()
-            }
+            };
+            return (None, context);
         }
         Err(e) => {
-            return Context {
-                no_commit_reason: Some(e.what),
+            let context = Context {
+                no_commit_reason: Some(e.message),
                 ..Context::default()
-            }
+            };
+            return (None, context);
         }
     };
     let branch = git.branch();
@@ -240,23 +248,24 @@ pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
                 branch.as_deref().unwrap_or("HEAD")
             )),
         ),
-        Err(e) => (None, Some(e.what)),
+        Err(e) => (None, Some(e.message)),
     };
     let dirty = match git.is_dirty(exclude) {
         Ok(d) => d,
         Err(e) => {
-            reason.get_or_insert(e.what);
+            reason.get_or_insert(e.message);
             true // unknown state: never save it as the commit's results
         }
     };
-    Context {
+    let context = Context {
         commit,
         dirty,
         branch,
         detached,
         shallow,
         no_commit_reason: reason,
-    }
+    };
+    (Some(git), context)
 }
 
 #[cfg(test)]

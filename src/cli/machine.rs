@@ -2,7 +2,7 @@
 
 use sysinfo::{CpuRefreshKind, RefreshKind, System};
 
-use super::report::model::MachineInfo;
+use super::model::MachineInfo;
 
 /// The machine running this process; `id` is `--machine NAME` when given, else the hostname.
 pub fn detect(id_override: Option<&str>) -> MachineInfo {

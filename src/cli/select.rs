@@ -1,11 +1,25 @@
 //! Which listed tests a run takes: libtest's filters (`FILTER`, `--exact`, `--skip`,
 //! `--ignored`, `--include-ignored`), plus `--tag`, `--exclude-tag` and `--quick` skipping `slow`.
 
-use super::args::SelectArgs;
 use crate::protocol::TestInfo;
 
 /// The tag `--quick` skips.
 pub const SLOW_TAG: &str = "slow";
+
+/// Which tests to run, as libtest's flags say it, plus tags (from `--exact`, `--skip`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Names containing one of these (or equal to one, with `exact`); all when empty.
+    pub filters: Vec<String>,
+    pub exact: bool,
+    pub skip: Vec<String>,
+    pub tag: Vec<String>,
+    pub exclude_tag: Vec<String>,
+    /// Only `#[ignore]`d tests.
+    pub ignored: bool,
+    /// `#[ignore]`d tests too.
+    pub include_ignored: bool,
+}
 
 /// Why a test is not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +35,7 @@ pub enum Skip {
 }
 
 /// `None` to run the test, or why not.
-pub fn skip_reason(args: &SelectArgs, quick: bool, test: &TestInfo) -> Option<Skip> {
+pub fn skip_reason(args: &Selection, quick: bool, test: &TestInfo) -> Option<Skip> {
     let matches = |pattern: &str| {
         if args.exact {
             test.name == pattern
@@ -76,7 +90,7 @@ mod tests {
         }
     }
 
-    fn selected(args: &SelectArgs, quick: bool, tests: &[TestInfo]) -> Vec<String> {
+    fn selected(args: &Selection, quick: bool, tests: &[TestInfo]) -> Vec<String> {
         tests
             .iter()
             .filter(|t| skip_reason(args, quick, t).is_none())
@@ -96,7 +110,7 @@ mod tests {
 
     #[test]
     fn no_arguments_run_everything_but_ignored() {
-        let all = selected(&SelectArgs::default(), false, &suite());
+        let all = selected(&Selection::default(), false, &suite());
         assert_eq!(
             all,
             ["sort/100", "sort/10000", "tokenize", "tokenize_large"]
@@ -105,9 +119,9 @@ mod tests {
 
     #[test]
     fn filters_are_substrings_unless_exact() {
-        let mut args = SelectArgs {
+        let mut args = Selection {
             filters: vec!["tokenize".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(
             selected(&args, false, &suite()),
@@ -119,9 +133,9 @@ mod tests {
 
     #[test]
     fn skip_removes_matches() {
-        let args = SelectArgs {
+        let args = Selection {
             skip: vec!["sort".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(
             selected(&args, false, &suite()),
@@ -131,10 +145,10 @@ mod tests {
 
     #[test]
     fn tags_select_and_exclude() {
-        let args = SelectArgs {
+        let args = Selection {
             tag: vec!["text".into()],
             exclude_tag: vec!["slow".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(selected(&args, false, &suite()), ["tokenize"]);
     }
@@ -143,25 +157,25 @@ mod tests {
     fn quick_skips_slow() {
         let s = suite();
         assert_eq!(
-            selected(&SelectArgs::default(), true, &s),
+            selected(&Selection::default(), true, &s),
             ["sort/100", "tokenize"]
         );
         assert_eq!(
-            skip_reason(&SelectArgs::default(), true, &s[1]),
+            skip_reason(&Selection::default(), true, &s[1]),
             Some(Skip::Slow)
         );
     }
 
     #[test]
     fn ignored_and_include_ignored() {
-        let only = SelectArgs {
+        let only = Selection {
             ignored: true,
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(selected(&only, false, &suite()), ["flaky"]);
-        let all = SelectArgs {
+        let all = Selection {
             include_ignored: true,
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(selected(&all, false, &suite()).len(), 5);
     }

@@ -5,11 +5,25 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package, Target};
 
-use super::args::BuildArgs;
 use super::errors::CliError;
 
 /// The package that provides `#[perf_test]`; its users (and itself) have perf suites.
 const LIBRARY_PACKAGE: &str = "cargo-perf";
+
+/// Which packages and features to build, as cargo's own flags say it (`-p`, `--features`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    pub packages: Vec<String>,
+    pub workspace: bool,
+    pub manifest_path: Option<PathBuf>,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    pub profile: String,
+    /// Build into this target directory instead of the workspace's (`ab`'s base builds apart:
+    /// passed to cargo as `--target-dir`, never through the process environment).
+    pub target_dir: Option<PathBuf>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -48,7 +62,7 @@ pub struct PerfTarget {
 }
 
 /// Run `cargo metadata` and select the perf targets.
-pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
+pub fn discover(args: &BuildOptions) -> Result<Workspace, CliError> {
     let metadata = load_metadata(args)?;
     let start = match &args.manifest_path {
         Some(p) => absolute(p),
@@ -86,7 +100,8 @@ pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
     let root = metadata.workspace_root.as_std_path().to_path_buf();
     if targets.is_empty() {
         let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
-        return Err(CliError::config(
+        return Err(CliError::new(
+            super::errors::ErrorKind::NoSuites,
             format!("no perf suites found in {}", names.join(", ")),
             "add a `[[bench]]` target with `harness = false` whose file has `#[perf_test]` functions \
              and ends with `cargo_perf::main!()`, and `cargo-perf` under [dev-dependencies]",
@@ -110,7 +125,7 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn load_metadata(args: &BuildArgs) -> Result<Metadata, CliError> {
+fn load_metadata(args: &BuildOptions) -> Result<Metadata, CliError> {
     let mut cmd = MetadataCommand::new();
     cmd.cargo_path(cargo_program()).no_deps();
     if let Some(path) = &args.manifest_path {
@@ -162,7 +177,7 @@ fn metadata_error(stderr: &str) -> CliError {
 /// whose manifest is nearest the current directory, or the default members of a virtual workspace.
 fn select_packages<'m>(
     metadata: &'m Metadata,
-    args: &BuildArgs,
+    args: &BuildOptions,
     start: &Path,
 ) -> Result<Vec<&'m Package>, CliError> {
     let members = metadata.workspace_packages();
@@ -265,12 +280,12 @@ mod tests {
 
     #[test]
     fn missing_manifest_path_is_a_config_error() {
-        let args = BuildArgs {
+        let args = BuildOptions {
             manifest_path: Some(PathBuf::from("/definitely/not/here/Cargo.toml")),
-            ..BuildArgs::default()
+            ..BuildOptions::default()
         };
         let e = discover(&args).unwrap_err();
-        assert!(matches!(e, CliError::Config { .. }), "{e}");
+        assert_eq!(e.kind, super::super::errors::ErrorKind::Config, "{e}");
         assert!(e.message().contains("/definitely/not/here"), "{e}");
     }
 

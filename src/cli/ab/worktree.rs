@@ -2,41 +2,18 @@
 //! with git2 and write that commit's tree into a directory under the target directory, reused
 //! when it is already there. The user's repository, index and worktree are never touched.
 
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
+
+use crate::cli::errors::CliError;
 
 /// Prefix of a base ref meaning "the merge-base of HEAD and this ref".
 pub const MERGE_BASE_PREFIX: &str = "merge-base:";
 
 /// Written last into a finished checkout, so a half-written one is never reused.
 const COMPLETE_MARKER: &str = ".cargo-perf-ab-complete";
-
-/// A failure with the two lines every user-facing error has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorktreeError {
-    pub message: String,
-    pub help: String,
-}
-
-impl WorktreeError {
-    fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
-        WorktreeError {
-            message: message.into(),
-            help: help.into(),
-        }
-    }
-}
-
-impl fmt::Display for WorktreeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}\nhelp: {}", self.message, self.help)
-    }
-}
-
-impl std::error::Error for WorktreeError {}
 
 /// The base commit an A/B run compares against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,9 +26,9 @@ pub struct ResolvedBase {
 }
 
 /// Open the repository that contains `dir`.
-pub fn open_repo(dir: &Path) -> Result<Repository, WorktreeError> {
+pub fn open_repo(dir: &Path) -> Result<Repository, CliError> {
     Repository::discover(dir).map_err(|e| {
-        WorktreeError::new(
+        CliError::git(
             format!(
                 "`cargo perf ab` needs a git repository, and {} is not in one ({})",
                 dir.display(),
@@ -68,13 +45,13 @@ pub fn resolve_base(
     repo: &Repository,
     spec: &str,
     merge_base: bool,
-) -> Result<ResolvedBase, WorktreeError> {
+) -> Result<ResolvedBase, CliError> {
     let (name, merge_base) = match spec.strip_prefix(MERGE_BASE_PREFIX) {
         Some(rest) => (rest, true),
         None => (spec, merge_base),
     };
     if name.is_empty() {
-        return Err(WorktreeError::new(
+        return Err(CliError::git(
             format!("the base ref `{spec}` names no ref"),
             "give a branch, tag or commit, e.g. `cargo perf ab main` or `cargo perf ab merge-base:origin/main`",
         ));
@@ -89,7 +66,7 @@ pub fn resolve_base(
     }
     let head = resolve_commit(repo, "HEAD")?;
     let base = repo.merge_base(head, commit).map_err(|e| {
-        WorktreeError::new(
+        CliError::git(
             format!("HEAD and `{name}` have no common ancestor ({})", e.message()),
             "compare against a ref that shares history with HEAD (in a shallow clone, fetch more: `git fetch --unshallow`)",
         )
@@ -101,15 +78,15 @@ pub fn resolve_base(
     })
 }
 
-fn resolve_commit(repo: &Repository, name: &str) -> Result<Oid, WorktreeError> {
+fn resolve_commit(repo: &Repository, name: &str) -> Result<Oid, CliError> {
     let object = repo.revparse_single(name).map_err(|e| {
-        WorktreeError::new(
+        CliError::git(
             format!("the base ref `{name}` does not resolve to a commit ({})", e.message()),
             "give a branch, tag or commit that exists here (for a remote branch, `git fetch` it first, e.g. `origin/main`)",
         )
     })?;
     let commit = object.peel_to_commit().map_err(|_| {
-        WorktreeError::new(
+        CliError::git(
             format!(
                 "the base ref `{name}` names a {}, not a commit",
                 object.kind().map_or("object", |k| k.str())
@@ -140,13 +117,13 @@ pub fn checkout(
     repo: &Repository,
     commit: &str,
     target_dir: &Path,
-) -> Result<BaseCheckout, WorktreeError> {
+) -> Result<BaseCheckout, CliError> {
     let dir = checkout_dir(target_dir, commit);
     if is_complete(&dir, commit) {
         return Ok(BaseCheckout { dir, fresh: false });
     }
     let io = |what: &str, path: &Path, e: std::io::Error| {
-        WorktreeError::new(
+        CliError::git(
             format!("could not {what} {}: {e}", path.display()),
             "check that the target directory is writable (or set CARGO_TARGET_DIR)",
         )
@@ -160,7 +137,7 @@ pub fn checkout(
     fs::create_dir_all(&tmp).map_err(|e| io("create", &tmp, e))?;
 
     let oid = Oid::from_str(commit).map_err(|e| {
-        WorktreeError::new(
+        CliError::git(
             format!("`{commit}` is not a commit id ({})", e.message()),
             "resolve the ref first",
         )
@@ -168,7 +145,7 @@ pub fn checkout(
     let object = repo
         .find_commit(oid)
         .map_err(|e| {
-            WorktreeError::new(
+            CliError::git(
                 format!(
                     "commit {commit} is not in this repository ({})",
                     e.message()
@@ -187,7 +164,7 @@ pub fn checkout(
     repo.checkout_tree(&object, Some(&mut options))
         .map_err(|e| {
             let _ = fs::remove_dir_all(&tmp);
-            WorktreeError::new(
+            CliError::git(
                 format!(
                     "could not check out {commit} into {}: {}",
                     tmp.display(),

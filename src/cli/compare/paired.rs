@@ -7,7 +7,7 @@
 //! The signed-rank test is then exact whatever the noise looks like (bursts, skew, drift that
 //! the pairing cancelled), and it keeps most of the power of a t-test on well-behaved data.
 
-use crate::cli::report::model::Verdict;
+use crate::cli::model::Verdict;
 
 /// One round: the compared metric of the base process and of the head process.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

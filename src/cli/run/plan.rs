@@ -1,0 +1,96 @@
+//! The open → list → select step, shared by `run` and `ab`: which built targets are perf
+//! suites, what tests they have, and which of them the filters take (with notes for what was
+//! skipped and why).
+
+use crate::cli::build::BuiltTarget;
+use crate::cli::errors::CliError;
+use crate::cli::runner::Planned;
+use crate::cli::select::{self, Skip};
+use crate::cli::suite::Suite;
+use crate::protocol::TestInfo;
+
+/// The suites among `built`; a target without `cargo_perf::main!()` is noted and skipped.
+pub fn open(built: &[BuiltTarget], notes: &mut Vec<String>) -> Result<Vec<Suite>, CliError> {
+    let mut suites = Vec::new();
+    for b in built {
+        match Suite::open(b)? {
+            Some(s) => suites.push(s),
+            None => notes.push(format!(
+                "{}/{} is not a cargo-perf suite (no `cargo_perf::main!()`); skipped",
+                b.target.package, b.target.name
+            )),
+        }
+    }
+    Ok(suites)
+}
+
+/// Every suite's tests, in suite order.
+pub fn list(suites: &[Suite]) -> Result<Vec<Vec<TestInfo>>, CliError> {
+    suites.iter().map(Suite::list).collect()
+}
+
+/// The tests the filters take, in suite then listing order. `quick` skips `slow` tests and
+/// says how many; an empty selection is noted too.
+pub fn select<'s>(
+    suites: &'s [Suite],
+    listed: Vec<Vec<TestInfo>>,
+    selection: &select::Selection,
+    quick: bool,
+    notes: &mut Vec<String>,
+) -> Vec<Planned<'s>> {
+    let mut plan = Vec::new();
+    let mut slow_skipped = 0usize;
+    for (suite, tests) in suites.iter().zip(listed) {
+        for info in tests {
+            match select::skip_reason(selection, quick, &info) {
+                None => plan.push(Planned { suite, info }),
+                Some(Skip::Slow) => slow_skipped += 1,
+                Some(_) => {}
+            }
+        }
+    }
+    if slow_skipped > 0 {
+        notes.push(format!(
+            "{slow_skipped} test(s) tagged `{}` skipped by --quick",
+            select::SLOW_TAG
+        ));
+    }
+    if plan.is_empty() {
+        notes.push("no perf test matched the filters".to_string());
+    }
+    plan
+}
+
+/// List `suites` and select from them: [`list`] then [`select`].
+pub fn take<'s>(
+    suites: &'s [Suite],
+    selection: &select::Selection,
+    quick: bool,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Planned<'s>>, CliError> {
+    Ok(select(suites, list(suites)?, selection, quick, notes))
+}
+
+/// `--list`: every suite's tests that the filters take (ignored ones too, marked, like libtest).
+pub fn listing<'s>(
+    suites: &'s [Suite],
+    listed: &'s [Vec<TestInfo>],
+    selection: &select::Selection,
+) -> Vec<(String, Vec<&'s TestInfo>)> {
+    suites
+        .iter()
+        .zip(listed)
+        .map(|(suite, tests)| {
+            let shown = tests
+                .iter()
+                .filter(|t| {
+                    !matches!(
+                        select::skip_reason(selection, false, t),
+                        Some(Skip::Filtered | Skip::Tags)
+                    )
+                })
+                .collect();
+            (suite.label(), shown)
+        })
+        .collect()
+}
