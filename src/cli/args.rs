@@ -11,6 +11,8 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{CommandFactory, Parser, Subcommand};
 
+use super::ab::rounds::{Order, Policy};
+use super::ab::session;
 use super::errors::CliError;
 pub use super::model::FailOn;
 pub use super::report::Format;
@@ -266,6 +268,35 @@ pub struct AbArgs {
 }
 
 impl AbArgs {
+    /// The rounds' policy and budget; `--min-rounds` above `--max-rounds` is a usage error.
+    pub fn plan(&self) -> Result<session::Plan, CliError> {
+        if self.min_rounds > self.max_rounds {
+            return Err(CliError::usage(
+                format!(
+                    "--min-rounds {} is more than --max-rounds {}",
+                    self.min_rounds, self.max_rounds
+                ),
+                "raise --max-rounds or lower --min-rounds",
+            ));
+        }
+        let policy = Policy {
+            min_rounds: self.min_rounds as usize,
+            max_rounds: self.max_rounds as usize,
+            confirm: self.confirm,
+            order: self
+                .random_order
+                .map_or(Order::Abba, |seed| Order::Random { seed }),
+            ..Policy::default()
+        };
+        Ok(session::Plan {
+            policy,
+            calibrate: self.calibrate,
+            budget: self.budget,
+            threshold: self.threshold.unwrap_or(session::DEFAULT_AB_THRESHOLD),
+            quick: self.quick,
+        })
+    }
+
     pub fn output(&self) -> Output {
         Output {
             format: self.format,

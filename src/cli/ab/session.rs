@@ -95,6 +95,27 @@ pub struct Matched {
     pub removed: Vec<String>,
 }
 
+impl Matched {
+    /// What the pairing found worth saying: tests only the base has, an A/A calibration.
+    pub fn notes(&self, calibrate: bool) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !self.removed.is_empty() {
+            notes.push(format!(
+                "only in base (removed or renamed): {}",
+                self.removed.join(", ")
+            ));
+        }
+        if calibrate {
+            notes.push(
+                "calibration (A/A): both sides run HEAD's build, so every flagged test is noise; \
+                 \"could detect\" is this machine's noise floor per test"
+                    .to_string(),
+            );
+        }
+        notes
+    }
+}
+
 /// Pair tests by id, in head's order; a kind that changed counts as removed plus added,
 /// because the two figures would not measure the same thing.
 pub fn match_tests(base: Vec<(TestId, TestInfo)>, head: Vec<(TestId, TestInfo)>) -> Matched {

@@ -2,29 +2,31 @@
 //! open, list, select both → pair → interleaved rounds → verdicts → save both sides → report →
 //! exit code.
 
-use crate::cli::ab::rounds::{Order, Policy};
-use crate::cli::ab::session::{self, Matched, SuiteSide};
+use crate::cli::ab::session::{self, SuiteSide};
 use crate::cli::ab::{base, results};
 use crate::cli::args::AbArgs;
 use crate::cli::errors::CliError;
 use crate::cli::events::Event;
-use crate::cli::fingerprint::{self, Fingerprint};
 use crate::cli::model::{BaselineRef, Report};
 use crate::cli::report::{self, human};
 use crate::cli::run::plan;
-use crate::cli::store::policy::{self, Session};
-use crate::cli::{compare, machine, store, workspace};
-
-/// `ab`'s threshold: pairing removes most of the machine's noise, so changes well below
-/// `run`'s 5 % are resolved; `--threshold` and a test's `noise` override it.
-pub const DEFAULT_AB_THRESHOLD: f64 = 0.02;
+use crate::cli::store::policy::Session;
+use crate::cli::workspace;
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let (build_options, selection) = (args.build.options(), args.select.selection());
-    let (output, rounds) = (args.output(), session_plan(args)?);
+    let (output, rounds) = (args.output(), args.plan()?);
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
-    let opts = store_options(args, &ws);
+    let mut ignored = Vec::new();
+    let opts = super::measured_store_options(
+        &ws,
+        &args.store,
+        args.machine.as_deref(),
+        &args.build.profile,
+        args.save(),
+        &mut ignored,
+    );
     let session = Session::open(&opts)?;
     let git = session.git.as_ref().ok_or_else(|| not_a_repository(&ws))?;
     let mut notes = Vec::new();
@@ -50,7 +52,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         session::described(&base_plan),
         session::described(&head_plan),
     );
-    notes.extend(matching_notes(&matched, args.calibrate));
+    notes.extend(matched.notes(args.calibrate));
 
     let head_commit = session.context.commit.clone();
     let base_commit = built.base_commit(head_commit.as_deref());
@@ -100,71 +102,4 @@ fn not_a_repository(ws: &workspace::Workspace) -> CliError {
         ),
         "run it inside the repository whose commits you want to compare",
     )
-}
-
-/// The rounds' policy and budget from the flags; `--min-rounds` above `--max-rounds` is usage.
-fn session_plan(args: &AbArgs) -> Result<session::Plan, CliError> {
-    if args.min_rounds > args.max_rounds {
-        return Err(CliError::usage(
-            format!(
-                "--min-rounds {} is more than --max-rounds {}",
-                args.min_rounds, args.max_rounds
-            ),
-            "raise --max-rounds or lower --min-rounds",
-        ));
-    }
-    let policy = Policy {
-        min_rounds: args.min_rounds as usize,
-        max_rounds: args.max_rounds as usize,
-        confirm: args.confirm,
-        order: args
-            .random_order
-            .map_or(Order::Abba, |seed| Order::Random { seed }),
-        ..Policy::default()
-    };
-    Ok(session::Plan {
-        policy,
-        calibrate: args.calibrate,
-        budget: args.budget,
-        threshold: args.threshold.unwrap_or(DEFAULT_AB_THRESHOLD),
-        quick: args.quick,
-    })
-}
-
-/// What the pairing found worth saying: tests only the base has, an A/A calibration.
-fn matching_notes(matched: &Matched, calibrate: bool) -> Vec<String> {
-    let mut notes = Vec::new();
-    if !matched.removed.is_empty() {
-        notes.push(format!(
-            "only in base (removed or renamed): {}",
-            matched.removed.join(", ")
-        ));
-    }
-    if calibrate {
-        notes.push(
-            "calibration (A/A): both sides run HEAD's build, so every flagged test is noise; \
-             \"could detect\" is this machine's noise floor per test"
-                .to_string(),
-        );
-    }
-    notes
-}
-
-/// Where the store is and this machine's fingerprint (results are stored like `run`'s).
-fn store_options(args: &AbArgs, ws: &workspace::Workspace) -> policy::Options {
-    policy::Options {
-        workspace_root: ws.root.clone(),
-        store_dir: store::locate(&ws.root, args.store.as_deref()),
-        target_dir: Some(ws.target_directory.clone()),
-        fingerprint: Fingerprint {
-            machine: machine::detect(args.machine.as_deref()),
-            rustc: fingerprint::rustc_version().unwrap_or_default(),
-            profile: args.build.profile.clone(),
-        },
-        baseline: None,
-        save: args.save(),
-        compare: compare::CompareOptions::default(),
-        force: false,
-        noise: Default::default(),
-    }
 }

@@ -15,11 +15,11 @@ use std::process::Command as Process;
 use super::args::{Command, StoreArgs};
 use super::compare::CompareOptions;
 use super::errors::CliError;
-use super::fingerprint::Fingerprint;
+use super::fingerprint::{self, Fingerprint};
 use super::machine;
 use super::model::MachineInfo;
 use super::store::{self, policy};
-use super::workspace::cargo_program;
+use super::workspace::{cargo_program, Workspace};
 
 /// Run the parsed command; returns the exit code.
 pub fn dispatch(command: Command) -> Result<i32, CliError> {
@@ -49,6 +49,38 @@ fn workspace_root(manifest_path: Option<&Path>) -> PathBuf {
             path.parent().map(Path::to_path_buf)
         });
     located.unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+}
+
+/// Options for a command that measures (`run`, `ab`): the store beside the workspace (or
+/// `--store`), this machine's full fingerprint, what `--save`/`--no-save` asked. An unknown
+/// compiler version is said in `notes`.
+fn measured_store_options(
+    ws: &Workspace,
+    store_dir: &Option<PathBuf>,
+    machine_id: Option<&str>,
+    profile: &str,
+    save: Option<bool>,
+    notes: &mut Vec<String>,
+) -> policy::Options {
+    let rustc = fingerprint::rustc_version().unwrap_or_else(|e| {
+        notes.push(format!("the compiler version is unknown: {e}"));
+        String::new()
+    });
+    policy::Options {
+        workspace_root: ws.root.clone(),
+        store_dir: store::locate(&ws.root, store_dir.as_deref()),
+        target_dir: Some(ws.target_directory.clone()),
+        fingerprint: Fingerprint {
+            machine: machine::detect(machine_id),
+            rustc,
+            profile: profile.to_string(),
+        },
+        baseline: None,
+        save,
+        compare: CompareOptions::default(),
+        force: false,
+        noise: BTreeMap::new(),
+    }
 }
 
 /// Options for a command that only reads the store. The compiler and profile come from the

@@ -4,14 +4,12 @@
 use crate::cli::args::RunArgs;
 use crate::cli::errors::{exit, CliError};
 use crate::cli::events::Event;
-use crate::cli::fingerprint::{self, Fingerprint};
-use crate::cli::model::{MachineInfo, Report};
+use crate::cli::model::Report;
 use crate::cli::report::{self, human};
 use crate::cli::run::plan;
 use crate::cli::runner::{self, RunConfig};
-use crate::cli::store::{self, policy};
-use crate::cli::workspace::Workspace;
-use crate::cli::{build, compare, machine, workspace};
+use crate::cli::store::policy;
+use crate::cli::{build, workspace};
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let build_options = args.build.options();
@@ -35,50 +33,22 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         quick: args.quick,
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());
-    let machine = machine::detect(args.machine.as_deref());
-    let mut report = Report::new(machine.clone(), tests, notes);
-    let noise = plan
+    let store_dir = &args.store;
+    let machine = args.machine.as_deref();
+    let profile = &args.build.profile;
+    let mut opts =
+        super::measured_store_options(&ws, store_dir, machine, profile, args.save(), &mut notes);
+    opts.baseline = args.baseline.clone();
+    opts.compare.threshold = args.regression_threshold();
+    opts.force = args.force;
+    opts.noise = plan
         .iter()
         .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
         .collect();
-    let opts = store_options(args, &ws, machine, noise, &mut report);
+    let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
     policy::compare_and_save(&mut report, &opts)?;
     let report = report.finish();
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
     Ok(args.fail_on.exit_code(&report))
-}
-
-/// What the store's policy needs from `run`: where, this run's fingerprint, what was asked.
-fn store_options(
-    args: &RunArgs,
-    ws: &Workspace,
-    machine: MachineInfo,
-    noise: std::collections::BTreeMap<String, f64>,
-    report: &mut Report,
-) -> policy::Options {
-    let rustc = fingerprint::rustc_version().unwrap_or_else(|e| {
-        report
-            .notes
-            .push(format!("the compiler version is unknown: {e}"));
-        String::new()
-    });
-    policy::Options {
-        workspace_root: ws.root.clone(),
-        store_dir: store::locate(&ws.root, args.store.as_deref()),
-        target_dir: Some(ws.target_directory.clone()),
-        fingerprint: Fingerprint {
-            machine,
-            rustc,
-            profile: args.build.profile.clone(),
-        },
-        baseline: args.baseline.clone(),
-        save: args.save(),
-        compare: compare::CompareOptions {
-            threshold: args.regression_threshold(),
-            ..compare::CompareOptions::default()
-        },
-        force: args.force,
-        noise,
-    }
 }
