@@ -117,30 +117,12 @@ pub struct RunArgs {
     /// Compare against stored results of this git ref or commit
     #[arg(long, value_name = "REF")]
     pub baseline: Option<String>,
-    /// Store results under HEAD's commit (default: when the worktree is clean)
-    #[arg(long, conflicts_with = "no_save")]
-    pub save: bool,
-    /// Do not store results
-    #[arg(long)]
-    pub no_save: bool,
-    /// Smallest change reported as a regression, e.g. `5%`
-    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
-    pub threshold: Option<f64>,
-    /// What makes the exit code 1: any of regression,threshold,error, or never
-    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
-    pub fail_on: FailOn,
-    /// Report format
-    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
-    pub format: Format,
-    /// Write the report to FILE (the human summary still goes to the terminal)
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// The machine id that results are stored and matched under
-    #[arg(long, value_name = "NAME")]
-    pub machine: Option<String>,
-    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
-    #[arg(long, value_name = "DIR")]
-    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub results: SaveArgs,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
     /// Compare with a baseline measured on a different CPU, OS, compiler or profile
     #[arg(long)]
     pub force: bool,
@@ -154,27 +136,67 @@ impl RunArgs {
 
     /// The regression threshold as a fraction (default 5 %).
     pub fn regression_threshold(&self) -> f64 {
-        self.threshold.unwrap_or(0.05)
+        self.verdict.threshold.unwrap_or(0.05)
     }
+}
 
+/// `--save`, `--no-save`, `--store`, `--machine`: whether and where results are stored.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SaveArgs {
+    /// Store results under HEAD's commit even when the worktree is dirty (default: when clean)
+    #[arg(long, conflicts_with = "no_save")]
+    pub save: bool,
+    /// Do not store results
+    #[arg(long)]
+    pub no_save: bool,
+    /// The machine id that results are stored and matched under
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+}
+
+impl SaveArgs {
+    /// `--save` (Some(true)), `--no-save` (Some(false)), or the default (None).
+    pub fn save(&self) -> Option<bool> {
+        match (self.save, self.no_save) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// `--threshold` and `--fail-on`: what counts as a change and what fails the command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerdictArgs {
+    /// Smallest change reported as a regression, e.g. `5%` (default 5%, 2% for `ab`; a
+    /// test's `noise` wins)
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+    /// What makes the exit code 1: any of regression,threshold,error, or never
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
+    pub fail_on: FailOn,
+}
+
+/// `--format` and `-o`: where the report goes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Report format
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE (the human summary still goes to the terminal)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
     pub fn output(&self) -> Output {
         Output {
             format: self.format,
             path: self.output.clone(),
         }
-    }
-
-    /// `--save` (Some(true)), `--no-save` (Some(false)), or the default (None).
-    pub fn save(&self) -> Option<bool> {
-        save_flag(self.save, self.no_save)
-    }
-}
-
-fn save_flag(save: bool, no_save: bool) -> Option<bool> {
-    match (save, no_save) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
     }
 }
 
@@ -241,30 +263,12 @@ pub struct AbArgs {
     /// Shorter processes; skips tests tagged `slow`
     #[arg(long)]
     pub quick: bool,
-    /// Smallest change reported as a regression, e.g. `2%` (default 2%; a test's `noise` wins)
-    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
-    pub threshold: Option<f64>,
-    /// What makes the exit code 1: any of regression,threshold,error, or never
-    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
-    pub fail_on: FailOn,
-    /// Report format
-    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
-    pub format: Format,
-    /// Write the report to FILE (the human summary still goes to the terminal)
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// The machine id that results are reported and stored under
-    #[arg(long, value_name = "NAME")]
-    pub machine: Option<String>,
-    /// Store head's results even when its tree is dirty (the base's are stored by default)
-    #[arg(long, conflicts_with = "no_save")]
-    pub save: bool,
-    /// Store nothing
-    #[arg(long)]
-    pub no_save: bool,
-    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
-    #[arg(long, value_name = "DIR")]
-    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+    #[command(flatten)]
+    pub results: SaveArgs,
 }
 
 impl AbArgs {
@@ -292,21 +296,12 @@ impl AbArgs {
             policy,
             calibrate: self.calibrate,
             budget: self.budget,
-            threshold: self.threshold.unwrap_or(session::DEFAULT_AB_THRESHOLD),
+            threshold: self
+                .verdict
+                .threshold
+                .unwrap_or(session::DEFAULT_AB_THRESHOLD),
             quick: self.quick,
         })
-    }
-
-    pub fn output(&self) -> Output {
-        Output {
-            format: self.format,
-            path: self.output.clone(),
-        }
-    }
-
-    /// `--save` (Some(true)), `--no-save` (Some(false)), or the default (None).
-    pub fn save(&self) -> Option<bool> {
-        save_flag(self.save, self.no_save)
     }
 }
 
@@ -335,30 +330,13 @@ pub struct CompareArgs {
     pub head: Option<String>,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Smallest change reported as a regression, e.g. `5%`
-    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
-    pub threshold: Option<f64>,
     /// Compare records measured with a different CPU, OS, compiler or profile
     #[arg(long)]
     pub force: bool,
-    /// What makes the exit code 1: any of regression,threshold,error, or never
-    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
-    pub fail_on: FailOn,
-    /// Report format
-    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
-    pub format: Format,
-    /// Write the report to FILE (the human summary still goes to the terminal)
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
-impl CompareArgs {
-    pub fn output(&self) -> Output {
-        Output {
-            format: self.format,
-            path: self.output.clone(),
-        }
-    }
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -558,11 +536,11 @@ mod tests {
     fn no_arguments_is_a_default_run() {
         let r = run_args(&["cargo-perf", "perf"]);
         assert_eq!(r.build.profile, "bench");
-        assert_eq!(r.format, Format::Human);
+        assert_eq!(r.report.format, Format::Human);
         assert_eq!(r.process_count(), 5);
         assert!((r.regression_threshold() - 0.05).abs() < 1e-12);
         assert_eq!(
-            r.fail_on,
+            r.verdict.fail_on,
             FailOn {
                 regression: true,
                 threshold: true,
@@ -620,12 +598,16 @@ mod tests {
         assert_eq!(r.build.packages, vec!["a", "b"]);
         assert!(r.build.workspace && r.build.all_features && r.build.no_default_features);
         assert_eq!(r.build.profile, "release");
-        assert!(r.select.exact && r.list && r.quick && r.no_save && r.select.include_ignored);
+        assert!(
+            r.select.exact && r.list && r.quick && r.results.no_save && r.select.include_ignored
+        );
         assert_eq!(r.process_count(), 3);
         assert!((r.regression_threshold() - 0.025).abs() < 1e-12);
-        assert!(!r.fail_on.regression && r.fail_on.threshold && r.fail_on.error);
-        assert_eq!(r.format, Format::Json);
-        assert_eq!(r.machine.as_deref(), Some("ci-box"));
+        assert!(
+            !r.verdict.fail_on.regression && r.verdict.fail_on.threshold && r.verdict.fail_on.error
+        );
+        assert_eq!(r.report.format, Format::Json);
+        assert_eq!(r.results.machine.as_deref(), Some("ci-box"));
         assert_eq!(r.baseline.as_deref(), Some("main"));
         assert_eq!(r.select.filters, vec!["f"]);
     }
@@ -644,14 +626,18 @@ mod tests {
     fn every_format_parses_by_its_name() {
         for (name, format) in Format::ALL {
             let r = run_args(&["cargo-perf", "--format", name]);
-            assert_eq!(r.format, format);
+            assert_eq!(r.report.format, format);
         }
     }
 
     #[test]
     fn never_fails_on_nothing() {
         let r = run_args(&["cargo-perf", "--fail-on", "never"]);
-        assert!(!r.fail_on.regression && !r.fail_on.threshold && !r.fail_on.error);
+        assert!(
+            !r.verdict.fail_on.regression
+                && !r.verdict.fail_on.threshold
+                && !r.verdict.fail_on.error
+        );
     }
 
     #[test]

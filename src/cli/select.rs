@@ -77,16 +77,9 @@ mod tests {
 
     fn test(name: &str, tags: &[&str], ignored: bool) -> TestInfo {
         TestInfo {
-            name: name.into(),
-            kind: TestKind::Bench,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             ignored,
-            file: "benches/perf.rs".into(),
-            line: 1,
-            thresholds: vec![],
-            threshold_error: None,
-            timeout_ns: None,
-            noise: None,
+            ..crate::cli::testing::info(name, TestKind::Bench)
         }
     }
 

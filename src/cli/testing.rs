@@ -3,7 +3,7 @@
 
 use crate::cli::fingerprint::Fingerprint;
 use crate::cli::model::{Comparison, MachineInfo, Report, Status, TestId, TestReport, Verdict};
-use crate::protocol::{Metrics, TestKind};
+use crate::protocol::{Measurement, Metrics, TestInfo, TestKind};
 
 /// A passed bench test `package/target/name` (an id without slashes is `p/t/<id>`).
 pub(crate) fn bench(id: &str) -> TestBuilder {
@@ -22,11 +22,6 @@ pub(crate) fn bench(id: &str) -> TestBuilder {
 pub(crate) struct TestBuilder(TestReport);
 
 impl TestBuilder {
-    pub(crate) fn kind(mut self, kind: TestKind) -> Self {
-        self.0.kind = kind;
-        self
-    }
-
     pub(crate) fn median(mut self, ns: f64) -> Self {
         self.0.metrics.median_ns = Some(ns);
         self
@@ -44,11 +39,6 @@ impl TestBuilder {
                 ..Metrics::default()
             })
             .collect();
-        self
-    }
-
-    pub(crate) fn metrics(mut self, metrics: Metrics) -> Self {
-        self.0.metrics = metrics;
         self
     }
 
@@ -123,4 +113,31 @@ pub(crate) fn fingerprint(id: &str) -> Fingerprint {
 /// A finished report of `tests` on machine `m`.
 pub(crate) fn report(tests: Vec<TestReport>) -> Report {
     Report::new(machine("m"), tests, Vec::new()).finish()
+}
+
+/// A listed test `name` of `kind`, untagged, without thresholds.
+pub(crate) fn info(name: &str, kind: TestKind) -> TestInfo {
+    TestInfo {
+        name: name.into(),
+        kind,
+        tags: vec![],
+        ignored: false,
+        file: "benches/perf.rs".into(),
+        line: 1,
+        thresholds: vec![],
+        threshold_error: None,
+        timeout_ns: None,
+        noise: None,
+    }
+}
+
+/// One process's measurement with these metrics and nothing else.
+pub(crate) fn measurement(metrics: Metrics) -> Measurement {
+    Measurement {
+        metrics,
+        bench: None,
+        load: None,
+        memory: None,
+        custom: Vec::new(),
+    }
 }

@@ -172,18 +172,7 @@ mod tests {
     fn paired(name: &str) -> Subject {
         Subject {
             id: TestId::new("demo", "perf", name),
-            info: TestInfo {
-                name: name.into(),
-                kind: TestKind::Bench,
-                tags: vec![],
-                ignored: false,
-                file: "benches/perf.rs".into(),
-                line: 1,
-                thresholds: vec![],
-                threshold_error: None,
-                timeout_ns: None,
-                noise: None,
-            },
+            info: testing::info(name, TestKind::Bench),
         }
     }
 
@@ -209,17 +198,13 @@ mod tests {
     fn runs(medians: &[f64]) -> Vec<Measurement> {
         medians
             .iter()
-            .map(|&m| Measurement {
-                metrics: Metrics {
+            .map(|&m| {
+                testing::measurement(Metrics {
                     median_ns: Some(m),
                     min_ns: Some(m * 0.9),
                     max_ns: Some(m * 1.5),
                     ..Metrics::default()
-                },
-                bench: None,
-                load: None,
-                memory: None,
-                custom: Vec::new(),
+                })
             })
             .collect()
     }

@@ -320,6 +320,7 @@ fn measure_added(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::testing::info;
     use crate::protocol::{Metrics, TestKind};
     use std::cell::Cell;
 
@@ -329,21 +330,6 @@ mod tests {
             id: test_id.to_string(),
             test_id,
             info: info(name, kind),
-        }
-    }
-
-    fn info(name: &str, kind: TestKind) -> TestInfo {
-        TestInfo {
-            name: name.into(),
-            kind,
-            tags: vec![],
-            ignored: false,
-            file: "benches/perf.rs".into(),
-            line: 1,
-            thresholds: vec![],
-            threshold_error: None,
-            timeout_ns: None,
-            noise: None,
         }
     }
 
@@ -390,16 +376,10 @@ mod tests {
             if self.fail {
                 return Err("process exited with signal 11".into());
             }
-            Ok(Measurement {
-                metrics: Metrics {
-                    median_ns: Some(self.ns),
-                    ..Metrics::default()
-                },
-                bench: None,
-                load: None,
-                memory: None,
-                custom: Vec::new(),
-            })
+            Ok(crate::cli::testing::measurement(Metrics {
+                median_ns: Some(self.ns),
+                ..Metrics::default()
+            }))
         }
     }
 

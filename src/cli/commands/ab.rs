@@ -15,16 +15,16 @@ use crate::cli::workspace;
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let (build_options, selection) = (args.build.options(), args.select.selection());
-    let (output, rounds) = (args.output(), args.plan()?);
+    let (output, rounds) = (args.report.output(), args.plan()?);
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
     let mut ignored = Vec::new();
     let opts = super::measured_store_options(
         &ws,
-        &args.store,
-        args.machine.as_deref(),
+        &args.results.store,
+        args.results.machine.as_deref(),
         &args.build.profile,
-        args.save(),
+        args.results.save(),
         &mut ignored,
     );
     let session = Session::open(&opts)?;
@@ -79,19 +79,25 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         commit: Some(base_commit),
         reference: asked,
     };
-    if args.save() != Some(false) {
+    if args.results.save() != Some(false) {
         let base = built
             .base
             .as_ref()
             .map(|b| (b.commit.clone(), measured.base_tests, &base_plan[..]));
-        let sides = results::sides(base, &head_plan, &session.context, args.save(), &mut report);
+        let sides = results::sides(
+            base,
+            &head_plan,
+            &session.context,
+            args.results.save(),
+            &mut report,
+        );
         let saved = results::save_sides(&session.store, &opts.fingerprint, sides);
         report.notes.extend(saved);
     }
     let report = report.finish();
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
-    Ok(args.fail_on.exit_code(&report))
+    Ok(args.verdict.fail_on.exit_code(&report))
 }
 
 fn not_a_repository(ws: &workspace::Workspace) -> CliError {

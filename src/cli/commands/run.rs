@@ -26,18 +26,24 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     }
     let plan = plan::select(&suites, listed, &selection, args.quick, &mut notes);
 
-    let output = args.output();
+    let output = args.report.output();
     let mut progress = human::progress_for(&output);
     let config = RunConfig {
         processes: args.process_count(),
         quick: args.quick,
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());
-    let store_dir = &args.store;
-    let machine = args.machine.as_deref();
+    let store_dir = &args.results.store;
+    let machine = args.results.machine.as_deref();
     let profile = &args.build.profile;
-    let mut opts =
-        super::measured_store_options(&ws, store_dir, machine, profile, args.save(), &mut notes);
+    let mut opts = super::measured_store_options(
+        &ws,
+        store_dir,
+        machine,
+        profile,
+        args.results.save(),
+        &mut notes,
+    );
     opts.baseline = args.baseline.clone();
     opts.compare.threshold = args.regression_threshold();
     opts.force = args.force;
@@ -50,5 +56,5 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let report = report.finish();
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
-    Ok(args.fail_on.exit_code(&report))
+    Ok(args.verdict.fail_on.exit_code(&report))
 }

@@ -125,13 +125,7 @@ pub fn render(report: &Report, color: bool) -> String {
         .collect();
     let widths: Vec<usize> = keep
         .iter()
-        .map(|&i| {
-            rows.iter()
-                .map(|r| console::measure_text_width(&r[i]))
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|&i| width(header[i], rows.iter().map(|r| &r[i])))
         .collect();
     let mut out = String::new();
     if !report.tests.is_empty() {
@@ -220,6 +214,15 @@ fn details(report: &Report) -> String {
         }
     }
     out
+}
+
+/// The width of a column: its widest cell or its header, as the terminal shows them.
+pub(crate) fn width<'a>(header: &str, cells: impl Iterator<Item = &'a String>) -> usize {
+    cells
+        .map(|c| console::measure_text_width(c))
+        .chain([header.len()])
+        .max()
+        .unwrap_or(0)
 }
 
 /// Numbers right-aligned, text left-aligned.

@@ -48,13 +48,7 @@ pub fn render(report: &Report, color: bool) -> String {
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| console::measure_text_width(&r[i]))
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| super::human::width(header[i], rows.iter().map(|r| &r[i])))
         .collect();
     let base = report.baseline.commit.as_deref().map(short).unwrap_or("-");
     let asked = report

@@ -2,7 +2,7 @@
 //! threshold check as a sentence, a commit shortened, and the order a reader sees tests in.
 //! Every renderer (human, Markdown, JUnit, history, baseline) says these things through here.
 
-use crate::cli::model::{Comparison, Status, Summary, TestReport, Verdict};
+use crate::cli::model::{Comparison, Status, TestReport, Verdict};
 use crate::format;
 use crate::threshold::ThresholdCheck;
 
@@ -102,28 +102,6 @@ pub const SHORT_COMMIT: usize = 7;
 /// The first [`SHORT_COMMIT`] characters of a commit id.
 pub fn short(commit: &str) -> &str {
     commit.get(..SHORT_COMMIT).unwrap_or(commit)
-}
-
-/// `1 regressed · 12 unchanged · 1 inconclusive`, worst first; `failed` counts failed and
-/// errored tests.
-pub fn verdict_counts(s: &Summary, separator: &str) -> String {
-    let parts: Vec<String> = [
-        (s.regressed, "regressed"),
-        (s.improved, "improved"),
-        (s.inconclusive, "inconclusive"),
-        (s.unchanged, "unchanged"),
-        (s.new, "new"),
-        (s.failed, "failed"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, word)| format!("{n} {word}"))
-    .collect();
-    if parts.is_empty() {
-        "no tests".to_owned()
-    } else {
-        parts.join(separator)
-    }
 }
 
 #[cfg(test)]

@@ -57,18 +57,12 @@ mod tests {
     use crate::protocol::Metrics;
 
     fn process(median: f64, min: f64, max: f64) -> Measurement {
-        Measurement {
-            metrics: Metrics {
-                median_ns: Some(median),
-                min_ns: Some(min),
-                max_ns: Some(max),
-                ..Metrics::default()
-            },
-            bench: None,
-            load: None,
-            memory: None,
-            custom: Vec::new(),
-        }
+        testing::measurement(Metrics {
+            median_ns: Some(median),
+            min_ns: Some(min),
+            max_ns: Some(max),
+            ..Metrics::default()
+        })
     }
 
     /// `run` and `ab` agreed to disagree here once: `ab` reported the median of the processes'

@@ -202,16 +202,7 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
     };
 
     if let Some(base) = &base {
-        report.baseline.commit = Some(base.commit.clone());
-        let mut noise = base.noise.clone();
-        noise.extend(opts.noise.clone());
-        compare::apply(
-            &base.tests,
-            &mut report.tests,
-            &noise,
-            Some(&base.commit),
-            &opts.compare,
-        );
+        judge(report, base, &[&opts.noise], &opts.compare);
     }
 
     match session.context.commit.clone() {
@@ -438,21 +429,36 @@ pub fn compare_stored(
     report.tool_version = head.tool_version.clone();
     report.commit = Some(head.commit.clone());
     report.dirty = head.dirty;
-    report.baseline = BaselineRef {
-        commit: Some(base.commit.clone()),
-        reference: base_label,
-    };
-    let mut noise = base.noise.clone();
-    noise.extend(head.noise.clone());
-    noise.extend(opts.noise.clone());
-    compare::apply(
-        &base.tests,
-        &mut report.tests,
-        &noise,
-        Some(&base.commit),
+    report.baseline.reference = base_label;
+    judge(
+        &mut report,
+        &base,
+        &[&head.noise, &opts.noise],
         &opts.compare,
     );
     Ok(report.finish())
+}
+
+/// Compares `report`'s tests with the `base` record. Each test's `noise` threshold is the
+/// base's, overridden by `noise` (later maps win): the comparison judges as the runs did.
+fn judge(
+    report: &mut Report,
+    base: &Record,
+    noise: &[&BTreeMap<String, f64>],
+    opts: &CompareOptions,
+) {
+    report.baseline.commit = Some(base.commit.clone());
+    let mut all = base.noise.clone();
+    for n in noise {
+        all.extend((*n).clone());
+    }
+    compare::apply(
+        &base.tests,
+        &mut report.tests,
+        &all,
+        Some(&base.commit),
+        opts,
+    );
 }
 
 #[cfg(test)]
