@@ -13,7 +13,6 @@ pub mod errors;
 pub mod events;
 pub mod fingerprint;
 pub mod git;
-pub mod machine;
 pub mod model;
 pub mod report;
 pub mod run;

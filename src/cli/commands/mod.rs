@@ -16,7 +16,6 @@ use super::args::{Command, StoreArgs};
 use super::compare::CompareOptions;
 use super::errors::CliError;
 use super::fingerprint::{self, Fingerprint};
-use super::machine;
 use super::model::MachineInfo;
 use super::store::{self, policy};
 use super::workspace::{cargo_program, Workspace};
@@ -71,7 +70,7 @@ fn measured_store_options(
         store_dir: store::locate(&ws.root, store_dir.as_deref()),
         target_dir: Some(ws.target_directory.clone()),
         fingerprint: Fingerprint {
-            machine: machine::detect(machine_id),
+            machine: fingerprint::detect(machine_id),
             rustc,
             profile: profile.to_string(),
         },
@@ -92,7 +91,7 @@ fn store_options(args: &StoreArgs, threshold: Option<f64>, force: bool) -> polic
         target_dir: None,
         fingerprint: Fingerprint {
             machine: MachineInfo {
-                id: machine::detect(args.machine.as_deref()).id,
+                id: fingerprint::detect(args.machine.as_deref()).id,
                 ..MachineInfo::default()
             },
             rustc: String::new(),
