@@ -117,7 +117,7 @@ fn ab_names_the_slowed_test_and_nothing_else() {
     assert!(md.starts_with("<!-- cargo-perf-ab -->"), "{md}");
     assert!(md.contains("1 regressed"), "{md}");
     assert!(
-        md.contains("`slowed`") && md.contains("could detect"),
+        md.contains("`ab-fixture/perf/slowed`") && md.contains("Could detect"),
         "{md}"
     );
 
