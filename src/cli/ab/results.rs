@@ -123,11 +123,7 @@ pub fn sides(
     asked: Option<bool>,
     report: &mut Report,
 ) -> Vec<Side> {
-    let noise = |plan: &[Planned<'_>]| {
-        plan.iter()
-            .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
-            .collect()
-    };
+    let noise = crate::cli::run::plan::noise;
     let mut sides = Vec::new();
     if let Some((commit, tests, plan)) = base {
         sides.push(Side {

@@ -18,15 +18,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let (output, rounds) = (args.report.output(), args.plan()?);
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
-    let mut ignored = Vec::new();
-    let opts = super::measured_store_options(
-        &ws,
-        &args.results.store,
-        args.results.machine.as_deref(),
-        &args.build.profile,
-        args.results.save(),
-        &mut ignored,
-    );
+    let profile = &args.build.profile;
+    let opts = super::measured_store_options(&ws, &args.results, profile, &mut Vec::new());
     let session = Session::open(&opts)?;
     let git = session.git.as_ref().ok_or_else(|| not_a_repository(&ws))?;
     let mut notes = Vec::new();

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use super::args::{Command, StoreArgs};
+use super::args::{Command, SaveArgs, StoreArgs};
 use super::compare::CompareOptions;
 use super::errors::CliError;
 use super::fingerprint::{self, Fingerprint};
@@ -55,10 +55,8 @@ fn workspace_root(manifest_path: Option<&Path>) -> PathBuf {
 /// compiler version is said in `notes`.
 fn measured_store_options(
     ws: &Workspace,
-    store_dir: &Option<PathBuf>,
-    machine_id: Option<&str>,
+    results: &SaveArgs,
     profile: &str,
-    save: Option<bool>,
     notes: &mut Vec<String>,
 ) -> policy::Options {
     let rustc = fingerprint::rustc_version().unwrap_or_else(|e| {
@@ -67,15 +65,15 @@ fn measured_store_options(
     });
     policy::Options {
         workspace_root: ws.root.clone(),
-        store_dir: store::locate(&ws.root, store_dir.as_deref()),
+        store_dir: store::locate(&ws.root, results.store.as_deref()),
         target_dir: Some(ws.target_directory.clone()),
         fingerprint: Fingerprint {
-            machine: fingerprint::detect(machine_id),
+            machine: fingerprint::detect(results.machine.as_deref()),
             rustc,
             profile: profile.to_string(),
         },
         baseline: None,
-        save,
+        save: results.save(),
         compare: CompareOptions::default(),
         force: false,
         noise: BTreeMap::new(),

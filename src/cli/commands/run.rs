@@ -33,24 +33,12 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         quick: args.quick,
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());
-    let store_dir = &args.results.store;
-    let machine = args.results.machine.as_deref();
     let profile = &args.build.profile;
-    let mut opts = super::measured_store_options(
-        &ws,
-        store_dir,
-        machine,
-        profile,
-        args.results.save(),
-        &mut notes,
-    );
+    let mut opts = super::measured_store_options(&ws, &args.results, profile, &mut notes);
     opts.baseline = args.baseline.clone();
     opts.compare.threshold = args.regression_threshold();
     opts.force = args.force;
-    opts.noise = plan
-        .iter()
-        .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
-        .collect();
+    opts.noise = plan::noise(&plan);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
     policy::compare_and_save(&mut report, &opts)?;
     let report = report.finish();

@@ -2,6 +2,8 @@
 //! suites, what tests they have, and which of them the filters take (with notes for what was
 //! skipped and why).
 
+use std::collections::BTreeMap;
+
 use crate::cli::build::BuiltTarget;
 use crate::cli::errors::CliError;
 use crate::cli::runner::Planned;
@@ -59,6 +61,13 @@ pub fn select<'s>(
         notes.push("no perf test matched the filters".to_string());
     }
     plan
+}
+
+/// Each planned test's own `noise` threshold, by test id (what the store keeps with a record).
+pub fn noise(plan: &[Planned<'_>]) -> BTreeMap<String, f64> {
+    plan.iter()
+        .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
+        .collect()
 }
 
 /// List `suites` and select from them: [`list`] then [`select`].
