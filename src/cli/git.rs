@@ -59,11 +59,6 @@ impl Git {
         &self.workdir
     }
 
-    /// The libgit2 repository, for writing a commit's tree elsewhere (`ab`'s base).
-    pub fn repo(&self) -> &Repository {
-        &self.repo
-    }
-
     /// HEAD's commit id, `None` on an unborn branch.
     pub fn head(&self) -> Result<Option<String>, CliError> {
         match self.repo.head() {
@@ -122,20 +117,23 @@ impl Git {
 
     /// The commit a ref, tag, short sha or revision expression (`HEAD~2`) names.
     pub fn resolve(&self, spec: &str) -> Result<String, CliError> {
-        let help = "name a branch, a tag or a commit id (see `git log --oneline`)";
         let object = self.repo.revparse_single(spec).map_err(|e| {
             CliError::git(
                 format!(
                     "`{spec}` is not a commit, branch or tag of this repository ({})",
                     e.message()
                 ),
-                help,
+                "name a branch, a tag or a commit id (see `git log --oneline`; for a remote \
+                 branch, `git fetch` it first, e.g. `origin/main`)",
             )
         })?;
-        let commit = object.peel_to_commit().map_err(|e| {
+        let commit = object.peel_to_commit().map_err(|_| {
             CliError::git(
-                format!("`{spec}` does not name a commit ({})", e.message()),
-                help,
+                format!(
+                    "`{spec}` names a {}, not a commit",
+                    object.kind().map_or("object", |k| k.str())
+                ),
+                "name a branch, a tag or a commit id (see `git log --oneline`)",
             )
         })?;
         Ok(commit.id().to_string())
@@ -205,6 +203,50 @@ impl Git {
             _ => Oid::from_str(&self.resolve(spec)?)
                 .map_err(|e| git_error(format!("bad commit id {spec}"), &e)),
         }
+    }
+}
+
+impl Git {
+    /// Writes `commit`'s tree into `dir` (which exists), without touching the repository's
+    /// index, HEAD or working tree: how `ab` gets its base's sources.
+    pub fn write_tree_to(&self, commit: &str, dir: &Path) -> Result<(), CliError> {
+        let oid = Oid::from_str(commit).map_err(|e| {
+            CliError::git(
+                format!("`{commit}` is not a commit id ({})", e.message()),
+                "resolve the ref first",
+            )
+        })?;
+        let object = self
+            .repo
+            .find_commit(oid)
+            .map_err(|e| {
+                CliError::git(
+                    format!(
+                        "commit {commit} is not in this repository ({})",
+                        e.message()
+                    ),
+                    "fetch it first",
+                )
+            })?
+            .into_object();
+        let mut options = git2::build::CheckoutBuilder::new();
+        options
+            .target_dir(dir)
+            .force()
+            .update_index(false)
+            .recreate_missing(true);
+        self.repo
+            .checkout_tree(&object, Some(&mut options))
+            .map_err(|e| {
+                CliError::git(
+                    format!(
+                        "could not check out {commit} into {}: {}",
+                        dir.display(),
+                        e.message()
+                    ),
+                    "check the free disk space and that the target directory is writable",
+                )
+            })
     }
 }
 

@@ -16,7 +16,7 @@ pub use worktree::ResolvedBase;
 
 /// Resolve `spec` (`--merge-base` or a `merge-base:` prefix asks for the merge-base with HEAD).
 pub fn resolve(git: &Git, spec: &str, merge_base: bool) -> Result<ResolvedBase, CliError> {
-    worktree::resolve_base(git.repo(), spec, merge_base)
+    worktree::resolve_base(git, spec, merge_base)
 }
 
 /// Both sides built: the base (when one was asked for; `None` targets when it has no perf
@@ -85,7 +85,7 @@ pub fn build(
     reporter: &mut dyn Reporter,
 ) -> Result<Option<Vec<BuiltTarget>>, CliError> {
     let ab_dir = ws.target_directory.join("cargo-perf").join("ab");
-    let checkout = worktree::checkout(git.repo(), &base.commit, &ws.target_directory)?;
+    let checkout = worktree::checkout(git, &base.commit, &ws.target_directory)?;
     let base_manifest = checkout
         .dir
         .join(relative_to(&ws.manifest_path, git.workdir()));
