@@ -15,10 +15,10 @@ use super::ab::rounds::{Order, Policy};
 use super::ab::session;
 use super::errors::CliError;
 pub use super::model::FailOn;
+use super::project::select::Selection;
+use super::project::workspace::BuildOptions;
 pub use super::report::Format;
 use super::report::Output;
-use super::select::Selection;
-use super::workspace::BuildOptions;
 
 #[derive(Debug, Parser)]
 #[command(

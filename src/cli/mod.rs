@@ -6,23 +6,18 @@
 
 pub mod ab;
 pub mod args;
-pub mod build;
 pub mod commands;
 pub mod compare;
 pub mod errors;
-pub mod events;
 pub mod fingerprint;
 pub mod git;
 pub mod model;
+pub mod project;
 pub mod report;
 pub mod run;
-pub mod runner;
-pub mod select;
 pub mod store;
-pub mod suite;
 #[cfg(test)]
 pub(crate) mod testing;
-pub mod workspace;
 
 use std::ffi::OsString;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use super::{cache, worktree};
-use crate::cli::build::{self, BuiltTarget};
 use crate::cli::errors::{CliError, ErrorKind};
-use crate::cli::events::{Event, Reporter};
 use crate::cli::git::Git;
+use crate::cli::project::build::{self, BuiltTarget};
+use crate::cli::project::workspace::{self, BuildOptions, Workspace};
 use crate::cli::report::words::short;
-use crate::cli::workspace::{self, BuildOptions, Workspace};
+use crate::cli::run::events::{Event, Reporter};
 
 pub use worktree::ResolvedBase;
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::build::BuiltTarget;
-use crate::cli::workspace::{BuildOptions, PerfTarget, TargetKind};
+use crate::cli::project::build::BuiltTarget;
+use crate::cli::project::workspace::{BuildOptions, PerfTarget, TargetKind};
 
 const INDEX_FILE: &str = "built.json";
 

@@ -10,7 +10,7 @@ use crate::cli::fingerprint::Fingerprint;
 use crate::cli::git;
 use crate::cli::model::{AbRounds, Comparison, Report, Status, TestId, TestReport, Verdict};
 use crate::cli::run::merge;
-use crate::cli::runner::Planned;
+use crate::cli::run::runner::Planned;
 use crate::cli::store::policy::{self, Side};
 use crate::cli::store::Store;
 use crate::protocol::{Measurement, TestInfo};

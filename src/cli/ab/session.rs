@@ -9,11 +9,11 @@ use super::results;
 use super::rounds::{self, Policy, RoundRunner};
 use crate::cli::compare::paired::Pair;
 use crate::cli::compare::{field, primary_metric};
-use crate::cli::events::{Event, Reporter};
 use crate::cli::model::{TestId, TestReport};
 use crate::cli::report::words::short;
-use crate::cli::runner::Planned;
-use crate::cli::suite::ProcessOutcome;
+use crate::cli::run::events::{Event, Reporter};
+use crate::cli::run::runner::Planned;
+use crate::cli::run::suite::ProcessOutcome;
 use crate::protocol::{Measurement, Mode, Outcome, Settings, TestInfo};
 
 /// Default threshold of `ab`: pairing removes most of the machine's noise, so changes well

@@ -6,12 +6,12 @@ use crate::cli::ab::session::{self, SuiteSide};
 use crate::cli::ab::{base, results};
 use crate::cli::args::AbArgs;
 use crate::cli::errors::CliError;
-use crate::cli::events::Event;
 use crate::cli::model::{BaselineRef, Report};
+use crate::cli::project::workspace;
 use crate::cli::report::{self, human};
+use crate::cli::run::events::Event;
 use crate::cli::run::plan;
 use crate::cli::store::policy::Session;
-use crate::cli::workspace;
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let (build_options, selection) = (args.build.options(), args.select.selection());

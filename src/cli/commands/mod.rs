@@ -17,8 +17,8 @@ use super::compare::CompareOptions;
 use super::errors::CliError;
 use super::fingerprint::{self, Fingerprint};
 use super::model::MachineInfo;
+use super::project::workspace::{cargo_program, Workspace};
 use super::store::{self, policy};
-use super::workspace::{cargo_program, Workspace};
 
 /// Run the parsed command; returns the exit code.
 pub fn dispatch(command: Command) -> Result<i32, CliError> {

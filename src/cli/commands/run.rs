@@ -3,13 +3,13 @@
 
 use crate::cli::args::RunArgs;
 use crate::cli::errors::{exit, CliError};
-use crate::cli::events::Event;
 use crate::cli::model::Report;
+use crate::cli::project::{build, workspace};
 use crate::cli::report::{self, human};
+use crate::cli::run::events::Event;
 use crate::cli::run::plan;
-use crate::cli::runner::{self, RunConfig};
+use crate::cli::run::runner::{self, RunConfig};
 use crate::cli::store::policy;
-use crate::cli::{build, workspace};
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let build_options = args.build.options();

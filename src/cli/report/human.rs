@@ -6,9 +6,9 @@ use std::time::Duration;
 use console::style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::events::{Event, Reporter};
 use crate::cli::model::{Report, Status, TestReport};
-use crate::cli::report::words::{limit_text, threshold_text};
+use crate::cli::report::words::{limit_text, threshold_text, width};
+use crate::cli::run::events::{Event, Reporter};
 use crate::format;
 use crate::protocol::Throughput;
 
@@ -40,7 +40,7 @@ pub fn progress_for(output: &crate::cli::report::Output) -> Box<dyn Reporter> {
     if output.format == crate::cli::report::Format::Human || output.path.is_some() {
         Box::new(Progress::new())
     } else {
-        Box::new(crate::cli::events::Silent)
+        Box::new(crate::cli::run::events::Silent)
     }
 }
 
@@ -214,15 +214,6 @@ fn details(report: &Report) -> String {
         }
     }
     out
-}
-
-/// The width of a column: its widest cell or its header, as the terminal shows them.
-pub(crate) fn width<'a>(header: &str, cells: impl Iterator<Item = &'a String>) -> usize {
-    cells
-        .map(|c| console::measure_text_width(c))
-        .chain([header.len()])
-        .max()
-        .unwrap_or(0)
 }
 
 /// Numbers right-aligned, text left-aligned.

@@ -4,7 +4,7 @@
 
 use console::style;
 
-use super::words::{change_text, metric_value, short, verdict_word};
+use super::words::{change_text, metric_value, short, verdict_word, width};
 use super::Columns;
 use crate::cli::model::{Report, Verdict};
 
@@ -48,7 +48,7 @@ pub fn render(report: &Report, color: bool) -> String {
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| super::human::width(header[i], rows.iter().map(|r| &r[i])))
+        .map(|i| width(header[i], rows.iter().map(|r| &r[i])))
         .collect();
     let base = report.baseline.commit.as_deref().map(short).unwrap_or("-");
     let asked = report

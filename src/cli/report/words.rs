@@ -104,6 +104,15 @@ pub fn short(commit: &str) -> &str {
     commit.get(..SHORT_COMMIT).unwrap_or(commit)
 }
 
+/// The width of a column: its widest cell or its header, as the terminal shows them.
+pub fn width<'a>(header: &str, cells: impl Iterator<Item = &'a String>) -> usize {
+    cells
+        .map(|c| console::measure_text_width(c))
+        .chain([header.len()])
+        .max()
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

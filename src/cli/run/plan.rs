@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::cli::build::BuiltTarget;
 use crate::cli::errors::CliError;
-use crate::cli::runner::Planned;
-use crate::cli::select::{self, Skip};
-use crate::cli::suite::Suite;
+use crate::cli::project::build::BuiltTarget;
+use crate::cli::project::select::{self, Skip};
+use crate::cli::run::runner::Planned;
+use crate::cli::run::suite::Suite;
 use crate::protocol::TestInfo;
 
 /// The suites among `built`; a target without `cargo_perf::main!()` is noted and skipped.

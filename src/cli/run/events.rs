@@ -1,7 +1,7 @@
 //! What the runner tells reporters while a command goes on (nextest style: the runner produces
 //! events, reporters render them). `run` and `ab` speak through the same events.
 
-use super::model::{Report, TestReport};
+use crate::cli::model::{Report, TestReport};
 
 #[derive(Debug)]
 pub enum Event<'a> {

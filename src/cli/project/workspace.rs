@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package, Target};
 
-use super::errors::CliError;
+use crate::cli::errors::CliError;
 
 /// The package that provides `#[perf_test]`; its users (and itself) have perf suites.
 const LIBRARY_PACKAGE: &str = "cargo-perf";
@@ -101,7 +101,7 @@ pub fn discover(args: &BuildOptions) -> Result<Workspace, CliError> {
     if targets.is_empty() {
         let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
         return Err(CliError::new(
-            super::errors::ErrorKind::NoSuites,
+            crate::cli::errors::ErrorKind::NoSuites,
             format!("no perf suites found in {}", names.join(", ")),
             "add a `[[bench]]` target with `harness = false` whose file has `#[perf_test]` functions \
              and ends with `cargo_perf::main!()`, and `cargo-perf` under [dev-dependencies]",
@@ -285,7 +285,7 @@ mod tests {
             ..BuildOptions::default()
         };
         let e = discover(&args).unwrap_err();
-        assert_eq!(e.kind, super::super::errors::ErrorKind::Config, "{e}");
+        assert_eq!(e.kind, crate::cli::errors::ErrorKind::Config, "{e}");
         assert!(e.message().contains("/definitely/not/here"), "{e}");
     }
 

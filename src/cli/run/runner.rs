@@ -2,8 +2,8 @@
 //! merges the processes' measurements, checks thresholds and decides each test's status.
 
 use super::events::{Event, Reporter};
-use super::model::{TestId, TestReport};
 use super::suite::{ProcessOutcome, Suite};
+use crate::cli::model::{TestId, TestReport};
 use crate::protocol::{Measurement, Outcome, Settings, TestInfo};
 
 /// One test to run, and the suite it lives in.
@@ -108,7 +108,7 @@ fn run_one(
             return report;
         }
     }
-    if let Err(e) = super::run::merge::fill(&mut report, &info.thresholds, measurements) {
+    if let Err(e) = super::merge::fill(&mut report, &info.thresholds, measurements) {
         report.error = Some(e);
     }
     report

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 
 use cargo_metadata::Message;
 
-use super::errors::CliError;
 use super::workspace::{cargo_program, BuildOptions, PerfTarget, Workspace};
+use crate::cli::errors::CliError;
 
 /// A built perf target: where its executable is.
 #[derive(Debug, Clone)]
