@@ -105,7 +105,12 @@ pub fn build(
             "",
         )));
     }
-    let aside = cache::dir_for(&ab_dir.join("bin"), &base.commit, options);
+    let aside = cache::dir_for(
+        &ab_dir.join("bin"),
+        &base.commit,
+        options,
+        &ws.package_names(),
+    );
     if let Some(built) = cache::load(&aside) {
         let what = format!("base `{}` ({short}), built earlier", base.reference);
         reporter.event(&Event::Step {
@@ -133,7 +138,9 @@ pub fn build(
             "check that the target directory is writable",
         )
     })?;
-    let base_ws = match workspace::discover(&base_options) {
+    // The packages head selected, found in the base's own tree by name: their package ids
+    // there differ from head's (another path), and `-p`/the current directory mean head's.
+    let base_ws = match workspace::discover_like(&base_options, ws) {
         Ok(w) => w,
         Err(e) if e.kind == ErrorKind::NoSuites => return Ok(None),
         Err(e) => return Err(failed(e)),

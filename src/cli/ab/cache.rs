@@ -22,14 +22,15 @@ struct CachedTarget {
     executable: PathBuf,
 }
 
-/// The directory holding `commit`'s executables built with `args`: the options are hashed in
-/// because another profile or feature set is another binary.
-pub fn dir_for(root: &Path, commit: &str, args: &BuildOptions) -> PathBuf {
+/// The directory holding `commit`'s executables of `packages` built with `args`: the options
+/// are hashed in because another profile or feature set is another binary, and the selected
+/// packages because the same flags select other packages from another directory.
+pub fn dir_for(root: &Path, commit: &str, args: &BuildOptions, packages: &[String]) -> PathBuf {
     let mut options = args.clone();
     options.manifest_path = None;
     root.join(format!(
         "{commit}-{:016x}",
-        fnv1a(format!("{options:?}").as_bytes())
+        fnv1a(format!("{options:?} {packages:?}").as_bytes())
     ))
 }
 
@@ -119,7 +120,7 @@ mod tests {
         let out = tmp.path().join("build");
         fs::create_dir_all(&out).unwrap();
         let args = BuildOptions::default();
-        let dir = dir_for(&tmp.path().join("bin"), "abc", &args);
+        let dir = dir_for(&tmp.path().join("bin"), "abc", &args, &[]);
         assert!(load(&dir).is_none());
         let moved = store(&dir, vec![built(&out, "perf"), built(&out, "more")]).unwrap();
         assert!(moved.iter().all(|b| b.executable.starts_with(&dir)));
@@ -137,6 +138,7 @@ mod tests {
     #[test]
     fn other_build_options_get_another_directory() {
         let root = Path::new("/t");
+        let one = ["a".to_string()];
         let plain = BuildOptions::default();
         let featured = BuildOptions {
             features: vec!["simd".into()],
@@ -147,13 +149,21 @@ mod tests {
             ..BuildOptions::default()
         };
         assert_ne!(
-            dir_for(root, "abc", &plain),
-            dir_for(root, "abc", &featured)
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abc", &featured, &one)
         );
-        assert_ne!(dir_for(root, "abc", &plain), dir_for(root, "abd", &plain));
+        assert_ne!(
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abd", &plain, &one)
+        );
         assert_eq!(
-            dir_for(root, "abc", &plain),
-            dir_for(root, "abc", &moved_manifest)
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abc", &moved_manifest, &one)
+        );
+        // Run from a member's directory, the same flags select another package.
+        assert_ne!(
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abc", &plain, &["a".to_string(), "b".to_string()])
         );
     }
 }
