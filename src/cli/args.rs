@@ -126,6 +126,10 @@ pub struct RunArgs {
     /// Compare with a baseline measured on a different CPU, OS, compiler or profile
     #[arg(long)]
     pub force: bool,
+    /// Kill a test process after DURATION, e.g. `90s`, `5m` (a test's `timeout` key wins;
+    /// default: 10x the process's expected time, at least 1m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_test_timeout)]
+    pub test_timeout: Option<std::time::Duration>,
 }
 
 impl RunArgs {
@@ -246,7 +250,7 @@ pub struct AbArgs {
     #[arg(long)]
     pub calibrate: bool,
     /// Time for extra rounds on tests near their threshold, e.g. `90s`, `10m` (default 5m)
-    #[arg(long, value_name = "DURATION", value_parser = parse_budget, default_value = "5m")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
     pub budget: Duration,
     /// Rounds before the first look (each round = one base and one head process)
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(6..=1000))]
@@ -269,6 +273,10 @@ pub struct AbArgs {
     pub report: OutputArgs,
     #[command(flatten)]
     pub results: SaveArgs,
+    /// Kill a test process after DURATION, e.g. `90s`, `5m` (a test's `timeout` key wins;
+    /// default: 10x the process's expected time, at least 1m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_test_timeout)]
+    pub test_timeout: Option<Duration>,
 }
 
 impl AbArgs {
@@ -391,28 +399,6 @@ fn format_parser() -> impl TypedValueParser<Value = Format> {
         .map(|name| Format::from_name(&name).unwrap_or(Format::Human))
 }
 
-/// `90s`, `10m`, `1h`, `500ms`.
-pub(crate) fn parse_budget(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let minutes = |s: &str, scale: f64| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| Duration::from_secs_f64(v * scale))
-            .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
-    };
-    if let Some(n) = t.strip_suffix('h') {
-        return minutes(n, 3600.0);
-    }
-    if let Some(n) = t.strip_suffix('m').filter(|_| !t.ends_with("ms")) {
-        return minutes(n, 60.0);
-    }
-    crate::threshold::parse_duration_ns(t)
-        .map(|ns| Duration::from_nanos(ns as u64))
-        .map_err(|e| format!("`{text}`: {e} (or m, h)"))
-}
-
 pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
     let mut out = FailOn {
         regression: false,
@@ -445,6 +431,38 @@ pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
         return Err(format!("`{text}` must be a non-negative percentage"));
     }
     Ok(value / 100.0)
+}
+
+/// `90s`, `10m`, `1h`, `500ms`, `2.5s`.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let t = text.trim();
+    let scaled = |s: &str, scale: f64| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| Duration::from_secs_f64(v * scale))
+            .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
+    };
+    if let Some(n) = t.strip_suffix('h') {
+        return scaled(n, 3600.0);
+    }
+    if let Some(n) = t.strip_suffix('m').filter(|_| !t.ends_with("ms")) {
+        return scaled(n, 60.0);
+    }
+    crate::threshold::parse_duration_ns(t)
+        .map(|ns| Duration::from_nanos(ns as u64))
+        .map_err(|e| format!("`{text}`: {e} (or m, h)"))
+}
+
+/// `--test-timeout`: a positive duration.
+pub(crate) fn parse_test_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err(format!("`{text}`: a test needs a limit longer than zero"));
+    }
+    Ok(d)
 }
 
 /// Parse the process arguments. `Ok(None)` means help or version was printed: exit 0.
@@ -614,12 +632,12 @@ mod tests {
 
     #[test]
     fn budgets_parse_in_common_units() {
-        assert_eq!(parse_budget("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_budget("10m").unwrap(), Duration::from_secs(600));
-        assert_eq!(parse_budget("1.5h").unwrap(), Duration::from_secs(5400));
-        assert_eq!(parse_budget("500ms").unwrap(), Duration::from_millis(500));
-        assert!(parse_budget("soon").unwrap_err().contains("soon"));
-        assert!(parse_budget("-3m").is_err());
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_duration("soon").unwrap_err().contains("soon"));
+        assert!(parse_duration("-3m").is_err());
     }
 
     #[test]
@@ -627,6 +645,43 @@ mod tests {
         for (name, format) in Format::ALL {
             let r = run_args(&["cargo-perf", "--format", name]);
             assert_eq!(r.report.format, format);
+        }
+    }
+
+    #[test]
+    fn test_timeout_parses_on_run() {
+        let r = run_args(&["cargo-perf", "perf", "--test-timeout", "90s"]);
+        assert_eq!(r.test_timeout, Some(std::time::Duration::from_secs(90)));
+        let r = run_args(&["cargo-perf", "perf", "run", "--test-timeout", "2m"]);
+        assert_eq!(r.test_timeout, Some(std::time::Duration::from_secs(120)));
+        assert_eq!(run_args(&["cargo-perf"]).test_timeout, None);
+        for bad in ["0s", "soon", "--test-timeout=-1s"] {
+            let argv = if bad.starts_with("--") {
+                vec!["cargo-perf", bad]
+            } else {
+                vec!["cargo-perf", "--test-timeout", bad]
+            };
+            let e = parse(argv.into_iter().map(OsString::from)).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(
+                e.message()
+                    .contains(bad.trim_start_matches("--test-timeout=")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_timeout_parses_on_ab() {
+        let argv = ["cargo-perf", "perf", "ab", "main", "--test-timeout", "1.5s"];
+        match parse(argv.map(OsString::from)).unwrap().unwrap().command {
+            Command::Ab(ab) => {
+                assert_eq!(
+                    ab.test_timeout,
+                    Some(std::time::Duration::from_millis(1500))
+                )
+            }
+            other => panic!("not ab: {other:?}"),
         }
     }
 

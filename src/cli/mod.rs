@@ -23,11 +23,20 @@ use std::ffi::OsString;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use errors::{exit, CliError};
+use run::interrupt;
 
-/// The whole subcommand: returns the process exit code (0, 1 or 2). Never panics out.
+/// The whole subcommand: returns the process exit code (0, 1 or 2; 128 + the signal when
+/// interrupted). Never panics out.
 pub fn main() -> i32 {
+    interrupt::install();
     let args: Vec<OsString> = std::env::args_os().collect();
-    match catch_unwind(AssertUnwindSafe(|| run_cli(args))) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| run_cli(args)));
+    // Whatever the interrupted flow returned (a killed build, a cut run) is a consequence.
+    if let Some(sig) = interrupt::received() {
+        eprintln!("{}", interrupt::error(sig));
+        return interrupt::exit_code(sig);
+    }
+    match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprintln!("{e}");

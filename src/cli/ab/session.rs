@@ -11,9 +11,9 @@ use crate::cli::compare::paired::Pair;
 use crate::cli::compare::{field, primary_metric};
 use crate::cli::model::{TestId, TestReport};
 use crate::cli::report::words::short;
-use crate::cli::run::events::{Event, Reporter};
+use crate::cli::run::events::{self, Event, Reporter};
 use crate::cli::run::runner::Planned;
-use crate::cli::run::suite::ProcessOutcome;
+use crate::cli::run::suite::{Limit, ProcessOutcome};
 use crate::protocol::{Measurement, Mode, Outcome, Settings, TestInfo};
 
 /// Default threshold of `ab`: pairing removes most of the machine's noise, so changes well
@@ -46,15 +46,18 @@ pub struct PairedTest {
     pub info: TestInfo,
 }
 
-/// One side's planned tests, by id: runs a test in a fresh process of its suite.
+/// One side's planned tests, by id, and `--test-timeout`: runs a test in a fresh process of
+/// its suite, with the same limit rule and process handling as `run`.
 pub struct SuiteSide<'s> {
     tests: HashMap<String, &'s Planned<'s>>,
+    test_timeout: Option<Duration>,
 }
 
 impl<'s> SuiteSide<'s> {
-    pub fn new(plan: &'s [Planned<'s>]) -> Self {
+    pub fn new(plan: &'s [Planned<'s>], test_timeout: Option<Duration>) -> Self {
         SuiteSide {
             tests: plan.iter().map(|p| (p.id().to_string(), p)).collect(),
+            test_timeout,
         }
     }
 }
@@ -65,7 +68,23 @@ impl Side for SuiteSide<'_> {
             .tests
             .get(id)
             .ok_or_else(|| format!("no test `{id}` on this side"))?;
-        match planned.suite.run_test(&planned.info, settings) {
+        let limit = Limit::for_test(&planned.info, &settings, self.test_timeout, Duration::ZERO);
+        // Slow warnings are printed whatever the reporter, as `run`'s are.
+        let mut on_slow = |elapsed| {
+            let event = Event::TestSlow {
+                id,
+                process: settings.process_index,
+                elapsed,
+                limit: limit.after,
+            };
+            if let Some(line) = events::warning(&event) {
+                eprintln!("{line}");
+            }
+        };
+        match planned
+            .suite
+            .run_test(&planned.info, settings, limit, &mut on_slow)
+        {
             ProcessOutcome::NoAnswer { message } => Err(message),
             ProcessOutcome::Answered(r) => match r.outcome {
                 Outcome::Passed => r

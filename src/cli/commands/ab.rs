@@ -10,7 +10,7 @@ use crate::cli::model::{BaselineRef, Report};
 use crate::cli::project::workspace;
 use crate::cli::report::{self, human};
 use crate::cli::run::events::Event;
-use crate::cli::run::plan;
+use crate::cli::run::{interrupt, plan};
 use crate::cli::store::policy::Session;
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
@@ -49,7 +49,11 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
 
     let head_commit = session.context.commit.clone();
     let base_commit = built.base_commit(head_commit.as_deref());
-    let (base_side, head_side) = (SuiteSide::new(&base_plan), SuiteSide::new(&head_plan));
+    let limit = args.test_timeout;
+    let (base_side, head_side) = (
+        SuiteSide::new(&base_plan, limit),
+        SuiteSide::new(&head_plan, limit),
+    );
     let commits = (base_commit.as_str(), head_commit.as_deref());
     let measured = session::run(
         &matched,
@@ -59,6 +63,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         commits,
         progress.as_mut(),
     );
+    // An interrupted session ends here: its rounds are cut short, nothing is saved or reported.
+    interrupt::check()?;
     notes.push(measured.note);
 
     let mut report = Report::new(opts.fingerprint.machine.clone(), measured.tests, notes);

@@ -7,8 +7,8 @@ use crate::cli::model::Report;
 use crate::cli::project::{build, workspace};
 use crate::cli::report::{self, human};
 use crate::cli::run::events::Event;
-use crate::cli::run::plan;
 use crate::cli::run::runner::{self, RunConfig};
+use crate::cli::run::{interrupt, plan};
 use crate::cli::store::policy;
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
@@ -31,8 +31,11 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let config = RunConfig {
         processes: args.process_count(),
         quick: args.quick,
+        test_timeout: args.test_timeout,
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());
+    // An interrupted run ends here: nothing of it is compared, saved or reported.
+    interrupt::check()?;
     let profile = &args.build.profile;
     let mut opts = super::measured_store_options(&ws, &args.results, profile, &mut notes);
     opts.baseline = args.baseline.clone();

@@ -40,7 +40,7 @@ pub fn progress_for(output: &crate::cli::report::Output) -> Box<dyn Reporter> {
     if output.format == crate::cli::report::Format::Human || output.path.is_some() {
         Box::new(Progress::new())
     } else {
-        Box::new(crate::cli::run::events::Silent)
+        Box::new(crate::cli::run::events::WarningsOnly)
     }
 }
 
@@ -52,15 +52,15 @@ impl Default for Progress {
 
 impl Reporter for Progress {
     fn event(&mut self, event: &Event<'_>) {
-        // Steps and rounds are a log (also off a terminal, like cargo's own lines); the bar is
-        // drawn on a terminal only.
-        let line = match event {
+        // Warnings, steps and rounds are a log (also off a terminal, like cargo's own lines);
+        // the bar is drawn on a terminal only.
+        let line = crate::cli::run::events::warning(event).or_else(|| match event {
             Event::Step { verb, what } => Some(format!("{verb:>12} {what}")),
             Event::RoundFinished { id, rounds } if rounds % 5 == 0 => {
                 Some(format!("{:>12} {id} — {rounds} rounds", ""))
             }
             _ => None,
-        };
+        });
         if let Some(line) = line {
             match &self.bar {
                 Some(bar) => bar.println(line),
@@ -86,7 +86,7 @@ impl Reporter for Progress {
                 bar.println(format!("{} {}", status_mark(test.status, true), test.id));
             }
             Event::RunFinished { .. } => bar.finish_and_clear(),
-            Event::Step { .. } | Event::RoundFinished { .. } => {}
+            Event::Step { .. } | Event::RoundFinished { .. } | Event::TestSlow { .. } => {}
         }
     }
 }

@@ -1,6 +1,8 @@
 //! What the runner tells reporters while a command goes on (nextest style: the runner produces
 //! events, reporters render them). `run` and `ab` speak through the same events.
 
+use std::time::Duration;
+
 use crate::cli::model::{Report, TestReport};
 
 #[derive(Debug)]
@@ -22,6 +24,14 @@ pub enum Event<'a> {
         process: u32,
         processes: u32,
         ok: bool,
+    },
+    /// A measuring process of the current test has run `elapsed` and goes on; it is killed at
+    /// `limit` (printed as nextest does: `SLOW [> 30s] pkg/target/name`).
+    TestSlow {
+        id: &'a str,
+        process: u32,
+        elapsed: Duration,
+        limit: Duration,
     },
     TestFinished {
         test: &'a TestReport,
@@ -46,9 +56,40 @@ pub trait Reporter {
     fn event(&mut self, event: &Event<'_>);
 }
 
-/// A reporter that shows nothing (for `--format json` to stdout with no terminal, and tests).
+/// A reporter that shows nothing (for tests).
 pub struct Silent;
 
 impl Reporter for Silent {
     fn event(&mut self, _event: &Event<'_>) {}
+}
+
+/// Only the warnings, on stderr: for `--format json` to stdout, where no progress is drawn
+/// but a test about to be killed must still be visible.
+pub struct WarningsOnly;
+
+impl Reporter for WarningsOnly {
+    fn event(&mut self, event: &Event<'_>) {
+        if let Some(line) = warning(event) {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// The line an event prints whatever the reporter, if it is a warning.
+pub fn warning(event: &Event<'_>) -> Option<String> {
+    match event {
+        Event::TestSlow {
+            id, elapsed, limit, ..
+        } => Some(slow_line(id, *elapsed, *limit)),
+        _ => None,
+    }
+}
+
+/// `SLOW [> 30s] pkg/target/name (killed at 2m)`, as nextest words it.
+fn slow_line(id: &str, elapsed: Duration, limit: Duration) -> String {
+    format!(
+        "        SLOW [> {}] {id} (killed at {})",
+        super::suite::short(elapsed),
+        super::suite::short(limit)
+    )
 }

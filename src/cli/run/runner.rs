@@ -1,8 +1,11 @@
 //! Runs the selected tests: each in K independent processes, one test per process, in order;
 //! merges the processes' measurements, checks thresholds and decides each test's status.
 
+use std::time::Duration;
+
 use super::events::{Event, Reporter};
-use super::suite::{ProcessOutcome, Suite};
+use super::interrupt;
+use super::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::model::{TestId, TestReport};
 use crate::protocol::{Measurement, Outcome, Settings, TestInfo};
 
@@ -19,11 +22,13 @@ impl Planned<'_> {
     }
 }
 
-/// How many processes per test and with which budget.
+/// How many processes per test, with which budget and limit.
 #[derive(Debug, Clone, Copy)]
 pub struct RunConfig {
     pub processes: u32,
     pub quick: bool,
+    /// `--test-timeout`: the limit of a test process without a `timeout` key.
+    pub test_timeout: Option<Duration>,
 }
 
 /// Run every planned test in order and report each through `reporter`.
@@ -45,6 +50,10 @@ pub fn run_all(
             total: plan.len(),
         });
         let report = run_one(planned, &id, config, reporter);
+        if interrupt::received().is_some() {
+            // The caller stops at once: no report of a cut run.
+            break;
+        }
         reporter.event(&Event::TestFinished { test: &report });
         reports.push(report);
     }
@@ -65,12 +74,26 @@ fn run_one(
         return report;
     }
     let mut measurements: Vec<Measurement> = Vec::new();
+    let mut longest = Duration::ZERO;
     for process in 0..config.processes {
         let settings = Settings::measured(config.processes, process, config.quick);
-        let outcome = planned.suite.run_test(info, settings);
+        let limit = Limit::for_test(info, &settings, config.test_timeout, longest);
+        let mut on_slow = |elapsed| {
+            reporter.event(&Event::TestSlow {
+                id,
+                process,
+                elapsed,
+                limit: limit.after,
+            })
+        };
+        let outcome = planned.suite.run_test(info, settings, limit, &mut on_slow);
+        if interrupt::received().is_some() {
+            return report;
+        }
         let failure = match outcome {
             ProcessOutcome::Answered(result) => {
                 report.wall_ns += result.wall_ns;
+                longest = longest.max(Duration::from_nanos(result.wall_ns));
                 match (result.outcome, result.measurement) {
                     (Outcome::Passed, Some(m)) => {
                         measurements.push(m);
