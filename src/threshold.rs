@@ -35,6 +35,39 @@ pub enum Unit {
     Bytes,
 }
 
+impl Unit {
+    /// What a value in this unit looks like, for the `help:` of a malformed value.
+    pub fn accepted(self) -> &'static str {
+        match self {
+            Unit::Duration => "a duration with a unit: ns, us, ms or s (e.g. 2ms)",
+            Unit::Number => "a non-negative number (e.g. 500 or 10_000)",
+            Unit::Percent => "a percentage from 0 to 100 (e.g. 99.5 or 99.5%)",
+            Unit::Bytes => "a size in B, KB, MB, GB, KiB, MiB or GiB (e.g. 10MB)",
+        }
+    }
+}
+
+/// One `<KEY>` a `PERF_<TEST>_<KEY>` variable can name: its attribute spelling (upper-cased
+/// in the variable) and the unit its value is parsed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverrideKey {
+    pub name: &'static str,
+    pub unit: Unit,
+}
+
+/// Every key a `PERF_<TEST>_<KEY>` variable can name. `cargo perf` checks the environment
+/// against this list before it runs anything, so a key the runtime learns to override (a load
+/// parameter, say) must be added here, once, to be known to both.
+pub fn override_keys() -> Vec<OverrideKey> {
+    Key::ALL
+        .iter()
+        .map(|k| OverrideKey {
+            name: k.attr_name(),
+            unit: k.unit(),
+        })
+        .collect()
+}
+
 impl Key {
     pub const ALL: [Key; 12] = [
         Key::P50,

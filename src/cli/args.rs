@@ -15,6 +15,7 @@ use super::ab::rounds::{Order, Policy};
 use super::ab::session;
 use super::errors::CliError;
 pub use super::model::FailOn;
+pub use super::project::select::NoTests;
 use super::project::select::Selection;
 use super::project::workspace::BuildOptions;
 pub use super::report::Format;
@@ -97,6 +98,13 @@ pub struct SelectArgs {
     /// Run #[ignore]d tests too
     #[arg(long)]
     pub include_ignored: bool,
+    /// What a selection of no test does: fail (exit 2), warn, or pass
+    #[arg(long, value_name = "ACTION", value_parser = no_tests_parser(), default_value = "fail")]
+    pub no_tests: NoTests,
+    /// A PERF_<TEST>_<KEY> variable naming no listed test or no known key is an error
+    /// (exit 2), not a warning
+    #[arg(long)]
+    pub strict_env: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -229,6 +237,9 @@ impl SelectArgs {
             exclude_tag: self.exclude_tag.clone(),
             ignored: self.ignored,
             include_ignored: self.include_ignored,
+            no_tests: self.no_tests,
+            strict_env: self.strict_env,
+            subcommands: subcommand_names(),
         }
     }
 }
@@ -393,6 +404,16 @@ pub enum BaselineAction {
     },
 }
 
+/// `--no-tests ACTION`: one of [`NoTests::ALL`].
+fn no_tests_parser() -> impl TypedValueParser<Value = NoTests> {
+    PossibleValuesParser::new(NoTests::ALL.map(|(name, _)| name)).map(|name| {
+        NoTests::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(NoTests::Fail, |(_, a)| *a)
+    })
+}
+
 /// `--format NAME`: one of [`Format::ALL`]; clap lists them in the help and in errors.
 fn format_parser() -> impl TypedValueParser<Value = Format> {
     PossibleValuesParser::new(Format::ALL.map(|(name, _)| name))
@@ -482,6 +503,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Cli>, Cl
     }
 }
 
+/// The subcommands' names (`run`, `ab`, ..), for "did you mean the subcommand" hints.
+pub fn subcommand_names() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
 /// Drop cargo's `perf` word and insert the default `run` subcommand when none is named.
 fn normalize(mut args: Vec<OsString>) -> Vec<OsString> {
     let program = if args.is_empty() {
@@ -492,9 +521,8 @@ fn normalize(mut args: Vec<OsString>) -> Vec<OsString> {
     if args.first().is_some_and(|a| a == "perf") {
         args.remove(0);
     }
-    let names: Vec<String> = Cli::command()
-        .get_subcommands()
-        .map(|c| c.get_name().to_string())
+    let names: Vec<String> = subcommand_names()
+        .into_iter()
         .chain(["help".to_string()])
         .collect();
     let first = args.first().and_then(|a| a.to_str()).unwrap_or("");

@@ -58,6 +58,32 @@ fn sync_fixture(name: &str) -> Fixture {
     Fixture { dir }
 }
 
+/// The fixture `name` committed into a fresh git repository in a temp dir, without any
+/// `Cargo.lock` (a library repository's layout: the build writes the lockfile, untracked).
+///
+/// Unlike [`fixture`]'s copies, which sit inside the shared target directory (whose paths
+/// never count as changes), this tree's git status is seen as a user would see it.
+pub fn fixture_in_new_repo(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let repo = repo_root().display().to_string().replace('\\', "/");
+    sync_dir(
+        &repo_root().join("fixtures").join(name),
+        tmp.path(),
+        &|path, text| {
+            if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+                point_at_repo(&String::from_utf8_lossy(text), &repo).into_bytes()
+            } else {
+                text.to_vec()
+            }
+        },
+    );
+    let _ = std::fs::remove_file(tmp.path().join("Cargo.lock"));
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
+    git(tmp.path(), &["add", "-A"]);
+    git(tmp.path(), &["commit", "-q", "-m", "fixture"]);
+    tmp
+}
+
 /// Fixtures depend on `cargo-perf = { path = "../.." .. }` (relative to the fixture): point
 /// that dependency at this repository instead.
 fn point_at_repo(manifest: &str, repo: &str) -> String {

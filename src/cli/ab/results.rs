@@ -135,7 +135,7 @@ pub fn sides(
         });
     }
     match &context.commit {
-        Some(c) if policy::wanted(asked, context.dirty, report) => sides.push(Side {
+        Some(c) if policy::wanted(asked, context, report) => sides.push(Side {
             commit: c.clone(),
             dirty: context.dirty,
             branch: context.branch.clone(),

@@ -40,7 +40,13 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         None => Vec::new(), // the base has no perf suites at all: every head test is new
     };
     let head_plan = plan::take(&head_suites, &selection, args.quick, &mut notes)?;
-    let base_plan = plan::take(&base_suites, &selection, args.quick, &mut Vec::new())?;
+    let base_plan = plan::select(
+        &base_suites,
+        plan::list(&base_suites)?,
+        &selection,
+        args.quick,
+        &mut Vec::new(),
+    );
     let matched = session::match_tests(
         session::described(&base_plan),
         session::described(&head_plan),

@@ -24,7 +24,8 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         report::print_stdout(&report::list::render(&listing))?;
         return Ok(exit::OK);
     }
-    let plan = plan::select(&suites, listed, &selection, args.quick, &mut notes);
+    let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
+    plan::check(&listed, &plan, &selection, args.quick, &mut notes)?;
 
     let output = args.report.output();
     let mut progress = human::progress_for(&output);

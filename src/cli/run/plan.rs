@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::overrides;
 use crate::cli::errors::CliError;
 use crate::cli::project::build::BuiltTarget;
 use crate::cli::project::select::{self, Skip};
@@ -57,10 +58,32 @@ pub fn select<'s>(
             select::SLOW_TAG
         ));
     }
-    if plan.is_empty() {
+    if plan.is_empty() && selection.no_tests == select::NoTests::Pass {
         notes.push("no perf test matched the filters".to_string());
     }
     plan
+}
+
+/// What is checked between listing the tests and running the first one, so that a
+/// configuration mistake exits 2 before anything is measured: the `PERF_<TEST>_<KEY>`
+/// variables against the listed tests, and a selection of nothing (`--no-tests`). Warnings are
+/// printed and kept in `notes`.
+pub fn check(
+    listed: &[Vec<TestInfo>],
+    plan: &[Planned<'_>],
+    selection: &select::Selection,
+    quick: bool,
+    notes: &mut Vec<String>,
+) -> Result<(), CliError> {
+    let all: Vec<&TestInfo> = listed.iter().flatten().collect();
+    let names = all.iter().map(|t| t.name.as_str());
+    let mut warnings = overrides::check_env(names, selection.strict_env)?;
+    warnings.extend(select::check_selected(selection, quick, &all, plan.len())?);
+    for w in warnings {
+        eprintln!("warning: {w}");
+        notes.push(w);
+    }
+    Ok(())
 }
 
 /// Each planned test's own `noise` threshold, by test id (what the store keeps with a record).
@@ -70,14 +93,17 @@ pub fn noise(plan: &[Planned<'_>]) -> BTreeMap<String, f64> {
         .collect()
 }
 
-/// List `suites` and select from them: [`list`] then [`select`].
+/// List `suites`, select from them and [`check`] the selection: [`list`] then [`select`].
 pub fn take<'s>(
     suites: &'s [Suite],
     selection: &select::Selection,
     quick: bool,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Planned<'s>>, CliError> {
-    Ok(select(suites, list(suites)?, selection, quick, notes))
+    let listed = list(suites)?;
+    let plan = select(suites, listed.clone(), selection, quick, notes);
+    check(&listed, &plan, selection, quick, notes)?;
+    Ok(plan)
 }
 
 /// `--list`: every suite's tests that the filters take (ignored ones too, marked, like libtest).

@@ -206,7 +206,7 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
     }
 
     match session.context.commit.clone() {
-        Some(commit) if wanted(opts.save, session.context.dirty, report) => {
+        Some(commit) if wanted(opts.save, &session.context, report) => {
             let side = Side {
                 commit,
                 dirty: session.context.dirty,
@@ -305,15 +305,14 @@ fn default_baseline(session: &Session, opts: &Options, report: &mut Report) -> O
 }
 
 /// Whether to save: `--save`/`--no-save` when given, else when the tree is clean. A dirty
-/// tree's results are not saved by default, and the report says so.
-pub fn wanted(asked: Option<bool>, dirty: bool, report: &mut Report) -> bool {
-    let wanted = asked.unwrap_or(!dirty);
+/// tree's results are not saved by default, and the report says so, naming what is dirty.
+pub fn wanted(asked: Option<bool>, context: &git::Context, report: &mut Report) -> bool {
+    let wanted = asked.unwrap_or(!context.dirty);
     if !wanted && asked.is_none() {
-        report.notes.push(
-            "results not saved: the working tree has uncommitted changes \
-             (commit them, or pass --save)"
-                .into(),
-        );
+        report.notes.push(format!(
+            "results not saved: {}",
+            context.uncommitted_changes()
+        ));
     }
     wanted
 }
