@@ -330,7 +330,18 @@ pub fn parse_duration_ns(text: &str) -> Result<f64, String> {
             ))
         }
     };
-    Ok(parse_number(num)? * scale)
+    scaled(text, parse_number(num)?, scale)
+}
+
+/// `n * scale`, unless that leaves the finite numbers (a 300-digit limit): an infinite limit
+/// would serialise as `null` and make the protocol file unreadable.
+fn scaled(text: &str, n: f64, scale: f64) -> Result<f64, String> {
+    let v = n * scale;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{text:?} is too large"))
+    }
 }
 
 /// `"10MB"`, `"512KiB"`, `"100B"` into bytes (KB = 1000, KiB = 1024).
@@ -350,7 +361,7 @@ pub fn parse_bytes(text: &str) -> Result<f64, String> {
             ))
         }
     };
-    Ok(parse_number(num)? * scale)
+    scaled(text, parse_number(num)?, scale)
 }
 
 #[cfg(test)]

@@ -462,8 +462,8 @@ pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
         s.trim()
             .parse::<f64>()
             .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| Duration::from_secs_f64(v * scale))
+            // `try_`: a duration too large for a `Duration` is a usage error, not a panic.
+            .and_then(|v| Duration::try_from_secs_f64(v * scale).ok())
             .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
     };
     if let Some(n) = t.strip_suffix('h') {
