@@ -28,7 +28,7 @@ use run::interrupt;
 /// The whole subcommand: returns the process exit code (0, 1 or 2; 128 + the signal when
 /// interrupted). Never panics out.
 pub fn main() -> i32 {
-    interrupt::install();
+    interrupt::install(run::process::kill_all);
     let args: Vec<OsString> = std::env::args_os().collect();
     let outcome = catch_unwind(AssertUnwindSafe(|| run_cli(args)));
     // Whatever the interrupted flow returned (a killed build, a cut run) is a consequence.
