@@ -54,8 +54,7 @@ impl Reporter for Progress {
     fn event(&mut self, event: &Event<'_>) {
         // Warnings, steps and rounds are a log (also off a terminal, like cargo's own lines);
         // the bar is drawn on a terminal only.
-        let line = crate::cli::run::events::warning(event).or_else(|| match event {
-            Event::Step { verb, what } => Some(format!("{verb:>12} {what}")),
+        let line = crate::cli::run::events::log_line(event).or_else(|| match event {
             Event::RoundFinished { id, rounds } if rounds % 5 == 0 => {
                 Some(format!("{:>12} {id} — {rounds} rounds", ""))
             }

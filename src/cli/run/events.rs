@@ -63,15 +63,25 @@ impl Reporter for Silent {
     fn event(&mut self, _event: &Event<'_>) {}
 }
 
-/// Only the warnings, on stderr: for `--format json` to stdout, where no progress is drawn
-/// but a test about to be killed must still be visible.
+/// Only the warnings and the steps, on stderr: for `--format json` to stdout, where no
+/// progress is drawn but a test about to be killed (or a base being built) must still be
+/// visible.
 pub struct WarningsOnly;
 
 impl Reporter for WarningsOnly {
     fn event(&mut self, event: &Event<'_>) {
-        if let Some(line) = warning(event) {
+        if let Some(line) = log_line(event) {
             eprintln!("{line}");
         }
+    }
+}
+
+/// The line an event prints on stderr whatever the reporter: a warning, or a step as cargo
+/// words its own (`    Building base ...`).
+pub fn log_line(event: &Event<'_>) -> Option<String> {
+    match event {
+        Event::Step { verb, what } => Some(format!("{verb:>12} {what}")),
+        _ => warning(event),
     }
 }
 
