@@ -575,4 +575,27 @@ mod tests {
         assert!(e.message().starts_with("not inside a Cargo project"), "{e}");
         assert!(e.help().contains("--manifest-path"), "{e}");
     }
+
+    /// `ab` once recognised "the base has no perf suites" by the message's first words; the
+    /// error now says so in its kind, which `ab` matches.
+    #[test]
+    fn a_project_without_perf_suites_is_its_own_kind_of_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let manifest = tmp.path().join("Cargo.toml");
+        std::fs::write(
+            &manifest,
+            "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(tmp.path().join("src")).unwrap();
+        std::fs::write(tmp.path().join("src/lib.rs"), "").unwrap();
+        let e = discover(&BuildOptions {
+            manifest_path: Some(manifest),
+            profile: "bench".into(),
+            ..BuildOptions::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.kind, crate::cli::errors::ErrorKind::NoSuites, "{e}");
+        assert_eq!(e.exit_code(), 2);
+    }
 }
