@@ -50,8 +50,8 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
     let tags = &spec.tags;
     let labels = spec.args.iter().map(|a| &a.label);
     let thresholds = spec.thresholds.iter().map(|t| {
-        let key = format_ident!("{}", t.key.variant());
-        let op = format_ident!("{}", t.op.variant());
+        let key = format_ident!("{}", format!("{:?}", t.key));
+        let op = format_ident!("{}", format!("{:?}", t.op));
         let value = Literal::f64_unsuffixed(t.value);
         quote! {
             #private::Threshold { key: #private::Key::#key, op: #private::Op::#op, value: #value }

@@ -3,7 +3,8 @@
 
 use crate::cli::fingerprint::Fingerprint;
 use crate::cli::model::{Comparison, MachineInfo, Report, Status, TestId, TestReport, Verdict};
-use crate::protocol::{Measurement, Metrics, TestInfo, TestKind};
+use crate::metrics::Metrics;
+use crate::protocol::{Measurement, TestInfo, TestKind};
 
 /// A passed bench test `package/target/name` (an id without slashes is `p/t/<id>`).
 pub(crate) fn bench(id: &str) -> TestBuilder {

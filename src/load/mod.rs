@@ -6,7 +6,6 @@
 //! searches for the highest rate that meets a latency and success goal.
 
 mod capacity;
-pub mod chart;
 mod closed;
 mod config;
 mod engine;
@@ -44,7 +43,20 @@ pub struct LoadTest {
     result: Option<Result<Measurement, String>>,
 }
 
-/// What an operation knows about itself.
+/// What an operation knows about itself: handed to every call of the operation.
+///
+/// ```no_run
+/// use cargo_perf::{perf_test, Ctx, LoadTest};
+///
+/// #[perf_test]
+/// fn spread(load: &mut LoadTest) {
+///     load.concurrency(4).run(|ctx: Ctx| async move {
+///         // Worker 0..4, sequence number unique in the run.
+///         let _key = (ctx.worker(), ctx.seq() % 100);
+///     });
+/// }
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ctx {
     worker: usize,

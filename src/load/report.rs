@@ -7,8 +7,10 @@ use super::config::{Model, RunSpec};
 use super::engine::RunData;
 use super::record::histogram;
 use crate::protocol::{
-    ErrorCount, LoadDetails, LoadModel, Measurement, Metrics, StageFigures, TimelinePoint,
+    ErrorCount, LoadDetails, LoadModel, Measurement, StageFigures, TimelinePoint,
 };
+
+use crate::metrics::Metrics;
 
 /// An open-model run whose scheduler lag p99 exceeds both this and [`LAG_SHARE_LIMIT`] of its
 /// median latency (or `max_scheduler_lag` when given) is invalid: its latencies would measure

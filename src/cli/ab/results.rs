@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::rounds::TestResult;
-use crate::cli::compare::{field, primary_metric};
+use crate::cli::compare::primary_metric;
 use crate::cli::fingerprint::Fingerprint;
 use crate::cli::git;
 use crate::cli::model::{AbRounds, Comparison, Report, Status, TestId, TestReport, Verdict};
@@ -51,7 +51,7 @@ pub fn compared(
         |ps: &[crate::cli::compare::paired::Pair]| ps.iter().map(|p| [p.base, p.head]).collect();
     report.comparison = Some(Comparison {
         baseline_commit: Some(base_commit.to_string()),
-        metric: primary_metric(info.kind).to_string(),
+        metric: primary_metric(info.kind).name().to_string(),
         baseline: crate::stats::median(&base_values),
         current: crate::stats::median(&head_values),
         change: est.map(|e| e.change()),
@@ -84,9 +84,9 @@ pub fn added(
     let metric = primary_metric(info.kind);
     report.comparison = Some(Comparison {
         baseline_commit: None,
-        metric: metric.to_string(),
+        metric: metric.name().to_string(),
         baseline: None,
-        current: field(&report.metrics, metric),
+        current: metric.get(&report.metrics),
         change: None,
         ci: None,
         verdict: Verdict::New,
@@ -157,7 +157,8 @@ mod tests {
     use crate::cli::model::{FailOn, Report, TestId};
     use crate::cli::report::{human, markdown, words::short};
     use crate::cli::testing;
-    use crate::protocol::{Metrics, TestInfo, TestKind};
+    use crate::metrics::Metrics;
+    use crate::protocol::{TestInfo, TestKind};
     use crate::threshold::{Key, Op, Threshold};
 
     struct Subject {

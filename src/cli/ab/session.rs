@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::results;
 use super::rounds::{self, Policy, RoundRunner};
 use crate::cli::compare::paired::Pair;
-use crate::cli::compare::{field, primary_metric};
+use crate::cli::compare::primary_metric;
 use crate::cli::model::{TestId, TestReport};
 use crate::cli::report::words::short;
 use crate::cli::run::events::{self, Event, Reporter};
@@ -200,8 +200,9 @@ impl<'a> Interleaved<'a> {
             .measure(&t.id, round_settings(round, self.quick))
             .map_err(|e| format!("{label}: {e}"))?;
         let metric = primary_metric(t.info.kind);
-        let value = field(&measured.metrics, metric)
-            .ok_or_else(|| format!("{label}: the test reported no {metric}"))?;
+        let value = metric
+            .get(&measured.metrics)
+            .ok_or_else(|| format!("{label}: the test reported no {}", metric.name()))?;
         Ok((measured, value))
     }
 }
@@ -340,7 +341,8 @@ fn measure_added(
 mod tests {
     use super::*;
     use crate::cli::testing::info;
-    use crate::protocol::{Metrics, TestKind};
+    use crate::metrics::Metrics;
+    use crate::protocol::TestKind;
     use std::cell::Cell;
 
     fn paired(name: &str, kind: TestKind) -> PairedTest {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cli::compare::{self, field, primary_metric, CompareOptions};
+use crate::cli::compare::{self, primary_metric, CompareOptions};
 use crate::cli::model::{Status, Verdict};
 use crate::cli::store::Record;
 
@@ -41,7 +41,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
                     .iter()
                     .filter_map(|t| {
                         let c = t.comparison.as_ref()?;
-                        let change = (c.metric == primary_metric(t.kind))
+                        let change = (c.metric == primary_metric(t.kind).name())
                             .then_some(c.change)
                             .flatten();
                         Some((t.id.clone(), (change, c.verdict)))
@@ -56,7 +56,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
         {
             let metric = primary_metric(t.kind);
             let value = (t.status != Status::Error)
-                .then(|| field(&t.metrics, metric))
+                .then(|| metric.get(&t.metrics))
                 .flatten();
             let (change, verdict) = verdicts
                 .get(&t.id)
@@ -65,7 +65,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
                 .entry(t.id.clone())
                 .or_insert_with(|| Series {
                     id: t.id.clone(),
-                    metric: metric.to_owned(),
+                    metric: metric.name().to_owned(),
                     points: Vec::new(),
                 })
                 .points

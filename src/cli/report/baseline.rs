@@ -4,7 +4,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::cli::compare::{field, primary_metric};
+use crate::cli::compare::primary_metric;
 use crate::cli::model::Status;
 use crate::cli::report::words::{metric_value, short};
 use crate::cli::store::{Listing, Record};
@@ -67,9 +67,9 @@ pub fn show(r: &Record) -> String {
         let metric = primary_metric(t.kind);
         let value = match t.status {
             Status::Error => format!("error: {}", t.error.as_deref().unwrap_or("")),
-            _ => field(&t.metrics, metric).map_or_else(
+            _ => metric.get(&t.metrics).map_or_else(
                 || "–".to_owned(),
-                |v| format!("{metric} {}", metric_value(metric, v)),
+                |v| format!("{} {}", metric.name(), metric_value(metric.name(), v)),
             ),
         };
         let _ = writeln!(

@@ -191,7 +191,7 @@ fn details(report: &Report) -> String {
     let mut out = String::new();
     for t in &report.tests {
         if let Some(load) = &t.load {
-            let chart = crate::load::chart::render(load);
+            let chart = super::chart::render(load);
             if !chart.is_empty() {
                 out.push_str(&format!("\n{}\n", t.name));
                 for line in chart.lines() {

@@ -172,7 +172,9 @@ fn table(out: &mut String, tests: &[&TestReport], columns: Columns) {
         let base = value(c.and_then(|c| c.baseline));
         let head = value(c.and_then(|c| c.current)).or_else(|| {
             let metric = crate::cli::compare::primary_metric(t.kind);
-            crate::cli::compare::field(&t.metrics, metric).map(|v| metric_value(metric, v))
+            metric
+                .get(&t.metrics)
+                .map(|v| metric_value(metric.name(), v))
         });
         let dash = || "–".to_owned();
         let extra = match columns {

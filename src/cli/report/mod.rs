@@ -3,6 +3,7 @@
 //! Nothing here decides a verdict or a status; the wording lives in [`words`].
 
 pub mod baseline;
+pub mod chart;
 pub mod history;
 pub mod human;
 pub mod human_compare;

@@ -4,7 +4,7 @@ use crate::cli::model::{
     BaselineRef, Comparison, MachineInfo, Report, Status, Summary, TestReport, Verdict,
 };
 use crate::cli::testing;
-use crate::protocol::Metrics;
+use crate::metrics::Metrics;
 use crate::threshold::{Op, ThresholdCheck};
 
 pub const HEAD: &str = "aaaaaaa1111111111111111111111111111111111";

@@ -14,7 +14,7 @@ pub fn fill(
     thresholds: &[Threshold],
     measurements: Vec<Measurement>,
 ) -> Result<(), String> {
-    let merged = crate::stats::merge_processes(&measurements)
+    let merged = crate::cli::compare::merge::merge_processes(&measurements)
         .ok_or_else(|| "no process produced a measurement".to_string())?;
     report.thresholds = thresholds
         .iter()
@@ -28,8 +28,8 @@ pub fn fill(
     report.metrics = merged.metrics;
     // A single process's interval knows nothing of between-process variation; still the best
     // available, and `processes` in the report says how many there were.
-    report.median_ci_ns =
-        (merged.ci_method != crate::stats::CiMethod::None).then_some(merged.median_ci_ns);
+    report.median_ci_ns = (merged.ci_method != crate::cli::compare::merge::CiMethod::None)
+        .then_some(merged.median_ci_ns);
     report.custom = merged.custom;
     report.throughput_unit = merged.throughput;
     if let Some(rep) = representative(&measurements) {
@@ -54,7 +54,7 @@ fn representative(measurements: &[Measurement]) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::cli::testing;
-    use crate::protocol::Metrics;
+    use crate::metrics::Metrics;
 
     fn process(median: f64, min: f64, max: f64) -> Measurement {
         testing::measurement(Metrics {
