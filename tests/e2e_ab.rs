@@ -4,62 +4,25 @@
 
 #![cfg(feature = "cli")]
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Mutex;
 
-use git2::{Repository, Signature};
+use common::{commit_all, git};
 
 /// One test at a time: a build running next to a measurement would be the noise under test.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-const FIXTURE_FILES: &[&str] = &[
-    "Cargo.toml",
-    "Cargo.lock",
-    ".gitignore",
-    "src/lib.rs",
-    "benches/perf.rs",
-];
-
-fn commit_all(repo: &Repository, message: &str) {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("e2e", "e2e@example.invalid").unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .unwrap();
-}
-
 /// A copy of the fixture as a repository: `main` as checked in, then branch `slower` (HEAD)
 /// with `slowed` doing 8 % more work.
 fn fixture_repo(dir: &Path) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/ab");
-    for f in FIXTURE_FILES {
-        let to = dir.join(f);
-        fs::create_dir_all(to.parent().unwrap()).unwrap();
-        let text = fs::read_to_string(src.join(f)).unwrap();
-        let text = if *f == "Cargo.toml" {
-            text.replace(
-                "path = \"../..\"",
-                &format!("path = {:?}", env!("CARGO_MANIFEST_DIR")),
-            )
-        } else {
-            text
-        };
-        fs::write(to, text).unwrap();
-    }
-    let repo = Repository::init(dir).unwrap();
-    repo.set_head("refs/heads/main").unwrap();
-    commit_all(&repo, "fixture");
-    let head = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.branch("slower", &head, false).unwrap();
-    repo.set_head("refs/heads/slower").unwrap();
+    common::copy_fixture("ab", dir);
+    git(dir, &["init", "-q", "-b", "main"]);
+    commit_all(dir, "fixture");
+    git(dir, &["checkout", "-q", "-b", "slower"]);
     let perf = dir.join("benches/perf.rs");
     let text = fs::read_to_string(&perf).unwrap();
     assert!(text.contains("SLOWDOWN_PERCENT: u64 = 0;"));
@@ -68,23 +31,16 @@ fn fixture_repo(dir: &Path) {
         text.replace("SLOWDOWN_PERCENT: u64 = 0;", "SLOWDOWN_PERCENT: u64 = 8;"),
     )
     .unwrap();
-    commit_all(&repo, "make `slowed` 8% slower");
+    commit_all(dir, "make `slowed` 8% slower");
 }
 
 /// A target directory that outlives the test, so reruns do not rebuild the dependencies.
 fn fixture_target() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-ab-target")
+    common::own_target_dir("e2e-ab-target")
 }
 
 fn cargo_perf(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cargo-perf"))
-        .arg("perf")
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", fixture_target())
-        .env_remove("CARGO_PERF_STORE")
-        .output()
-        .unwrap()
+    common::cargo_perf_at(dir, args, &fixture_target())
 }
 
 fn verdicts(report: &serde_json::Value) -> Vec<(String, String)> {
@@ -143,12 +99,7 @@ fn ab_names_the_slowed_test_and_nothing_else() {
     );
     assert!(c["could_detect"].as_f64().unwrap() > 0.0);
     assert!(c["rounds"]["pairs"].as_array().unwrap().len() >= 10);
-    let main_sha = Repository::open(dir)
-        .unwrap()
-        .revparse_single("main")
-        .unwrap()
-        .id()
-        .to_string();
+    let main_sha = git(dir, &["rev-parse", "main"]);
     assert_eq!(report["baseline"]["commit"], main_sha.as_str());
     assert_eq!(report["baseline"]["ref"], "main");
     assert_eq!(report["summary"]["regressed"], 1);
@@ -166,7 +117,7 @@ fn ab_names_the_slowed_test_and_nothing_else() {
     assert!(md.starts_with("<!-- cargo-perf-ab -->"), "{md}");
     assert!(md.contains("1 regressed"), "{md}");
     assert!(
-        md.contains("`slowed`") && md.contains("could detect"),
+        md.contains("`ab-fixture/perf/slowed`") && md.contains("Could detect"),
         "{md}"
     );
 
@@ -219,16 +170,11 @@ fn a_base_that_does_not_build_is_an_error_naming_the_ref() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     fixture_repo(dir);
-    let repo = Repository::open(dir).unwrap();
     // A broken commit on a branch of its own.
-    let head = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.branch("broken", &head, false).unwrap();
-    repo.set_head("refs/heads/broken").unwrap();
+    git(dir, &["checkout", "-q", "-b", "broken"]);
     fs::write(dir.join("src/lib.rs"), "//! Broken.\npub fn f( {}\n").unwrap();
-    commit_all(&repo, "broken");
-    repo.set_head("refs/heads/slower").unwrap();
-    repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
-        .unwrap();
+    commit_all(dir, "broken");
+    git(dir, &["checkout", "-q", "-f", "slower"]);
 
     let out = cargo_perf(dir, &["ab", "broken"]);
     let stderr = String::from_utf8_lossy(&out.stderr);

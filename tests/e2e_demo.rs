@@ -8,16 +8,7 @@ use common::{fixture, test_named, test_names};
 /// Run the demo with the short budget and one process per test: these tests check behaviour,
 /// not figures.
 fn quick_json(args: &[&str]) -> common::Run {
-    let mut all = vec![
-        "--quick",
-        "--processes",
-        "1",
-        "--no-save",
-        "--format",
-        "json",
-    ];
-    all.extend_from_slice(args);
-    fixture("demo").cargo_perf(&all)
+    fixture("demo").quick_json(args, &[])
 }
 
 #[test]

@@ -7,16 +7,7 @@ mod common;
 use common::{fixture, test_named, test_names};
 
 fn json(args: &[&str], env: &[(&str, &str)]) -> common::Run {
-    let mut all = vec![
-        "--quick",
-        "--processes",
-        "1",
-        "--no-save",
-        "--format",
-        "json",
-    ];
-    all.extend_from_slice(args);
-    fixture("failures").cargo_perf_env(&all, env)
+    fixture("failures").quick_json(args, env)
 }
 
 #[test]

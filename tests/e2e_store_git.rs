@@ -2,13 +2,21 @@
 //! commits of the store fixture; `compare`, `history` and `baseline` read what it stored;
 //! damaged records, dirty trees and directories outside git behave as the contract says.
 
-mod e2e_store_support;
+mod common;
 
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 
-use e2e_store_support::{cargo_perf, commit_all, copy_fixture, git};
+use common::{commit_all, git, stdout};
+
+/// `cargo perf` on a copy of the store fixture, all copies building into one target directory.
+fn cargo_perf(dir: &Path, args: &[&str]) -> std::process::Output {
+    common::cargo_perf_at(dir, args, &common::own_target_dir("e2e-store-fixture"))
+}
+
+fn copy_fixture(dir: &Path) {
+    common::copy_fixture("store", dir);
+}
 use serde_json::Value;
 
 /// `cargo perf --quick` with a JSON report; returns (exit code, report).
@@ -46,10 +54,6 @@ fn with_verdict(report: &Value, verdict: &str) -> Vec<String> {
         .filter(|t| t["comparison"]["verdict"] == verdict)
         .map(|t| t["name"].as_str().unwrap().to_owned())
         .collect()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

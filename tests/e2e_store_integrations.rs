@@ -1,12 +1,21 @@
 //! The pre-commit hook as `.pre-commit-hooks.yaml` declares it, run in a real repository:
 //! an uncommitted change that slows a test down fails the hook and is not saved.
 
-mod e2e_store_support;
+mod common;
 
 use std::fs;
 use std::path::Path;
 
-use e2e_store_support::{cargo_perf, commit_all, copy_fixture, git};
+use common::{commit_all, git};
+
+/// `cargo perf` on a copy of the store fixture, all copies building into one target directory.
+fn cargo_perf(dir: &Path, args: &[&str]) -> std::process::Output {
+    common::cargo_perf_at(dir, args, &common::own_target_dir("e2e-store-fixture"))
+}
+
+fn copy_fixture(dir: &Path) {
+    common::copy_fixture("store", dir);
+}
 
 /// The `entry:` of the `cargo-perf` hook, as words.
 fn hook_entry() -> Vec<String> {

@@ -53,14 +53,7 @@ fn a_member_directory_selects_its_package_and_workspace_takes_all() {
 
 #[test]
 fn ids_name_package_target_and_test() {
-    let run = fixture("workspace").cargo_perf(&[
-        "--quick",
-        "--processes",
-        "1",
-        "--no-save",
-        "--format",
-        "json",
-    ]);
+    let run = fixture("workspace").quick_json(&[], &[]);
     assert_eq!(run.code, 0, "{}", run.dump());
     let report = run.json();
     let mut ids: Vec<String> = report["tests"]

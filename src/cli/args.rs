@@ -1,12 +1,25 @@
-//! Command-line parsing (clap derive). Accepts `cargo-perf perf run ..` (how cargo invokes a
-//! subcommand), `cargo-perf perf ..`, `cargo-perf run ..` and `cargo-perf ..`: `run` is the default.
+//! Command-line parsing (clap derive), the only file that knows clap. Accepts `cargo-perf perf
+//! run ..` (how cargo invokes a subcommand), `cargo-perf perf ..`, `cargo-perf run ..` and
+//! `cargo-perf ..`: `run` is the default. The shared flattens (build, select, output) are
+//! turned into the plain options the rest of the CLI takes ([`BuildOptions`], [`Selection`],
+//! [`Output`]), so nothing below `commands/` sees a clap type.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{CommandFactory, Parser, Subcommand};
 
+use super::ab::rounds::{Order, Policy};
+use super::ab::session;
 use super::errors::CliError;
+pub use super::model::FailOn;
+pub use super::project::select::NoTests;
+use super::project::select::Selection;
+use super::project::workspace::BuildOptions;
+pub use super::report::Format;
+use super::report::Output;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,13 +39,13 @@ pub enum Command {
     /// Build the perf suites, run every selected test in several processes and report.
     Run(RunArgs),
     /// Build BASE_REF in a worktree, run base and head in alternating rounds, compare pairwise
-    Ab(super::ab::command::AbArgs),
+    Ab(AbArgs),
     /// Compare the stored results of two commits without running anything
-    Compare(super::commands::CompareArgs),
+    Compare(CompareArgs),
     /// One test's figures over the stored commits
-    History(super::commands::HistoryArgs),
+    History(HistoryArgs),
     /// The stored results: list | show REF | rm REF
-    Baseline(super::commands::BaselineArgs),
+    Baseline(BaselineArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -86,24 +99,12 @@ pub struct SelectArgs {
     #[arg(long)]
     pub include_ignored: bool,
     /// What a selection of no test does: fail (exit 2), warn, or pass
-    #[arg(long, value_enum, value_name = "ACTION", default_value_t = NoTests::Fail)]
+    #[arg(long, value_name = "ACTION", value_parser = no_tests_parser(), default_value = "fail")]
     pub no_tests: NoTests,
     /// A PERF_<TEST>_<KEY> variable naming no listed test or no known key is an error
     /// (exit 2), not a warning
     #[arg(long)]
     pub strict_env: bool,
-}
-
-/// `--no-tests`: what happens when the filters, tags and `--quick` leave no test to run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum NoTests {
-    /// An error, exit 2: a gate that measured nothing must not go green.
-    #[default]
-    Fail,
-    /// A warning; the run goes on and exits 0.
-    Warn,
-    /// Silently fine.
-    Pass,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -124,30 +125,12 @@ pub struct RunArgs {
     /// Compare against stored results of this git ref or commit
     #[arg(long, value_name = "REF")]
     pub baseline: Option<String>,
-    /// Store results under HEAD's commit (default: when the worktree is clean)
-    #[arg(long, conflicts_with = "no_save")]
-    pub save: bool,
-    /// Do not store results
-    #[arg(long)]
-    pub no_save: bool,
-    /// Smallest change reported as a regression, e.g. `5%`
-    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
-    pub threshold: Option<f64>,
-    /// What makes the exit code 1: any of regression,threshold,error, or never
-    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
-    pub fail_on: FailOn,
-    /// Report format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Write the report to FILE (the human summary still goes to the terminal)
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// The machine id that results are stored and matched under
-    #[arg(long, value_name = "NAME")]
-    pub machine: Option<String>,
-    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
-    #[arg(long, value_name = "DIR")]
-    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub results: SaveArgs,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
     /// Compare with a baseline measured on a different CPU, OS, compiler or profile
     #[arg(long)]
     pub force: bool,
@@ -165,24 +148,276 @@ impl RunArgs {
 
     /// The regression threshold as a fraction (default 5 %).
     pub fn regression_threshold(&self) -> f64 {
-        self.threshold.unwrap_or(0.05)
+        self.verdict.threshold.unwrap_or(0.05)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-    Markdown,
-    Junit,
+/// `--save`, `--no-save`, `--store`, `--machine`: whether and where results are stored.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SaveArgs {
+    /// Store results under HEAD's commit even when the worktree is dirty (default: when clean)
+    #[arg(long, conflicts_with = "no_save")]
+    pub save: bool,
+    /// Do not store results
+    #[arg(long)]
+    pub no_save: bool,
+    /// The machine id that results are stored and matched under
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 }
 
-/// `--fail-on`: which findings turn the exit code to 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FailOn {
-    pub regression: bool,
-    pub threshold: bool,
-    pub error: bool,
+impl SaveArgs {
+    /// `--save` (Some(true)), `--no-save` (Some(false)), or the default (None).
+    pub fn save(&self) -> Option<bool> {
+        match (self.save, self.no_save) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// `--threshold` and `--fail-on`: what counts as a change and what fails the command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VerdictArgs {
+    /// Smallest change reported as a regression, e.g. `5%` (default 5%, 2% for `ab`; a
+    /// test's `noise` wins)
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+    /// What makes the exit code 1: any of regression,threshold,error, or never
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
+    pub fail_on: FailOn,
+}
+
+/// `--format` and `-o`: where the report goes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Report format
+    #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE (the human summary still goes to the terminal)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl OutputArgs {
+    pub fn output(&self) -> Output {
+        Output {
+            format: self.format,
+            path: self.output.clone(),
+        }
+    }
+}
+
+impl BuildArgs {
+    pub fn options(&self) -> BuildOptions {
+        BuildOptions {
+            packages: self.packages.clone(),
+            workspace: self.workspace,
+            manifest_path: self.manifest_path.clone(),
+            features: self.features.clone(),
+            all_features: self.all_features,
+            no_default_features: self.no_default_features,
+            profile: self.profile.clone(),
+            target_dir: None,
+        }
+    }
+}
+
+impl SelectArgs {
+    pub fn selection(&self) -> Selection {
+        Selection {
+            filters: self.filters.clone(),
+            exact: self.exact,
+            skip: self.skip.clone(),
+            tag: self.tag.clone(),
+            exclude_tag: self.exclude_tag.clone(),
+            ignored: self.ignored,
+            include_ignored: self.include_ignored,
+            no_tests: self.no_tests,
+            strict_env: self.strict_env,
+            subcommands: subcommand_names(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AbArgs {
+    /// The ref to compare against: a branch, tag, commit, or `merge-base:<ref>`
+    /// (not needed with --calibrate)
+    #[arg(value_name = "BASE_REF", required_unless_present = "calibrate")]
+    pub base: Option<String>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Compare against the merge-base of HEAD and BASE_REF (what a PR changed)
+    #[arg(long)]
+    pub merge_base: bool,
+    /// A/A: run HEAD's own build on both sides to measure this machine's noise per test
+    #[arg(long)]
+    pub calibrate: bool,
+    /// Time for extra rounds on tests near their threshold, e.g. `90s`, `10m` (default 5m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
+    pub budget: Duration,
+    /// Rounds before the first look (each round = one base and one head process)
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(6..=1000))]
+    pub min_rounds: u32,
+    /// Never more rounds than this for one test
+    #[arg(long, value_name = "N", default_value_t = 120, value_parser = clap::value_parser!(u32).range(6..=10000))]
+    pub max_rounds: u32,
+    /// Re-run fresh rounds for every change before reporting it
+    #[arg(long)]
+    pub confirm: bool,
+    /// Randomise which side goes first in each round (default: ABBA)
+    #[arg(long, value_name = "SEED")]
+    pub random_order: Option<u64>,
+    /// Shorter processes; skips tests tagged `slow`
+    #[arg(long)]
+    pub quick: bool,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+    #[command(flatten)]
+    pub results: SaveArgs,
+    /// Kill a test process after DURATION, e.g. `90s`, `5m` (a test's `timeout` key wins;
+    /// default: 10x the process's expected time, at least 1m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_test_timeout)]
+    pub test_timeout: Option<Duration>,
+}
+
+impl AbArgs {
+    /// The rounds' policy and budget; `--min-rounds` above `--max-rounds` is a usage error.
+    pub fn plan(&self) -> Result<session::Plan, CliError> {
+        if self.min_rounds > self.max_rounds {
+            return Err(CliError::usage(
+                format!(
+                    "--min-rounds {} is more than --max-rounds {}",
+                    self.min_rounds, self.max_rounds
+                ),
+                "raise --max-rounds or lower --min-rounds",
+            ));
+        }
+        let policy = Policy {
+            min_rounds: self.min_rounds as usize,
+            max_rounds: self.max_rounds as usize,
+            confirm: self.confirm,
+            order: self
+                .random_order
+                .map_or(Order::Abba, |seed| Order::Random { seed }),
+            ..Policy::default()
+        };
+        Ok(session::Plan {
+            policy,
+            calibrate: self.calibrate,
+            budget: self.budget,
+            threshold: self
+                .verdict
+                .threshold
+                .unwrap_or(session::DEFAULT_AB_THRESHOLD),
+            quick: self.quick,
+        })
+    }
+}
+
+/// Where the store is, for commands that do not build anything.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StoreArgs {
+    /// Path to Cargo.toml (locates the workspace and its `.perf/` store)
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// The machine id whose results to read (default: this machine's hostname)
+    #[arg(long, value_name = "NAME")]
+    pub machine: Option<String>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// The baseline: a git ref or (a prefix of) a stored commit (default: HEAD's nearest
+    /// ancestor with stored results)
+    #[arg(value_name = "BASE")]
+    pub base: Option<String>,
+    /// The compared commit (default: HEAD)
+    #[arg(value_name = "HEAD")]
+    pub head: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Compare records measured with a different CPU, OS, compiler or profile
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub verdict: VerdictArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// Only tests whose id contains this
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// How many stored commits to show (newest)
+    #[arg(short = 'n', value_name = "N", default_value_t = 20)]
+    pub n: usize,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Smallest change marked as a regression, e.g. `5%`
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub action: BaselineAction,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BaselineAction {
+    /// Every stored record of this machine
+    List(StoreArgs),
+    /// One stored record, in full
+    Show {
+        /// A git ref or (a prefix of) a stored commit
+        #[arg(value_name = "REF")]
+        reference: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// `json` prints the stored record itself
+        #[arg(long, value_name = "FORMAT", value_parser = format_parser(), default_value = "human")]
+        format: Format,
+    },
+    /// Delete one stored record
+    Rm {
+        /// A git ref or (a prefix of) a stored commit
+        #[arg(value_name = "REF")]
+        reference: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `--no-tests ACTION`: one of [`NoTests::ALL`].
+fn no_tests_parser() -> impl TypedValueParser<Value = NoTests> {
+    PossibleValuesParser::new(NoTests::ALL.map(|(name, _)| name)).map(|name| {
+        NoTests::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(NoTests::Fail, |(_, a)| *a)
+    })
+}
+
+/// `--format NAME`: one of [`Format::ALL`]; clap lists them in the help and in errors.
+fn format_parser() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(|(name, _)| name))
+        .map(|name| Format::from_name(&name).unwrap_or(Format::Human))
 }
 
 pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
@@ -325,11 +560,11 @@ mod tests {
     fn no_arguments_is_a_default_run() {
         let r = run_args(&["cargo-perf", "perf"]);
         assert_eq!(r.build.profile, "bench");
-        assert_eq!(r.format, Format::Human);
+        assert_eq!(r.report.format, Format::Human);
         assert_eq!(r.process_count(), 5);
         assert!((r.regression_threshold() - 0.05).abs() < 1e-12);
         assert_eq!(
-            r.fail_on,
+            r.verdict.fail_on,
             FailOn {
                 regression: true,
                 threshold: true,
@@ -387,14 +622,36 @@ mod tests {
         assert_eq!(r.build.packages, vec!["a", "b"]);
         assert!(r.build.workspace && r.build.all_features && r.build.no_default_features);
         assert_eq!(r.build.profile, "release");
-        assert!(r.select.exact && r.list && r.quick && r.no_save && r.select.include_ignored);
+        assert!(
+            r.select.exact && r.list && r.quick && r.results.no_save && r.select.include_ignored
+        );
         assert_eq!(r.process_count(), 3);
         assert!((r.regression_threshold() - 0.025).abs() < 1e-12);
-        assert!(!r.fail_on.regression && r.fail_on.threshold && r.fail_on.error);
-        assert_eq!(r.format, Format::Json);
-        assert_eq!(r.machine.as_deref(), Some("ci-box"));
+        assert!(
+            !r.verdict.fail_on.regression && r.verdict.fail_on.threshold && r.verdict.fail_on.error
+        );
+        assert_eq!(r.report.format, Format::Json);
+        assert_eq!(r.results.machine.as_deref(), Some("ci-box"));
         assert_eq!(r.baseline.as_deref(), Some("main"));
         assert_eq!(r.select.filters, vec!["f"]);
+    }
+
+    #[test]
+    fn budgets_parse_in_common_units() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert!(parse_duration("soon").unwrap_err().contains("soon"));
+        assert!(parse_duration("-3m").is_err());
+    }
+
+    #[test]
+    fn every_format_parses_by_its_name() {
+        for (name, format) in Format::ALL {
+            let r = run_args(&["cargo-perf", "--format", name]);
+            assert_eq!(r.report.format, format);
+        }
     }
 
     #[test]
@@ -437,7 +694,11 @@ mod tests {
     #[test]
     fn never_fails_on_nothing() {
         let r = run_args(&["cargo-perf", "--fail-on", "never"]);
-        assert!(!r.fail_on.regression && !r.fail_on.threshold && !r.fail_on.error);
+        assert!(
+            !r.verdict.fail_on.regression
+                && !r.verdict.fail_on.threshold
+                && !r.verdict.fail_on.error
+        );
     }
 
     #[test]

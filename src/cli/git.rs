@@ -2,31 +2,17 @@
 //! whether the tree is dirty, ref resolution, and the default baseline. Every unusual state
 //! (outside git, unborn, detached, shallow, bare) is an answer with a reason, not a failure.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Oid, Repository, StatusOptions};
 
-/// A git operation failed; `what` and `help` become the `error:` and `help:` lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GitError {
-    pub what: String,
-    pub help: String,
-}
+use crate::cli::errors::CliError;
 
-impl fmt::Display for GitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.what)
-    }
-}
-
-impl std::error::Error for GitError {}
-
-fn git_error(what: String, err: &git2::Error) -> GitError {
-    GitError {
-        what: format!("{what}: {}", err.message()),
-        help: "check the repository with `git status`".into(),
-    }
+fn git_error(what: String, err: &git2::Error) -> CliError {
+    CliError::git(
+        format!("{what}: {}", err.message()),
+        "check the repository with `git status`",
+    )
 }
 
 /// The state of the workspace's repository, as a run needs it.
@@ -91,7 +77,7 @@ pub struct Git {
 impl Git {
     /// The repository containing `dir`; `Ok(None)` outside git. A bare repository has no
     /// working tree to measure, so it counts as outside.
-    pub fn discover(dir: &Path) -> Result<Option<Git>, GitError> {
+    pub fn discover(dir: &Path) -> Result<Option<Git>, CliError> {
         match Repository::discover(dir) {
             Ok(repo) => {
                 let Some(workdir) = repo.workdir().map(Path::to_path_buf) else {
@@ -113,7 +99,7 @@ impl Git {
     }
 
     /// HEAD's commit id, `None` on an unborn branch.
-    pub fn head(&self) -> Result<Option<String>, GitError> {
+    pub fn head(&self) -> Result<Option<String>, CliError> {
         match self.repo.head() {
             Ok(r) => match r.peel_to_commit() {
                 Ok(c) => Ok(Some(c.id().to_string())),
@@ -153,7 +139,7 @@ impl Git {
         exclude: &[&Path],
         generated: &[PathBuf],
         shown: usize,
-    ) -> Result<DirtyPaths, GitError> {
+    ) -> Result<DirtyPaths, CliError> {
         let mut opts = StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
@@ -194,23 +180,31 @@ impl Git {
     }
 
     /// The commit a ref, tag, short sha or revision expression (`HEAD~2`) names.
-    pub fn resolve(&self, spec: &str) -> Result<String, GitError> {
-        let object = self.repo.revparse_single(spec).map_err(|e| GitError {
-            what: format!(
-                "`{spec}` is not a commit, branch or tag of this repository ({})",
-                e.message()
-            ),
-            help: "name a branch, a tag or a commit id (see `git log --oneline`)".into(),
+    pub fn resolve(&self, spec: &str) -> Result<String, CliError> {
+        let object = self.repo.revparse_single(spec).map_err(|e| {
+            CliError::git(
+                format!(
+                    "`{spec}` is not a commit, branch or tag of this repository ({})",
+                    e.message()
+                ),
+                "name a branch, a tag or a commit id (see `git log --oneline`; for a remote \
+                 branch, `git fetch` it first, e.g. `origin/main`)",
+            )
         })?;
-        let commit = object.peel_to_commit().map_err(|e| GitError {
-            what: format!("`{spec}` does not name a commit ({})", e.message()),
-            help: "name a branch, a tag or a commit id (see `git log --oneline`)".into(),
+        let commit = object.peel_to_commit().map_err(|_| {
+            CliError::git(
+                format!(
+                    "`{spec}` names a {}, not a commit",
+                    object.kind().map_or("object", |k| k.str())
+                ),
+                "name a branch, a tag or a commit id (see `git log --oneline`)",
+            )
         })?;
         Ok(commit.id().to_string())
     }
 
     /// The best common ancestor of two commits, if they share history.
-    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, GitError> {
+    pub fn merge_base(&self, a: &str, b: &str) -> Result<Option<String>, CliError> {
         let (a, b) = (self.oid(a)?, self.oid(b)?);
         match self.repo.merge_base(a, b) {
             Ok(oid) => Ok(Some(oid.to_string())),
@@ -221,7 +215,7 @@ impl Git {
 
     /// `from` and its first-parent ancestors, nearest first, at most `limit` of them. The
     /// walk ends quietly at a root commit or at a shallow clone's boundary.
-    pub fn first_parents(&self, from: &str, limit: usize) -> Result<Vec<String>, GitError> {
+    pub fn first_parents(&self, from: &str, limit: usize) -> Result<Vec<String>, CliError> {
         let mut out = Vec::new();
         let mut commit = self
             .repo
@@ -237,18 +231,23 @@ impl Git {
         Ok(out)
     }
 
-    /// The nearest first-parent ancestor of `from` for which `has_record` holds; `from`
-    /// itself is a candidate only when `include_from` (a dirty tree compares against HEAD).
-    pub fn nearest_with_record(
+    /// The first-parent ancestors of `from` for which `has_record` holds, nearest first, at
+    /// most `limit` commits back; `from` itself is a candidate only when `include_from` (a
+    /// dirty tree compares against HEAD). The one "nearest stored ancestor" search.
+    pub fn ancestors_with_record(
         &self,
         from: &str,
         include_from: bool,
         limit: usize,
         has_record: impl Fn(&str) -> bool,
-    ) -> Result<Option<String>, GitError> {
+    ) -> Result<Vec<String>, CliError> {
         let chain = self.first_parents(from, limit)?;
         let skip = usize::from(!include_from);
-        Ok(chain.into_iter().skip(skip).find(|c| has_record(c)))
+        Ok(chain
+            .into_iter()
+            .skip(skip)
+            .filter(|c| has_record(c))
+            .collect())
     }
 
     pub fn is_shallow(&self) -> bool {
@@ -262,7 +261,7 @@ impl Git {
         c.summary().map(str::to_owned)
     }
 
-    fn oid(&self, spec: &str) -> Result<Oid, GitError> {
+    fn oid(&self, spec: &str) -> Result<Oid, CliError> {
         match Oid::from_str(spec) {
             Ok(oid) if spec.len() == 40 => Ok(oid),
             _ => Oid::from_str(&self.resolve(spec)?)
@@ -271,26 +270,77 @@ impl Git {
     }
 }
 
+impl Git {
+    /// Writes `commit`'s tree into `dir` (which exists), without touching the repository's
+    /// index, HEAD or working tree: how `ab` gets its base's sources.
+    pub fn write_tree_to(&self, commit: &str, dir: &Path) -> Result<(), CliError> {
+        let oid = Oid::from_str(commit).map_err(|e| {
+            CliError::git(
+                format!("`{commit}` is not a commit id ({})", e.message()),
+                "resolve the ref first",
+            )
+        })?;
+        let object = self
+            .repo
+            .find_commit(oid)
+            .map_err(|e| {
+                CliError::git(
+                    format!(
+                        "commit {commit} is not in this repository ({})",
+                        e.message()
+                    ),
+                    "fetch it first",
+                )
+            })?
+            .into_object();
+        let mut options = git2::build::CheckoutBuilder::new();
+        options
+            .target_dir(dir)
+            .force()
+            .update_index(false)
+            .recreate_missing(true);
+        self.repo
+            .checkout_tree(&object, Some(&mut options))
+            .map_err(|e| {
+                CliError::git(
+                    format!(
+                        "could not check out {commit} into {}: {}",
+                        dir.display(),
+                        e.message()
+                    ),
+                    "check the free disk space and that the target directory is writable",
+                )
+            })
+    }
+}
+
 /// Everything a run needs to know about git in `dir` (the workspace root), never failing:
 /// problems become `no_commit_reason`. `exclude` lists paths that never make the tree dirty;
 /// neither does the workspace's `Cargo.lock` while it is untracked (see [`Git::dirty_paths`]).
 pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
+    open(dir, exclude).1
+}
+
+/// The repository containing `dir`, opened once, and its state (see [`inspect`]).
+pub fn open(dir: &Path, exclude: &[&Path]) -> (Option<Git>, Context) {
     let git = match Git::discover(dir) {
         Ok(Some(git)) => git,
         Ok(None) => {
-            return Context {
+            let context = Context {
                 no_commit_reason: Some(format!(
                     "{} is not inside a git repository (with a working tree)",
                     dir.display()
                 )),
                 ..Context::default()
-            }
+            };
+            return (None, context);
         }
         Err(e) => {
-            return Context {
-                no_commit_reason: Some(e.what),
+            let context = Context {
+                no_commit_reason: Some(e.message),
                 ..Context::default()
-            }
+            };
+            return (None, context);
         }
     };
     let branch = git.branch();
@@ -305,7 +355,7 @@ pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
                 branch.as_deref().unwrap_or("HEAD")
             )),
         ),
-        Err(e) => (None, Some(e.what)),
+        Err(e) => (None, Some(e.message)),
     };
     // Cargo writes the lockfile at the workspace root (never beside a member's manifest), so
     // that is the one file a build can add to a tree that does not commit it.
@@ -313,12 +363,12 @@ pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
     let (dirty, found) = match git.dirty_paths(exclude, &lockfile, DIRTY_PATHS_SHOWN) {
         Ok(d) => (d.count > 0, d),
         Err(e) => {
-            reason.get_or_insert(e.what);
+            reason.get_or_insert(e.message);
             // Unknown state: never save it as the commit's results.
             (true, DirtyPaths::default())
         }
     };
-    Context {
+    let context = Context {
         commit,
         dirty,
         dirty_paths: found.first,
@@ -327,7 +377,8 @@ pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
         detached,
         shallow,
         no_commit_reason: reason,
-    }
+    };
+    (Some(git), context)
 }
 
 #[cfg(test)]

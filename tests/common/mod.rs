@@ -1,5 +1,6 @@
-//! Shared set-up of the end-to-end tests: fixture crates copied into real git repositories,
-//! built into one shared target directory, and the real `cargo-perf` binary run on them.
+//! The one helper module of the end-to-end tests: fixture crates copied into real git
+//! repositories (shared per test binary, or one per test in a temp dir), git with a fixed
+//! identity, and the real `cargo-perf` binary run on them.
 
 #![allow(dead_code)] // each e2e binary uses a different part of this module
 
@@ -152,7 +153,7 @@ fn sync_fixture(name: &str) {
 /// never count as changes), this tree's git status is seen as a user would see it.
 pub fn fixture_in_new_repo(name: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
-    sync_dir(&repo_root().join("fixtures").join(name), tmp.path(), true);
+    copy_fixture(name, tmp.path());
     let _ = std::fs::remove_file(tmp.path().join("Cargo.lock"));
     git(tmp.path(), &["init", "-q", "-b", "main"]);
     git(tmp.path(), &["add", "-A"]);
@@ -209,8 +210,9 @@ fn sync_dir(from: &Path, to: &Path, write: bool) -> bool {
     differs
 }
 
-/// Run git in `dir` with a fixed identity, so that commits work on any machine.
-pub fn git(dir: &Path, args: &[&str]) {
+/// Run git in `dir` with a fixed identity (and no user configuration), so that commits work on
+/// any machine; returns what git printed, trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -219,6 +221,7 @@ pub fn git(dir: &Path, args: &[&str]) {
         .env("GIT_COMMITTER_NAME", "cargo-perf e2e")
         .env("GIT_COMMITTER_EMAIL", "e2e@example.invalid")
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
         .output()
         .expect("run git");
     assert!(
@@ -226,6 +229,47 @@ pub fn git(dir: &Path, args: &[&str]) {
         "git {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Stage everything in `dir` and commit it; returns the new commit id.
+pub fn commit_all(dir: &Path, message: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+/// The fixture `name` copied into `dir` (a test's own temp dir, not yet a repository), its
+/// `cargo-perf` dependency pointed at this checkout.
+pub fn copy_fixture(name: &str, dir: &Path) {
+    sync_dir(&repo_root().join("fixtures").join(name), dir, true);
+}
+
+/// A target directory of its own for `name`'s builds, outliving the test so that reruns do
+/// not rebuild the dependencies.
+pub fn own_target_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// `cargo perf <args>` in `dir`, building into `target`; a panic is never an exit path.
+pub fn cargo_perf_at(dir: &Path, args: &[&str], target: &Path) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-perf"))
+        .arg("perf")
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("CARGO_PERF_STORE")
+        .env_remove("PERF_FIXTURE_SLOWDOWN")
+        .output()
+        .expect("cargo-perf runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+    out
+}
+
+/// Standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `cargo perf <args>` run the way cargo runs it (`cargo-perf perf ...`) in `dir`.
@@ -266,6 +310,21 @@ impl Fixture {
 
     pub fn cargo_perf_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         cargo_perf_in(&self.dir, args, env)
+    }
+
+    /// A quick JSON run that saves nothing, one process per test: for tests that check
+    /// behaviour, not figures.
+    pub fn quick_json(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut all = vec![
+            "--quick",
+            "--processes",
+            "1",
+            "--no-save",
+            "--format",
+            "json",
+        ];
+        all.extend_from_slice(args);
+        cargo_perf_in(&self.dir, &all, env)
     }
 }
 

@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::args::BuildArgs;
-use crate::cli::build::BuiltTarget;
-use crate::cli::workspace::{PerfTarget, TargetKind};
+use crate::cli::project::build::BuiltTarget;
+use crate::cli::project::workspace::{BuildOptions, PerfTarget, TargetKind};
 
 const INDEX_FILE: &str = "built.json";
 
@@ -26,7 +25,7 @@ struct CachedTarget {
 /// The directory holding `commit`'s executables of `packages` built with `args`: the options
 /// are hashed in because another profile or feature set is another binary, and the selected
 /// packages because the same flags select other packages from another directory.
-pub fn dir_for(root: &Path, commit: &str, args: &BuildArgs, packages: &[String]) -> PathBuf {
+pub fn dir_for(root: &Path, commit: &str, args: &BuildOptions, packages: &[String]) -> PathBuf {
     let mut options = args.clone();
     options.manifest_path = None;
     root.join(format!(
@@ -120,7 +119,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("build");
         fs::create_dir_all(&out).unwrap();
-        let args = BuildArgs::default();
+        let args = BuildOptions::default();
         let dir = dir_for(&tmp.path().join("bin"), "abc", &args, &[]);
         assert!(load(&dir).is_none());
         let moved = store(&dir, vec![built(&out, "perf"), built(&out, "more")]).unwrap();
@@ -140,14 +139,14 @@ mod tests {
     fn other_build_options_get_another_directory() {
         let root = Path::new("/t");
         let one = ["a".to_string()];
-        let plain = BuildArgs::default();
-        let featured = BuildArgs {
+        let plain = BuildOptions::default();
+        let featured = BuildOptions {
             features: vec!["simd".into()],
-            ..BuildArgs::default()
+            ..BuildOptions::default()
         };
-        let moved_manifest = BuildArgs {
+        let moved_manifest = BuildOptions {
             manifest_path: Some("/elsewhere/Cargo.toml".into()),
-            ..BuildArgs::default()
+            ..BuildOptions::default()
         };
         assert_ne!(
             dir_for(root, "abc", &plain, &one),

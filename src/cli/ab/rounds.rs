@@ -8,8 +8,8 @@
 
 use std::time::Instant;
 
-use super::stats::{self, Pair, PairedEstimate};
-use crate::cli::report::model::Verdict;
+use crate::cli::compare::paired::{self, Pair, PairedEstimate};
+use crate::cli::model::Verdict;
 
 /// Which side goes first in each round. Alternating the order cancels drift that is linear over
 /// a round; randomising it also makes the labels exchangeable, which the signed-rank test uses.
@@ -159,11 +159,11 @@ pub fn run_suite<R: RoundRunner>(
             return;
         }
         s.next_look += 1;
-        let d = stats::log_ratios(&s.pairs);
-        match stats::estimate(&d, policy.ci_alpha) {
+        let d = paired::log_ratios(&s.pairs);
+        match paired::estimate(&d, policy.ci_alpha) {
             Some(est) => {
                 let significant = est.p_value <= loop_alpha;
-                let verdict = stats::classify(&est, significant, thresholds[i]);
+                let verdict = paired::classify(&est, significant, thresholds[i]);
                 s.distance = boundary_distance(&est, thresholds[i]);
                 s.done = verdict != Verdict::Inconclusive || s.next_look >= looks.len();
             }
@@ -215,7 +215,7 @@ fn finish<R: RoundRunner>(
             if s.error.is_some() {
                 None
             } else {
-                stats::estimate(&stats::log_ratios(&s.pairs), policy.ci_alpha)
+                paired::estimate(&paired::log_ratios(&s.pairs), policy.ci_alpha)
             }
         })
         .collect();
@@ -227,7 +227,7 @@ fn finish<R: RoundRunner>(
         .iter()
         .map(|&i| (estimates[i].as_ref().map_or(1.0, |e| e.p_value) * looks as f64).min(1.0))
         .collect();
-    let adjusted = stats::holm(&sequential_p);
+    let adjusted = paired::holm(&sequential_p);
     let mut adjusted_p = vec![None; states.len()];
     for (k, &i) in judged.iter().enumerate() {
         adjusted_p[i] = Some(adjusted[k]);
@@ -237,7 +237,7 @@ fn finish<R: RoundRunner>(
     for (i, s) in states.into_iter().enumerate() {
         let estimate = estimates[i].clone();
         let mut verdict = match (&estimate, adjusted_p[i]) {
-            (Some(est), Some(p)) => stats::classify(est, p <= policy.alpha, thresholds[i]),
+            (Some(est), Some(p)) => paired::classify(est, p <= policy.alpha, thresholds[i]),
             _ => Verdict::Inconclusive,
         };
         let mut confirm_pairs = Vec::new();
@@ -279,10 +279,10 @@ fn finish<R: RoundRunner>(
 /// A change stands only when fresh rounds, on their own, show the same change beyond the
 /// threshold at the suite's level; otherwise it becomes inconclusive.
 fn confirmed(verdict: Verdict, fresh: &[Pair], threshold: f64, policy: &Policy) -> Verdict {
-    let Some(est) = stats::estimate(&stats::log_ratios(fresh), policy.ci_alpha) else {
+    let Some(est) = paired::estimate(&paired::log_ratios(fresh), policy.ci_alpha) else {
         return Verdict::Inconclusive;
     };
-    let again = stats::classify(&est, est.p_value <= policy.alpha, threshold);
+    let again = paired::classify(&est, est.p_value <= policy.alpha, threshold);
     if again == verdict {
         verdict
     } else {

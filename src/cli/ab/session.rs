@@ -2,14 +2,19 @@
 //! removed, not errors), and runs rounds of one base process and one head process per test,
 //! keeping every process's figures for the report.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
-use super::report::metric_value;
-use super::rounds::RoundRunner;
-use super::stats::Pair;
-use crate::protocol::{Mode, Settings, TestInfo};
-
-use crate::metrics::Metrics;
+use super::results;
+use super::rounds::{self, Policy, RoundRunner};
+use crate::cli::compare::paired::Pair;
+use crate::cli::compare::primary_metric;
+use crate::cli::model::{TestId, TestReport};
+use crate::cli::report::words::short;
+use crate::cli::run::events::{self, Event, Reporter};
+use crate::cli::run::runner::Planned;
+use crate::cli::run::suite::{Limit, ProcessOutcome};
+use crate::protocol::{Measurement, Mode, Outcome, Settings, TestInfo};
 
 /// Default threshold of `ab`: pairing removes most of the machine's noise, so changes well
 /// below `run`'s 5 % are resolved; `--threshold` and a test's `noise` override it.
@@ -30,14 +35,74 @@ pub fn round_settings(round: u32, quick: bool) -> Settings {
 
 /// Runs one test once in a fresh process of one side.
 pub trait Side {
-    fn measure(&self, id: &str, settings: Settings) -> Result<Metrics, String>;
+    fn measure(&self, id: &str, settings: Settings) -> Result<Measurement, String>;
 }
 
 /// A test to compare: its id and head's description of it.
 #[derive(Debug, Clone)]
 pub struct PairedTest {
     pub id: String,
+    pub test_id: TestId,
     pub info: TestInfo,
+}
+
+/// One side's planned tests, by id, and `--test-timeout`: runs a test in a fresh process of
+/// its suite, with the same limit rule and process handling as `run`.
+pub struct SuiteSide<'s> {
+    tests: HashMap<String, &'s Planned<'s>>,
+    test_timeout: Option<Duration>,
+}
+
+impl<'s> SuiteSide<'s> {
+    pub fn new(plan: &'s [Planned<'s>], test_timeout: Option<Duration>) -> Self {
+        SuiteSide {
+            tests: plan.iter().map(|p| (p.id().to_string(), p)).collect(),
+            test_timeout,
+        }
+    }
+}
+
+impl Side for SuiteSide<'_> {
+    fn measure(&self, id: &str, settings: Settings) -> Result<Measurement, String> {
+        let planned = self
+            .tests
+            .get(id)
+            .ok_or_else(|| format!("no test `{id}` on this side"))?;
+        let limit = Limit::for_test(&planned.info, &settings, self.test_timeout, Duration::ZERO);
+        // Slow warnings are printed whatever the reporter, as `run`'s are.
+        let mut on_slow = |elapsed| {
+            let event = Event::TestSlow {
+                id,
+                process: settings.process_index,
+                elapsed,
+                limit: limit.after,
+            };
+            if let Some(line) = events::warning(&event) {
+                eprintln!("{line}");
+            }
+        };
+        match planned
+            .suite
+            .run_test(&planned.info, settings, limit, &mut on_slow)
+        {
+            ProcessOutcome::NoAnswer { message } => Err(message),
+            ProcessOutcome::Answered(r) => match r.outcome {
+                Outcome::Passed => r
+                    .measurement
+                    .ok_or_else(|| "the test measured nothing".to_string()),
+                Outcome::Failed { message } => Err(format!("the test failed: {message}")),
+                Outcome::TimedOut { after_ns } => Err(format!(
+                    "the test timed out after {}",
+                    crate::format::duration_ns(after_ns as f64)
+                )),
+            },
+        }
+    }
+}
+
+/// The planned tests of one side as (id, description) pairs, for [`match_tests`].
+pub fn described(plan: &[Planned<'_>]) -> Vec<(TestId, TestInfo)> {
+    plan.iter().map(|p| (p.id(), p.info.clone())).collect()
 }
 
 /// The tests of both sides, by id.
@@ -49,22 +114,45 @@ pub struct Matched {
     pub removed: Vec<String>,
 }
 
+impl Matched {
+    /// What the pairing found worth saying: tests only the base has, an A/A calibration.
+    pub fn notes(&self, calibrate: bool) -> Vec<String> {
+        let mut notes = Vec::new();
+        if !self.removed.is_empty() {
+            notes.push(format!(
+                "only in base (removed or renamed): {}",
+                self.removed.join(", ")
+            ));
+        }
+        if calibrate {
+            notes.push(
+                "calibration (A/A): both sides run HEAD's build, so every flagged test is noise; \
+                 \"could detect\" is this machine's noise floor per test"
+                    .to_string(),
+            );
+        }
+        notes
+    }
+}
+
 /// Pair tests by id, in head's order; a kind that changed counts as removed plus added,
 /// because the two figures would not measure the same thing.
-pub fn match_tests(base: Vec<(String, TestInfo)>, head: Vec<(String, TestInfo)>) -> Matched {
-    let mut base_by_id: BTreeMap<String, TestInfo> = base.into_iter().collect();
+pub fn match_tests(base: Vec<(TestId, TestInfo)>, head: Vec<(TestId, TestInfo)>) -> Matched {
+    let mut base_by_id: BTreeMap<TestId, TestInfo> = base.into_iter().collect();
     let mut m = Matched::default();
-    for (id, info) in head {
-        match base_by_id.remove(&id) {
-            Some(b) if b.kind == info.kind => m.both.push(PairedTest { id, info }),
+    for (test_id, info) in head {
+        let id = test_id.to_string();
+        match base_by_id.remove(&test_id) {
+            Some(b) if b.kind == info.kind => m.both.push(PairedTest { id, test_id, info }),
             Some(_) => {
                 m.removed.push(id.clone());
-                m.added.push(PairedTest { id, info });
+                m.added.push(PairedTest { id, test_id, info });
             }
-            None => m.added.push(PairedTest { id, info }),
+            None => m.added.push(PairedTest { id, test_id, info }),
         }
     }
-    m.removed.extend(base_by_id.into_keys());
+    m.removed
+        .extend(base_by_id.into_keys().map(|id| id.to_string()));
     m.removed.sort();
     m
 }
@@ -76,8 +164,8 @@ pub struct Interleaved<'a> {
     pub base: &'a dyn Side,
     pub head: &'a dyn Side,
     pub quick: bool,
-    pub base_runs: Vec<Vec<Metrics>>,
-    pub head_runs: Vec<Vec<Metrics>>,
+    pub base_runs: Vec<Vec<Measurement>>,
+    pub head_runs: Vec<Vec<Measurement>>,
     /// Called after every round with (test index, rounds so far), for progress output.
     pub on_round: Option<&'a mut dyn FnMut(usize, usize)>,
 }
@@ -106,18 +194,16 @@ impl<'a> Interleaved<'a> {
         label: &str,
         test: usize,
         round: u32,
-    ) -> Result<(Metrics, f64), String> {
+    ) -> Result<(Measurement, f64), String> {
         let t = &self.tests[test];
-        let metrics = side
+        let measured = side
             .measure(&t.id, round_settings(round, self.quick))
             .map_err(|e| format!("{label}: {e}"))?;
-        let value = metric_value(t.info.kind, &metrics).ok_or_else(|| {
-            format!(
-                "{label}: the test reported no {}",
-                crate::cli::compare::primary_metric(t.info.kind).name()
-            )
-        })?;
-        Ok((metrics, value))
+        let metric = primary_metric(t.info.kind);
+        let value = metric
+            .get(&measured.metrics)
+            .ok_or_else(|| format!("{label}: the test reported no {}", metric.name()))?;
+        Ok((measured, value))
     }
 }
 
@@ -143,38 +229,143 @@ impl RoundRunner for Interleaved<'_> {
     }
 }
 
+/// How an A/B session runs: the decision policy, the budget for extra rounds, the threshold
+/// of tests without their own `noise`, and whether processes are short.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub policy: Policy,
+    /// A/A: both sides are head's build.
+    pub calibrate: bool,
+    pub budget: Duration,
+    pub threshold: f64,
+    pub quick: bool,
+}
+
+/// What a session measured: head's reports (compared and new), the base's own figures of the
+/// compared tests (for the store), and how many rounds ran in how long.
+pub struct Measured {
+    pub tests: Vec<TestReport>,
+    pub base_tests: Vec<TestReport>,
+    pub note: String,
+}
+
+/// Run the rounds of every test both sides have, measure the tests only head has, and turn
+/// it all into reports. `base_commit` is what the comparisons name as their baseline.
+pub fn run(
+    matched: &Matched,
+    base: &dyn Side,
+    head: &dyn Side,
+    plan: &Plan,
+    (base_commit, head_commit): (&str, Option<&str>),
+    reporter: &mut dyn Reporter,
+) -> Measured {
+    let shown_base = if plan.calibrate {
+        "HEAD (A/A)"
+    } else {
+        short(base_commit)
+    };
+    let what = format!(
+        "{} test(s) in paired rounds (base {shown_base} vs head {})",
+        matched.both.len(),
+        head_commit.map_or("(none)", short)
+    );
+    reporter.event(&Event::Step {
+        verb: "Running",
+        what: &what,
+    });
+    let thresholds: Vec<f64> = matched
+        .both
+        .iter()
+        .map(|t| t.info.noise.unwrap_or(plan.threshold))
+        .collect();
+    let mut on_round = |test: usize, rounds: usize| {
+        reporter.event(&Event::RoundFinished {
+            id: &matched.both[test].id,
+            rounds,
+        });
+    };
+    let mut runner = Interleaved::new(&matched.both, base, head, plan.quick);
+    runner.on_round = Some(&mut on_round);
+    let started = Instant::now();
+    let deadline = started + plan.budget;
+    let decided = rounds::run_suite(&mut runner, &thresholds, &plan.policy, Some(deadline));
+    let (head_runs, base_runs) = (runner.head_runs, runner.base_runs);
+
+    let mut tests = Vec::new();
+    let mut base_tests = Vec::new();
+    let compared = matched.both.iter().zip(&decided);
+    for ((t, result), (head, base)) in compared.zip(head_runs.into_iter().zip(base_runs)) {
+        tests.push(results::compared(
+            &t.test_id,
+            &t.info,
+            result,
+            head,
+            base_commit,
+        ));
+        if result.error.is_none() {
+            base_tests.push(results::side(&t.test_id, &t.info, base));
+        }
+    }
+    for t in &matched.added {
+        let (runs, error) = measure_added(head, t, plan.quick);
+        tests.push(results::added(&t.test_id, &t.info, runs, error));
+    }
+    let rounds: usize = decided
+        .iter()
+        .map(|r| r.pairs.len() + r.confirm_pairs.len())
+        .sum();
+    Measured {
+        tests,
+        base_tests,
+        note: format!("{rounds} rounds in {:.1}s", started.elapsed().as_secs_f64()),
+    }
+}
+
+/// A new test: a few head processes, for its figures and thresholds.
+fn measure_added(
+    head: &dyn Side,
+    t: &PairedTest,
+    quick: bool,
+) -> (Vec<Measurement>, Option<String>) {
+    let mut runs = Vec::new();
+    for round in 0..3 {
+        match head.measure(&t.id, round_settings(round, quick)) {
+            Ok(m) => runs.push(m),
+            Err(e) => return (runs, Some(e)),
+        }
+    }
+    (runs, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::testing::info;
+    use crate::metrics::Metrics;
     use crate::protocol::TestKind;
     use std::cell::Cell;
 
-    fn info(name: &str, kind: TestKind) -> TestInfo {
-        TestInfo {
-            name: name.into(),
-            kind,
-            tags: vec![],
-            ignored: false,
-            file: "benches/perf.rs".into(),
-            line: 1,
-            thresholds: vec![],
-            threshold_error: None,
-            timeout_ns: None,
-            noise: None,
+    fn paired(name: &str, kind: TestKind) -> PairedTest {
+        let test_id = TestId::new("p", "t", name);
+        PairedTest {
+            id: test_id.to_string(),
+            test_id,
+            info: info(name, kind),
         }
     }
 
     #[test]
     fn tests_on_one_side_are_added_or_removed() {
+        let id = |name: &str| TestId::new("p", "t", name);
         let base = vec![
-            ("p/t/a".to_string(), info("a", TestKind::Bench)),
-            ("p/t/gone".to_string(), info("gone", TestKind::Bench)),
-            ("p/t/k".to_string(), info("k", TestKind::Bench)),
+            (id("a"), info("a", TestKind::Bench)),
+            (id("gone"), info("gone", TestKind::Bench)),
+            (id("k"), info("k", TestKind::Bench)),
         ];
         let head = vec![
-            ("p/t/new".to_string(), info("new", TestKind::Bench)),
-            ("p/t/a".to_string(), info("a", TestKind::Bench)),
-            ("p/t/k".to_string(), info("k", TestKind::Load)),
+            (id("new"), info("new", TestKind::Bench)),
+            (id("a"), info("a", TestKind::Bench)),
+            (id("k"), info("k", TestKind::Load)),
         ];
         let m = match_tests(base, head);
         let ids = |v: &[PairedTest]| v.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
@@ -198,7 +389,7 @@ mod tests {
     }
 
     impl Side for Fixed {
-        fn measure(&self, _id: &str, settings: Settings) -> Result<Metrics, String> {
+        fn measure(&self, _id: &str, settings: Settings) -> Result<Measurement, String> {
             assert_eq!(settings.mode, Mode::Measure);
             assert!(settings.measure_ns >= 10_000_000);
             self.calls.set(self.calls.get() + 1);
@@ -206,19 +397,16 @@ mod tests {
             if self.fail {
                 return Err("process exited with signal 11".into());
             }
-            Ok(Metrics {
+            Ok(crate::cli::testing::measurement(Metrics {
                 median_ns: Some(self.ns),
                 ..Metrics::default()
-            })
+            }))
         }
     }
 
     #[test]
     fn rounds_run_both_sides_in_the_order_asked() {
-        let tests = vec![PairedTest {
-            id: "p/t/a".into(),
-            info: info("a", TestKind::Bench),
-        }];
+        let tests = vec![paired("a", TestKind::Bench)];
         let base = Fixed {
             ns: 100.0,
             calls: Cell::new(0),
@@ -242,15 +430,12 @@ mod tests {
             ["base", "head", "head", "base"]
         );
         assert_eq!(runner.base_runs[0].len(), 2);
-        assert_eq!(runner.head_runs[0][1].median_ns, Some(108.0));
+        assert_eq!(runner.head_runs[0][1].metrics.median_ns, Some(108.0));
     }
 
     #[test]
     fn a_failing_side_is_named_in_the_error() {
-        let tests = vec![PairedTest {
-            id: "p/t/a".into(),
-            info: info("a", TestKind::Load),
-        }];
+        let tests = vec![paired("a", TestKind::Load)];
         let base = Fixed {
             ns: 1.0,
             calls: Cell::new(0),
@@ -268,10 +453,7 @@ mod tests {
         let mut runner = Interleaved::new(&tests, &base, &head, true);
         let e = runner.run_round(0, true).unwrap_err();
         assert!(e.starts_with("base: the test reported no p99_ns"), "{e}");
-        let tests = vec![PairedTest {
-            id: "p/t/a".into(),
-            info: info("a", TestKind::Bench),
-        }];
+        let tests = vec![paired("a", TestKind::Bench)];
         let mut runner = Interleaved::new(&tests, &base, &head, true);
         let e = runner.run_round(0, true).unwrap_err();
         assert_eq!(e, "head: process exited with signal 11");

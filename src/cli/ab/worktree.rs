@@ -2,41 +2,17 @@
 //! with git2 and write that commit's tree into a directory under the target directory, reused
 //! when it is already there. The user's repository, index and worktree are never touched.
 
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use git2::{Oid, Repository};
+use crate::cli::errors::CliError;
+use crate::cli::git::Git;
 
 /// Prefix of a base ref meaning "the merge-base of HEAD and this ref".
 pub const MERGE_BASE_PREFIX: &str = "merge-base:";
 
 /// Written last into a finished checkout, so a half-written one is never reused.
 const COMPLETE_MARKER: &str = ".cargo-perf-ab-complete";
-
-/// A failure with the two lines every user-facing error has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorktreeError {
-    pub message: String,
-    pub help: String,
-}
-
-impl WorktreeError {
-    fn new(message: impl Into<String>, help: impl Into<String>) -> Self {
-        WorktreeError {
-            message: message.into(),
-            help: help.into(),
-        }
-    }
-}
-
-impl fmt::Display for WorktreeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}\nhelp: {}", self.message, self.help)
-    }
-}
-
-impl std::error::Error for WorktreeError {}
 
 /// The base commit an A/B run compares against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,76 +24,39 @@ pub struct ResolvedBase {
     pub merge_base_of: Option<String>,
 }
 
-/// Open the repository that contains `dir`.
-pub fn open_repo(dir: &Path) -> Result<Repository, WorktreeError> {
-    Repository::discover(dir).map_err(|e| {
-        WorktreeError::new(
-            format!(
-                "`cargo perf ab` needs a git repository, and {} is not in one ({})",
-                dir.display(),
-                e.message()
-            ),
-            "run it inside the repository whose commits you want to compare",
-        )
-    })
-}
-
 /// Resolve `spec` to a commit. `merge_base` (the `--merge-base` flag) or a `merge-base:` prefix
 /// asks for the merge-base of HEAD and the ref instead of the ref itself.
-pub fn resolve_base(
-    repo: &Repository,
-    spec: &str,
-    merge_base: bool,
-) -> Result<ResolvedBase, WorktreeError> {
+pub fn resolve_base(git: &Git, spec: &str, merge_base: bool) -> Result<ResolvedBase, CliError> {
     let (name, merge_base) = match spec.strip_prefix(MERGE_BASE_PREFIX) {
         Some(rest) => (rest, true),
         None => (spec, merge_base),
     };
     if name.is_empty() {
-        return Err(WorktreeError::new(
+        return Err(CliError::git(
             format!("the base ref `{spec}` names no ref"),
             "give a branch, tag or commit, e.g. `cargo perf ab main` or `cargo perf ab merge-base:origin/main`",
         ));
     }
-    let commit = resolve_commit(repo, name)?;
+    let commit = git.resolve(name)?;
     if !merge_base {
         return Ok(ResolvedBase {
             reference: spec.to_string(),
-            commit: commit.to_string(),
+            commit,
             merge_base_of: None,
         });
     }
-    let head = resolve_commit(repo, "HEAD")?;
-    let base = repo.merge_base(head, commit).map_err(|e| {
-        WorktreeError::new(
-            format!("HEAD and `{name}` have no common ancestor ({})", e.message()),
+    let head = git.resolve("HEAD")?;
+    let base = git.merge_base(&head, &commit)?.ok_or_else(|| {
+        CliError::git(
+            format!("HEAD and `{name}` have no common ancestor"),
             "compare against a ref that shares history with HEAD (in a shallow clone, fetch more: `git fetch --unshallow`)",
         )
     })?;
     Ok(ResolvedBase {
         reference: spec.to_string(),
-        commit: base.to_string(),
+        commit: base,
         merge_base_of: Some(name.to_string()),
     })
-}
-
-fn resolve_commit(repo: &Repository, name: &str) -> Result<Oid, WorktreeError> {
-    let object = repo.revparse_single(name).map_err(|e| {
-        WorktreeError::new(
-            format!("the base ref `{name}` does not resolve to a commit ({})", e.message()),
-            "give a branch, tag or commit that exists here (for a remote branch, `git fetch` it first, e.g. `origin/main`)",
-        )
-    })?;
-    let commit = object.peel_to_commit().map_err(|_| {
-        WorktreeError::new(
-            format!(
-                "the base ref `{name}` names a {}, not a commit",
-                object.kind().map_or("object", |k| k.str())
-            ),
-            "give a branch, tag or commit",
-        )
-    })?;
-    Ok(commit.id())
 }
 
 /// Where the checkout of `commit` lives under `target_dir`.
@@ -136,17 +75,13 @@ pub struct BaseCheckout {
 /// Write `commit`'s tree to `checkout_dir(target_dir, commit)`, or reuse a complete one.
 /// The tree is written to a temporary sibling first and renamed, so an interrupted run leaves
 /// nothing that looks finished.
-pub fn checkout(
-    repo: &Repository,
-    commit: &str,
-    target_dir: &Path,
-) -> Result<BaseCheckout, WorktreeError> {
+pub fn checkout(git: &Git, commit: &str, target_dir: &Path) -> Result<BaseCheckout, CliError> {
     let dir = checkout_dir(target_dir, commit);
     if is_complete(&dir, commit) {
         return Ok(BaseCheckout { dir, fresh: false });
     }
     let io = |what: &str, path: &Path, e: std::io::Error| {
-        WorktreeError::new(
+        CliError::git(
             format!("could not {what} {}: {e}", path.display()),
             "check that the target directory is writable (or set CARGO_TARGET_DIR)",
         )
@@ -159,43 +94,9 @@ pub fn checkout(
     }
     fs::create_dir_all(&tmp).map_err(|e| io("create", &tmp, e))?;
 
-    let oid = Oid::from_str(commit).map_err(|e| {
-        WorktreeError::new(
-            format!("`{commit}` is not a commit id ({})", e.message()),
-            "resolve the ref first",
-        )
+    git.write_tree_to(commit, &tmp).inspect_err(|_| {
+        let _ = fs::remove_dir_all(&tmp);
     })?;
-    let object = repo
-        .find_commit(oid)
-        .map_err(|e| {
-            WorktreeError::new(
-                format!(
-                    "commit {commit} is not in this repository ({})",
-                    e.message()
-                ),
-                "fetch it first",
-            )
-        })?
-        .into_object();
-    let mut options = git2::build::CheckoutBuilder::new();
-    // Into another directory, without touching the repository's index or HEAD.
-    options
-        .target_dir(&tmp)
-        .force()
-        .update_index(false)
-        .recreate_missing(true);
-    repo.checkout_tree(&object, Some(&mut options))
-        .map_err(|e| {
-            let _ = fs::remove_dir_all(&tmp);
-            WorktreeError::new(
-                format!(
-                    "could not check out {commit} into {}: {}",
-                    tmp.display(),
-                    e.message()
-                ),
-                "check the free disk space and that the target directory is writable",
-            )
-        })?;
     fs::write(tmp.join(COMPLETE_MARKER), commit).map_err(|e| io("write into", &tmp, e))?;
 
     if dir.exists() {
@@ -220,12 +121,13 @@ fn is_complete(dir: &Path, commit: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use git2::{Signature, Status, StatusOptions};
+    use git2::{Oid, Repository, Signature, Status, StatusOptions};
 
     /// A real repository: `main` with two commits, a branch `feature` with one more, a tag.
     struct Fixture {
         dir: tempfile::TempDir,
         repo: Repository,
+        git: Git,
         first: Oid,
         second: Oid,
         feature: Oid,
@@ -274,9 +176,11 @@ mod tests {
                 .remove_untracked(true),
         ))
         .unwrap();
+        let git = Git::discover(dir.path()).unwrap().unwrap();
         Fixture {
             dir,
             repo,
+            git,
             first,
             second,
             feature,
@@ -286,7 +190,7 @@ mod tests {
     #[test]
     fn resolves_branches_tags_shas_and_relative_refs() {
         let f = fixture();
-        let r = |s: &str| resolve_base(&f.repo, s, false).unwrap().commit;
+        let r = |s: &str| resolve_base(&f.git, s, false).unwrap().commit;
         assert_eq!(r("main"), f.second.to_string());
         assert_eq!(r("HEAD"), f.second.to_string());
         assert_eq!(r("HEAD~1"), f.first.to_string());
@@ -298,23 +202,23 @@ mod tests {
     #[test]
     fn merge_base_by_prefix_or_flag() {
         let f = fixture();
-        let by_prefix = resolve_base(&f.repo, "merge-base:feature", false).unwrap();
+        let by_prefix = resolve_base(&f.git, "merge-base:feature", false).unwrap();
         assert_eq!(by_prefix.commit, f.first.to_string());
         assert_eq!(by_prefix.merge_base_of.as_deref(), Some("feature"));
         assert_eq!(by_prefix.reference, "merge-base:feature");
-        let by_flag = resolve_base(&f.repo, "feature", true).unwrap();
+        let by_flag = resolve_base(&f.git, "feature", true).unwrap();
         assert_eq!(by_flag.commit, f.first.to_string());
     }
 
     #[test]
     fn an_unknown_ref_is_an_error_naming_it() {
         let f = fixture();
-        let e = resolve_base(&f.repo, "no-such-branch", false).unwrap_err();
+        let e = resolve_base(&f.git, "no-such-branch", false).unwrap_err();
         assert!(e.message.contains("`no-such-branch`"), "{e}");
         assert!(e.to_string().starts_with("error: ") && e.to_string().contains("\nhelp: "));
-        let e = resolve_base(&f.repo, "merge-base:", false).unwrap_err();
+        let e = resolve_base(&f.git, "merge-base:", false).unwrap_err();
         assert!(e.message.contains("names no ref"), "{e}");
-        let e = resolve_base(&f.repo, "merge-base:nope", false).unwrap_err();
+        let e = resolve_base(&f.git, "merge-base:nope", false).unwrap_err();
         assert!(e.message.contains("`nope`"), "{e}");
     }
 
@@ -322,17 +226,15 @@ mod tests {
     fn a_tree_is_a_clear_error() {
         let f = fixture();
         let tree = f.repo.find_commit(f.first).unwrap().tree_id().to_string();
-        let e = resolve_base(&f.repo, &tree, false).unwrap_err();
+        let e = resolve_base(&f.git, &tree, false).unwrap_err();
         assert!(e.message.contains("not a commit"), "{e}");
     }
 
     #[test]
     fn outside_git_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
-        let Err(e) = open_repo(dir.path()) else {
-            panic!("a temporary directory is not a repository")
-        };
-        assert!(e.message.contains("git repository"), "{e}");
+        // `ab` refuses to start without one (`commands::ab`); git says there is none.
+        assert!(Git::discover(dir.path()).unwrap().is_none());
     }
 
     #[test]
@@ -342,7 +244,7 @@ mod tests {
         let lib = f.dir.path().join("src/lib.rs");
         fs::write(&lib, "pub fn f() -> u32 { 42 }\n").unwrap();
         let target = f.dir.path().join("target");
-        let c = checkout(&f.repo, &f.first.to_string(), &target).unwrap();
+        let c = checkout(&f.git, &f.first.to_string(), &target).unwrap();
         assert!(c.fresh);
         assert_eq!(c.dir, checkout_dir(&target, &f.first.to_string()));
         assert_eq!(
@@ -376,15 +278,15 @@ mod tests {
         let f = fixture();
         let target = f.dir.path().join("target");
         let sha = f.feature.to_string();
-        assert!(checkout(&f.repo, &sha, &target).unwrap().fresh);
-        let again = checkout(&f.repo, &sha, &target).unwrap();
+        assert!(checkout(&f.git, &sha, &target).unwrap().fresh);
+        let again = checkout(&f.git, &sha, &target).unwrap();
         assert!(!again.fresh);
         assert!(again.dir.join("docs/notes.md").exists());
 
         // An interrupted run: the directory exists but the marker does not.
         fs::remove_file(again.dir.join(COMPLETE_MARKER)).unwrap();
         fs::write(again.dir.join("stray.txt"), "half-written").unwrap();
-        let redone = checkout(&f.repo, &sha, &target).unwrap();
+        let redone = checkout(&f.git, &sha, &target).unwrap();
         assert!(redone.fresh);
         assert!(!redone.dir.join("stray.txt").exists());
         assert!(redone.dir.join("docs/notes.md").exists());
@@ -394,8 +296,8 @@ mod tests {
     fn different_commits_get_different_directories() {
         let f = fixture();
         let target = f.dir.path().join("target");
-        let a = checkout(&f.repo, &f.first.to_string(), &target).unwrap();
-        let b = checkout(&f.repo, &f.second.to_string(), &target).unwrap();
+        let a = checkout(&f.git, &f.first.to_string(), &target).unwrap();
+        let b = checkout(&f.git, &f.second.to_string(), &target).unwrap();
         assert_ne!(a.dir, b.dir);
         assert_eq!(
             fs::read_to_string(b.dir.join("src/lib.rs")).unwrap(),

@@ -3,15 +3,16 @@
 //! counts, with false alarms controlled across the whole suite (Benjamini–Hochberg).
 
 pub mod dist;
+pub mod history;
 pub mod merge;
+pub mod paired;
 pub mod stats;
 
 use std::collections::BTreeMap;
 
-use crate::cli::report::model::{Comparison, Status, Summary, TestReport, Verdict};
-use crate::protocol::TestKind;
-
+use crate::cli::model::{Comparison, Status, TestReport, Verdict};
 use crate::metrics::{Direction, Metric};
+use crate::protocol::TestKind;
 
 /// How a verdict is decided.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -176,15 +177,14 @@ pub fn compare_all(
         .collect()
 }
 
-/// Compares `head` against `base` test by test (matched by id), writes each test's
-/// `comparison` and recounts the verdicts in `summary`.
+/// Compares `head` against `base` test by test (matched by id) and writes each test's
+/// `comparison` (the verdicts are counted by [`crate::cli::model::Report::finish`]).
 pub fn apply(
     base: &[TestReport],
     head: &mut [TestReport],
     noise: &BTreeMap<String, f64>,
     baseline_commit: Option<&str>,
     opts: &CompareOptions,
-    summary: &mut Summary,
 ) -> Vec<Option<TestComparison>> {
     let by_id: BTreeMap<&str, &TestReport> = base.iter().map(|t| (t.id.as_str(), t)).collect();
     let results = {
@@ -201,26 +201,7 @@ pub fn apply(
     for (test, result) in head.iter_mut().zip(&results) {
         test.comparison = result.as_ref().map(|r| r.comparison.clone());
     }
-    count_verdicts(head, summary);
     results
-}
-
-/// Sets the verdict counters of `summary` from the tests' comparisons.
-pub fn count_verdicts(tests: &[TestReport], summary: &mut Summary) {
-    summary.regressed = 0;
-    summary.improved = 0;
-    summary.unchanged = 0;
-    summary.new = 0;
-    summary.inconclusive = 0;
-    for c in tests.iter().filter_map(|t| t.comparison.as_ref()) {
-        match c.verdict {
-            Verdict::Regressed => summary.regressed += 1,
-            Verdict::Improved => summary.improved += 1,
-            Verdict::Unchanged => summary.unchanged += 1,
-            Verdict::New => summary.new += 1,
-            Verdict::Inconclusive => summary.inconclusive += 1,
-        }
-    }
 }
 
 /// The metric a test of this kind is judged on first.

@@ -29,40 +29,9 @@ impl Rng {
 }
 
 fn bench(id: &str, process_medians: &[f64]) -> TestReport {
-    let median = {
-        let mut v = process_medians.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    TestReport {
-        load: None,
-        throughput_unit: None,
-        memory: None,
-        id: id.to_owned(),
-        package: "pkg".into(),
-        target: "perf".into(),
-        name: id.rsplit('/').next().unwrap().to_owned(),
-        kind: TestKind::Bench,
-        status: Status::Passed,
-        error: None,
-        metrics: Metrics {
-            median_ns: Some(median),
-            ..Metrics::default()
-        },
-        median_ci_ns: None,
-        thresholds: Vec::new(),
-        comparison: None,
-        processes: process_medians
-            .iter()
-            .map(|&m| Metrics {
-                median_ns: Some(m),
-                ..Metrics::default()
-            })
-            .collect(),
-        custom: Vec::new(),
-        tags: Vec::new(),
-        wall_ns: 0,
-    }
+    crate::cli::testing::bench(id)
+        .processes(process_medians)
+        .build()
 }
 
 fn noisy(rng: &mut Rng, center: f64, sigma: f64, n: usize) -> Vec<f64> {
@@ -73,18 +42,10 @@ fn noisy(rng: &mut Rng, center: f64, sigma: f64, n: usize) -> Vec<f64> {
 
 fn verdicts(base: &[TestReport], head: &[TestReport], opts: &CompareOptions) -> Vec<Verdict> {
     let mut head = head.to_vec();
-    let mut summary = Summary::default();
-    apply(
-        base,
-        &mut head,
-        &BTreeMap::new(),
-        Some("b"),
-        opts,
-        &mut summary,
-    )
-    .into_iter()
-    .map(|c| c.expect("compared").comparison.verdict)
-    .collect()
+    apply(base, &mut head, &BTreeMap::new(), Some("b"), opts)
+        .into_iter()
+        .map(|c| c.expect("compared").comparison.verdict)
+        .collect()
 }
 
 /// One simulated suite comparison: `tests` tests with lognormal between-process noise, the
@@ -206,14 +167,12 @@ fn change_and_interval_are_reported_as_fractions() {
     let base = [bench("p/t/a", &[100.0, 101.0, 99.0, 100.0])];
     let head = [bench("p/t/a", &[80.0, 80.8, 79.2, 80.0])];
     let mut head = head.to_vec();
-    let mut summary = Summary::default();
     let out = apply(
         &base,
         &mut head,
         &BTreeMap::new(),
         Some("abc"),
         &CompareOptions::default(),
-        &mut summary,
     );
     let c = &head[0].comparison.as_ref().unwrap();
     assert_eq!(c.verdict, Verdict::Improved);
@@ -223,7 +182,10 @@ fn change_and_interval_are_reported_as_fractions() {
     assert!((change + 0.2).abs() < 0.005, "{change}");
     let [lo, hi] = c.ci.unwrap();
     assert!(lo < change && change < hi && hi < 0.0, "{lo} {hi}");
-    assert_eq!(summary.improved, 1);
+    assert_eq!(
+        crate::cli::testing::report(head.clone()).summary.improved,
+        1
+    );
     assert!(out[0].as_ref().unwrap().metrics[0].p_value.unwrap() < 0.001);
 }
 
@@ -262,20 +224,19 @@ fn tests_missing_from_the_baseline_are_new_and_errors_are_not_compared() {
     broken.status = Status::Error;
     let head = [broken, bench("p/t/b", &[100.0, 101.0])];
     let mut head = head.to_vec();
-    let mut summary = Summary::default();
     let out = apply(
         &base,
         &mut head,
         &BTreeMap::new(),
         None,
         &CompareOptions::default(),
-        &mut summary,
     );
     assert!(out[0].is_none() && head[0].comparison.is_none());
     let new = head[1].comparison.as_ref().unwrap();
     assert_eq!(new.verdict, Verdict::New);
     assert_eq!(new.baseline, None);
     assert_eq!(new.current, Some(101.0));
+    let summary = crate::cli::testing::report(head.clone()).summary;
     assert_eq!((summary.new, summary.regressed), (1, 0));
 }
 
@@ -286,15 +247,7 @@ fn a_tests_own_noise_overrides_the_threshold() {
     let mut noise = BTreeMap::new();
     noise.insert("p/t/a".to_owned(), 0.10);
     let mut h = head.to_vec();
-    let mut summary = Summary::default();
-    apply(
-        &base,
-        &mut h,
-        &noise,
-        None,
-        &CompareOptions::default(),
-        &mut summary,
-    );
+    apply(&base, &mut h, &noise, None, &CompareOptions::default());
     assert_ne!(
         h[0].comparison.as_ref().unwrap().verdict,
         Verdict::Regressed
@@ -318,14 +271,12 @@ fn one_more_allocation_per_iteration_is_a_regression_even_at_equal_speed() {
     let base = [with_allocs(bench("p/t/a", &[100.0, 100.5, 99.5]), 2.0)];
     let head = [with_allocs(bench("p/t/a", &[100.2, 100.4, 99.6]), 3.0)];
     let mut h = head.to_vec();
-    let mut summary = Summary::default();
     apply(
         &base,
         &mut h,
         &BTreeMap::new(),
         None,
         &CompareOptions::default(),
-        &mut summary,
     );
     let c = h[0].comparison.as_ref().unwrap();
     assert_eq!(c.verdict, Verdict::Regressed);
@@ -375,14 +326,12 @@ fn load_tests_compare_latency_and_throughput_by_direction() {
         &[800.0, 808.0, 792.0],
     )];
     let mut h = slower.to_vec();
-    let mut summary = Summary::default();
     apply(
         &base,
         &mut h,
         &BTreeMap::new(),
         None,
         &CompareOptions::default(),
-        &mut summary,
     );
     let c = h[0].comparison.as_ref().unwrap();
     assert_eq!(

@@ -81,7 +81,7 @@ fn head_branch_and_refs_resolve() {
     assert_eq!(g.resolve(&c2[..8]).unwrap(), c2);
     assert_eq!(g.resolve("main").unwrap(), c2);
     let err = g.resolve("no-such-branch").unwrap_err();
-    assert!(err.what.contains("`no-such-branch`"), "{}", err.what);
+    assert!(err.message.contains("`no-such-branch`"), "{}", err.message);
     assert!(err.help.contains("git log"));
     assert_eq!(g.summary(&c2).as_deref(), Some("edit a.rs"));
 }
@@ -160,25 +160,26 @@ fn the_default_baseline_follows_first_parents_only() {
     let stored = [side.clone(), c1.clone()];
     let has = |c: &str| stored.iter().any(|s| s == c);
     assert_eq!(
-        g.nearest_with_record(&merge, false, 100, has).unwrap(),
-        Some(c1.clone())
+        g.ancestors_with_record(&merge, false, 100, has).unwrap(),
+        std::slice::from_ref(&c1)
     );
     // HEAD itself is a candidate only when asked (a dirty tree).
     let stored_head = [merge.clone(), c2.clone()];
     let has_head = |c: &str| stored_head.iter().any(|s| s == c);
     assert_eq!(
-        g.nearest_with_record(&merge, false, 100, has_head).unwrap(),
-        Some(c2.clone())
-    );
-    assert_eq!(
-        g.nearest_with_record(&merge, true, 100, has_head).unwrap(),
-        Some(merge.clone())
-    );
-    assert_eq!(
-        g.nearest_with_record(&merge, false, 100, |_| false)
+        g.ancestors_with_record(&merge, false, 100, has_head)
             .unwrap(),
-        None
+        std::slice::from_ref(&c2)
     );
+    assert_eq!(
+        g.ancestors_with_record(&merge, true, 100, has_head)
+            .unwrap(),
+        [merge.clone(), c2.clone()]
+    );
+    assert!(g
+        .ancestors_with_record(&merge, false, 100, |_| false)
+        .unwrap()
+        .is_empty());
     assert_eq!(g.merge_base(&side, &c3).unwrap(), Some(c2));
 }
 

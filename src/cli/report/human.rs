@@ -6,11 +6,11 @@ use std::time::Duration;
 use console::style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::model::{Report, Status, TestReport};
-use crate::cli::events::{Event, Reporter};
+use crate::cli::model::{Report, Status, TestReport};
+use crate::cli::report::words::{limit_text, threshold_text, width};
+use crate::cli::run::events::{Event, Reporter};
 use crate::format;
 use crate::protocol::Throughput;
-use crate::threshold::ThresholdCheck;
 
 /// Shows a progress bar on stderr while tests run; draws nothing when stderr is not a terminal.
 pub struct Progress {
@@ -34,6 +34,16 @@ impl Progress {
     }
 }
 
+/// The progress reporter for `output`: the terminal's, unless stdout carries a machine-readable
+/// report and nothing else does.
+pub fn progress_for(output: &crate::cli::report::Output) -> Box<dyn Reporter> {
+    if output.format == crate::cli::report::Format::Human || output.path.is_some() {
+        Box::new(Progress::new())
+    } else {
+        Box::new(crate::cli::run::events::WarningsOnly)
+    }
+}
+
 impl Default for Progress {
     fn default() -> Self {
         Progress::new()
@@ -42,7 +52,15 @@ impl Default for Progress {
 
 impl Reporter for Progress {
     fn event(&mut self, event: &Event<'_>) {
-        if let Some(line) = crate::cli::events::warning(event) {
+        // Warnings, steps and rounds are a log (also off a terminal, like cargo's own lines);
+        // the bar is drawn on a terminal only.
+        let line = crate::cli::run::events::log_line(event).or_else(|| match event {
+            Event::RoundFinished { id, rounds } if rounds % 5 == 0 => {
+                Some(format!("{:>12} {id} — {rounds} rounds", ""))
+            }
+            _ => None,
+        });
+        if let Some(line) = line {
             match &self.bar {
                 Some(bar) => bar.println(line),
                 None => eprintln!("{line}"),
@@ -67,7 +85,7 @@ impl Reporter for Progress {
                 bar.println(format!("{} {}", status_mark(test.status, true), test.id));
             }
             Event::RunFinished { .. } => bar.finish_and_clear(),
-            Event::TestSlow { .. } => {}
+            Event::Step { .. } | Event::RoundFinished { .. } | Event::TestSlow { .. } => {}
         }
     }
 }
@@ -106,13 +124,7 @@ pub fn render(report: &Report, color: bool) -> String {
         .collect();
     let widths: Vec<usize> = keep
         .iter()
-        .map(|&i| {
-            rows.iter()
-                .map(|r| console::measure_text_width(&r[i]))
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|&i| width(header[i], rows.iter().map(|r| &r[i])))
         .collect();
     let mut out = String::new();
     if !report.tests.is_empty() {
@@ -250,7 +262,7 @@ fn row(t: &TestReport) -> [String; 8] {
     } else {
         t.thresholds
             .iter()
-            .map(|c| format!("{} {}", if c.passed { "✓" } else { "✗" }, short_check(c)))
+            .map(|c| format!("{} {}", if c.passed { "✓" } else { "✗" }, limit_text(c)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -264,26 +276,6 @@ fn row(t: &TestReport) -> [String; 8] {
         bytes,
         thresholds,
     ]
-}
-
-/// `p99_ns < 2.00 ms`.
-fn short_check(c: &ThresholdCheck) -> String {
-    format!(
-        "{} {} {}",
-        c.metric,
-        c.op.as_str(),
-        limit_text(&c.metric, c.limit)
-    )
-}
-
-fn limit_text(metric: &str, value: f64) -> String {
-    use crate::metrics::{Metric, MetricUnit};
-    match Metric::from_name(metric) {
-        Some(m) if m.unit() == MetricUnit::Nanoseconds => format::duration_ns(value),
-        Some(Metric::RssGrowth) => format::bytes(value),
-        Some(Metric::SuccessRate) => format!("{}%", format::sig3(value)),
-        _ => format::sig3(value),
-    }
 }
 
 /// Why a test did not pass, in a sentence or two.
@@ -301,16 +293,7 @@ fn explain(t: &TestReport, color: bool) -> String {
         }
     }
     for c in t.thresholds.iter().filter(|c| !c.passed) {
-        let actual = c
-            .actual
-            .map(|a| limit_text(&c.metric, a))
-            .unwrap_or_else(|| "not measured".to_string());
-        out.push_str(&format!(
-            "    threshold {} {} {} failed: measured {actual}\n",
-            c.metric,
-            c.op.as_str(),
-            limit_text(&c.metric, c.limit)
-        ));
+        out.push_str(&format!("    threshold failed: {}\n", threshold_text(c)));
     }
     out
 }
@@ -319,6 +302,33 @@ fn explain(t: &TestReport, color: bool) -> String {
 mod tests {
     use super::*;
     use crate::protocol::{LeakReport, LoadDetails, MemoryDetails, TimelinePoint};
+
+    #[test]
+    fn the_human_table_explains_failures() {
+        let t = crate::cli::testing::bench("p/t/n")
+            .error("panicked: boom")
+            .build();
+        let text = render(&crate::cli::testing::report(vec![t]), false);
+        assert!(text.contains("ERROR p/t/n\n    panicked: boom"), "{text}");
+        assert!(text.contains("0 passed; 1 failed; 1 total"), "{text}");
+        assert!(
+            !text.contains('\u{1b}'),
+            "no colour codes when colour is off"
+        );
+    }
+
+    /// `figures.rs` and `human::limit_text` once worded the same threshold differently; the
+    /// terminal, the PR comment and JUnit now say it with the one sentence of `words`.
+    #[test]
+    fn a_failed_threshold_reads_the_same_in_every_format() {
+        let report = crate::cli::report::sample::report();
+        let sentence = "p99_ns < 2.00 ms, was 3.10 ms";
+        assert!(render(&report, false).contains(sentence));
+        assert!(crate::cli::report::markdown::render(&report).contains(sentence));
+        // XML escapes the operator.
+        let escaped = sentence.replace('<', "&lt;");
+        assert!(crate::cli::report::junit::render(&report).contains(&escaped));
+    }
 
     #[test]
     fn load_timelines_and_leaks_are_drawn_under_the_table() {

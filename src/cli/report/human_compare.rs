@@ -1,10 +1,12 @@
 //! The console's comparison table: base, head, change and a coloured verdict per test,
-//! printed under the results table when the run was compared with a baseline.
+//! printed under the results table when the run was compared with a baseline. A paired
+//! (`ab`) comparison adds the smallest change it could detect.
 
 use console::style;
 
-use super::figures::{change_text, metric_value, short, verdict_word};
-use super::model::{Report, Verdict};
+use super::words::{change_text, metric_value, short, verdict_word, width};
+use super::Columns;
+use crate::cli::model::{Report, Verdict};
 
 /// Empty when nothing was compared.
 pub fn render(report: &Report, color: bool) -> String {
@@ -16,37 +18,37 @@ pub fn render(report: &Report, color: bool) -> String {
     if compared.is_empty() {
         return String::new();
     }
-    let header = [
-        "test",
-        "metric",
-        "base",
-        "head",
-        "change (95% CI)",
-        "verdict",
-    ];
-    let rows: Vec<[String; 6]> = compared
+    let paired = Columns::of(report) == Columns::Paired;
+    let mut header = vec!["test", "metric", "base", "head", "change (95% CI)"];
+    if paired {
+        header.push("could detect");
+    }
+    header.push("verdict");
+    let verdict_at = header.len() - 1;
+    let rows: Vec<Vec<String>> = compared
         .iter()
         .map(|(t, c)| {
             let value =
                 |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| metric_value(&c.metric, v));
-            [
+            let mut row = vec![
                 t.id.clone(),
                 c.metric.clone(),
                 value(c.baseline),
                 value(c.current),
                 change_text(c),
-                verdict_word(c.verdict).to_owned(),
-            ]
+            ];
+            if paired {
+                row.push(
+                    c.could_detect
+                        .map_or_else(|| "-".to_owned(), |d| format!("≥ {:.1}%", d * 100.0)),
+                );
+            }
+            row.push(verdict_word(c.verdict).to_owned());
+            row
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| console::measure_text_width(&r[i]))
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| width(header[i], rows.iter().map(|r| &r[i])))
         .collect();
     let base = report.baseline.commit.as_deref().map(short).unwrap_or("-");
     let asked = report
@@ -62,7 +64,7 @@ pub fn render(report: &Report, color: bool) -> String {
             .enumerate()
             .map(|(i, c)| {
                 let fill = " ".repeat(widths[i].saturating_sub(console::measure_text_width(c)));
-                if (2..=4).contains(&i) {
+                if (2..verdict_at).contains(&i) {
                     format!("{fill}{c}")
                 } else {
                     format!("{c}{fill}")
@@ -80,7 +82,7 @@ pub fn render(report: &Report, color: bool) -> String {
     );
     out.push('\n');
     for ((_, c), mut r) in compared.iter().zip(rows) {
-        let word = std::mem::take(&mut r[5]);
+        let word = std::mem::take(&mut r[verdict_at]);
         let styled = match c.verdict {
             Verdict::Regressed => style(word).red().bold(),
             Verdict::Improved => style(word).green(),
@@ -90,7 +92,7 @@ pub fn render(report: &Report, color: bool) -> String {
         }
         .force_styling(color)
         .to_string();
-        out.push_str(&line(&r[..5]));
+        out.push_str(&line(&r[..verdict_at]));
         out.push_str("  ");
         out.push_str(&styled);
         out.push('\n');

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::cli::report::figures::{change_text, metric_value, threshold_text, verdict_word};
-use crate::cli::report::model::{Report, Status, TestReport, Verdict};
+use crate::cli::model::{Report, Status, TestReport, Verdict};
+use crate::cli::report::words::{change_text, metric_value, threshold_text, verdict_word};
 
 pub fn render(report: &Report) -> String {
     let mut suites: BTreeMap<(&str, &str), Vec<&TestReport>> = BTreeMap::new();

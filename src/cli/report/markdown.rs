@@ -1,21 +1,33 @@
-//! `--format markdown`: a PR comment. A one-line verdict, the tests that changed first, the
-//! rest folded away, and the commits and machine at the end. The order is stable and the
-//! comment starts with a hidden marker, so a bot can find and update its own comment.
+//! `--format markdown`: a PR comment, for `run`, `compare` and `ab` alike. A one-line verdict,
+//! the tests that changed first, the rest folded away, and the commits and machine at the end.
+//! The order is stable and the comment starts with a hidden marker, so a bot can find and
+//! update its own comment. A paired (`ab`) report adds its columns — the interval of the change
+//! and the smallest change it could detect — and its own marker, so both comments can coexist.
 
 use std::fmt::Write;
 
-use crate::cli::report::figures::{
-    change_text, is_changed, metric_value, severity, short, threshold_text, verdict_word,
+use super::Columns;
+
+use crate::cli::model::{Report, Status, TestReport, Verdict};
+use crate::cli::report::words::{
+    change_text, interval_text, is_changed, metric_value, severity, short, threshold_text,
+    verdict_word,
 };
-use crate::cli::report::model::{Report, Status, TestReport, Verdict};
 
 /// The hidden first line a bot searches for to update its comment in place.
 pub const MARKER: &str = "<!-- cargo-perf -->";
+/// The same for `cargo perf ab`'s comment.
+pub const AB_MARKER: &str = "<!-- cargo-perf-ab -->";
 
 pub fn render(report: &Report) -> String {
+    let columns = Columns::of(report);
     let mut out = String::new();
-    let _ = writeln!(out, "{MARKER}");
-    let _ = writeln!(out, "{}\n", headline(report));
+    let marker = match columns {
+        Columns::Unpaired => MARKER,
+        Columns::Paired => AB_MARKER,
+    };
+    let _ = writeln!(out, "{marker}");
+    let _ = writeln!(out, "{}\n", headline(report, columns));
 
     let mut tests: Vec<&TestReport> = report.tests.iter().collect();
     tests.sort_by(|a, b| (severity(a), &a.id).cmp(&(severity(b), &b.id)));
@@ -25,7 +37,7 @@ pub fn render(report: &Report) -> String {
     if changed.is_empty() {
         let _ = writeln!(out, "No test changed.\n");
     } else {
-        table(&mut out, &changed);
+        table(&mut out, &changed, columns);
         out.push('\n');
     }
     if !rest.is_empty() {
@@ -35,7 +47,7 @@ pub fn render(report: &Report) -> String {
             rest.len(),
             plural(rest.len())
         );
-        table(&mut out, &rest);
+        table(&mut out, &rest, columns);
         let _ = writeln!(out, "\n</details>\n");
     }
     memory(&mut out, report);
@@ -45,7 +57,7 @@ pub fn render(report: &Report) -> String {
     if !report.notes.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "{}", footer(report));
+    let _ = writeln!(out, "{}", footer(report, columns));
     out
 }
 
@@ -96,7 +108,7 @@ fn memory(out: &mut String, report: &Report) {
 }
 
 /// `### 🔴 cargo perf: 1 regressed, 2 improved, 40 unchanged (43 tests)`
-fn headline(report: &Report) -> String {
+fn headline(report: &Report, columns: Columns) -> String {
     let s = &report.summary;
     let errors = report
         .tests
@@ -129,38 +141,64 @@ fn headline(report: &Report) -> String {
     } else {
         parts.join(", ")
     };
+    let command = match columns {
+        Columns::Unpaired => "cargo perf",
+        Columns::Paired => "cargo perf ab",
+    };
     format!(
-        "### {icon} cargo perf: {counts} ({} test{})",
+        "### {icon} {command}: {counts} ({} test{})",
         s.total,
         plural(s.total)
     )
 }
 
-fn table(out: &mut String, tests: &[&TestReport]) {
-    let _ = writeln!(out, "| Test | Base | Head | Change | Verdict |");
-    let _ = writeln!(out, "|:--|--:|--:|--:|:--|");
+fn table(out: &mut String, tests: &[&TestReport], columns: Columns) {
+    match columns {
+        Columns::Unpaired => {
+            let _ = writeln!(out, "| Test | Base | Head | Change | Verdict |");
+            let _ = writeln!(out, "|:--|--:|--:|--:|:--|");
+        }
+        Columns::Paired => {
+            let _ = writeln!(
+                out,
+                "| Test | Base | Head | Change | 95% interval | Could detect | Verdict |"
+            );
+            let _ = writeln!(out, "|:--|--:|--:|--:|--:|--:|:--|");
+        }
+    }
     for t in tests {
-        let (base, head, change) = match &t.comparison {
-            Some(c) => (
-                c.baseline.map(|v| metric_value(&c.metric, v)),
-                c.current.map(|v| metric_value(&c.metric, v)),
-                change_text(c),
-            ),
-            None => (None, None, String::new()),
-        };
-        let head = head.or_else(|| {
+        let c = t.comparison.as_ref();
+        let value = |v: Option<f64>| c.zip(v).map(|(c, v)| metric_value(&c.metric, v));
+        let base = value(c.and_then(|c| c.baseline));
+        let head = value(c.and_then(|c| c.current)).or_else(|| {
             let metric = crate::cli::compare::primary_metric(t.kind);
             metric
                 .get(&t.metrics)
                 .map(|v| metric_value(metric.name(), v))
         });
+        let dash = || "–".to_owned();
+        let extra = match columns {
+            Columns::Unpaired => String::new(),
+            Columns::Paired => format!(
+                " {} | {} |",
+                c.and_then(|c| c.ci).map_or_else(dash, interval_text),
+                c.and_then(|c| c.could_detect)
+                    .map_or_else(dash, |d| format!("≥ {:.1}%", d * 100.0)),
+            ),
+        };
+        let change = match columns {
+            Columns::Unpaired => c.map(change_text).unwrap_or_default(),
+            Columns::Paired => c
+                .and_then(|c| c.change)
+                .map(crate::format::percent_change)
+                .unwrap_or_else(dash),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {change} |{extra} {} |",
             code(&t.id),
             base.as_deref().unwrap_or("–"),
             head.as_deref().unwrap_or("–"),
-            change,
             escape_cell(&verdict_cell(t))
         );
     }
@@ -206,7 +244,7 @@ fn verdict_cell(t: &TestReport) -> String {
     }
 }
 
-fn footer(report: &Report) -> String {
+fn footer(report: &Report, columns: Columns) -> String {
     let head = report.commit.as_deref().map_or_else(
         || "(no commit)".to_owned(),
         |c| {
@@ -217,14 +255,23 @@ fn footer(report: &Report) -> String {
             )
         },
     );
-    let base = report
+    let asked = report
         .baseline
-        .commit
+        .reference
         .as_deref()
-        .map_or_else(|| "(no baseline)".to_owned(), |c| format!("`{}`", short(c)));
+        .map(|r| format!(" ({})", code(r)))
+        .unwrap_or_default();
+    let base = report.baseline.commit.as_deref().map_or_else(
+        || "(no baseline)".to_owned(),
+        |c| format!("`{}`{asked}", short(c)),
+    );
+    let how = match columns {
+        Columns::Unpaired => "",
+        Columns::Paired => " · paired rounds, interleaved on one machine",
+    };
     let m = &report.machine;
     format!(
-        "<sub>base {base} → head {head} · machine {} ({}, {} cores, {} {}) · cargo-perf {}</sub>",
+        "<sub>base {base} → head {head} · machine {} ({}, {} cores, {} {}){how} · cargo-perf {}</sub>",
         code(&m.id),
         escape_inline(&m.cpu),
         m.cores,

@@ -1,10 +1,9 @@
 //! A report with one test of every outcome, for the renderers' tests.
 
-use crate::cli::report::model::{
+use crate::cli::model::{
     BaselineRef, Comparison, MachineInfo, Report, Status, Summary, TestReport, Verdict,
 };
-use crate::protocol::TestKind;
-
+use crate::cli::testing;
 use crate::metrics::Metrics;
 use crate::threshold::{Op, ThresholdCheck};
 
@@ -12,39 +11,22 @@ pub const HEAD: &str = "aaaaaaa1111111111111111111111111111111111";
 pub const BASE: &str = "bbbbbbb2222222222222222222222222222222222";
 
 fn test(name: &str, median: f64, verdict: Option<(Verdict, f64, f64)>) -> TestReport {
-    TestReport {
-        load: None,
-        throughput_unit: None,
-        memory: None,
-        id: format!("pkg/perf/{name}"),
-        package: "pkg".into(),
-        target: "perf".into(),
-        name: name.into(),
-        kind: TestKind::Bench,
-        status: Status::Passed,
-        error: None,
-        metrics: Metrics {
-            median_ns: Some(median),
-            ..Metrics::default()
-        },
-        median_ci_ns: None,
-        thresholds: vec![],
-        comparison: verdict.map(|(verdict, base, change)| Comparison {
-            baseline_commit: Some(BASE.into()),
-            metric: "median_ns".into(),
-            baseline: (verdict != Verdict::New).then_some(base),
-            current: Some(median),
-            change: (verdict != Verdict::New).then_some(change),
-            ci: (verdict != Verdict::New).then_some([change - 0.02, change + 0.02]),
-            verdict,
-            could_detect: None,
-            rounds: None,
-        }),
-        processes: vec![],
-        custom: vec![],
-        tags: vec![],
-        wall_ns: 2_500_000_000,
-    }
+    let t = testing::bench(&format!("pkg/perf/{name}"))
+        .median(median)
+        .wall_ns(2_500_000_000);
+    let Some((verdict, base, change)) = verdict else {
+        return t.build();
+    };
+    let known = verdict != Verdict::New;
+    t.comparison(Comparison {
+        baseline_commit: Some(BASE.into()),
+        baseline: known.then_some(base),
+        current: Some(median),
+        change: known.then_some(change),
+        ci: known.then_some([change - 0.02, change + 0.02]),
+        ..testing::comparison(verdict)
+    })
+    .build()
 }
 
 /// Tests in a deliberately jumbled order.

@@ -1,55 +1,15 @@
 //! The store on a real temporary directory: round trips, damage, schema checks, the lock.
 
+use std::fs;
+
 use super::*;
-use crate::cli::report::model::Status;
-use crate::protocol::TestKind;
 
-use crate::metrics::Metrics;
+use crate::cli::testing::fingerprint;
 
-pub(crate) fn fingerprint(id: &str) -> Fingerprint {
-    Fingerprint {
-        machine: MachineInfo {
-            id: id.into(),
-            cpu: "cpu".into(),
-            cores: 2,
-            os: "linux".into(),
-            arch: "x86_64".into(),
-        },
-        rustc: "rustc 1.95.0".into(),
-        profile: "bench".into(),
-    }
-}
-
-pub(crate) fn test_report(id: &str, median: f64) -> TestReport {
-    TestReport {
-        load: None,
-        throughput_unit: None,
-        memory: None,
-        id: id.into(),
-        package: "pkg".into(),
-        target: "perf".into(),
-        name: id.rsplit('/').next().unwrap().into(),
-        kind: TestKind::Bench,
-        status: Status::Passed,
-        error: None,
-        metrics: Metrics {
-            median_ns: Some(median),
-            ..Metrics::default()
-        },
-        median_ci_ns: None,
-        thresholds: vec![],
-        comparison: None,
-        processes: vec![
-            Metrics {
-                median_ns: Some(median),
-                ..Metrics::default()
-            };
-            3
-        ],
-        custom: vec![],
-        tags: vec![],
-        wall_ns: 0,
-    }
+fn test_report(id: &str, median: f64) -> TestReport {
+    crate::cli::testing::bench(id)
+        .processes(&[median; 3])
+        .build()
 }
 
 fn record(commit: &str, machine: &str) -> Record {
@@ -166,7 +126,11 @@ fn the_lock_excludes_a_second_holder_until_dropped() {
     // Another "process" holds it: fake the owner as a live process (our parent shell or init).
     fs::write(tmp.path().join(LOCK_FILE), "1\n").unwrap();
     let err = store.lock().unwrap_err();
-    assert!(err.what.contains("locked by process 1"), "{}", err.what);
+    assert!(
+        err.message.contains("locked by process 1"),
+        "{}",
+        err.message
+    );
     assert!(err.help.contains("lock file"));
     drop(held);
     assert!(!tmp.path().join(LOCK_FILE).exists());

@@ -96,7 +96,7 @@ fn a_quiet_run_says_nothing_changed() {
     report
         .tests
         .retain(|t| t.name == "alpha" || t.name == "zeta");
-    report.summary = crate::cli::report::model::Summary {
+    report.summary = crate::cli::model::Summary {
         total: 2,
         passed: 2,
         unchanged: 2,

@@ -8,10 +8,10 @@ use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::build::BuiltTarget;
-use super::errors::CliError;
 use super::interrupt;
 use super::process::{self, Ended, Finished, Watch};
+use crate::cli::errors::CliError;
+use crate::cli::project::build::BuiltTarget;
 use crate::protocol::{
     Action, Envelope, Request, Response, RunResult, Settings, TestInfo, TestKind, ENV_LIFELINE,
     ENV_PROTOCOL, ENV_REQUEST, HARNESS_MARKER, LIBRARY_VERSION, PROTOCOL_VERSION,
@@ -483,11 +483,11 @@ mod tests {
         // The test binary running this test is not a perf suite... unless it links the
         // harness (this crate's lib does, as a constant). Use a plain system binary instead.
         let built = BuiltTarget {
-            target: super::super::workspace::PerfTarget {
+            target: crate::cli::project::workspace::PerfTarget {
                 package: "p".into(),
                 package_root: PathBuf::from("/"),
                 name: "t".into(),
-                kind: super::super::workspace::TargetKind::Bench,
+                kind: crate::cli::project::workspace::TargetKind::Bench,
             },
             executable: PathBuf::from("/bin/sh"),
         };

@@ -1,9 +1,9 @@
-//! What the runner tells reporters while a run goes on (nextest style: the runner produces
-//! events, reporters render them).
+//! What the runner tells reporters while a command goes on (nextest style: the runner produces
+//! events, reporters render them). `run` and `ab` speak through the same events.
 
 use std::time::Duration;
 
-use super::report::model::{Report, TestReport};
+use crate::cli::model::{Report, TestReport};
 
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -36,6 +36,16 @@ pub enum Event<'a> {
     TestFinished {
         test: &'a TestReport,
     },
+    /// A step worth a line on the terminal, cargo style: `Building base ...`.
+    Step {
+        verb: &'a str,
+        what: &'a str,
+    },
+    /// `ab`: one more paired round of test `id` (`rounds` so far).
+    RoundFinished {
+        id: &'a str,
+        rounds: usize,
+    },
     RunFinished {
         report: &'a Report,
     },
@@ -53,15 +63,25 @@ impl Reporter for Silent {
     fn event(&mut self, _event: &Event<'_>) {}
 }
 
-/// Only the warnings, on stderr: for `--format json` to stdout, where no progress is drawn
-/// but a test about to be killed must still be visible.
+/// Only the warnings and the steps, on stderr: for `--format json` to stdout, where no
+/// progress is drawn but a test about to be killed (or a base being built) must still be
+/// visible.
 pub struct WarningsOnly;
 
 impl Reporter for WarningsOnly {
     fn event(&mut self, event: &Event<'_>) {
-        if let Some(line) = warning(event) {
+        if let Some(line) = log_line(event) {
             eprintln!("{line}");
         }
+    }
+}
+
+/// The line an event prints on stderr whatever the reporter: a warning, or a step as cargo
+/// words its own (`    Building base ...`).
+pub fn log_line(event: &Event<'_>) -> Option<String> {
+    match event {
+        Event::Step { verb, what } => Some(format!("{verb:>12} {what}")),
+        _ => warning(event),
     }
 }
 

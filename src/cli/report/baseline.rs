@@ -1,22 +1,22 @@
-//! `cargo perf baseline list | show REF | rm REF`: the stored results, read and pruned.
+//! `cargo perf baseline list | show REF`'s text: the stored records, one line each, or one
+//! record in full.
 
 use std::fmt::Write;
+use std::path::Path;
 
 use crate::cli::compare::primary_metric;
-use crate::cli::report::figures::{metric_value, short};
-use crate::cli::report::model::Status;
-use crate::cli::results::{Problem, Workspace};
-use crate::cli::store::Record;
+use crate::cli::model::Status;
+use crate::cli::report::words::{metric_value, short};
+use crate::cli::store::{Listing, Record};
 
 /// One line per stored record of `machine_id`, oldest first, then the damaged files.
-pub fn list(ws: &Workspace, machine_id: &str) -> String {
-    let listing = ws.store.list(Some(machine_id));
+pub fn list(listing: &Listing, machine_id: &str, store_dir: &Path) -> String {
     let mut out = String::new();
     if listing.records.is_empty() {
         let _ = writeln!(
             out,
             "no stored results for machine `{machine_id}` in {}",
-            ws.store.dir().display()
+            store_dir.display()
         );
     }
     for r in &listing.records {
@@ -38,10 +38,8 @@ pub fn list(ws: &Workspace, machine_id: &str) -> String {
     out
 }
 
-/// The record `spec` names, in full.
-pub fn show(ws: &Workspace, machine_id: &str, spec: &str) -> Result<(Record, String), Problem> {
-    let commit = ws.resolve(spec, machine_id)?;
-    let r = ws.load_required(spec, &commit, machine_id)?;
+/// One record, in full.
+pub fn show(r: &Record) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -82,26 +80,5 @@ pub fn show(ws: &Workspace, machine_id: &str, spec: &str) -> Result<(Record, Str
             if t.processes.len() == 1 { "" } else { "es" }
         );
     }
-    Ok((r, out))
-}
-
-/// Deletes the record `spec` names; an error when there is none.
-pub fn remove(ws: &Workspace, machine_id: &str, spec: &str) -> Result<String, Problem> {
-    let commit = ws.resolve(spec, machine_id)?;
-    let path = ws.store.record_path(machine_id, &commit);
-    if ws.store.remove(machine_id, &commit)? {
-        Ok(format!(
-            "removed the results of {} ({})\n",
-            short(&commit),
-            path.display()
-        ))
-    } else {
-        Err(Problem::new(
-            format!(
-                "no stored results for `{spec}` (commit {}) on machine `{machine_id}`",
-                short(&commit)
-            ),
-            "see `cargo perf baseline list` for what is stored",
-        ))
-    }
+    out
 }

@@ -5,10 +5,9 @@ use std::fs;
 
 use super::*;
 use crate::cli::git::tests::git;
-use crate::cli::report::model::{MachineInfo, Status, Summary, TestReport, Verdict};
-use crate::protocol::TestKind;
-
-use crate::metrics::Metrics;
+use crate::cli::model::Verdict;
+use crate::cli::report::baseline;
+use crate::cli::testing;
 
 fn commit(dir: &Path, text: &str) -> String {
     fs::write(dir.join("lib.rs"), text).unwrap();
@@ -18,69 +17,15 @@ fn commit(dir: &Path, text: &str) -> String {
 }
 
 fn test(name: &str, medians: &[f64]) -> TestReport {
-    TestReport {
-        load: None,
-        throughput_unit: None,
-        memory: None,
-        id: format!("pkg/perf/{name}"),
-        package: "pkg".into(),
-        target: "perf".into(),
-        name: name.into(),
-        kind: TestKind::Bench,
-        status: Status::Passed,
-        error: None,
-        metrics: Metrics {
-            median_ns: Some({
-                let mut v = medians.to_vec();
-                v.sort_by(f64::total_cmp);
-                v[v.len() / 2]
-            }),
-            ..Metrics::default()
-        },
-        median_ci_ns: None,
-        thresholds: vec![],
-        comparison: None,
-        processes: medians
-            .iter()
-            .map(|&m| Metrics {
-                median_ns: Some(m),
-                ..Metrics::default()
-            })
-            .collect(),
-        custom: vec![],
-        tags: vec![],
-        wall_ns: 0,
-    }
+    testing::bench(&format!("pkg/perf/{name}"))
+        .processes(medians)
+        .build()
 }
 
 const STEADY: [f64; 5] = [100.0, 101.0, 99.0, 100.5, 99.5];
 
-fn report(tests: Vec<TestReport>) -> Report {
-    Report {
-        schema_version: REPORT_SCHEMA_VERSION,
-        tool_version: "0.1.0".into(),
-        commit: None,
-        dirty: false,
-        baseline: BaselineRef::default(),
-        machine: fp().machine,
-        summary: Summary::default(),
-        tests,
-        notes: vec![],
-    }
-}
-
 fn fp() -> Fingerprint {
-    Fingerprint {
-        machine: MachineInfo {
-            id: "m".into(),
-            cpu: "cpu".into(),
-            cores: 2,
-            os: "linux".into(),
-            arch: "x86_64".into(),
-        },
-        rustc: "rustc 1.95.0".into(),
-        profile: "bench".into(),
-    }
+    testing::fingerprint("m")
 }
 
 struct Fixture {
@@ -106,10 +51,10 @@ fn fixture() -> Fixture {
     Fixture { repo, opts }
 }
 
-fn run(opts: &Options, tests: Vec<TestReport>) -> Result<Report, Problem> {
-    let mut r = report(tests);
-    attach(&mut r, opts)?;
-    Ok(r)
+fn run(opts: &Options, tests: Vec<TestReport>) -> Result<Report, CliError> {
+    let mut r = Report::new(fp().machine, tests, Vec::new());
+    compare_and_save(&mut r, opts)?;
+    Ok(r.finish())
 }
 
 fn notes(r: &Report) -> String {
@@ -198,12 +143,12 @@ fn an_explicit_baseline_must_exist_and_be_readable() {
 
     let missing = run(&with("HEAD~1"), vec![test("a", &STEADY)]).unwrap_err();
     assert!(
-        missing.what.contains("no stored results for `HEAD~1`"),
+        missing.message.contains("no stored results for `HEAD~1`"),
         "{}",
-        missing.what
+        missing.message
     );
     let unknown = run(&with("nope"), vec![test("a", &STEADY)]).unwrap_err();
-    assert!(unknown.what.contains("`nope`"), "{}", unknown.what);
+    assert!(unknown.message.contains("`nope`"), "{}", unknown.message);
 
     let path = Store::open(&f.opts.store_dir)
         .unwrap()
@@ -211,9 +156,9 @@ fn an_explicit_baseline_must_exist_and_be_readable() {
     fs::write(&path, "garbage").unwrap();
     let damaged = run(&with(&c1[..10]), vec![test("a", &STEADY)]).unwrap_err();
     assert!(
-        damaged.what.contains(&path.display().to_string()),
+        damaged.message.contains(&path.display().to_string()),
         "{}",
-        damaged.what
+        damaged.message
     );
 }
 
@@ -277,9 +222,9 @@ fn a_foreign_explicit_baseline_is_refused_unless_forced() {
     };
     let err = run(&asked, vec![test("a", &STEADY)]).unwrap_err();
     assert!(
-        err.what.contains("profile: `release` vs `bench`"),
+        err.message.contains("profile: `release` vs `bench`"),
         "{}",
-        err.what
+        err.message
     );
     assert!(err.help.contains("--force"));
     let forced = Options {
@@ -362,12 +307,11 @@ fn compare_reads_two_stored_records() {
     let back = compare_stored(&f.opts, Some(&c3[..8]), Some("HEAD~2")).unwrap();
     assert_eq!(back.summary.improved, 1);
     let err = compare_stored(&f.opts, Some("HEAD~1"), None).unwrap_err();
-    assert!(err.what.contains("no stored results"), "{}", err.what);
+    assert!(err.message.contains("no stored results"), "{}", err.message);
 }
 
 #[test]
 fn baseline_list_show_and_rm_work_by_ref_and_prefix() {
-    use crate::cli::baseline;
     let f = fixture();
     let c1 = commit(f.repo.path(), "1");
     run(&f.opts, vec![test("a", &STEADY)]).unwrap();
@@ -376,9 +320,9 @@ fn baseline_list_show_and_rm_work_by_ref_and_prefix() {
     let store = Store::open(&f.opts.store_dir).unwrap();
     let junk = store.record_path("m", &"f".repeat(40));
     fs::write(&junk, "not json").unwrap();
-    let ws = Workspace::open(&f.opts).unwrap();
+    let ws = Session::open(&f.opts).unwrap();
 
-    let listed = baseline::list(&ws, "m");
+    let listed = baseline::list(&ws.store.list(Some("m")), "m", ws.store.dir());
     let lines: Vec<&str> = listed.lines().collect();
     assert_eq!(lines.len(), 3, "{listed}");
     // Both runs may fall in the same second: their order is by time, then commit id.
@@ -393,7 +337,13 @@ fn baseline_list_show_and_rm_work_by_ref_and_prefix() {
             && lines[2].contains(&junk.display().to_string())
     );
 
-    let (record, shown) = baseline::show(&ws, "m", "HEAD").unwrap();
+    let show = |spec: &str| {
+        let commit = ws.resolve(spec, "m")?;
+        let record = ws.load_required(spec, &commit, "m")?;
+        let shown = baseline::show(&record);
+        Ok::<_, CliError>((record, shown))
+    };
+    let (record, shown) = show("HEAD").unwrap();
     assert_eq!(record.commit, c2);
     assert!(shown.contains(&format!("commit   {c2}")), "{shown}");
     assert!(
@@ -403,16 +353,17 @@ fn baseline_list_show_and_rm_work_by_ref_and_prefix() {
         "{shown}"
     );
 
-    let err = baseline::show(&ws, "m", &"f".repeat(12)).unwrap_err();
+    let err = show(&"f".repeat(12)).unwrap_err();
     assert!(
-        err.what.contains("damaged") && err.what.contains(&junk.display().to_string()),
+        err.message.contains("damaged") && err.message.contains(&junk.display().to_string()),
         "{}",
-        err.what
+        err.message
     );
 
-    let removed = baseline::remove(&ws, "m", &c1[..9]).unwrap();
-    assert!(removed.starts_with(&format!("removed the results of {}", &c1[..7])));
-    assert!(baseline::remove(&ws, "m", "HEAD~1").is_err());
+    let (removed, _) = ws.remove(&c1[..9], "m").unwrap();
+    assert_eq!(removed, c1);
+    assert!(ws.remove("HEAD~1", "m").is_err());
     assert_eq!(store.commits("m"), [c2, "f".repeat(40)]);
-    assert!(baseline::list(&ws, "nobody").starts_with("no stored results for machine `nobody`"));
+    let nobody = baseline::list(&ws.store.list(Some("nobody")), "nobody", ws.store.dir());
+    assert!(nobody.starts_with("no stored results for machine `nobody`"));
 }

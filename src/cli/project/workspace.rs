@@ -6,11 +6,25 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package, Target};
 
-use super::args::BuildArgs;
-use super::errors::CliError;
+use crate::cli::errors::CliError;
 
 /// The package that provides `#[perf_test]`; its users (and itself) have perf suites.
 const LIBRARY_PACKAGE: &str = "cargo-perf";
+
+/// Which packages and features to build, as cargo's own flags say it (`-p`, `--features`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    pub packages: Vec<String>,
+    pub workspace: bool,
+    pub manifest_path: Option<PathBuf>,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    pub profile: String,
+    /// Build into this target directory instead of the workspace's (`ab`'s base builds apart:
+    /// passed to cargo as `--target-dir`, never through the process environment).
+    pub target_dir: Option<PathBuf>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -87,7 +101,7 @@ pub struct PerfTarget {
 }
 
 /// Run `cargo metadata` and select the perf targets.
-pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
+pub fn discover(args: &BuildOptions) -> Result<Workspace, CliError> {
     let metadata = load_metadata(args)?;
     let packages = select_packages(&metadata, args, &start_manifest(args)?)?;
     workspace_of(&metadata, packages, args)
@@ -96,7 +110,7 @@ pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
 /// The workspace of another tree of the same project (`cargo perf ab`'s base checkout at
 /// `args.manifest_path`), with the packages that `head` selected by name: their package ids
 /// differ from head's (another path), and a package that the base does not have yet is left out.
-pub fn discover_like(args: &BuildArgs, head: &Workspace) -> Result<Workspace, CliError> {
+pub fn discover_like(args: &BuildOptions, head: &Workspace) -> Result<Workspace, CliError> {
     let metadata = load_metadata(args)?;
     let names = head.package_names();
     let packages = metadata
@@ -108,7 +122,7 @@ pub fn discover_like(args: &BuildArgs, head: &Workspace) -> Result<Workspace, Cl
 }
 
 /// Where cargo's package search starts: the given manifest or the current directory.
-fn start_manifest(args: &BuildArgs) -> Result<PathBuf, CliError> {
+fn start_manifest(args: &BuildOptions) -> Result<PathBuf, CliError> {
     Ok(match &args.manifest_path {
         Some(p) => absolute(p),
         None => std::env::current_dir()
@@ -125,7 +139,7 @@ fn start_manifest(args: &BuildArgs) -> Result<PathBuf, CliError> {
 fn workspace_of(
     metadata: &Metadata,
     packages: Vec<&Package>,
-    args: &BuildArgs,
+    args: &BuildOptions,
 ) -> Result<Workspace, CliError> {
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
@@ -178,7 +192,8 @@ fn workspace_of(
                 ),
             ));
         }
-        return Err(CliError::config(
+        return Err(CliError::new(
+            crate::cli::errors::ErrorKind::NoSuites,
             format!("no perf suites found in {}", names.join(", ")),
             "add a `[[bench]]` target with `harness = false` whose file has `#[perf_test]` functions \
              and ends with `cargo_perf::main!()`, and `cargo-perf` under [dev-dependencies]",
@@ -202,7 +217,7 @@ fn workspace_of(
 
 /// The features `args` turn on for `package`, closed over the feature table like cargo does;
 /// `None` for `--all-features`.
-fn enabled_features(package: &Package, args: &BuildArgs) -> Option<BTreeSet<String>> {
+fn enabled_features(package: &Package, args: &BuildOptions) -> Option<BTreeSet<String>> {
     if args.all_features {
         return None;
     }
@@ -259,7 +274,7 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-fn load_metadata(args: &BuildArgs) -> Result<Metadata, CliError> {
+fn load_metadata(args: &BuildOptions) -> Result<Metadata, CliError> {
     let mut cmd = MetadataCommand::new();
     cmd.cargo_path(cargo_program()).no_deps();
     if let Some(path) = &args.manifest_path {
@@ -311,7 +326,7 @@ fn metadata_error(stderr: &str) -> CliError {
 /// whose manifest is nearest the current directory, or the default members of a virtual workspace.
 fn select_packages<'m>(
     metadata: &'m Metadata,
-    args: &BuildArgs,
+    args: &BuildOptions,
     start: &Path,
 ) -> Result<Vec<&'m Package>, CliError> {
     let members = metadata.workspace_packages();
@@ -458,12 +473,12 @@ mod tests {
 
     #[test]
     fn missing_manifest_path_is_a_config_error() {
-        let args = BuildArgs {
+        let args = BuildOptions {
             manifest_path: Some(PathBuf::from("/definitely/not/here/Cargo.toml")),
-            ..BuildArgs::default()
+            ..BuildOptions::default()
         };
         let e = discover(&args).unwrap_err();
-        assert!(matches!(e, CliError::Config { .. }), "{e}");
+        assert_eq!(e.kind, crate::cli::errors::ErrorKind::Config, "{e}");
         assert!(e.message().contains("/definitely/not/here"), "{e}");
     }
 
@@ -524,27 +539,28 @@ mod tests {
             .iter()
             .find(|t| t.is_bin())
             .expect("the cargo-perf binary, which requires `cli`");
-        let missing = |args: &BuildArgs| missing_features(bin, enabled_features(&p, args).as_ref());
+        let missing =
+            |args: &BuildOptions| missing_features(bin, enabled_features(&p, args).as_ref());
         // `cli` is a default feature.
-        assert!(missing(&BuildArgs::default()).is_empty());
-        let bare = BuildArgs {
+        assert!(missing(&BuildOptions::default()).is_empty());
+        let bare = BuildOptions {
             no_default_features: true,
-            ..BuildArgs::default()
+            ..BuildOptions::default()
         };
         assert_eq!(missing(&bare), ["cli"]);
         for features in ["cli", "cargo-perf/cli", "x, cli"] {
-            let on = BuildArgs {
+            let on = BuildOptions {
                 features: vec![features.into()],
                 ..bare.clone()
             };
             assert!(missing(&on).is_empty(), "{features}");
         }
-        let other = BuildArgs {
+        let other = BuildOptions {
             features: vec!["other-package/cli".into()],
             ..bare.clone()
         };
         assert_eq!(missing(&other), ["cli"]);
-        let all = BuildArgs {
+        let all = BuildOptions {
             all_features: true,
             ..bare
         };
@@ -558,5 +574,28 @@ mod tests {
         );
         assert!(e.message().starts_with("not inside a Cargo project"), "{e}");
         assert!(e.help().contains("--manifest-path"), "{e}");
+    }
+
+    /// `ab` once recognised "the base has no perf suites" by the message's first words; the
+    /// error now says so in its kind, which `ab` matches.
+    #[test]
+    fn a_project_without_perf_suites_is_its_own_kind_of_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let manifest = tmp.path().join("Cargo.toml");
+        std::fs::write(
+            &manifest,
+            "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(tmp.path().join("src")).unwrap();
+        std::fs::write(tmp.path().join("src/lib.rs"), "").unwrap();
+        let e = discover(&BuildOptions {
+            manifest_path: Some(manifest),
+            profile: "bench".into(),
+            ..BuildOptions::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.kind, crate::cli::errors::ErrorKind::NoSuites, "{e}");
+        assert_eq!(e.exit_code(), 2);
     }
 }

@@ -13,7 +13,7 @@
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
-use super::errors::CliError;
+use crate::cli::errors::CliError;
 
 /// The first terminating signal received, 0 for none.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
@@ -66,9 +66,15 @@ pub fn name(sig: i32) -> String {
     format!("signal {sig}")
 }
 
-/// Start the signal thread. Called once, by `cargo perf`'s `main` (never by library tests,
-/// whose test harness keeps the default handlers).
-pub fn install() {
+/// What kills the suite processes' groups on a signal (`process::kill_all`), given at
+/// [`install`] so that this module does not depend on the one that spawns.
+static KILL_GROUPS: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Start the signal thread; `kill_groups` kills the suite processes' groups. Called once, by
+/// `cargo perf`'s `main` (never by library tests, whose test harness keeps the default
+/// handlers).
+pub fn install(kill_groups: fn()) {
+    let _ = KILL_GROUPS.set(kill_groups);
     #[cfg(unix)]
     {
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -113,7 +119,9 @@ fn on_signal(sig: i32) {
 /// Every child cargo perf has: the suite processes' groups, then any other descendant.
 #[cfg(unix)]
 fn kill_children() {
-    super::process::kill_all();
+    if let Some(kill_groups) = KILL_GROUPS.get() {
+        kill_groups();
+    }
     for pid in descendants(std::process::id()) {
         // SAFETY: kill(2) has no memory-safety preconditions.
         unsafe {

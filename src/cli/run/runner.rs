@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use super::events::{Event, Reporter};
 use super::interrupt;
-use super::report::model::{Status, TestReport};
 use super::suite::{Limit, ProcessOutcome, Suite};
-use crate::metrics::Metrics;
+use crate::cli::model::{TestId, TestReport};
 use crate::protocol::{Measurement, Outcome, Settings, TestInfo};
 
 /// One test to run, and the suite it lives in.
@@ -18,11 +17,8 @@ pub struct Planned<'s> {
 
 impl Planned<'_> {
     /// `package/target/name`: the test's id in reports and the store.
-    pub fn id(&self) -> String {
-        format!(
-            "{}/{}/{}",
-            self.suite.package, self.suite.target, self.info.name
-        )
+    pub fn id(&self) -> TestId {
+        TestId::new(&self.suite.package, &self.suite.target, &self.info.name)
     }
 }
 
@@ -47,7 +43,7 @@ pub fn run_all(
     });
     let mut reports = Vec::with_capacity(plan.len());
     for (index, planned) in plan.iter().enumerate() {
-        let id = planned.id();
+        let id = planned.id().to_string();
         reporter.event(&Event::TestStarted {
             id: &id,
             index,
@@ -71,26 +67,7 @@ fn run_one(
     reporter: &mut dyn Reporter,
 ) -> TestReport {
     let info = &planned.info;
-    let mut report = TestReport {
-        load: None,
-        throughput_unit: None,
-        memory: None,
-        id: id.to_string(),
-        package: planned.suite.package.clone(),
-        target: planned.suite.target.clone(),
-        name: info.name.clone(),
-        kind: info.kind,
-        status: Status::Error,
-        error: None,
-        metrics: Metrics::default(),
-        median_ci_ns: None,
-        thresholds: Vec::new(),
-        comparison: None,
-        processes: Vec::new(),
-        custom: Vec::new(),
-        tags: info.tags.clone(),
-        wall_ns: 0,
-    };
+    let mut report = TestReport::new(&planned.id(), info.kind, info.tags.clone());
     // A malformed PERF_* override means the test cannot be judged: do not spend time on it.
     if let Some(e) = &info.threshold_error {
         report.error = Some(e.clone());
@@ -154,41 +131,8 @@ fn run_one(
             return report;
         }
     }
-    let Some(merged) = crate::cli::compare::merge::merge_processes(&measurements) else {
-        report.error = Some("no process produced a measurement".to_string());
-        return report;
-    };
-    report.thresholds = info
-        .thresholds
-        .iter()
-        .map(|t| t.check(&merged.metrics))
-        .collect();
-    report.status = if report.thresholds.iter().all(|c| c.passed) {
-        Status::Passed
-    } else {
-        Status::Failed
-    };
-    report.metrics = merged.metrics;
-    // A single process's interval knows nothing of between-process variation; still the best
-    // available, and `processes` in the report says how many there were.
-    report.median_ci_ns = (merged.ci_method != crate::cli::compare::merge::CiMethod::None)
-        .then_some(merged.median_ci_ns);
-    report.custom = merged.custom;
-    report.throughput_unit = merged.throughput;
-    if let Some(rep) = representative(&measurements) {
-        report.load = measurements[rep].load.clone();
-        report.memory = measurements[rep].memory.clone();
+    if let Err(e) = super::merge::fill(&mut report, &info.thresholds, measurements) {
+        report.error = Some(e);
     }
-    report.processes = measurements.into_iter().map(|m| m.metrics).collect();
     report
-}
-
-/// The process whose headline figure (median time, or p50 latency) is the median of the
-/// processes': its stage, timeline and memory details speak for the run better than the
-/// first or the last process would.
-fn representative(measurements: &[Measurement]) -> Option<usize> {
-    let headline = |m: &Measurement| m.metrics.median_ns.or(m.metrics.p50_ns).unwrap_or(0.0);
-    let mut order: Vec<usize> = (0..measurements.len()).collect();
-    order.sort_by(|&a, &b| headline(&measurements[a]).total_cmp(&headline(&measurements[b])));
-    order.get(order.len() / 2).copied()
 }

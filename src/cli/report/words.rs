@@ -1,7 +1,8 @@
-//! Wording shared by the comparison reports: a metric's value in its unit, a verdict's label,
-//! a threshold check as a sentence.
+//! The one wording table of the reports: a metric's value in its unit, a verdict's label, a
+//! threshold check as a sentence, a commit shortened, and the order a reader sees tests in.
+//! Every renderer (human, Markdown, JUnit, history, baseline) says these things through here.
 
-use crate::cli::report::model::{Comparison, Status, TestReport, Verdict};
+use crate::cli::model::{Comparison, Status, TestReport, Verdict};
 use crate::format;
 use crate::metrics::{Metric, MetricUnit};
 use crate::threshold::ThresholdCheck;
@@ -43,6 +44,15 @@ pub fn change_text(c: &Comparison) -> String {
     }
 }
 
+/// `[+1.0%, +5.0%]`: an interval of a relative change.
+pub fn interval_text([lo, hi]: [f64; 2]) -> String {
+    format!(
+        "[{}, {}]",
+        format::percent_change(lo),
+        format::percent_change(hi)
+    )
+}
+
 /// `p99_ns < 2.00 ms, was 3.10 ms`.
 pub fn threshold_text(t: &ThresholdCheck) -> String {
     let actual = t
@@ -50,6 +60,16 @@ pub fn threshold_text(t: &ThresholdCheck) -> String {
         .map_or_else(|| "not measured".to_owned(), |a| metric_value(&t.metric, a));
     format!(
         "{} {} {}, was {actual}",
+        t.metric,
+        t.op.as_str(),
+        metric_value(&t.metric, t.limit)
+    )
+}
+
+/// A threshold as declared: `p99_ns < 2.00 ms`.
+pub fn limit_text(t: &ThresholdCheck) -> String {
+    format!(
+        "{} {} {}",
         t.metric,
         t.op.as_str(),
         metric_value(&t.metric, t.limit)
@@ -74,9 +94,21 @@ pub fn is_changed(t: &TestReport) -> bool {
     severity(t) <= 3
 }
 
-/// The first 7 characters of a commit id.
+/// How many characters of a commit id every report shows.
+pub const SHORT_COMMIT: usize = 7;
+
+/// The first [`SHORT_COMMIT`] characters of a commit id.
 pub fn short(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
+    commit.get(..SHORT_COMMIT).unwrap_or(commit)
+}
+
+/// The width of a column: its widest cell or its header, as the terminal shows them.
+pub fn width<'a>(header: &str, cells: impl Iterator<Item = &'a String>) -> usize {
+    cells
+        .map(|c| console::measure_text_width(c))
+        .chain([header.len()])
+        .max()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -103,6 +135,7 @@ mod tests {
             passed: false,
         };
         assert_eq!(threshold_text(&t), "p99_ns < 2.00 ms, was 3.10 ms");
+        assert_eq!(limit_text(&t), "p99_ns < 2.00 ms");
         assert_eq!(short("0123456789abcdef"), "0123456");
         assert_eq!(short("abc"), "abc");
     }

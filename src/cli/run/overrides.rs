@@ -15,7 +15,7 @@
 //! not selected is still a known test: its override is not a typo, it just does not apply.
 
 use crate::cli::errors::CliError;
-use crate::cli::suggest;
+use crate::cli::project::suggest;
 use crate::threshold::{self, OverrideKey};
 
 /// What one environment variable is, read against the listed tests and the known keys.

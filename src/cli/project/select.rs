@@ -1,13 +1,54 @@
 //! Which listed tests a run takes: libtest's filters (`FILTER`, `--exact`, `--skip`,
 //! `--ignored`, `--include-ignored`), plus `--tag`, `--exclude-tag` and `--quick` skipping `slow`.
 
-use super::args::{self, NoTests, SelectArgs};
-use super::errors::CliError;
 use super::suggest;
+use crate::cli::errors::CliError;
 use crate::protocol::TestInfo;
 
 /// The tag `--quick` skips.
 pub const SLOW_TAG: &str = "slow";
+
+/// Which tests to run, as libtest's flags say it, plus tags (from `--exact`, `--skip`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Names containing one of these (or equal to one, with `exact`); all when empty.
+    pub filters: Vec<String>,
+    pub exact: bool,
+    pub skip: Vec<String>,
+    pub tag: Vec<String>,
+    pub exclude_tag: Vec<String>,
+    /// Only `#[ignore]`d tests.
+    pub ignored: bool,
+    /// `#[ignore]`d tests too.
+    pub include_ignored: bool,
+    /// `--no-tests`.
+    pub no_tests: NoTests,
+    /// `--strict-env`: a `PERF_` variable naming nothing is an error, not a warning.
+    pub strict_env: bool,
+    /// The subcommands' names, for "did you mean the subcommand" hints about a filter.
+    pub subcommands: Vec<String>,
+}
+
+/// `--no-tests`: what happens when the filters, tags and `--quick` leave no test to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NoTests {
+    /// An error, exit 2: a gate that measured nothing must not go green.
+    #[default]
+    Fail,
+    /// A warning; the run goes on and exits 0.
+    Warn,
+    /// Silently fine.
+    Pass,
+}
+
+impl NoTests {
+    /// Every action, by its `--no-tests` name.
+    pub const ALL: [(&'static str, NoTests); 3] = [
+        ("fail", NoTests::Fail),
+        ("warn", NoTests::Warn),
+        ("pass", NoTests::Pass),
+    ];
+}
 
 /// Why a test is not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +64,7 @@ pub enum Skip {
 }
 
 /// `None` to run the test, or why not.
-pub fn skip_reason(args: &SelectArgs, quick: bool, test: &TestInfo) -> Option<Skip> {
+pub fn skip_reason(args: &Selection, quick: bool, test: &TestInfo) -> Option<Skip> {
     let matches = |pattern: &str| {
         if args.exact {
             test.name == pattern
@@ -62,7 +103,7 @@ pub fn skip_reason(args: &SelectArgs, quick: bool, test: &TestInfo) -> Option<Sk
 /// `Ok(Some(warning))` under `--no-tests=warn`; `Ok(None)` when tests were selected or
 /// under `--no-tests=pass`. `listed` is every test the suites listed, before selection.
 pub fn check_selected(
-    args: &SelectArgs,
+    args: &Selection,
     quick: bool,
     listed: &[&TestInfo],
     selected: usize,
@@ -81,7 +122,7 @@ pub fn check_selected(
 }
 
 /// Why nothing was selected, and the most likely fix.
-fn explain_empty(args: &SelectArgs, quick: bool, listed: &[&TestInfo]) -> (String, String) {
+fn explain_empty(args: &Selection, quick: bool, listed: &[&TestInfo]) -> (String, String) {
     let list_hint = "see the tests and their tags with `cargo perf --list`".to_string();
     if listed.is_empty() {
         return (
@@ -111,7 +152,7 @@ fn explain_empty(args: &SelectArgs, quick: bool, listed: &[&TestInfo]) -> (Strin
             if shown.len() > 1 { "s" } else { "" },
             shown.join(", ")
         );
-        let subcommands = args::subcommand_names();
+        let subcommands = &args.subcommands;
         let names = test_names(listed);
         for f in &unmatched {
             if let Some(sub) = suggest::closest(f, subcommands.iter().map(String::as_str)) {
@@ -211,20 +252,13 @@ mod tests {
 
     fn test(name: &str, tags: &[&str], ignored: bool) -> TestInfo {
         TestInfo {
-            name: name.into(),
-            kind: TestKind::Bench,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             ignored,
-            file: "benches/perf.rs".into(),
-            line: 1,
-            thresholds: vec![],
-            threshold_error: None,
-            timeout_ns: None,
-            noise: None,
+            ..crate::cli::testing::info(name, TestKind::Bench)
         }
     }
 
-    fn selected(args: &SelectArgs, quick: bool, tests: &[TestInfo]) -> Vec<String> {
+    fn selected(args: &Selection, quick: bool, tests: &[TestInfo]) -> Vec<String> {
         tests
             .iter()
             .filter(|t| skip_reason(args, quick, t).is_none())
@@ -244,7 +278,7 @@ mod tests {
 
     #[test]
     fn no_arguments_run_everything_but_ignored() {
-        let all = selected(&SelectArgs::default(), false, &suite());
+        let all = selected(&Selection::default(), false, &suite());
         assert_eq!(
             all,
             ["sort/100", "sort/10000", "tokenize", "tokenize_large"]
@@ -253,9 +287,9 @@ mod tests {
 
     #[test]
     fn filters_are_substrings_unless_exact() {
-        let mut args = SelectArgs {
+        let mut args = Selection {
             filters: vec!["tokenize".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(
             selected(&args, false, &suite()),
@@ -267,9 +301,9 @@ mod tests {
 
     #[test]
     fn skip_removes_matches() {
-        let args = SelectArgs {
+        let args = Selection {
             skip: vec!["sort".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(
             selected(&args, false, &suite()),
@@ -279,10 +313,10 @@ mod tests {
 
     #[test]
     fn tags_select_and_exclude() {
-        let args = SelectArgs {
+        let args = Selection {
             tag: vec!["text".into()],
             exclude_tag: vec!["slow".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(selected(&args, false, &suite()), ["tokenize"]);
     }
@@ -291,46 +325,48 @@ mod tests {
     fn quick_skips_slow() {
         let s = suite();
         assert_eq!(
-            selected(&SelectArgs::default(), true, &s),
+            selected(&Selection::default(), true, &s),
             ["sort/100", "tokenize"]
         );
         assert_eq!(
-            skip_reason(&SelectArgs::default(), true, &s[1]),
+            skip_reason(&Selection::default(), true, &s[1]),
             Some(Skip::Slow)
         );
     }
 
     #[test]
     fn ignored_and_include_ignored() {
-        let only = SelectArgs {
+        let only = Selection {
             ignored: true,
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(selected(&only, false, &suite()), ["flaky"]);
-        let all = SelectArgs {
+        let all = Selection {
             include_ignored: true,
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         assert_eq!(selected(&all, false, &suite()).len(), 5);
     }
 
-    fn check(args: &SelectArgs, quick: bool) -> Result<Option<String>, CliError> {
+    fn check(args: &Selection, quick: bool) -> Result<Option<String>, CliError> {
         let s = suite();
         let listed: Vec<&TestInfo> = s.iter().collect();
         let n = selected(args, quick, &s).len();
         check_selected(args, quick, &listed, n)
     }
 
-    fn filter(f: &str) -> SelectArgs {
-        SelectArgs {
+    fn filter(f: &str) -> Selection {
+        let subcommands = ["run", "ab", "compare", "history", "baseline"];
+        Selection {
             filters: vec![f.into()],
-            ..SelectArgs::default()
+            subcommands: subcommands.map(String::from).to_vec(),
+            ..Selection::default()
         }
     }
 
     #[test]
     fn a_selection_of_something_is_fine() {
-        assert_eq!(check(&SelectArgs::default(), false).unwrap(), None);
+        assert_eq!(check(&Selection::default(), false).unwrap(), None);
         assert_eq!(check(&filter("sort"), false).unwrap(), None);
     }
 
@@ -351,16 +387,16 @@ mod tests {
         );
         let e = check(&filter("qqqqqqq"), false).unwrap_err();
         assert!(e.help().contains("cargo perf --list"), "{e}");
-        let tag = SelectArgs {
+        let tag = Selection {
             tag: vec!["txet".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         let e = check(&tag, false).unwrap_err();
         assert_eq!(e.message(), "no test has the tag `txet`");
         assert!(e.help().starts_with("did you mean the tag `text`?"), "{e}");
-        let tag = SelectArgs {
+        let tag = Selection {
             tag: vec!["critical".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         let e = check(&tag, false).unwrap_err();
         assert!(
@@ -371,15 +407,15 @@ mod tests {
 
     #[test]
     fn an_empty_combination_says_what_removed_what() {
-        let args = SelectArgs {
+        let args = Selection {
             filters: vec!["sort/10000".into()],
-            ..SelectArgs::default()
+            ..Selection::default()
         };
         let e = check(&args, true).unwrap_err();
         assert!(e.message().contains("of 5 listed"), "{e}");
         assert!(e.message().contains("1 as `slow` under --quick"), "{e}");
         assert!(e.help().starts_with("drop --quick"), "{e}");
-        let none = check_selected(&SelectArgs::default(), false, &[], 0).unwrap_err();
+        let none = check_selected(&Selection::default(), false, &[], 0).unwrap_err();
         assert!(none.message().contains("no perf test was found"), "{none}");
     }
 

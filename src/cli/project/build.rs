@@ -10,9 +10,8 @@ use std::process::{Command, Stdio};
 use cargo_metadata::diagnostic::DiagnosticLevel;
 use cargo_metadata::{Message, Target};
 
-use super::args::BuildArgs;
-use super::errors::CliError;
-use super::workspace::{cargo_program, PerfTarget, Workspace};
+use super::workspace::{cargo_program, BuildOptions, PerfTarget, Workspace};
+use crate::cli::errors::CliError;
 
 /// A built perf target: where its executable is.
 #[derive(Debug, Clone)]
@@ -23,7 +22,7 @@ pub struct BuiltTarget {
 
 /// Build every perf target of `ws`, one `cargo build` per package (a `--bench X` flag applies
 /// to every selected package, so packages are built separately to keep target names unambiguous).
-pub fn build(ws: &Workspace, args: &BuildArgs) -> Result<Vec<BuiltTarget>, CliError> {
+pub fn build(ws: &Workspace, args: &BuildOptions) -> Result<Vec<BuiltTarget>, CliError> {
     for s in &ws.skipped {
         eprintln!(
             "note: skipping {} `{}` of package `{}`: it requires the feature(s) {} (pass `--features {}`)",
@@ -76,7 +75,7 @@ type Executables = BTreeMap<(String, super::workspace::TargetKind), PathBuf>;
 
 fn build_package(
     ws: &Workspace,
-    args: &BuildArgs,
+    args: &BuildOptions,
     package: &str,
     targets: &[&PerfTarget],
 ) -> Result<Executables, CliError> {
@@ -97,6 +96,9 @@ fn build_package(
         .arg(ws.package_spec(package));
     for t in targets {
         cmd.arg(t.kind.cargo_flag()).arg(&t.name);
+    }
+    if let Some(dir) = &args.target_dir {
+        cmd.arg("--target-dir").arg(dir);
     }
     for f in &args.features {
         cmd.arg("--features").arg(f);

@@ -9,7 +9,7 @@
 
 pub use crate::cli::compare::dist::holm;
 use crate::cli::compare::dist::{normal_cdf, normal_quantile};
-use crate::cli::report::model::Verdict;
+use crate::cli::model::Verdict;
 
 /// One round: the compared metric of the base process and of the head process.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

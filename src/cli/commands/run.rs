@@ -1,0 +1,52 @@
+//! `cargo perf run`: build → open, list, select → run K processes per test → compare with the
+//! stored baseline and save → report → exit code.
+
+use crate::cli::args::RunArgs;
+use crate::cli::errors::{exit, CliError};
+use crate::cli::model::Report;
+use crate::cli::project::{build, workspace};
+use crate::cli::report::{self, human};
+use crate::cli::run::events::Event;
+use crate::cli::run::runner::{self, RunConfig};
+use crate::cli::run::{interrupt, plan};
+use crate::cli::store::policy;
+
+pub fn run(args: &RunArgs) -> Result<i32, CliError> {
+    let build_options = args.build.options();
+    let selection = args.select.selection();
+    let ws = workspace::discover(&build_options)?;
+    let built = build::build(&ws, &build_options)?;
+    let mut notes = Vec::new();
+    let suites = plan::open(&built, &mut notes)?;
+    let listed = plan::list(&suites)?;
+    if args.list {
+        let listing = plan::listing(&suites, &listed, &selection);
+        report::print_stdout(&report::list::render(&listing))?;
+        return Ok(exit::OK);
+    }
+    let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
+    plan::check(&listed, &plan, &selection, args.quick, &mut notes)?;
+
+    let output = args.report.output();
+    let mut progress = human::progress_for(&output);
+    let config = RunConfig {
+        processes: args.process_count(),
+        quick: args.quick,
+        test_timeout: args.test_timeout,
+    };
+    let tests = runner::run_all(&plan, config, progress.as_mut());
+    // An interrupted run ends here: nothing of it is compared, saved or reported.
+    interrupt::check()?;
+    let profile = &args.build.profile;
+    let mut opts = super::measured_store_options(&ws, &args.results, profile, &mut notes);
+    opts.baseline = args.baseline.clone();
+    opts.compare.threshold = args.regression_threshold();
+    opts.force = args.force;
+    opts.noise = plan::noise(&plan);
+    let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
+    policy::compare_and_save(&mut report, &opts)?;
+    let report = report.finish();
+    progress.event(&Event::RunFinished { report: &report });
+    report::emit(&report, &output)?;
+    Ok(args.verdict.fail_on.exit_code(&report))
+}

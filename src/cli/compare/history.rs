@@ -1,0 +1,82 @@
+//! `cargo perf history`'s figures: each matching test's compared metric over the stored
+//! commits, each point judged against the previous commit as `compare` would judge it.
+
+use std::collections::BTreeMap;
+
+use crate::cli::compare::{self, primary_metric, CompareOptions};
+use crate::cli::model::{Status, Verdict};
+use crate::cli::store::Record;
+
+/// One test at one commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub commit: String,
+    pub time: String,
+    pub value: Option<f64>,
+    /// Against the previous stored commit; `None` for the oldest point.
+    pub change: Option<f64>,
+    pub verdict: Option<Verdict>,
+}
+
+/// One test's series, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub id: String,
+    pub metric: String,
+    pub points: Vec<Point>,
+}
+
+/// The series of every test whose id contains `filter` (all tests without one).
+pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -> Vec<Series> {
+    let mut by_id: BTreeMap<String, Series> = BTreeMap::new();
+    for (i, record) in records.iter().enumerate() {
+        let mut tests = record.tests.clone();
+        let verdicts: BTreeMap<String, (Option<f64>, Verdict)> = match i.checked_sub(1) {
+            Some(prev) => {
+                let base = &records[prev];
+                let mut noise = base.noise.clone();
+                noise.extend(record.noise.clone());
+                compare::apply(&base.tests, &mut tests, &noise, Some(&base.commit), opts);
+                tests
+                    .iter()
+                    .filter_map(|t| {
+                        let c = t.comparison.as_ref()?;
+                        let change = (c.metric == primary_metric(t.kind).name())
+                            .then_some(c.change)
+                            .flatten();
+                        Some((t.id.clone(), (change, c.verdict)))
+                    })
+                    .collect()
+            }
+            None => BTreeMap::new(),
+        };
+        for t in tests
+            .iter()
+            .filter(|t| filter.map_or(true, |f| t.id.contains(f)))
+        {
+            let metric = primary_metric(t.kind);
+            let value = (t.status != Status::Error)
+                .then(|| metric.get(&t.metrics))
+                .flatten();
+            let (change, verdict) = verdicts
+                .get(&t.id)
+                .map_or((None, None), |(c, v)| (*c, Some(*v)));
+            by_id
+                .entry(t.id.clone())
+                .or_insert_with(|| Series {
+                    id: t.id.clone(),
+                    metric: metric.name().to_owned(),
+                    points: Vec::new(),
+                })
+                .points
+                .push(Point {
+                    commit: record.commit.clone(),
+                    time: record.time.clone(),
+                    value,
+                    change,
+                    verdict,
+                });
+        }
+    }
+    by_id.into_values().collect()
+}

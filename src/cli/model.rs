@@ -1,0 +1,372 @@
+//! The data the CLI's steps pass each other: the JSON report (contract section 5) as Rust
+//! types, a test's id, and the rule that turns a finished report into an exit code. Every
+//! format renders these; every command builds one [`Report`] and calls [`Report::finish`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{CustomMetric, Metrics};
+use crate::protocol::{LoadDetails, MemoryDetails, TestKind, Throughput};
+use crate::threshold::ThresholdCheck;
+
+/// Version of [`Report`]'s shape; bumped on incompatible changes.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// HEAD's full commit id, or `None` outside git / on an unborn branch.
+    pub commit: Option<String>,
+    pub dirty: bool,
+    pub baseline: BaselineRef,
+    pub machine: MachineInfo,
+    pub summary: Summary,
+    pub tests: Vec<TestReport>,
+    /// Why results were not saved or compared, and similar things the reader should know.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// A report of `tests` measured (or read) on `machine`, before any comparison: no commit,
+    /// no baseline. The summary is computed by [`Report::finish`], once, when all is known.
+    pub fn new(machine: MachineInfo, tests: Vec<TestReport>, notes: Vec<String>) -> Report {
+        Report {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool_version: crate::protocol::LIBRARY_VERSION.to_string(),
+            commit: None,
+            dirty: false,
+            baseline: BaselineRef::default(),
+            machine,
+            summary: Summary::default(),
+            tests,
+            notes,
+        }
+    }
+
+    /// Computes the summary from the tests (statuses and verdicts): the one place it is done.
+    pub fn finish(mut self) -> Report {
+        self.summary = Summary::of(&self.tests);
+        self
+    }
+}
+
+impl Summary {
+    /// Counts by status and by comparison verdict.
+    pub fn of(tests: &[TestReport]) -> Summary {
+        let verdicts = |v: Verdict| {
+            tests
+                .iter()
+                .filter(|t| t.comparison.as_ref().is_some_and(|c| c.verdict == v))
+                .count()
+        };
+        Summary {
+            total: tests.len(),
+            passed: tests.iter().filter(|t| t.status == Status::Passed).count(),
+            failed: tests.iter().filter(|t| t.status != Status::Passed).count(),
+            regressed: verdicts(Verdict::Regressed),
+            improved: verdicts(Verdict::Improved),
+            unchanged: verdicts(Verdict::Unchanged),
+            new: verdicts(Verdict::New),
+            inconclusive: verdicts(Verdict::Inconclusive),
+        }
+    }
+}
+
+/// `--fail-on`: which findings turn the exit code to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn {
+    pub regression: bool,
+    pub threshold: bool,
+    pub error: bool,
+}
+
+impl Default for FailOn {
+    /// `regression,threshold,error`: everything fails the run.
+    fn default() -> Self {
+        FailOn {
+            regression: true,
+            threshold: true,
+            error: true,
+        }
+    }
+}
+
+impl FailOn {
+    /// 1 when something this selects happened in `report`, else 0: the rule of every command.
+    pub fn exit_code(self, report: &Report) -> i32 {
+        let failed_threshold = report.tests.iter().any(|t| t.status == Status::Failed);
+        let errored = report.tests.iter().any(|t| t.status == Status::Error);
+        let regressed = report.summary.regressed > 0;
+        let fail = (self.threshold && failed_threshold)
+            || (self.error && errored)
+            || (self.regression && regressed);
+        if fail {
+            crate::cli::errors::exit::FAILED
+        } else {
+            crate::cli::errors::exit::OK
+        }
+    }
+}
+
+/// A test's identity across a workspace: `package/target/name`, the key results are stored
+/// under and the `id` of the JSON report.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TestId {
+    pub package: String,
+    pub target: String,
+    pub name: String,
+}
+
+impl TestId {
+    pub fn new(package: &str, target: &str, name: &str) -> TestId {
+        TestId {
+            package: package.to_owned(),
+            target: target.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for TestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.package, self.target, self.name)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct BaselineRef {
+    pub commit: Option<String>,
+    /// What the user asked for (`--baseline main`), or `None` for the default.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    pub id: String,
+    pub cpu: String,
+    pub cores: usize,
+    pub os: String,
+    pub arch: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    /// Tests that failed a threshold or could not run (status `failed` or `error`).
+    pub failed: usize,
+    pub regressed: usize,
+    pub improved: usize,
+    pub unchanged: usize,
+    pub new: usize,
+    #[serde(default)]
+    pub inconclusive: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Ran, and every threshold held.
+    Passed,
+    /// Ran, and a threshold failed.
+    Failed,
+    /// Could not be measured: a panic, a timeout, a crash, a bad override.
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestReport {
+    /// `package/target/name`: unique across a workspace, and the key results are stored under.
+    pub id: String,
+    pub package: String,
+    pub target: String,
+    pub name: String,
+    pub kind: TestKind,
+    pub status: Status,
+    pub error: Option<String>,
+    pub metrics: Metrics,
+    /// A 95 % confidence interval of `metrics.median_ns` that includes between-process variation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_ci_ns: Option<[f64; 2]>,
+    pub thresholds: Vec<ThresholdCheck>,
+    pub comparison: Option<Comparison>,
+    /// Each independent process's figures: what later comparisons are computed from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<Metrics>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomMetric>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Wall time spent on this test, all processes together.
+    #[serde(default)]
+    pub wall_ns: u64,
+    /// What one iteration processes, when the bench declared it: `throughput_per_sec` is then
+    /// bytes or elements per second rather than iterations per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput_unit: Option<Throughput>,
+    /// Load-test specifics (stages, timeline, errors, scheduler lag) of the representative
+    /// process: the one whose headline figure is the median of the processes'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<LoadDetails>,
+    /// Memory specifics (RSS before/after/peak, allocator totals, leak verdict) of the same process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryDetails>,
+}
+
+impl TestReport {
+    /// A test that has not produced figures yet (status `error` until it does).
+    pub fn new(id: &TestId, kind: TestKind, tags: Vec<String>) -> TestReport {
+        TestReport {
+            id: id.to_string(),
+            package: id.package.clone(),
+            target: id.target.clone(),
+            name: id.name.clone(),
+            kind,
+            status: Status::Error,
+            error: None,
+            metrics: Metrics::default(),
+            median_ci_ns: None,
+            thresholds: Vec::new(),
+            comparison: None,
+            processes: Vec::new(),
+            custom: Vec::new(),
+            tags,
+            wall_ns: 0,
+            throughput_unit: None,
+            load: None,
+            memory: None,
+        }
+    }
+
+    /// The test as the store keeps it: measured figures, no verdict (a verdict belongs to a
+    /// comparison, not to the measurement).
+    pub fn as_stored(&self) -> TestReport {
+        TestReport {
+            comparison: None,
+            ..self.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comparison {
+    pub baseline_commit: Option<String>,
+    /// The metric compared (`median_ns` for benches, `p99_ns` for load tests, ...).
+    pub metric: String,
+    pub baseline: Option<f64>,
+    pub current: Option<f64>,
+    /// Relative change, positive = worse for a lower-is-better metric (+0.034 = 3.4 % slower).
+    pub change: Option<f64>,
+    /// Confidence interval of `change`.
+    pub ci: Option<[f64; 2]>,
+    pub verdict: Verdict,
+    /// The smallest change this comparison could have detected, as a fraction (`cargo perf ab`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub could_detect: Option<f64>,
+    /// `cargo perf ab`: the paired rounds the verdict was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<AbRounds>,
+}
+
+/// The paired base/head rounds of one test in `cargo perf ab`, and what they came to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AbRounds {
+    /// `[base, head]` figures of the compared metric, one pair per round, in the order run.
+    pub pairs: Vec<[f64; 2]>,
+    /// Fresh rounds that confirmed (or not) a change before it was reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirm_pairs: Vec<[f64; 2]>,
+    /// Signed-rank p-value of "no change", before any correction.
+    pub p_value: Option<f64>,
+    /// The same after the corrections for sequential looks and for the other tests (Holm).
+    pub adjusted_p: Option<f64>,
+    /// The threshold this test was judged with, as a fraction.
+    pub threshold: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Regressed,
+    Improved,
+    Unchanged,
+    Inconclusive,
+    New,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::testing::{bench, report};
+
+    fn test(status: Status, verdict: Option<Verdict>) -> TestReport {
+        let t = bench("p/t/n").status(status);
+        match verdict {
+            Some(v) => t.verdict(v).build(),
+            None => t.build(),
+        }
+    }
+
+    #[test]
+    fn summary_counts_statuses_and_verdicts() {
+        let s = Summary::of(&[
+            test(Status::Passed, Some(Verdict::Regressed)),
+            test(Status::Failed, Some(Verdict::Unchanged)),
+            test(Status::Error, None),
+            test(Status::Passed, Some(Verdict::New)),
+        ]);
+        assert_eq!((s.total, s.passed, s.failed), (4, 2, 2));
+        assert_eq!((s.regressed, s.unchanged, s.new, s.improved), (1, 1, 1, 0));
+    }
+
+    #[test]
+    fn finish_computes_the_summary_from_the_tests() {
+        let mut r = Report::new(MachineInfo::default(), vec![], vec![]);
+        r.tests.push(test(Status::Passed, Some(Verdict::Regressed)));
+        assert_eq!(r.summary.total, 0, "nothing is counted before finish");
+        let r = r.finish();
+        assert_eq!((r.summary.total, r.summary.regressed), (1, 1));
+    }
+
+    #[test]
+    fn exit_code_follows_fail_on() {
+        let failed = report(vec![test(Status::Passed, None), test(Status::Failed, None)]);
+        let errored = report(vec![test(Status::Error, None)]);
+        let regressed = report(vec![test(Status::Passed, Some(Verdict::Regressed))]);
+        let clean = report(vec![test(Status::Passed, Some(Verdict::Unchanged))]);
+        let all = FailOn::default();
+        for r in [&failed, &errored, &regressed] {
+            assert_eq!(all.exit_code(r), 1);
+        }
+        assert_eq!(all.exit_code(&clean), 0);
+        let never = FailOn {
+            regression: false,
+            threshold: false,
+            error: false,
+        };
+        for r in [&failed, &errored, &regressed] {
+            assert_eq!(never.exit_code(r), 0);
+        }
+        let only_errors = FailOn {
+            error: true,
+            ..never
+        };
+        assert_eq!(only_errors.exit_code(&failed), 0);
+        assert_eq!(only_errors.exit_code(&errored), 1);
+        assert_eq!(only_errors.exit_code(&regressed), 0);
+    }
+
+    #[test]
+    fn a_test_id_reads_package_target_name() {
+        let id = TestId::new("pkg", "perf", "sort/100");
+        assert_eq!(id.to_string(), "pkg/perf/sort/100");
+        let t = TestReport::new(&id, TestKind::Bench, vec![]);
+        assert_eq!(
+            (t.id.as_str(), t.package.as_str()),
+            ("pkg/perf/sort/100", "pkg")
+        );
+        assert_eq!(t.status, Status::Error, "no figures yet");
+    }
+}

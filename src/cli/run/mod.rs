@@ -1,0 +1,15 @@
+//! Running perf tests: which tests a command takes ([`plan`]: open, list, select — shared by
+//! `run` and `ab`), one suite process over the request/response files ([`suite`]), K processes
+//! per test ([`runner`]) and how their measurements become one test's figures ([`merge`]),
+//! told to reporters as [`events`]. [`process`] spawns, watches and kills the test processes;
+//! [`overrides`] checks the `PERF_<TEST>_<KEY>` variables before anything runs;
+//! [`interrupt`] turns a signal into killed children and exit 128 + the signal.
+
+pub mod events;
+pub mod interrupt;
+pub mod merge;
+pub mod overrides;
+pub mod plan;
+pub mod process;
+pub mod runner;
+pub mod suite;

@@ -1,0 +1,131 @@
+//! The open → list → select step, shared by `run` and `ab`: which built targets are perf
+//! suites, what tests they have, and which of them the filters take (with notes for what was
+//! skipped and why).
+
+use std::collections::BTreeMap;
+
+use super::overrides;
+use crate::cli::errors::CliError;
+use crate::cli::project::build::BuiltTarget;
+use crate::cli::project::select::{self, Skip};
+use crate::cli::run::runner::Planned;
+use crate::cli::run::suite::Suite;
+use crate::protocol::TestInfo;
+
+/// The suites among `built`; a target without `cargo_perf::main!()` is noted and skipped.
+pub fn open(built: &[BuiltTarget], notes: &mut Vec<String>) -> Result<Vec<Suite>, CliError> {
+    let mut suites = Vec::new();
+    for b in built {
+        match Suite::open(b)? {
+            Some(s) => suites.push(s),
+            None => notes.push(format!(
+                "{}/{} is not a cargo-perf suite (no `cargo_perf::main!()`); skipped",
+                b.target.package, b.target.name
+            )),
+        }
+    }
+    Ok(suites)
+}
+
+/// Every suite's tests, in suite order.
+pub fn list(suites: &[Suite]) -> Result<Vec<Vec<TestInfo>>, CliError> {
+    suites.iter().map(Suite::list).collect()
+}
+
+/// The tests the filters take, in suite then listing order. `quick` skips `slow` tests and
+/// says how many; an empty selection is noted too.
+pub fn select<'s>(
+    suites: &'s [Suite],
+    listed: Vec<Vec<TestInfo>>,
+    selection: &select::Selection,
+    quick: bool,
+    notes: &mut Vec<String>,
+) -> Vec<Planned<'s>> {
+    let mut plan = Vec::new();
+    let mut slow_skipped = 0usize;
+    for (suite, tests) in suites.iter().zip(listed) {
+        for info in tests {
+            match select::skip_reason(selection, quick, &info) {
+                None => plan.push(Planned { suite, info }),
+                Some(Skip::Slow) => slow_skipped += 1,
+                Some(_) => {}
+            }
+        }
+    }
+    if slow_skipped > 0 {
+        notes.push(format!(
+            "{slow_skipped} test(s) tagged `{}` skipped by --quick",
+            select::SLOW_TAG
+        ));
+    }
+    if plan.is_empty() && selection.no_tests == select::NoTests::Pass {
+        notes.push("no perf test matched the filters".to_string());
+    }
+    plan
+}
+
+/// What is checked between listing the tests and running the first one, so that a
+/// configuration mistake exits 2 before anything is measured: the `PERF_<TEST>_<KEY>`
+/// variables against the listed tests, and a selection of nothing (`--no-tests`). Warnings are
+/// printed and kept in `notes`.
+pub fn check(
+    listed: &[Vec<TestInfo>],
+    plan: &[Planned<'_>],
+    selection: &select::Selection,
+    quick: bool,
+    notes: &mut Vec<String>,
+) -> Result<(), CliError> {
+    let all: Vec<&TestInfo> = listed.iter().flatten().collect();
+    let names = all.iter().map(|t| t.name.as_str());
+    let mut warnings = overrides::check_env(names, selection.strict_env)?;
+    warnings.extend(select::check_selected(selection, quick, &all, plan.len())?);
+    for w in warnings {
+        eprintln!("warning: {w}");
+        notes.push(w);
+    }
+    Ok(())
+}
+
+/// Each planned test's own `noise` threshold, by test id (what the store keeps with a record).
+pub fn noise(plan: &[Planned<'_>]) -> BTreeMap<String, f64> {
+    plan.iter()
+        .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
+        .collect()
+}
+
+/// List `suites`, select from them and [`check`] the selection: [`list`] then [`select`].
+pub fn take<'s>(
+    suites: &'s [Suite],
+    selection: &select::Selection,
+    quick: bool,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Planned<'s>>, CliError> {
+    let listed = list(suites)?;
+    let plan = select(suites, listed.clone(), selection, quick, notes);
+    check(&listed, &plan, selection, quick, notes)?;
+    Ok(plan)
+}
+
+/// `--list`: every suite's tests that the filters take (ignored ones too, marked, like libtest).
+pub fn listing<'s>(
+    suites: &'s [Suite],
+    listed: &'s [Vec<TestInfo>],
+    selection: &select::Selection,
+) -> Vec<(String, Vec<&'s TestInfo>)> {
+    suites
+        .iter()
+        .zip(listed)
+        .map(|(suite, tests)| {
+            let shown = tests
+                .iter()
+                .filter(|t| {
+                    !matches!(
+                        select::skip_reason(selection, false, t),
+                        Some(Skip::Filtered | Skip::Tags)
+                    )
+                })
+                .collect();
+            (suite.label(), shown)
+        })
+        .collect()
+}
