@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// Counter shards: operations on different threads rarely share one.
 const COUNTER_SHARDS: usize = 16;
@@ -41,7 +41,7 @@ impl RunShared {
     /// The shared state of operations built outside a run (unit tests of single calls).
     #[cfg(test)]
     pub fn detached() -> &'static RunShared {
-        static DETACHED: OnceLock<&'static RunShared> = OnceLock::new();
+        static DETACHED: std::sync::OnceLock<&'static RunShared> = std::sync::OnceLock::new();
         DETACHED.get_or_init(|| RunShared::leak(vec![String::new()], &[]))
     }
 

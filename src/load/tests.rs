@@ -519,6 +519,9 @@ fn faults_open_on_the_timeline_and_recovery_is_measured() {
         .concurrency(2)
         .duration(ms(1500))
         .timeline_bucket(ms(100))
+        // Success is what the outage changes; p99 and throughput of 1 ms sleeps wander on a
+        // busy machine, so they are held loosely here.
+        .recovery_tolerance(0.9)
         .fault(
             "outage",
             ms(500),
@@ -567,20 +570,24 @@ fn counters_ratios_and_checks_reach_the_measurement() {
 #[test]
 fn capacity_in_users_finds_the_most_workers_meeting_the_goal() {
     let _one_at_a_time = exclusive();
-    // A server with 4 slots, 10 ms per request: up to 4 users see ~10 ms, more queue.
+    // A server with 4 slots, 20 ms per request: up to 4 users see ~20 ms, a fifth waits
+    // a whole extra request.
     let server = Arc::new(tokio::sync::Semaphore::new(4));
     let mut load = LoadTest::new(measured(300));
     let report =
         load.concurrency(1)
-            .find_capacity(CapacityGoal::p99_below(ms(15)).in_users(), move |_| {
+            .find_capacity(CapacityGoal::p99_below(ms(35)).in_users(), move |_| {
                 let server = Arc::clone(&server);
                 async move {
                     let _slot = server.acquire().await;
-                    tokio::time::sleep(ms(10)).await;
+                    tokio::time::sleep(ms(20)).await;
                 }
             });
     let users = report.capacity().expect("a capacity");
-    assert!((3.0..=5.0).contains(&users), "{users}");
+    let steps = report
+        .measurement()
+        .and_then(|m| m.load.as_ref()?.capacity.clone());
+    assert!((3.0..=5.0).contains(&users), "{users}: {steps:#?}");
     let m = figures(load);
     let c = details(&m).capacity.clone().unwrap();
     assert_eq!(c.capacity_users, Some(users as u64));

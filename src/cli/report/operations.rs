@@ -254,8 +254,8 @@ mod tests {
         let mut report = crate::cli::report::sample::report();
         report.tests[0].load = Some(load());
         let text = human(&report.tests[0]);
-        assert!(text.contains("read") && text.contains("99%"), "{text}");
-        assert!(text.contains("  spike") && text.contains("50%"), "{text}");
+        assert!(text.contains("read") && text.contains("99.0%"), "{text}");
+        assert!(text.contains("  spike") && text.contains("50.0%"), "{text}");
         assert!(text.contains("recovered 300 ms after it ended"), "{text}");
         let mut md = String::new();
         markdown(&mut md, &report);
