@@ -709,9 +709,9 @@ fn scope_string(arg: &ScopeArg, what: &str, example: &str, errors: &mut Errors) 
                 {
                     format!("write `{} = \"name\"`", p.path.to_token_stream())
                 }
-                _ => format!("like `{example}`"),
+                _ => format!("write it like `{example}`"),
             };
-            errors.spanned(&arg.value, format!("{what} is a string literal: {hint}"));
+            errors.spanned(&arg.value, format!("{what} is a string literal; {hint}"));
             None
         }
     }
