@@ -1024,7 +1024,14 @@ mod tests {
             LOAD,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let got: Vec<(LimitFigure, Option<&str>, Option<&str>, Option<&str>, f64)> = s
+        type Row<'a> = (
+            LimitFigure,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            f64,
+        );
+        let got: Vec<Row<'_>> = s
             .limits
             .iter()
             .map(|l| {
