@@ -241,6 +241,7 @@ fn real_load_and_memory_reports_match_the_schema() {
         "echo_open",
         "flaky_errors",
         "serial_capacity",
+        "mixed_read_write",
     ]);
     let load_report = load.json();
     keep("report-load.json", &load_report);
@@ -259,6 +260,8 @@ fn real_load_and_memory_reports_match_the_schema() {
         "stages",
         "timeline",
         "scheduler_lag_p99_ns",
+        "by_operation",
+        "faults",
     ] {
         assert!(
             tests.iter().any(|t| !t["load"][part].is_null()),

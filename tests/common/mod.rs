@@ -152,18 +152,8 @@ fn sync_fixture(name: &str) {
 /// never count as changes), this tree's git status is seen as a user would see it.
 pub fn fixture_in_new_repo(name: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let repo = repo_root().display().to_string().replace('\\', "/");
-    sync_dir(
-        &repo_root().join("fixtures").join(name),
-        tmp.path(),
-        &|path, text| {
-            if path.file_name().is_some_and(|n| n == "Cargo.toml") {
-                point_at_repo(&String::from_utf8_lossy(text), &repo).into_bytes()
-            } else {
-                text.to_vec()
-            }
-        },
-    );
+    // The same copy as the shared fixtures' (Cargo.toml pointed at this repository).
+    sync_dir(&repo_root().join("fixtures").join(name), tmp.path(), true);
     let _ = std::fs::remove_file(tmp.path().join("Cargo.lock"));
     git(tmp.path(), &["init", "-q", "-b", "main"]);
     git(tmp.path(), &["add", "-A"]);
