@@ -252,7 +252,11 @@ fn real_load_and_memory_reports_match_the_schema() {
     );
     let tests = load_report["tests"].as_array().expect("tests");
     assert!(tests.len() >= 3, "{}", load.dump());
-    assert!(tests.iter().all(|t| t["load"].is_object()));
+    assert!(
+        tests.iter().all(|t| t["load"].is_object()),
+        "{}",
+        load.dump()
+    );
     // The optional parts were really there to be checked.
     for part in [
         "capacity",
