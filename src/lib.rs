@@ -20,7 +20,7 @@
 pub mod cli;
 pub mod format;
 mod harness;
-pub mod limits;
+mod limits;
 pub mod load;
 pub mod measure;
 pub mod memory;

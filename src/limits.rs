@@ -219,6 +219,8 @@ fn scoped(l: &Limit, key: Key, m: &Measurement) -> Result<Option<f64>, String> {
 
 /// One check per metric from several processes' checks: passed only when every process
 /// passed it, with the worst process's value (first-seen order).
+// Used by `cargo perf` (feature `cli`), which merges its processes' checks.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub fn merge_checks<'a>(
     per_process: impl IntoIterator<Item = &'a [ThresholdCheck]>,
 ) -> Vec<ThresholdCheck> {

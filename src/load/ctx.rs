@@ -76,6 +76,24 @@ impl RunShared {
 }
 
 /// What an operation knows about itself and its run.
+///
+/// ```no_run
+/// # fn demo(load: &mut cargo_perf::LoadTest) {
+/// use std::time::Duration;
+/// let report = load
+///     .concurrency(4)
+///     .fault("outage", Duration::from_secs(1), Duration::from_secs(1), || {}, || {})
+///     .run(|ctx| async move {
+///         if ctx.fault_active("outage") {
+///             return Err("backend down");
+///         }
+///         ctx.ratio("hit_rate", ctx.seq() % 10 != 0); // reported as a percentage
+///         ctx.count("requests");
+///         Ok(())
+///     });
+/// assert!(report.counter("requests") > 0);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx {
     worker: usize,

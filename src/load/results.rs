@@ -9,6 +9,14 @@ use crate::threshold::{Op, ThresholdCheck};
 
 /// The figures of the whole run, one operation, or one stage. Latencies are zero and rates
 /// are zero when no operation completed.
+///
+/// ```no_run
+/// # fn demo(report: &cargo_perf::LoadReport) {
+/// let spike = report.stage("spike");
+/// println!("{} ops, {:.1}% ok, p99 {:?}", spike.operations(), spike.success_rate(), spike.p99());
+/// println!("reads in the spike: p95 {:?}", spike.op("read").p95());
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
     name: String,
