@@ -15,6 +15,12 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const ENV_PROTOCOL: &str = "CARGO_PERF_PROTOCOL";
 /// Path of the JSON [`Request`] file.
 pub const ENV_REQUEST: &str = "CARGO_PERF_REQUEST";
+/// Set by `cargo perf` when the harness's stdin is a lifeline: a pipe it never writes, which
+/// reaches end-of-file when `cargo perf` is gone; the harness then exits with
+/// [`LIFELINE_EXIT_CODE`] instead of running on as an orphan.
+pub const ENV_LIFELINE: &str = "CARGO_PERF_LIFELINE";
+/// The exit code of a harness whose lifeline closed.
+pub const LIFELINE_EXIT_CODE: i32 = 3;
 
 /// Embedded in every harness binary; `cargo perf` looks for it before running an executable,
 /// so that it never starts a test binary that is not a perf suite.

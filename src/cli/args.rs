@@ -154,6 +154,10 @@ pub struct RunArgs {
     /// Compare with a baseline measured on a different CPU, OS, compiler or profile
     #[arg(long)]
     pub force: bool,
+    /// Kill a test process after DURATION, e.g. `90s`, `5m` (a test's `timeout` key wins;
+    /// default: 10x the process's expected time, at least 1m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_test_timeout)]
+    pub test_timeout: Option<std::time::Duration>,
 }
 
 impl RunArgs {
@@ -216,6 +220,39 @@ pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
         return Err(format!("`{text}` must be a non-negative percentage"));
     }
     Ok(value / 100.0)
+}
+
+/// `90s`, `10m`, `1h`, `500ms`, `2.5s`.
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let t = text.trim();
+    let scaled = |s: &str, scale: f64| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            // `try_`: a duration too large for a `Duration` is a usage error, not a panic.
+            .and_then(|v| Duration::try_from_secs_f64(v * scale).ok())
+            .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
+    };
+    if let Some(n) = t.strip_suffix('h') {
+        return scaled(n, 3600.0);
+    }
+    if let Some(n) = t.strip_suffix('m').filter(|_| !t.ends_with("ms")) {
+        return scaled(n, 60.0);
+    }
+    crate::threshold::parse_duration_ns(t)
+        .map(|ns| Duration::from_nanos(ns as u64))
+        .map_err(|e| format!("`{text}`: {e} (or m, h)"))
+}
+
+/// `--test-timeout`: a positive duration.
+pub(crate) fn parse_test_timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d = parse_duration(text)?;
+    if d.is_zero() {
+        return Err(format!("`{text}`: a test needs a limit longer than zero"));
+    }
+    Ok(d)
 }
 
 /// Parse the process arguments. `Ok(None)` means help or version was printed: exit 0.
@@ -384,6 +421,43 @@ mod tests {
         assert_eq!(r.machine.as_deref(), Some("ci-box"));
         assert_eq!(r.baseline.as_deref(), Some("main"));
         assert_eq!(r.select.filters, vec!["f"]);
+    }
+
+    #[test]
+    fn test_timeout_parses_on_run() {
+        let r = run_args(&["cargo-perf", "perf", "--test-timeout", "90s"]);
+        assert_eq!(r.test_timeout, Some(std::time::Duration::from_secs(90)));
+        let r = run_args(&["cargo-perf", "perf", "run", "--test-timeout", "2m"]);
+        assert_eq!(r.test_timeout, Some(std::time::Duration::from_secs(120)));
+        assert_eq!(run_args(&["cargo-perf"]).test_timeout, None);
+        for bad in ["0s", "soon", "--test-timeout=-1s"] {
+            let argv = if bad.starts_with("--") {
+                vec!["cargo-perf", bad]
+            } else {
+                vec!["cargo-perf", "--test-timeout", bad]
+            };
+            let e = parse(argv.into_iter().map(OsString::from)).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}");
+            assert!(
+                e.message()
+                    .contains(bad.trim_start_matches("--test-timeout=")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_timeout_parses_on_ab() {
+        let argv = ["cargo-perf", "perf", "ab", "main", "--test-timeout", "1.5s"];
+        match parse(argv.map(OsString::from)).unwrap().unwrap().command {
+            Command::Ab(ab) => {
+                assert_eq!(
+                    ab.test_timeout,
+                    Some(std::time::Duration::from_millis(1500))
+                )
+            }
+            other => panic!("not ab: {other:?}"),
+        }
     }
 
     #[test]

@@ -12,9 +12,11 @@ pub mod events;
 pub mod fingerprint;
 pub mod git;
 pub mod history;
+pub mod interrupt;
 pub mod load_params;
 pub mod machine;
 pub mod overrides;
+pub mod process;
 pub mod report;
 pub mod results;
 pub mod runner;
@@ -30,15 +32,23 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use args::{Command, Format, RunArgs};
 use errors::CliError;
-use events::{Event, Reporter, Silent};
+use events::{Event, Reporter, WarningsOnly};
 use report::model::{BaselineRef, Report, Status, Summary, TestReport, REPORT_SCHEMA_VERSION};
 use runner::{Planned, RunConfig};
 use suite::Suite;
 
-/// The whole subcommand: returns the process exit code (0, 1 or 2). Never panics out.
+/// The whole subcommand: returns the process exit code (0, 1 or 2; 128 + the signal when
+/// interrupted). Never panics out.
 pub fn main() -> i32 {
+    interrupt::install();
     let args: Vec<OsString> = std::env::args_os().collect();
-    match catch_unwind(AssertUnwindSafe(|| run_cli(args))) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| run_cli(args)));
+    // Whatever the interrupted flow returned (a killed build, a cut run) is a consequence.
+    if let Some(sig) = interrupt::received() {
+        eprintln!("{}", interrupt::error(sig));
+        return interrupt::exit_code(sig);
+    }
+    match outcome {
         Ok(Ok(code)) => code,
         Ok(Err(e)) => {
             eprintln!("{e}");
@@ -127,13 +137,16 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
         processes: args.process_count(),
         quick: args.quick,
         load_scale: args.load_scale,
+        test_timeout: args.test_timeout,
     };
     let mut progress: Box<dyn Reporter> = if args.format == Format::Human || args.output.is_some() {
         Box::new(report::human::Progress::new())
     } else {
-        Box::new(Silent)
+        Box::new(WarningsOnly)
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());
+    // An interrupted run ends here: nothing of it is compared, saved or reported.
+    interrupt::check()?;
     let mut report = build_report(tests, machine, notes, args);
     // Baselines: the comparison step (store, git, compare) fills `report.baseline`, each
     // test's `comparison` and the summary's verdict counts here, before rendering.

@@ -1,9 +1,12 @@
 //! Runs the selected tests: each in K independent processes, one test per process, in order;
 //! merges the processes' measurements, checks thresholds and decides each test's status.
 
+use std::time::Duration;
+
 use super::events::{Event, Reporter};
+use super::interrupt;
 use super::report::model::{Status, TestReport};
-use super::suite::{ProcessOutcome, Suite};
+use super::suite::{Limit, ProcessOutcome, Suite};
 use crate::protocol::{Measurement, Metrics, Outcome, Settings, TestInfo};
 
 /// One test to run, and the suite it lives in.
@@ -22,13 +25,15 @@ impl Planned<'_> {
     }
 }
 
-/// How many processes per test and with which budget.
+/// How many processes per test, with which budget and limit.
 #[derive(Debug, Clone, Copy)]
 pub struct RunConfig {
     pub processes: u32,
     pub quick: bool,
     /// `--load-scale F`, handed to every process.
     pub load_scale: Option<f64>,
+    /// `--test-timeout`: the limit of a test process without a `timeout` key.
+    pub test_timeout: Option<Duration>,
 }
 
 /// Run every planned test in order and report each through `reporter`.
@@ -50,6 +55,10 @@ pub fn run_all(
             total: plan.len(),
         });
         let report = run_one(planned, &id, config, reporter);
+        if interrupt::received().is_some() {
+            // The caller stops at once: no report of a cut run.
+            break;
+        }
         reporter.event(&Event::TestFinished { test: &report });
         reports.push(report);
     }
@@ -89,13 +98,27 @@ fn run_one(
         return report;
     }
     let mut measurements: Vec<Measurement> = Vec::new();
+    let mut longest = Duration::ZERO;
     for process in 0..config.processes {
         let mut settings = Settings::measured(config.processes, process, config.quick);
         settings.load_scale = config.load_scale;
-        let outcome = planned.suite.run_test(info, settings);
+        let limit = Limit::for_test(info, &settings, config.test_timeout, longest);
+        let mut on_slow = |elapsed| {
+            reporter.event(&Event::TestSlow {
+                id,
+                process,
+                elapsed,
+                limit: limit.after,
+            })
+        };
+        let outcome = planned.suite.run_test(info, settings, limit, &mut on_slow);
+        if interrupt::received().is_some() {
+            return report;
+        }
         let failure = match outcome {
             ProcessOutcome::Answered(result) => {
                 report.wall_ns += result.wall_ns;
+                longest = longest.max(Duration::from_nanos(result.wall_ns));
                 match (result.outcome, result.measurement) {
                     (Outcome::Passed, Some(m)) => {
                         measurements.push(m);

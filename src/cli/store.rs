@@ -218,6 +218,16 @@ impl Store {
     /// Writes `record` atomically under the lock, replacing an earlier record of the same
     /// commit and machine. A damaged file in the way is moved aside, never overwritten.
     pub fn save(&self, record: &Record) -> Result<Saved, StoreError> {
+        // An interrupted run must leave nothing of itself behind, not even a complete record.
+        if let Some(sig) = crate::cli::interrupt::received() {
+            return Err(StoreError {
+                what: format!(
+                    "nothing saved: cargo perf was interrupted by {}",
+                    crate::cli::interrupt::name(sig)
+                ),
+                help: "run `cargo perf` again; only a run that finishes is saved".into(),
+            });
+        }
         let _lock = self.lock()?;
         let path = self.record_path(&record.machine.id, &record.commit);
         let dir = self.machine_dir(&record.machine.id);

@@ -1,20 +1,20 @@
 //! Talks to one harness binary through the file protocol of `crate::protocol`: a request file
 //! in, an envelope file out, one process per request. Never runs an executable that does not
-//! carry the harness marker, and turns a process that dies without answering into a clear error.
+//! carry the harness marker, turns a process that dies without answering into a clear error,
+//! and decides how long a test process may run ([`Limit`]) before it is killed.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::build::BuiltTarget;
 use super::errors::CliError;
+use super::interrupt;
+use super::process::{self, Ended, Finished, Watch};
 use crate::protocol::{
-    Action, Envelope, Request, Response, RunResult, Settings, TestInfo, ENV_PROTOCOL, ENV_REQUEST,
-    HARNESS_MARKER, LIBRARY_VERSION, PROTOCOL_VERSION,
+    Action, Envelope, Request, Response, RunResult, Settings, TestInfo, TestKind, ENV_LIFELINE,
+    ENV_PROTOCOL, ENV_REQUEST, HARNESS_MARKER, LIBRARY_VERSION, PROTOCOL_VERSION,
 };
 
 /// How long listing the tests of a suite may take before the process is killed.
@@ -22,10 +22,15 @@ const LIST_KILL_AFTER: Duration = Duration::from_secs(60);
 /// Added to a test's own `timeout` before the process is killed: the harness enforces the
 /// timeout itself and reports it; killing is only for a harness that cannot.
 const TIMEOUT_MARGIN: Duration = Duration::from_secs(10);
-/// Kill a test without a `timeout` after this long (load tests can run for minutes).
-const DEFAULT_KILL_AFTER: Duration = Duration::from_secs(600);
-/// How many bytes of a process's output are kept.
-const PIPE_KEEP_BYTES: usize = 256 * 1024;
+/// The default limit is this many times the time a process is expected to take...
+pub const DEFAULT_LIMIT_FACTOR: u32 = 10;
+/// ...and never less than this: a loaded CI machine can be several times slower than usual.
+pub const DEFAULT_LIMIT_FLOOR: Duration = Duration::from_secs(60);
+/// A load test sets its own length in its body (`duration`, `stages`), which cargo perf does
+/// not know before it runs; its floor leaves room for load tests of a few minutes.
+pub const DEFAULT_LOAD_LIMIT_FLOOR: Duration = Duration::from_secs(600);
+/// A slow warning is printed after each such fraction of the limit.
+const SLOW_WARNINGS_PER_LIMIT: u32 = 4;
 /// How much of a dead process's stderr a report quotes.
 const STDERR_TAIL_LINES: usize = 12;
 
@@ -49,6 +54,122 @@ pub enum ProcessOutcome {
     },
 }
 
+/// How long one test process may run before it is killed with its process group, and which
+/// rule set that (the timed-out message names it, so the user knows what to change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub after: Duration,
+    pub source: LimitSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitSource {
+    /// The test's `timeout` key (plus a margin: the harness reports the timeout itself).
+    TimeoutKey { timeout: Duration },
+    /// `--test-timeout`.
+    Flag,
+    /// The default: [`DEFAULT_LIMIT_FACTOR`] × the expected time, at least the floor.
+    Default { expected: Duration },
+}
+
+impl Limit {
+    /// The limit of one process of `test` run with `settings`: its `timeout` key if it has one,
+    /// else `--test-timeout` (`flag`), else the default rule. `longest_so_far` is the longest
+    /// earlier process of the same test in this run, a better guess than the budget when the
+    /// body sets its own length (load tests).
+    pub fn for_test(
+        test: &TestInfo,
+        settings: &Settings,
+        flag: Option<Duration>,
+        longest_so_far: Duration,
+    ) -> Limit {
+        if let Some(ns) = test.timeout_ns {
+            let timeout = Duration::from_nanos(ns);
+            return Limit {
+                after: timeout + TIMEOUT_MARGIN,
+                source: LimitSource::TimeoutKey { timeout },
+            };
+        }
+        if let Some(after) = flag {
+            return Limit {
+                after,
+                source: LimitSource::Flag,
+            };
+        }
+        let budget = Duration::from_nanos(settings.warmup_ns.saturating_add(settings.measure_ns));
+        let expected = budget.max(longest_so_far);
+        Limit::by_default(test.kind, expected)
+    }
+
+    /// The default rule: `10 × expected`, at least 60 s (10 min for a load test).
+    pub fn by_default(kind: TestKind, expected: Duration) -> Limit {
+        let floor = match kind {
+            TestKind::Bench => DEFAULT_LIMIT_FLOOR,
+            TestKind::Load => DEFAULT_LOAD_LIMIT_FLOOR,
+        };
+        Limit {
+            after: expected.saturating_mul(DEFAULT_LIMIT_FACTOR).max(floor),
+            source: LimitSource::Default { expected },
+        }
+    }
+
+    /// How often a still-running process is reported as slow.
+    pub fn slow_every(&self) -> Duration {
+        self.after / SLOW_WARNINGS_PER_LIMIT
+    }
+
+    /// "timed out after 1m (the default limit: ...)": why the process was killed.
+    pub fn timed_out(&self) -> String {
+        let why = match self.source {
+            LimitSource::TimeoutKey { timeout } => format!(
+                "its timeout key is {}; the harness did not stop it, so the process was killed \
+                 {} later",
+                short(timeout),
+                short(TIMEOUT_MARGIN)
+            ),
+            LimitSource::Flag => {
+                "the limit set by --test-timeout; raise it, or give the test a timeout key".into()
+            }
+            LimitSource::Default { expected } if self.after > expected * DEFAULT_LIMIT_FACTOR => {
+                format!(
+                    "the default limit: {DEFAULT_LIMIT_FACTOR}x its expected {}, but at least {}; \
+                     set --test-timeout or the test's timeout key",
+                    short(expected),
+                    short(self.after)
+                )
+            }
+            LimitSource::Default { expected } => format!(
+                "the default limit: {DEFAULT_LIMIT_FACTOR}x its expected {}; set --test-timeout \
+                 or the test's timeout key",
+                short(expected)
+            ),
+        };
+        format!("timed out after {} ({why})", short(self.after))
+    }
+}
+
+/// `1m`, `1m30s`, `2s`, `1.5s`, `750ms`: durations as a user writes them.
+pub fn short(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms >= 60_000 {
+        let (m, s) = (ms / 60_000, (ms % 60_000) / 1000);
+        if s == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{s}s")
+        }
+    } else if ms >= 1000 {
+        let tenths = (ms + 50) / 100;
+        if tenths % 10 == 0 {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        }
+    } else {
+        format!("{ms}ms")
+    }
+}
+
 impl Suite {
     /// `Ok(None)` when the executable is not a cargo-perf suite (no harness marker).
     pub fn open(built: &BuiltTarget) -> Result<Option<Suite>, CliError> {
@@ -66,9 +187,13 @@ impl Suite {
 
     /// Ask the suite for its tests.
     pub fn list(&self) -> Result<Vec<TestInfo>, CliError> {
+        let mut ignore = |_| {};
         let envelope = self
-            .exchange(Action::List, LIST_KILL_AFTER)
+            .exchange(Action::List, Watch::limit(LIST_KILL_AFTER, &mut ignore))
             .map_err(|message| {
+                if let Some(sig) = interrupt::received() {
+                    return interrupt::error(sig);
+                }
                 CliError::config(
                     format!("cannot list the perf tests of {}: {message}", self.label()),
                     format!(
@@ -90,17 +215,25 @@ impl Suite {
         }
     }
 
-    /// Run one test once in a fresh process.
-    pub fn run_test(&self, test: &TestInfo, settings: Settings) -> ProcessOutcome {
-        let kill_after = test
-            .timeout_ns
-            .map(|ns| Duration::from_nanos(ns) + TIMEOUT_MARGIN)
-            .unwrap_or(DEFAULT_KILL_AFTER);
+    /// Run one test once in a fresh process, killed (with its group) after `limit`;
+    /// `on_slow(elapsed)` is called each time it has run another fraction of the limit.
+    pub fn run_test(
+        &self,
+        test: &TestInfo,
+        settings: Settings,
+        limit: Limit,
+        on_slow: &mut dyn FnMut(Duration),
+    ) -> ProcessOutcome {
         let action = Action::Run {
             test: test.name.clone(),
             settings,
         };
-        match self.exchange(action, kill_after) {
+        let watch = Watch {
+            limit: limit.after,
+            slow_every: Some(limit.slow_every()),
+            on_slow,
+        };
+        match self.exchange_with(action, watch, Some(limit)) {
             Err(message) => ProcessOutcome::NoAnswer { message },
             Ok(envelope) => match envelope.body {
                 Response::Run(result) => ProcessOutcome::Answered(result),
@@ -119,8 +252,17 @@ impl Suite {
         format!("{}/{}", self.package, self.target)
     }
 
+    fn exchange(&self, action: Action, watch: Watch<'_>) -> Result<Envelope, String> {
+        self.exchange_with(action, watch, None)
+    }
+
     /// Write a request, run the suite on it and read its envelope.
-    fn exchange(&self, action: Action, kill_after: Duration) -> Result<Envelope, String> {
+    fn exchange_with(
+        &self,
+        action: Action,
+        watch: Watch<'_>,
+        limit: Option<Limit>,
+    ) -> Result<Envelope, String> {
         let n = self.scratch.next_id();
         let request_path = self.scratch.path.join(format!("request-{n}.json"));
         let out = self.scratch.path.join(format!("response-{n}.json"));
@@ -133,33 +275,27 @@ impl Suite {
         let json = serde_json::to_vec(&request).map_err(|e| format!("cannot encode: {e}"))?;
         std::fs::write(&request_path, json)
             .map_err(|e| format!("cannot write {}: {e}", request_path.display()))?;
-        let child = Command::new(&self.executable)
-            .env(ENV_PROTOCOL, PROTOCOL_VERSION.to_string())
+        let mut cmd = Command::new(&self.executable);
+        cmd.env(ENV_PROTOCOL, PROTOCOL_VERSION.to_string())
             .env(ENV_REQUEST, &request_path)
-            .current_dir(&self.cwd)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", self.executable.display()))?;
-        let finished = wait_with_kill(child, kill_after)?;
+            .env(ENV_LIFELINE, "stdin")
+            .current_dir(&self.cwd);
+        let finished = process::run(&mut cmd, watch);
         let _ = std::fs::remove_file(&request_path);
         let answer = std::fs::read(&out);
         let _ = std::fs::remove_file(&out);
-        let bytes = match answer {
-            Ok(bytes) => bytes,
-            Err(_) => {
-                let why = match finished.killed_after {
-                    Some(d) => format!(
-                        "the process was killed after {} without answering",
-                        crate::format::duration_ns(d.as_nanos() as f64)
-                    ),
-                    None => format!(
-                        "the process {} without answering",
-                        describe_status(finished.status)
-                    ),
-                };
-                return Err(with_tail(why, &finished.stderr));
+        let mut tmp = out.into_os_string();
+        tmp.push(".tmp");
+        let _ = std::fs::remove_file(&tmp);
+        let finished = finished?;
+        let bytes = match (finished.ended, answer) {
+            // A process killed just after it answered still answered.
+            (Ended::Exited | Ended::TimedOut, Ok(bytes)) => bytes,
+            (ended, _) => {
+                return Err(with_tail(
+                    no_answer(&finished, ended, limit),
+                    &finished.stderr,
+                ))
             }
         };
         parse_envelope(&bytes).map_err(|e| with_tail(e, &finished.stderr))
@@ -196,81 +332,28 @@ fn parse_envelope(bytes: &[u8]) -> Result<Envelope, String> {
         .map_err(|e| format!("the harness wrote a malformed response: {e}"))
 }
 
-struct Finished {
-    status: ExitStatus,
-    stderr: Vec<u8>,
-    killed_after: Option<Duration>,
-}
-
-/// Wait for `child`, draining its pipes (a full pipe would block it), killing it after `limit`.
-fn wait_with_kill(mut child: Child, limit: Duration) -> Result<Finished, String> {
-    let stdout = child.stdout.take().map(drain);
-    let stderr = child.stderr.take().map(drain);
-    let started = Instant::now();
-    let mut killed_after = None;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => return Err(format!("cannot wait for the suite process: {e}")),
-        }
-        if started.elapsed() >= limit {
-            let _ = child.kill();
-            killed_after = Some(started.elapsed());
-            break child
-                .wait()
-                .map_err(|e| format!("cannot reap the killed suite process: {e}"))?;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    // A grandchild may still hold the pipes open: give the readers a moment, never block on them.
-    let stderr = stderr.map(|d| d.settle()).unwrap_or_default();
-    drop(stdout);
-    Ok(Finished {
-        status,
-        stderr,
-        killed_after,
-    })
-}
-
-/// A pipe being read to its end on a background thread.
-struct Drain {
-    buffer: Arc<Mutex<Vec<u8>>>,
-    reader: JoinHandle<()>,
-}
-
-impl Drain {
-    /// What was read so far, after waiting briefly for the writer side to close.
-    fn settle(self) -> Vec<u8> {
-        let deadline = Instant::now() + Duration::from_millis(500);
-        while !self.reader.is_finished() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let buffer = self.buffer.lock().map(|b| b.clone()).unwrap_or_default();
-        buffer
+/// Why a process gave no answer: killed at its limit, interrupted, or dead by itself.
+fn no_answer(finished: &Finished, ended: Ended, limit: Option<Limit>) -> String {
+    match ended {
+        Ended::TimedOut => match limit {
+            Some(limit) => limit.timed_out(),
+            None => format!(
+                "the process was killed after {} without answering",
+                short(finished.elapsed)
+            ),
+        },
+        Ended::Interrupted => match interrupt::received() {
+            Some(sig) => format!(
+                "stopped: cargo perf was interrupted by {}",
+                interrupt::name(sig)
+            ),
+            None => "stopped: cargo perf was interrupted".into(),
+        },
+        Ended::Exited => format!(
+            "the process {} without answering",
+            describe_status(finished.status)
+        ),
     }
-}
-
-fn drain(mut pipe: impl Read + Send + 'static) -> Drain {
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&buffer);
-    let reader = std::thread::spawn(move || {
-        let mut chunk = [0u8; 8192];
-        while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
-                break;
-            }
-            if let Ok(mut b) = sink.lock() {
-                b.extend_from_slice(&chunk[..n]);
-                // Only the tail is ever quoted: keep memory bounded for chatty suites.
-                if b.len() > PIPE_KEEP_BYTES * 2 {
-                    let cut = b.len() - PIPE_KEEP_BYTES;
-                    b.drain(..cut);
-                }
-            }
-        }
-    });
-    Drain { buffer, reader }
 }
 
 /// The last lines of a process's stderr, indented for quoting.
@@ -422,29 +505,124 @@ mod tests {
 
     #[test]
     fn a_crashing_process_reports_its_status_and_stderr() {
-        let child = Command::new("/bin/sh")
-            .args(["-c", "echo first >&2; echo boom >&2; kill -6 $$"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let f = wait_with_kill(child, Duration::from_secs(30)).unwrap();
+        let mut ignore = |_| {};
+        let f = process::run(
+            Command::new("/bin/sh").args(["-c", "echo first >&2; echo boom >&2; kill -6 $$"]),
+            Watch::limit(Duration::from_secs(30), &mut ignore),
+        )
+        .unwrap();
         assert!(describe_status(f.status).contains("SIGABRT"));
         assert_eq!(stderr_tail(&f.stderr), "    first\n    boom");
-        assert!(f.killed_after.is_none());
+        assert_eq!(f.ended, Ended::Exited);
+        let message = no_answer(&f, f.ended, None);
+        assert!(message.contains("SIGABRT"), "{message}");
+    }
+
+    fn info(kind: TestKind, timeout_ns: Option<u64>) -> TestInfo {
+        TestInfo {
+            name: "t".into(),
+            kind,
+            tags: vec![],
+            ignored: false,
+            file: String::new(),
+            line: 0,
+            thresholds: vec![],
+            threshold_error: None,
+            timeout_ns,
+            noise: None,
+        }
     }
 
     #[test]
-    fn a_hanging_process_is_killed() {
-        let child = Command::new("/bin/sh")
-            .args(["-c", "sleep 30; echo never"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let f = wait_with_kill(child, Duration::from_millis(50)).unwrap();
-        assert!(f.killed_after.is_some());
-        assert!(!f.status.success());
+    fn the_default_limit_is_ten_times_the_expected_time_and_at_least_a_minute() {
+        let secs = Duration::from_secs;
+        let bench = info(TestKind::Bench, None);
+        // The usual budgets (0.75 s, 0.16 s with --quick) are far below the floor.
+        for quick in [false, true] {
+            let settings = Settings::measured(5, 0, quick);
+            let limit = Limit::for_test(&bench, &settings, None, Duration::ZERO);
+            assert_eq!(limit.after, secs(60));
+            assert_eq!(
+                limit.source,
+                LimitSource::Default {
+                    expected: Duration::from_nanos(settings.warmup_ns + settings.measure_ns),
+                }
+            );
+        }
+        // A long expected time scales: 10x.
+        assert_eq!(Limit::by_default(TestKind::Bench, secs(6)).after, secs(60));
+        assert_eq!(Limit::by_default(TestKind::Bench, secs(9)).after, secs(90));
+        // A process of this test that already took 20 s raises the next one's limit.
+        let settings = Settings::measured(5, 1, false);
+        assert_eq!(
+            Limit::for_test(&bench, &settings, None, secs(20)).after,
+            secs(200)
+        );
+        // Load tests set their own length: a higher floor.
+        let load = info(TestKind::Load, None);
+        assert_eq!(
+            Limit::for_test(&load, &settings, None, Duration::ZERO).after,
+            secs(600)
+        );
+        // --test-timeout replaces the default; a timeout key wins over both.
+        let flagged = Limit::for_test(&bench, &settings, Some(secs(2)), secs(20));
+        assert_eq!(
+            (flagged.after, flagged.source),
+            (secs(2), LimitSource::Flag)
+        );
+        let keyed = info(TestKind::Bench, Some(300_000_000));
+        let limit = Limit::for_test(&keyed, &settings, Some(secs(2)), Duration::ZERO);
+        assert_eq!(limit.after, Duration::from_millis(300) + TIMEOUT_MARGIN);
+        assert_eq!(limit.slow_every(), limit.after / 4);
+    }
+
+    #[test]
+    fn timed_out_messages_name_the_rule_and_the_fix() {
+        let secs = Duration::from_secs;
+        assert_eq!(
+            Limit::by_default(TestKind::Bench, secs(6)).timed_out(),
+            "timed out after 1m (the default limit: 10x its expected 6s; set --test-timeout or \
+             the test's timeout key)"
+        );
+        let floor = Limit::by_default(TestKind::Bench, Duration::from_millis(750)).timed_out();
+        assert!(
+            floor.starts_with(
+                "timed out after 1m (the default limit: 10x its expected 750ms, but at least 1m"
+            ),
+            "{floor}"
+        );
+        let flag = Limit {
+            after: secs(2),
+            source: LimitSource::Flag,
+        }
+        .timed_out();
+        assert!(
+            flag.starts_with("timed out after 2s (") && flag.contains("--test-timeout"),
+            "{flag}"
+        );
+        let keyed = Limit::for_test(
+            &info(TestKind::Bench, Some(30_000_000_000)),
+            &Settings::smoke(),
+            None,
+            Duration::ZERO,
+        );
+        assert!(
+            keyed
+                .timed_out()
+                .starts_with("timed out after 40s (its timeout key is 30s"),
+            "{}",
+            keyed.timed_out()
+        );
+    }
+
+    #[test]
+    fn short_durations_read_as_written() {
+        let ms = Duration::from_millis;
+        assert_eq!(short(ms(60_000)), "1m");
+        assert_eq!(short(ms(90_000)), "1m30s");
+        assert_eq!(short(ms(2_000)), "2s");
+        assert_eq!(short(ms(1_500)), "1.5s");
+        assert_eq!(short(ms(750)), "750ms");
     }
 
     #[test]

@@ -1,16 +1,22 @@
 //! Protocol mode: `cargo perf` sets `CARGO_PERF_PROTOCOL` and names a request file; the
-//! harness answers through the file named in the request and exits.
+//! harness answers through the file named in the request and exits. It also exits, at once,
+//! when the `cargo perf` that started it is gone (its stdin lifeline closes), so a killed
+//! `cargo perf` never leaves a test running on as an orphan.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use super::exec::run_case;
 use crate::protocol::{
-    Action, Envelope, Request, Response, ENV_REQUEST, LIBRARY_VERSION, PROTOCOL_VERSION,
+    Action, Envelope, Request, Response, ENV_LIFELINE, ENV_REQUEST, LIBRARY_VERSION,
+    LIFELINE_EXIT_CODE, PROTOCOL_VERSION,
 };
 use crate::registry;
 
 pub(crate) fn run(version: &str) {
+    if std::env::var_os(ENV_LIFELINE).is_some_and(|v| v == "stdin") {
+        watch_lifeline();
+    }
     let code = match answer(version) {
         Ok(()) => 0,
         Err(message) => {
@@ -21,6 +27,28 @@ pub(crate) fn run(version: &str) {
     let _ = std::io::stdout().flush();
     // Exit at once: a timed-out test's thread may still be running and must not keep us.
     std::process::exit(code);
+}
+
+/// `cargo perf` holds our stdin's write end and never writes: end-of-file (or an error) on it
+/// means it is gone, however it went (SIGKILL included). Portable, and needs no `libc`.
+/// Only when `cargo perf` says stdin is a lifeline: a suite run by hand with stdin from
+/// /dev/null must not exit at once.
+fn watch_lifeline() {
+    let spawned = std::thread::Builder::new()
+        .name("cargo-perf-lifeline".into())
+        .stack_size(128 * 1024)
+        .spawn(|| {
+            let mut stdin = std::io::stdin().lock();
+            let mut sink = [0u8; 256];
+            // Anything written is ignored; only the end matters.
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            // No message: stderr went to the dead parent too, and `eprintln!` would panic on
+            // the broken pipe before the exit.
+            std::process::exit(LIFELINE_EXIT_CODE);
+        });
+    if let Err(e) = spawned {
+        eprintln!("cargo-perf harness: cannot watch stdin ({e}); an orphaned run will not stop");
+    }
 }
 
 fn answer(version: &str) -> Result<(), String> {

@@ -152,7 +152,6 @@ fn sync_fixture(name: &str) {
 /// never count as changes), this tree's git status is seen as a user would see it.
 pub fn fixture_in_new_repo(name: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
-    // The same copy as the shared fixtures' (Cargo.toml pointed at this repository).
     sync_dir(&repo_root().join("fixtures").join(name), tmp.path(), true);
     let _ = std::fs::remove_file(tmp.path().join("Cargo.lock"));
     git(tmp.path(), &["init", "-q", "-b", "main"]);

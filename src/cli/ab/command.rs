@@ -13,9 +13,10 @@ use super::{cache, worktree};
 use crate::cli::args::{BuildArgs, FailOn, Format, SelectArgs};
 use crate::cli::build::{self, BuiltTarget};
 use crate::cli::errors::CliError;
+use crate::cli::events::{self, Event};
 use crate::cli::fingerprint::{self, Fingerprint};
 use crate::cli::report::model::{BaselineRef, Report, TestReport, REPORT_SCHEMA_VERSION};
-use crate::cli::suite::{ProcessOutcome, Suite};
+use crate::cli::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::{git, store};
 use crate::cli::{machine, select, workspace};
 use crate::protocol::{Metrics, Outcome, Settings, TestInfo};
@@ -78,28 +79,15 @@ pub struct AbArgs {
     /// Where results are stored (default: .perf/ in the workspace root; env CARGO_PERF_STORE)
     #[arg(long, value_name = "DIR")]
     pub store: Option<PathBuf>,
+    /// Kill a test process after DURATION, e.g. `90s`, `5m` (a test's `timeout` key wins;
+    /// default: 10x the process's expected time, at least 1m)
+    #[arg(long, value_name = "DURATION", value_parser = crate::cli::args::parse_test_timeout)]
+    pub test_timeout: Option<Duration>,
 }
 
 /// `90s`, `10m`, `1h`, `500ms`.
 fn parse_budget(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let minutes = |s: &str, scale: f64| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            // `try_`: a budget too large for a `Duration` is a usage error, not a panic.
-            .and_then(|v| Duration::try_from_secs_f64(v * scale).ok())
-            .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
-    };
-    if let Some(n) = t.strip_suffix('h') {
-        return minutes(n, 3600.0);
-    }
-    if let Some(n) = t.strip_suffix('m').filter(|_| !t.ends_with("ms")) {
-        return minutes(n, 60.0);
-    }
-    crate::threshold::parse_duration_ns(t)
-        .map(|ns| Duration::from_nanos(ns as u64))
-        .map_err(|e| format!("`{text}`: {e} (or m, h)"))
+    crate::cli::args::parse_duration(text)
 }
 
 fn from_worktree(e: worktree::WorktreeError) -> CliError {
@@ -199,8 +187,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         notes.push("no perf test matched the filters".to_string());
     }
 
-    let head_side = SuiteSide::new(&head_tests);
-    let base_side = SuiteSide::new(&base_tests);
+    let head_side = SuiteSide::new(&head_tests, args.test_timeout);
+    let base_side = SuiteSide::new(&base_tests, args.test_timeout);
     let thresholds: Vec<f64> = matched
         .both
         .iter()
@@ -237,6 +225,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     runner.on_round = Some(&mut progress);
     let deadline = Instant::now() + args.budget;
     let results = rounds::run_suite(&mut runner, &thresholds, &policy, Some(deadline));
+    // An interrupted session ends here: its rounds are cut short, nothing is saved or reported.
+    crate::cli::interrupt::check()?;
     let (head_runs, base_runs) = (runner.head_runs, runner.base_runs);
 
     let base_commit = base
@@ -258,6 +248,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         let (runs, error) = measure_added(&head_side, t, args.quick);
         tests.push(ab_report::added_report(&meta_of(t), &runs, error));
     }
+    crate::cli::interrupt::check()?;
     notes.push(format!(
         "{} rounds in {:.1}s",
         results
@@ -537,18 +528,20 @@ fn list_selected<'s>(
     Ok((out, all))
 }
 
-/// One side's suites, by test id.
+/// One side's suites, by test id, and `--test-timeout`.
 struct SuiteSide<'s> {
     tests: HashMap<String, (&'s Suite, TestInfo)>,
+    test_timeout: Option<Duration>,
 }
 
 impl<'s> SuiteSide<'s> {
-    fn new(listed: &Listed<'s>) -> Self {
+    fn new(listed: &Listed<'s>, test_timeout: Option<Duration>) -> Self {
         SuiteSide {
             tests: listed
                 .iter()
                 .map(|(id, s, t)| (id.clone(), (*s, t.clone())))
                 .collect(),
+            test_timeout,
         }
     }
 }
@@ -559,7 +552,20 @@ impl Side for SuiteSide<'_> {
             .tests
             .get(id)
             .ok_or_else(|| format!("no test `{id}` on this side"))?;
-        match suite.run_test(info, settings) {
+        // The same limit rule and process handling as `run`; slow warnings go to stderr.
+        let limit = Limit::for_test(info, &settings, self.test_timeout, Duration::ZERO);
+        let mut on_slow = |elapsed| {
+            let event = Event::TestSlow {
+                id,
+                process: settings.process_index,
+                elapsed,
+                limit: limit.after,
+            };
+            if let Some(line) = events::warning(&event) {
+                eprintln!("{line}");
+            }
+        };
+        match suite.run_test(info, settings, limit, &mut on_slow) {
             ProcessOutcome::NoAnswer { message } => Err(message),
             ProcessOutcome::Answered(r) => match r.outcome {
                 Outcome::Passed => r

@@ -42,6 +42,13 @@ impl Default for Progress {
 
 impl Reporter for Progress {
     fn event(&mut self, event: &Event<'_>) {
+        if let Some(line) = crate::cli::events::warning(event) {
+            match &self.bar {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+            return;
+        }
         let Some(bar) = &self.bar else { return };
         match event {
             Event::RunStarted { tests, .. } => {
@@ -60,6 +67,7 @@ impl Reporter for Progress {
                 bar.println(format!("{} {}", status_mark(test.status, true), test.id));
             }
             Event::RunFinished { .. } => bar.finish_and_clear(),
+            Event::TestSlow { .. } => {}
         }
     }
 }
