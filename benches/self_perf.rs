@@ -4,8 +4,9 @@
 //! self_perf` runs it without the CLI; `scripts/measure-figures.sh` turns it into the
 //! issue's figures.
 
-use cargo_perf::protocol::{BenchDetails, Measurement, Metrics};
-use cargo_perf::{black_box, perf_test, stats, Bencher, Throughput};
+use cargo_perf::__internals::{self as stats, BenchDetails, Measurement, Metrics};
+use cargo_perf::cli::compare::merge::merge_processes;
+use cargo_perf::{black_box, perf_test, Bencher, Throughput};
 
 /// `rounds` dependent square-and-add steps from `x`: each round needs the previous one, so
 /// the cost is exactly proportional to `rounds`. (A multiply by a *constant* would not do:
@@ -136,7 +137,7 @@ fn process_measurement(seed: u64) -> Measurement {
 #[perf_test]
 fn merge_5_processes(b: &mut Bencher) {
     let runs: Vec<Measurement> = (1..=5).map(process_measurement).collect();
-    b.iter(|| stats::merge_processes(black_box(&runs)));
+    b.iter(|| merge_processes(black_box(&runs)));
 }
 
 /// Decoding one process's result file.

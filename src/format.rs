@@ -15,6 +15,7 @@ pub fn duration_ns(ns: f64) -> String {
 }
 
 /// `812 B`, `1.50 KiB`, `12.0 MiB`.
+#[cfg(feature = "cli")] // the reports' only
 pub fn bytes(b: f64) -> String {
     let a = b.abs();
     let (value, unit) = if a < 1024.0 {
@@ -44,6 +45,7 @@ pub fn rate(per_sec: f64) -> String {
 }
 
 /// `512 B/s`, `141 MB/s`, `2.10 GB/s` (decimal units, as network and disk rates are quoted).
+#[cfg(feature = "cli")] // the reports' only
 pub fn byte_rate(per_sec: f64) -> String {
     let (value, unit) = if per_sec < 1e3 {
         return format!("{} B/s", per_sec.round() as u64);
@@ -58,6 +60,7 @@ pub fn byte_rate(per_sec: f64) -> String {
 }
 
 /// `+3.4%`, `-12%`.
+#[cfg(feature = "cli")] // the reports' only
 pub fn percent_change(fraction: f64) -> String {
     let p = fraction * 100.0;
     if p.abs() < 10.0 {

@@ -3,7 +3,7 @@
 //! Write `#[perf_test]` functions in a `harness = false` bench (or test) target, end the file
 //! with `cargo_perf::main!()`, and run `cargo perf`. See the README for the whole story.
 //!
-//! ```ignore
+//! ```no_run
 //! use cargo_perf::{black_box, perf_test, Bencher};
 //!
 //! #[perf_test]
@@ -15,25 +15,41 @@
 //! cargo_perf::main!();
 //! ```
 
+// `cargo perf` itself: compiled only with the `cli` feature, public only for the binary.
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli;
-pub mod format;
+mod format;
 mod harness;
 mod limits;
-pub mod load;
-pub mod measure;
+mod load;
+mod measure;
 pub mod memory;
-pub mod protocol;
+mod metrics;
+mod protocol;
 mod registry;
-pub mod stats;
-pub mod threshold;
+mod stats;
+mod threshold;
 
-pub use load::{CapacityGoal, Ctx, Figures, LoadReport, LoadTest};
+pub use load::{CapacityGoal, Ctx, Figures, IntoOutcome, LoadReport, LoadTest};
 pub use measure::Bencher;
 pub use memory::CountingAlloc;
+pub use metrics::Direction;
 pub use perf_macros::perf_test;
-pub use protocol::{Direction, Throughput};
+pub use protocol::Throughput;
+/// Hide a value from the optimiser, so that a benchmark's work is not removed as unused
+/// (`std::hint::black_box`, re-exported).
+///
+/// ```
+/// use cargo_perf::{black_box, perf_test, Bencher};
+///
+/// #[perf_test]
+/// fn add(b: &mut Bencher) {
+///     b.iter(|| black_box(2u64) + black_box(3u64));
+/// }
+/// # fn main() {}
+/// ```
+#[doc(inline)]
 pub use std::hint::black_box;
 
 /// The suite's `main`: runs the registered `#[perf_test]`s under libtest-mimic (for
@@ -43,6 +59,17 @@ pub use std::hint::black_box;
 /// allocator, so allocation figures need no set-up. A suite with its own
 /// `#[global_allocator]` writes `main!(custom_allocator)` and wraps its allocator in
 /// `CountingAlloc::new(..)` itself.
+///
+/// ```no_run
+/// use cargo_perf::{perf_test, Bencher};
+///
+/// #[perf_test]
+/// fn noop(b: &mut Bencher) {
+///     b.iter(|| ());
+/// }
+///
+/// cargo_perf::main!();
+/// ```
 #[macro_export]
 macro_rules! main {
     () => {
@@ -56,6 +83,19 @@ macro_rules! main {
             $crate::__private::harness_main()
         }
     };
+}
+
+/// Internals that cargo-perf's own integration tests and benches reach. Not a public API.
+#[doc(hidden)]
+pub mod __internals {
+    pub use crate::memory::watch::MemoryWatch;
+    pub use crate::metrics::Metrics;
+    pub use crate::protocol::{BenchDetails, Envelope, Measurement, Request, Response};
+    pub use crate::stats::{
+        bootstrap_median_ci, histogram_pairs, median, new_histogram, XorShift64,
+        BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED,
+    };
+    pub use crate::threshold::{apply_env_overrides, env_var_name, Threshold};
 }
 
 /// What `#[perf_test]` and `main!` expand to. Not a public API: it changes without notice.

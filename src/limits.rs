@@ -50,7 +50,7 @@ impl Limit {
                 if let Some(s) = self.stage {
                     scope.push(format!("stage={s}"));
                 }
-                format!("{}[{}]", key.metric_name(), scope.join(","))
+                format!("{}[{}]", crate::metrics::Metric::from(key).name(), scope.join(","))
             }
             Figure::RecoveryTime => format!("recovery_time_ns[{}]", self.name.unwrap_or("")),
             Figure::Metric => format!("metric[{}]", self.name.unwrap_or("")),
@@ -132,7 +132,7 @@ fn scoped(l: &Limit, key: Key, m: &Measurement) -> Result<Option<f64>, String> {
     let Some(load) = m.load.as_ref() else {
         return Err(format!(
             "`{}` scoped to an operation or stage applies to load tests only",
-            key.attr_name()
+            key.name()
         ));
     };
     let op_names: Vec<&str> = load.by_operation.iter().map(|o| o.name.as_str()).collect();
@@ -144,7 +144,7 @@ fn scoped(l: &Limit, key: Key, m: &Measurement) -> Result<Option<f64>, String> {
                 return Err(format!(
                     "#[perf_test] `{}(\"{n}\")`: {n:?} is both an operation and a stage; \
                      write `op = \"{n}\"` or `stage = \"{n}\"`",
-                    key.attr_name()
+                    key.name()
                 ))
             }
             (true, false) => op = Some(n),

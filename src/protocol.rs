@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::metrics::{CustomMetric, Metrics};
 use crate::threshold::Threshold;
 
 /// Bumped whenever a type in this module changes incompatibly.
@@ -133,6 +134,7 @@ pub enum TestKind {
 }
 
 impl TestKind {
+    #[cfg(feature = "cli")] // the reports' only
     pub fn as_str(self) -> &'static str {
         match self {
             TestKind::Bench => "bench",
@@ -205,43 +207,6 @@ pub struct Measurement {
     pub cpu_percent: Option<f64>,
 }
 
-/// The `metrics` object of the JSON report. A metric that does not apply is `None` (absent).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Metrics {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub median_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p50_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p90_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p95_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p99_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p999_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub std_dev_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mad_ns: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub throughput_per_sec: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success_rate: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allocs_per_iter: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alloc_bytes_per_iter: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rss_growth_bytes: Option<i64>,
-}
-
 /// Micro-benchmark specifics of one process.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BenchDetails {
@@ -272,27 +237,23 @@ pub struct Outliers {
 }
 
 /// What one iteration processes, to report throughput in bytes or elements per second.
+///
+/// ```
+/// use cargo_perf::{black_box, perf_test, Bencher, Throughput};
+///
+/// #[perf_test]
+/// fn checksum(b: &mut Bencher) {
+///     let data = vec![7u8; 4096];
+///     b.throughput(Throughput::Bytes(data.len() as u64));
+///     b.iter(|| black_box(&data).iter().map(|&x| x as u64).sum::<u64>());
+/// }
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Throughput {
     Bytes(u64),
     Elements(u64),
-}
-
-/// Which way a custom metric improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    LowerIsBetter,
-    HigherIsBetter,
-}
-
-/// A value the test reported through `Bencher::metric`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CustomMetric {
-    pub name: String,
-    pub value: f64,
-    pub direction: Direction,
 }
 
 /// Load-test specifics of one process (filled by the load module).

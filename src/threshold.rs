@@ -1,213 +1,53 @@
 //! Threshold keys of `#[perf_test(...)]`, their units, `PERF_<TEST>_<KEY>` overrides and evaluation.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::protocol::Metrics;
+use crate::metrics::{Metric, Metrics};
+pub use perf_spec::{Key, Op};
 
-/// A metric a threshold can limit. The attribute spells it `p99`, the JSON report `p99_ns`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Key {
-    P50,
-    P90,
-    P95,
-    P99,
-    P999,
-    Mean,
-    Max,
-    Throughput,
-    SuccessRate,
-    Allocs,
-    AllocBytes,
-    RssGrowth,
-}
+/// `Key` and `Op` live in `perf-spec`, which has no dependencies; they travel as their
+/// attribute spelling (`"p99"`, `"<"`).
+mod spelling {
+    use super::*;
 
-/// What kind of value a key takes, which decides how its text is parsed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// `"2ms"`: stored as nanoseconds.
-    Duration,
-    /// `500`: a plain number.
-    Number,
-    /// `99.0` or `"99%"`: a percentage.
-    Percent,
-    /// `"10MB"`: stored as bytes.
-    Bytes,
-}
-
-impl Unit {
-    /// What a value in this unit looks like, for the `help:` of a malformed value.
-    pub fn accepted(self) -> &'static str {
-        match self {
-            Unit::Duration => "a duration with a unit: ns, us, ms or s (e.g. 2ms)",
-            Unit::Number => "a non-negative number (e.g. 500 or 10_000)",
-            Unit::Percent => "a percentage from 0 to 100 (e.g. 99.5 or 99.5%)",
-            Unit::Bytes => "a size in B, KB, MB, GB, KiB, MiB or GiB (e.g. 10MB)",
-        }
-    }
-}
-
-/// One `<KEY>` a `PERF_<TEST>_<KEY>` variable can name: its attribute spelling (upper-cased
-/// in the variable) and the unit its value is parsed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OverrideKey {
-    pub name: &'static str,
-    pub unit: Unit,
-}
-
-/// Every key a `PERF_<TEST>_<KEY>` variable can name. `cargo perf` checks the environment
-/// against this list before it runs anything, so a key the runtime learns to override (a load
-/// parameter, say) must be added here, once, to be known to both.
-pub fn override_keys() -> Vec<OverrideKey> {
-    let mut keys: Vec<OverrideKey> = Key::ALL
-        .iter()
-        .map(|k| OverrideKey {
-            name: k.attr_name(),
-            unit: k.unit(),
-        })
-        .collect();
-    // Load parameters (`crate::load::LOAD_PARAMETER_KEYS`); their finer rules (a positive
-    // whole number of workers) are checked by `crate::load::check_env`.
-    keys.extend([
-        OverrideKey {
-            name: "concurrency",
-            unit: Unit::Number,
-        },
-        OverrideKey {
-            name: "rate",
-            unit: Unit::Number,
-        },
-        OverrideKey {
-            name: "duration",
-            unit: Unit::Duration,
-        },
-    ]);
-    keys
-}
-
-impl Key {
-    pub const ALL: [Key; 12] = [
-        Key::P50,
-        Key::P90,
-        Key::P95,
-        Key::P99,
-        Key::P999,
-        Key::Mean,
-        Key::Max,
-        Key::Throughput,
-        Key::SuccessRate,
-        Key::Allocs,
-        Key::AllocBytes,
-        Key::RssGrowth,
-    ];
-
-    /// The spelling in the attribute and in `PERF_<TEST>_<KEY>` (upper-cased there).
-    pub fn attr_name(self) -> &'static str {
-        match self {
-            Key::P50 => "p50",
-            Key::P90 => "p90",
-            Key::P95 => "p95",
-            Key::P99 => "p99",
-            Key::P999 => "p999",
-            Key::Mean => "mean",
-            Key::Max => "max",
-            Key::Throughput => "throughput",
-            Key::SuccessRate => "success_rate",
-            Key::Allocs => "allocs",
-            Key::AllocBytes => "alloc_bytes",
-            Key::RssGrowth => "rss_growth",
-        }
+    pub fn ser_key<S: Serializer>(key: &Key, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(key.name())
     }
 
-    /// The field of [`Metrics`] (and of the JSON report) this key limits.
-    pub fn metric_name(self) -> &'static str {
-        match self {
-            Key::P50 => "p50_ns",
-            Key::P90 => "p90_ns",
-            Key::P95 => "p95_ns",
-            Key::P99 => "p99_ns",
-            Key::P999 => "p999_ns",
-            Key::Mean => "mean_ns",
-            Key::Max => "max_ns",
-            Key::Throughput => "throughput_per_sec",
-            Key::SuccessRate => "success_rate",
-            Key::Allocs => "allocs_per_iter",
-            Key::AllocBytes => "alloc_bytes_per_iter",
-            Key::RssGrowth => "rss_growth_bytes",
-        }
+    fn de_by<'de, D: Deserializer<'de>, T>(
+        d: D,
+        parse: fn(&str) -> Option<T>,
+        what: &str,
+    ) -> Result<T, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown {what} {text:?}")))
     }
 
-    pub fn from_attr_name(name: &str) -> Option<Key> {
-        Key::ALL.into_iter().find(|k| k.attr_name() == name)
+    pub fn de_key<'de, D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        de_by(d, Key::from_name, "threshold key")
     }
 
-    pub fn unit(self) -> Unit {
-        match self {
-            Key::P50 | Key::P90 | Key::P95 | Key::P99 | Key::P999 | Key::Mean | Key::Max => {
-                Unit::Duration
-            }
-            Key::Throughput | Key::Allocs | Key::AllocBytes => Unit::Number,
-            Key::SuccessRate => Unit::Percent,
-            Key::RssGrowth => Unit::Bytes,
-        }
+    pub fn ser_op<S: Serializer>(op: &Op, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(op.as_str())
     }
 
-    /// The value this key limits in a set of metrics, if the metric applies to the test.
-    pub fn actual(self, m: &Metrics) -> Option<f64> {
-        match self {
-            Key::P50 => m.p50_ns,
-            Key::P90 => m.p90_ns,
-            Key::P95 => m.p95_ns,
-            Key::P99 => m.p99_ns,
-            Key::P999 => m.p999_ns,
-            Key::Mean => m.mean_ns,
-            Key::Max => m.max_ns,
-            Key::Throughput => m.throughput_per_sec,
-            Key::SuccessRate => m.success_rate,
-            Key::Allocs => m.allocs_per_iter,
-            Key::AllocBytes => m.alloc_bytes_per_iter,
-            Key::RssGrowth => m.rss_growth_bytes.map(|b| b as f64),
-        }
-    }
-}
-
-/// A comparison operator of a threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
-    #[serde(rename = "<")]
-    Lt,
-    #[serde(rename = "<=")]
-    Le,
-    #[serde(rename = ">")]
-    Gt,
-    #[serde(rename = ">=")]
-    Ge,
-}
-
-impl Op {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Lt => "<",
-            Op::Le => "<=",
-            Op::Gt => ">",
-            Op::Ge => ">=",
-        }
-    }
-
-    pub fn holds(self, actual: f64, limit: f64) -> bool {
-        match self {
-            Op::Lt => actual < limit,
-            Op::Le => actual <= limit,
-            Op::Gt => actual > limit,
-            Op::Ge => actual >= limit,
-        }
+    pub fn de_op<'de, D: Deserializer<'de>>(d: D) -> Result<Op, D::Error> {
+        de_by(d, Op::from_symbol, "operator")
     }
 }
 
 /// One limit from the attribute, with its value in the base unit (ns, bytes, percent, count).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Threshold {
+    #[serde(
+        serialize_with = "spelling::ser_key",
+        deserialize_with = "spelling::de_key"
+    )]
     pub key: Key,
+    #[serde(
+        serialize_with = "spelling::ser_op",
+        deserialize_with = "spelling::de_op"
+    )]
     pub op: Op,
     pub value: f64,
 }
@@ -216,6 +56,10 @@ pub struct Threshold {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdCheck {
     pub metric: String,
+    #[serde(
+        serialize_with = "spelling::ser_op",
+        deserialize_with = "spelling::de_op"
+    )]
     pub op: Op,
     pub limit: f64,
     /// `None` when the test produced no such metric (which fails the check).
@@ -225,9 +69,10 @@ pub struct ThresholdCheck {
 
 impl Threshold {
     pub fn check(&self, metrics: &Metrics) -> ThresholdCheck {
-        let actual = self.key.actual(metrics);
+        let metric = Metric::from(self.key);
+        let actual = metric.get(metrics);
         ThresholdCheck {
-            metric: self.key.metric_name().to_string(),
+            metric: metric.name().to_string(),
             op: self.op,
             limit: self.value,
             actual,
@@ -261,6 +106,46 @@ pub fn env_var_name(test_name: &str, key: &str) -> String {
     )
 }
 
+/// One `<KEY>` a `PERF_<TEST>_<KEY>` variable can name: its attribute spelling (upper-cased
+/// in the variable) and the unit its value is parsed in.
+#[cfg(feature = "cli")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverrideKey {
+    pub name: &'static str,
+    pub unit: perf_spec::Unit,
+}
+
+/// Every key a `PERF_<TEST>_<KEY>` variable can name. `cargo perf` checks the environment
+/// against this list before it runs anything, so a key the runtime learns to override (a load
+/// parameter, say) must be added here, once, to be known to both.
+#[cfg(feature = "cli")]
+pub fn override_keys() -> Vec<OverrideKey> {
+    let mut keys: Vec<OverrideKey> = Key::ALL
+        .iter()
+        .map(|k| OverrideKey {
+            name: k.name(),
+            unit: k.unit(),
+        })
+        .collect();
+    // Load parameters (`crate::load::LOAD_PARAMETER_KEYS`); their finer rules (a positive
+    // whole number of workers) are checked by `crate::load::check_env`.
+    keys.extend([
+        OverrideKey {
+            name: "concurrency",
+            unit: perf_spec::Unit::Number,
+        },
+        OverrideKey {
+            name: "rate",
+            unit: perf_spec::Unit::Number,
+        },
+        OverrideKey {
+            name: "duration",
+            unit: perf_spec::Unit::Duration,
+        },
+    ]);
+    keys
+}
+
 /// Apply `PERF_<TEST>_<KEY>` overrides to a test's thresholds. An override of a key the
 /// attribute did not name adds a limit with the natural operator (`<=` for costs, `>=` for
 /// throughput and success rate). A malformed value is an error naming the variable.
@@ -271,12 +156,12 @@ pub fn apply_env_overrides(
 ) -> Result<Vec<Threshold>, String> {
     let mut out: Vec<Threshold> = thresholds.to_vec();
     for key in Key::ALL {
-        let var = env_var_name(test_name, key.attr_name());
+        let var = env_var_name(test_name, key.name());
         let Some(text) = lookup(&var) else { continue };
-        let value = parse_value(key.unit(), &text).map_err(|e| {
+        let value = key.unit().parse(&text).map_err(|e| {
             format!(
                 "environment variable {var}={text:?} is not a valid {} limit: {e}",
-                key.attr_name()
+                key.name()
             )
         })?;
         let mut found = false;
@@ -285,100 +170,14 @@ pub fn apply_env_overrides(
             found = true;
         }
         if !found {
-            let op = match key {
-                Key::Throughput | Key::SuccessRate => Op::Ge,
-                _ => Op::Le,
-            };
-            out.push(Threshold { key, op, value });
+            out.push(Threshold {
+                key,
+                op: key.natural_op(),
+                value,
+            });
         }
     }
     Ok(out)
-}
-
-/// Parse a limit's text in the given unit into its base unit.
-pub fn parse_value(unit: Unit, text: &str) -> Result<f64, String> {
-    let text = text.trim();
-    match unit {
-        Unit::Duration => parse_duration_ns(text),
-        Unit::Bytes => parse_bytes(text),
-        Unit::Percent => {
-            let n = parse_number(text.strip_suffix('%').unwrap_or(text))?;
-            if (0.0..=100.0).contains(&n) {
-                Ok(n)
-            } else {
-                Err("a percentage must be between 0 and 100".into())
-            }
-        }
-        Unit::Number => parse_number(text),
-    }
-}
-
-fn parse_number(text: &str) -> Result<f64, String> {
-    let cleaned: String = text.trim().chars().filter(|c| *c != '_').collect();
-    match cleaned.parse::<f64>() {
-        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
-        _ => Err(format!("expected a non-negative number, found {text:?}")),
-    }
-}
-
-fn split_unit(text: &str) -> (&str, &str) {
-    let idx = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
-        .unwrap_or(text.len());
-    (&text[..idx], text[idx..].trim())
-}
-
-/// `"250us"`, `"2ms"`, `"1.5s"`, `"40ns"` into nanoseconds.
-pub fn parse_duration_ns(text: &str) -> Result<f64, String> {
-    let (num, unit) = split_unit(text);
-    let scale = match unit {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "" => {
-            return Err(format!(
-                "{text:?} has no unit; write it like \"2ms\" (units: ns, us, ms, s)"
-            ))
-        }
-        other => {
-            return Err(format!(
-                "unknown time unit {other:?}; expected ns, us, ms or s"
-            ))
-        }
-    };
-    scaled(text, parse_number(num)?, scale)
-}
-
-/// `n * scale`, unless that leaves the finite numbers (a 300-digit limit): an infinite limit
-/// would serialise as `null` and make the protocol file unreadable.
-fn scaled(text: &str, n: f64, scale: f64) -> Result<f64, String> {
-    let v = n * scale;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("{text:?} is too large"))
-    }
-}
-
-/// `"10MB"`, `"512KiB"`, `"100B"` into bytes (KB = 1000, KiB = 1024).
-pub fn parse_bytes(text: &str) -> Result<f64, String> {
-    let (num, unit) = split_unit(text);
-    let scale = match unit {
-        "B" | "" => 1.0,
-        "KB" | "kB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "KiB" => 1024.0,
-        "MiB" => 1024.0 * 1024.0,
-        "GiB" => 1024.0 * 1024.0 * 1024.0,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?}; expected B, KB, MB, GB, KiB, MiB or GiB"
-            ))
-        }
-    };
-    scaled(text, parse_number(num)?, scale)
 }
 
 #[cfg(test)]
@@ -396,16 +195,16 @@ mod tests {
     }
 
     #[test]
-    fn units_parse() {
-        assert_eq!(parse_duration_ns("2ms").unwrap(), 2e6);
-        assert_eq!(parse_duration_ns("1.5s").unwrap(), 1.5e9);
-        assert!(parse_duration_ns("2").is_err());
-        assert!(parse_duration_ns("2min").is_err());
-        assert_eq!(parse_bytes("10MB").unwrap(), 1e7);
-        assert_eq!(parse_bytes("1KiB").unwrap(), 1024.0);
-        assert_eq!(parse_value(Unit::Percent, "99.5%").unwrap(), 99.5);
-        assert!(parse_value(Unit::Percent, "101").is_err());
-        assert_eq!(parse_value(Unit::Number, "10_000").unwrap(), 10_000.0);
+    fn thresholds_travel_in_the_attribute_spelling() {
+        let t = Threshold {
+            key: Key::SuccessRate,
+            op: Op::Ge,
+            value: 99.0,
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, r#"{"key":"success_rate","op":">=","value":99.0}"#);
+        assert_eq!(serde_json::from_str::<Threshold>(&json).unwrap(), t);
+        assert!(serde_json::from_str::<Threshold>(r#"{"key":"p98","op":"<","value":1}"#).is_err());
     }
 
     #[test]

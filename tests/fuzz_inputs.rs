@@ -12,26 +12,35 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use serde_json::{json, Value};
 
-/// The macro's unit parser: a proc-macro crate exports only macros, so its module is compiled
-/// into this test directly (its own unit tests come along and run here too).
-#[path = "../perf-macros/src/units.rs"]
-#[allow(dead_code)]
-mod macro_units;
-
 /// The entry points under test, in one place: when the library's internals move, re-point
 /// these and nothing else.
 mod entry {
     use std::ffi::OsString;
     use std::path::Path;
 
+    use cargo_perf::__internals::{self as threshold, Threshold};
+    use cargo_perf::__internals::{Envelope, Request, Response};
     use cargo_perf::cli::compare::{compare_all, CompareOptions, Pair};
     pub use cargo_perf::cli::store::Record;
     use cargo_perf::cli::store::{read_record, Store};
-    use cargo_perf::protocol::{Envelope, Request, Response};
-    use cargo_perf::threshold::{self, Threshold, Unit};
+    use perf_spec::Unit;
 
-    /// The unit parser of `#[perf_test(...)]` literals.
-    pub(crate) use super::macro_units;
+    /// The unit parsers of `#[perf_test(...)]` literals, as the macro calls them (perf-spec,
+    /// the one vocabulary the macro, the runtime and the CLI share).
+    pub mod macro_units {
+        pub fn duration_ns(text: &str) -> Result<f64, String> {
+            perf_spec::duration_ns(text).map_err(String::from)
+        }
+        pub fn bytes(text: &str) -> Result<f64, String> {
+            perf_spec::bytes(text).map_err(String::from)
+        }
+        pub fn percent_string(text: &str) -> Result<f64, String> {
+            perf_spec::percent_with_sign(text).map_err(String::from)
+        }
+        pub fn number(text: &str) -> Result<f64, String> {
+            perf_spec::number(text).map_err(String::from)
+        }
+    }
 
     /// `cargo perf` reading one record file.
     pub fn read_record_file(path: &Path) -> Result<Record, String> {
@@ -69,7 +78,7 @@ mod entry {
         };
         if let Response::Run(run) = envelope.body {
             if let Some(m) = run.measurement {
-                let _ = cargo_perf::stats::merge_processes(&[m.clone(), m]);
+                let _ = cargo_perf::cli::compare::merge::merge_processes(&[m.clone(), m]);
             }
         }
         true
@@ -88,15 +97,15 @@ mod entry {
             "percent" => Unit::Percent,
             _ => Unit::Number,
         };
-        threshold::parse_value(unit, text)
+        unit.parse(text.trim()).map_err(String::from)
     }
 
     pub fn runtime_duration_ns(text: &str) -> Result<f64, String> {
-        threshold::parse_duration_ns(text)
+        Unit::Duration.parse(text).map_err(String::from)
     }
 
     pub fn runtime_bytes(text: &str) -> Result<f64, String> {
-        threshold::parse_bytes(text)
+        Unit::Bytes.parse(text).map_err(String::from)
     }
 
     /// Every override variable of one test, looked up in `vars`.
@@ -755,7 +764,7 @@ fn env_overrides_never_panic() {
     fuzz("PERF_* overrides", 1000, strategy, |(vars, test)| {
         let vars: Vec<(String, String)> = vars
             .into_iter()
-            .map(|(k, v)| (cargo_perf::threshold::env_var_name(&test, keys[k]), v))
+            .map(|(k, v)| (cargo_perf::__internals::env_var_name(&test, keys[k]), v))
             .collect();
         if let Ok(limits) = entry::env_overrides(&test, &vars) {
             for t in limits {

@@ -5,8 +5,8 @@ use std::hint::black_box;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use cargo_perf::__internals::MemoryWatch;
 use cargo_perf::memory::note_iterations;
-use cargo_perf::memory::watch::MemoryWatch;
 use cargo_perf::CountingAlloc;
 
 #[global_allocator]

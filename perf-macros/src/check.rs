@@ -8,7 +8,7 @@ use syn::{Expr, Ident, ItemFn, Lit, LitStr, Path};
 use crate::parse::{AttrArgs, Item, OpKind, Scope, ScopeArg};
 use crate::shape::check_shape;
 pub use crate::shape::Kind;
-use crate::units;
+use perf_spec::{Key, Op, Setting, ATTRIBUTE_KEYS, SIZE_UNITS, TIME_UNITS};
 
 /// What the expansion needs, every value already in its base unit.
 pub struct Spec {
@@ -32,7 +32,7 @@ pub struct LimitSpec {
     pub name: Option<String>,
     pub op_name: Option<String>,
     pub stage: Option<String>,
-    pub op: Cmp,
+    pub op: Op,
     pub value: f64,
 }
 
@@ -65,156 +65,20 @@ pub struct Arg {
 
 pub struct Threshold {
     pub key: Key,
-    pub op: Cmp,
+    pub op: Op,
     pub value: f64,
 }
 
-/// A threshold's comparison: mirrors `cargo_perf::threshold::Op`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmp {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl Cmp {
-    fn from_op(op: OpKind) -> Option<Cmp> {
-        match op {
-            OpKind::Lt => Some(Cmp::Lt),
-            OpKind::Le => Some(Cmp::Le),
-            OpKind::Gt => Some(Cmp::Gt),
-            OpKind::Ge => Some(Cmp::Ge),
-            OpKind::Eq => None,
-        }
-    }
-
-    /// The variant's name in `cargo_perf::threshold::Op`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Cmp::Lt => "Lt",
-            Cmp::Le => "Le",
-            Cmp::Gt => "Gt",
-            Cmp::Ge => "Ge",
-        }
+/// The operator of a threshold; `=` is not one.
+fn threshold_op(op: OpKind) -> Option<Op> {
+    match op {
+        OpKind::Lt => Some(Op::Lt),
+        OpKind::Le => Some(Op::Le),
+        OpKind::Gt => Some(Op::Gt),
+        OpKind::Ge => Some(Op::Ge),
+        OpKind::Eq => None,
     }
 }
-
-/// A threshold key: mirrors `cargo_perf::threshold::Key`, whose variants the expansion names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    P50,
-    P90,
-    P95,
-    P99,
-    P999,
-    Mean,
-    Max,
-    Throughput,
-    SuccessRate,
-    Allocs,
-    AllocBytes,
-    RssGrowth,
-}
-
-impl Key {
-    fn from_name(name: &str) -> Option<Key> {
-        Some(match name {
-            "p50" => Key::P50,
-            "p90" => Key::P90,
-            "p95" => Key::P95,
-            "p99" => Key::P99,
-            "p999" => Key::P999,
-            "mean" => Key::Mean,
-            "max" => Key::Max,
-            "throughput" => Key::Throughput,
-            "success_rate" => Key::SuccessRate,
-            "allocs" => Key::Allocs,
-            "alloc_bytes" => Key::AllocBytes,
-            "rss_growth" => Key::RssGrowth,
-            _ => return None,
-        })
-    }
-
-    /// The variant's name in `cargo_perf::threshold::Key`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            Key::P50 => "P50",
-            Key::P90 => "P90",
-            Key::P95 => "P95",
-            Key::P99 => "P99",
-            Key::P999 => "P999",
-            Key::Mean => "Mean",
-            Key::Max => "Max",
-            Key::Throughput => "Throughput",
-            Key::SuccessRate => "SuccessRate",
-            Key::Allocs => "Allocs",
-            Key::AllocBytes => "AllocBytes",
-            Key::RssGrowth => "RssGrowth",
-        }
-    }
-}
-
-/// Settings take `=`; everything else is a threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Setting {
-    Name,
-    Tags,
-    Args,
-    Timeout,
-    Noise,
-    Crate,
-}
-
-impl Setting {
-    fn from_name(name: &str) -> Option<Setting> {
-        Some(match name {
-            "name" => Setting::Name,
-            "tags" => Setting::Tags,
-            "args" => Setting::Args,
-            "timeout" => Setting::Timeout,
-            "noise" => Setting::Noise,
-            "crate" => Setting::Crate,
-            _ => return None,
-        })
-    }
-
-    fn example(self) -> &'static str {
-        match self {
-            Setting::Name => "name = \"cache_get\"",
-            Setting::Tags => "tags = [\"slow\"]",
-            Setting::Args => "args = [100, 10_000]",
-            Setting::Timeout => "timeout = \"30s\"",
-            Setting::Noise => "noise = \"5%\"",
-            Setting::Crate => "crate = cargo_perf",
-        }
-    }
-}
-
-const KEYS: &[&str] = &[
-    "name",
-    "tags",
-    "args",
-    "timeout",
-    "noise",
-    "crate",
-    "p50",
-    "p90",
-    "p95",
-    "p99",
-    "p999",
-    "mean",
-    "max",
-    "throughput",
-    "success_rate",
-    "allocs",
-    "alloc_bytes",
-    "rss_growth",
-    "recovery_time",
-    "metric",
-    "cpu",
-    "peak_rss",
-];
 
 /// Collects errors so that one mistake does not hide the next.
 #[derive(Default)]
@@ -370,48 +234,13 @@ pub fn check(args: AttrArgs, func: &ItemFn) -> syn::Result<Spec> {
 }
 
 fn unknown_key_message(key: &str) -> String {
-    let suggestion = KEYS
-        .iter()
-        .map(|k| (edit_distance(key, k), k))
-        // Short keys are close to everything: allow one edit per three characters.
-        .filter(|(d, _)| *d <= (key.chars().count() / 3).clamp(1, 3))
-        .collect::<Vec<_>>();
-    // Every key at the smallest distance: `p98` is as close to `p90` as to `p99`.
-    let best = suggestion.iter().map(|(d, _)| *d).min();
-    let close: Vec<String> = suggestion
-        .iter()
-        .filter(|(d, _)| Some(*d) == best)
-        .map(|(_, k)| format!("`{k}`"))
-        .collect();
-    let suggestion = match close.as_slice() {
-        [] => String::new(),
-        [one] => format!("did you mean {one}? "),
-        [init @ .., last] => format!("did you mean {} or {last}? ", init.join(", ")),
-    };
+    let suggestion = perf_spec::did_you_mean(key, ATTRIBUTE_KEYS)
+        .map(|s| s + " ")
+        .unwrap_or_default();
     format!(
         "unknown key `{key}`; {suggestion}accepted keys: {}",
-        KEYS.join(", ")
+        ATTRIBUTE_KEYS.join(", ")
     )
-}
-
-/// Levenshtein distance, for "did you mean" hints on misspelled keys.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Look through the invisible groups that `macro_rules!` wraps `$e:expr` fragments in.
@@ -489,7 +318,7 @@ fn check_setting(setting: Setting, item: Item, spec: &mut Spec, errors: &mut Err
         Setting::Tags => spec.tags = check_tags(value, errors),
         Setting::Args => spec.args = check_args(value, errors),
         Setting::Timeout => match lit_str(value) {
-            Some(s) => match units::duration_ns(&s.value()) {
+            Some(s) => match perf_spec::duration_ns(&s.value()) {
                 Ok(ns) if ns >= 1.0 => spec.timeout_ns = Some(ns.round() as u64),
                 Ok(_) => errors.spanned(s, "`timeout` must be longer than zero"),
                 Err(e) => errors.spanned(s, format!("bad `timeout`: {e}")),
@@ -498,12 +327,12 @@ fn check_setting(setting: Setting, item: Item, spec: &mut Spec, errors: &mut Err
                 value,
                 format!(
                     "`timeout` takes a duration string, like `timeout = \"30s\"` (units: {})",
-                    units::TIME_UNITS
+                    TIME_UNITS
                 ),
             ),
         },
         Setting::Noise => match lit_str(value) {
-            Some(s) => match units::percent_string(&s.value()) {
+            Some(s) => match perf_spec::percent_with_sign(&s.value()) {
                 Ok(p) => spec.noise = Some(p / 100.0),
                 Err(e) => errors.spanned(s, format!("bad `noise`: {e}")),
             },
@@ -625,30 +454,22 @@ fn number(expr: &Expr) -> Option<(f64, bool)> {
 }
 
 fn check_threshold(key: Key, key_name: &str, item: Item, errors: &mut Errors) -> Option<Threshold> {
-    let example = match key {
-        Key::Throughput => "throughput > 500",
-        Key::SuccessRate => "success_rate >= 99.0",
-        Key::Allocs => "allocs <= 10",
-        Key::AllocBytes => "alloc_bytes <= 4096",
-        Key::RssGrowth => "rss_growth < \"10MB\"",
-        _ => "p99 < \"2ms\"",
-    };
-    let example = example.replacen("p99", key_name, 1);
+    let example = key.example();
     let value = value_of(&item, false, &example, errors)?;
     // `value_of` has already rejected `=` on a threshold.
-    let op = item.op.as_ref().and_then(|o| Cmp::from_op(o.kind))?;
+    let op = item.op.as_ref().and_then(|o| threshold_op(o.kind))?;
     let parsed: Result<f64, String> = match key {
         Key::P50 | Key::P90 | Key::P95 | Key::P99 | Key::P999 | Key::Mean | Key::Max => {
             match (lit_str(value), number(value)) {
-                (Some(s), _) => units::duration_ns(&s.value()),
+                (Some(s), _) => perf_spec::duration_ns(&s.value()).map_err(String::from),
                 (None, Some(_)) => Err(format!(
                     "`{key_name}` needs a unit: write the duration as a string, like `{example}` \
                      (units: {})",
-                    units::TIME_UNITS
+                    TIME_UNITS
                 )),
                 _ => Err(format!(
                     "`{key_name}` takes a duration string, like `{example}` (units: {})",
-                    units::TIME_UNITS
+                    TIME_UNITS
                 )),
             }
         }
@@ -669,18 +490,18 @@ fn check_threshold(key: Key, key_name: &str, item: Item, errors: &mut Errors) ->
             )),
         },
         Key::SuccessRate => match (lit_str(value), number(value)) {
-            (Some(s), _) => units::percent_string(&s.value()),
-            (None, Some((n, _))) => units::in_percent_range(n),
+            (Some(s), _) => perf_spec::percent_with_sign(&s.value()).map_err(String::from),
+            (None, Some((n, _))) => perf_spec::in_percent_range(n).map_err(String::from),
             _ => Err(format!(
                 "`success_rate` takes a percentage, like `{example}` or `success_rate >= \"99%\"`"
             )),
         },
         Key::RssGrowth => match (lit_str(value), number(value)) {
-            (Some(s), _) => units::bytes(&s.value()),
+            (Some(s), _) => perf_spec::bytes(&s.value()).map_err(String::from),
             (None, Some((n, true))) => Ok(n),
             _ => Err(format!(
                 "`rss_growth` takes a size string, like `{example}` (units: {})",
-                units::SIZE_UNITS
+                SIZE_UNITS
             )),
         },
     };
@@ -815,13 +636,13 @@ fn check_limit(
         _ => None,
     };
     let value = value_of(item, false, example, errors)?;
-    let op = item.op.as_ref().and_then(|o| Cmp::from_op(o.kind))?;
+    let op = item.op.as_ref().and_then(|o| threshold_op(o.kind))?;
     let parsed: Result<f64, String> = match figure {
         LimitFigure::RecoveryTime => match lit_str(value) {
-            Some(s) => units::duration_ns(&s.value()),
+            Some(s) => perf_spec::duration_ns(&s.value()).map_err(|e| e.message().to_string()),
             None => Err(format!(
                 "`recovery_time` takes a duration string, like `{example}` (units: {})",
-                units::TIME_UNITS
+                TIME_UNITS
             )),
         },
         LimitFigure::Metric => match number(value) {
@@ -830,7 +651,7 @@ fn check_limit(
         },
         LimitFigure::Cpu => match (lit_str(value), number(value)) {
             (Some(s), _) => match s.value().trim().strip_suffix('%') {
-                Some(n) => units::number(n),
+                Some(n) => perf_spec::number(n).map_err(|e| e.message().to_string()),
                 None => Err(format!(
                     "`cpu` takes percent of one core, like `{example}` or `cpu < \"150%\"`"
                 )),
@@ -841,11 +662,11 @@ fn check_limit(
             )),
         },
         LimitFigure::PeakRss => match (lit_str(value), number(value)) {
-            (Some(s), _) => units::bytes(&s.value()),
+            (Some(s), _) => perf_spec::bytes(&s.value()).map_err(|e| e.message().to_string()),
             (None, Some((n, true))) => Ok(n),
             _ => Err(format!(
                 "`peak_rss` takes a size string, like `{example}` (units: {})",
-                units::SIZE_UNITS
+                SIZE_UNITS
             )),
         },
         LimitFigure::Scoped(_) => Err("unreachable".into()),
@@ -898,7 +719,7 @@ mod tests {
             LOAD,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let got: Vec<(Key, Cmp, f64)> = s
+        let got: Vec<(Key, Op, f64)> = s
             .thresholds
             .iter()
             .map(|t| (t.key, t.op, t.value))
@@ -906,15 +727,15 @@ mod tests {
         assert_eq!(
             got,
             [
-                (Key::P99, Cmp::Lt, 20e6),
-                (Key::Mean, Cmp::Le, 250e3),
-                (Key::Max, Cmp::Gt, 1e9),
-                (Key::P50, Cmp::Ge, 40.0),
-                (Key::Throughput, Cmp::Gt, 500.0),
-                (Key::Allocs, Cmp::Le, 3.0),
-                (Key::AllocBytes, Cmp::Le, 4096.0),
-                (Key::RssGrowth, Cmp::Lt, 1e7),
-                (Key::SuccessRate, Cmp::Ge, 99.5),
+                (Key::P99, Op::Lt, 20e6),
+                (Key::Mean, Op::Le, 250e3),
+                (Key::Max, Op::Gt, 1e9),
+                (Key::P50, Op::Ge, 40.0),
+                (Key::Throughput, Op::Gt, 500.0),
+                (Key::Allocs, Op::Le, 3.0),
+                (Key::AllocBytes, Op::Le, 4096.0),
+                (Key::RssGrowth, Op::Lt, 1e7),
+                (Key::SuccessRate, Op::Ge, 99.5),
             ]
         );
         assert_eq!(s.kind, Kind::Load);

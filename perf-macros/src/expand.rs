@@ -50,8 +50,8 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
     let tags = &spec.tags;
     let labels = spec.args.iter().map(|a| &a.label);
     let thresholds = spec.thresholds.iter().map(|t| {
-        let key = format_ident!("{}", t.key.variant());
-        let op = format_ident!("{}", t.op.variant());
+        let key = format_ident!("{}", format!("{:?}", t.key));
+        let op = format_ident!("{}", format!("{:?}", t.op));
         let value = Literal::f64_unsuffixed(t.value);
         quote! {
             #private::Threshold { key: #private::Key::#key, op: #private::Op::#op, value: #value }
@@ -60,7 +60,7 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
     let limits = spec.limits.iter().map(|l| {
         let figure = match l.figure {
             LimitFigure::Scoped(k) => {
-                let key = format_ident!("{}", k.variant());
+                let key = format_ident!("{}", format!("{:?}", k));
                 quote!(#private::Figure::Scoped(#private::Key::#key))
             }
             LimitFigure::RecoveryTime => quote!(#private::Figure::RecoveryTime),
@@ -70,7 +70,7 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
         };
         let text = |v: &Option<String>| option(v.as_ref().map(|n| quote!(#n)));
         let (name, op_name, stage) = (text(&l.name), text(&l.op_name), text(&l.stage));
-        let op = format_ident!("{}", l.op.variant());
+        let op = format_ident!("{}", format!("{:?}", l.op));
         let value = Literal::f64_unsuffixed(l.value);
         quote! {
             #private::Limit {

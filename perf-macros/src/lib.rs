@@ -70,7 +70,6 @@ mod check;
 mod expand;
 mod parse;
 mod shape;
-mod units;
 
 use proc_macro::TokenStream;
 

@@ -212,38 +212,15 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 
 /// `5%`, `5` and `2.5%` are percentages; the result is a fraction (0.05).
 pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
-    let number = text.trim().trim_end_matches('%').trim();
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a percentage (write e.g. `5%`)"))?;
-    if !value.is_finite() || value < 0.0 {
-        return Err(format!("`{text}` must be a non-negative percentage"));
-    }
-    Ok(value / 100.0)
+    Ok(perf_spec::percent(text)? / 100.0)
 }
 
 /// `90s`, `10m`, `1h`, `500ms`, `2.5s`.
 pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    use std::time::Duration;
-    let t = text.trim();
-    let scaled = |s: &str, scale: f64| {
-        s.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            // `try_`: a duration too large for a `Duration` is a usage error, not a panic.
-            .and_then(|v| Duration::try_from_secs_f64(v * scale).ok())
-            .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
-    };
-    if let Some(n) = t.strip_suffix('h') {
-        return scaled(n, 3600.0);
-    }
-    if let Some(n) = t.strip_suffix('m').filter(|_| !t.ends_with("ms")) {
-        return scaled(n, 60.0);
-    }
-    crate::threshold::parse_duration_ns(t)
-        .map(|ns| Duration::from_nanos(ns as u64))
-        .map_err(|e| format!("`{text}`: {e} (or m, h)"))
+    let ns = perf_spec::long_duration_ns(text).map_err(|e| format!("`{text}`: {e}"))?;
+    // `try_`: a duration too large for a `Duration` is a usage error, not a panic.
+    std::time::Duration::try_from_secs_f64(ns / 1e9)
+        .map_err(|_| format!("`{text}` is too long a duration"))
 }
 
 /// `--test-timeout`: a positive duration.

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::cli::compare::{field, primary_metric};
+use crate::cli::compare::primary_metric;
 use crate::cli::report::figures::{metric_value, short};
 use crate::cli::report::model::Status;
 use crate::cli::results::{Problem, Workspace};
@@ -69,9 +69,9 @@ pub fn show(ws: &Workspace, machine_id: &str, spec: &str) -> Result<(Record, Str
         let metric = primary_metric(t.kind);
         let value = match t.status {
             Status::Error => format!("error: {}", t.error.as_deref().unwrap_or("")),
-            _ => field(&t.metrics, metric).map_or_else(
+            _ => metric.get(&t.metrics).map_or_else(
                 || "–".to_owned(),
-                |v| format!("{metric} {}", metric_value(metric, v)),
+                |v| format!("{} {}", metric.name(), metric_value(metric.name(), v)),
             ),
         };
         let _ = writeln!(

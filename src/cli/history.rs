@@ -84,7 +84,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
                     .iter()
                     .filter_map(|t| {
                         let c = t.comparison.as_ref()?;
-                        let change = (c.metric == primary_metric(t.kind))
+                        let change = (c.metric == primary_metric(t.kind).name())
                             .then_some(c.change)
                             .flatten();
                         Some((t.id.clone(), (change, c.verdict)))
@@ -99,7 +99,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
         {
             let metric = primary_metric(t.kind);
             let value = (t.status != Status::Error)
-                .then(|| compare::field(&t.metrics, metric))
+                .then(|| metric.get(&t.metrics))
                 .flatten();
             let (change, verdict) = verdicts
                 .get(&t.id)
@@ -108,7 +108,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
                 .entry(t.id.clone())
                 .or_insert_with(|| Series {
                     id: t.id.clone(),
-                    metric: metric.to_owned(),
+                    metric: metric.name().to_owned(),
                     points: Vec::new(),
                 })
                 .points
@@ -213,7 +213,9 @@ mod tests {
     use super::*;
     use crate::cli::fingerprint::Fingerprint;
     use crate::cli::report::model::{MachineInfo, TestReport};
-    use crate::protocol::{Metrics, TestKind};
+    use crate::protocol::TestKind;
+
+    use crate::metrics::Metrics;
 
     fn record(commit: &str, time: u64, medians: &[(&str, f64)]) -> Record {
         let tests = medians

@@ -328,7 +328,9 @@ fn print_list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Metrics, TestKind};
+    use crate::protocol::TestKind;
+
+    use crate::metrics::Metrics;
     use report::model::{Comparison, Verdict};
 
     fn test(status: Status, verdict: Option<Verdict>) -> TestReport {

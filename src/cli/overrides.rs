@@ -84,7 +84,7 @@ impl Known {
                     error: "the value is not valid UTF-8".into(),
                 };
             };
-            return match threshold::parse_value(key.unit, text) {
+            return match key.unit.parse(text).map_err(String::from) {
                 Ok(_) => Reading::Override {
                     test: test.to_string(),
                     key: key.name,

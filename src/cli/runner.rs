@@ -7,7 +7,8 @@ use super::events::{Event, Reporter};
 use super::interrupt;
 use super::report::model::{Status, TestReport};
 use super::suite::{Limit, ProcessOutcome, Suite};
-use crate::protocol::{Measurement, Metrics, Outcome, Settings, TestInfo};
+use crate::metrics::Metrics;
+use crate::protocol::{Measurement, Outcome, Settings, TestInfo};
 
 /// One test to run, and the suite it lives in.
 pub struct Planned<'s> {
@@ -156,7 +157,7 @@ fn run_one(
             return report;
         }
     }
-    let Some(merged) = crate::stats::merge_processes(&measurements) else {
+    let Some(merged) = crate::cli::compare::merge::merge_processes(&measurements) else {
         report.error = Some("no process produced a measurement".to_string());
         return report;
     };
@@ -178,8 +179,8 @@ fn run_one(
     report.metrics = merged.metrics;
     // A single process's interval knows nothing of between-process variation; still the best
     // available, and `processes` in the report says how many there were.
-    report.median_ci_ns =
-        (merged.ci_method != crate::stats::CiMethod::None).then_some(merged.median_ci_ns);
+    report.median_ci_ns = (merged.ci_method != crate::cli::compare::merge::CiMethod::None)
+        .then_some(merged.median_ci_ns);
     report.custom = merged.custom;
     report.throughput_unit = merged.throughput;
     if let Some(rep) = representative(&measurements) {

@@ -9,7 +9,8 @@ use crate::load::resources::ProcCpu;
 use crate::load::LoadTest;
 use crate::measure::Bencher;
 use crate::memory::watch::MemoryWatch;
-use crate::protocol::{CustomMetric, Direction, Measurement, Outcome, RunResult, Settings};
+use crate::metrics::{CustomMetric, Direction};
+use crate::protocol::{Measurement, Outcome, RunResult, Settings};
 use crate::registry::{Case, TestFn};
 
 /// Stack for the test thread: as large as a main thread's, so deep recursion behaves as in `main`.

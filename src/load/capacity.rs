@@ -23,7 +23,20 @@ const MIN_ACHIEVED: f64 = 0.95;
 /// so it does not make the step invalid.
 const LAG_SHARE_OF_GOAL: f64 = 0.1;
 
-/// The goal `find_capacity` holds each rate to.
+/// The goal [`LoadTest::find_capacity`](crate::LoadTest::find_capacity) holds each rate to.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use cargo_perf::{perf_test, CapacityGoal, LoadTest};
+///
+/// #[perf_test]
+/// fn capacity(load: &mut LoadTest) {
+///     let goal = CapacityGoal::p99_below(Duration::from_millis(20)).success_at_least(99.5);
+///     load.duration(Duration::from_secs(2))
+///         .find_capacity(goal, |_ctx| async { Ok::<(), String>(()) });
+/// }
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CapacityGoal {
     p99: Duration,
@@ -163,10 +176,10 @@ where
     };
     if users {
         // The best step's throughput stays the headline; the users found are a custom metric.
-        m.custom.push(crate::protocol::CustomMetric {
+        m.custom.push(crate::metrics::CustomMetric {
             name: "capacity_users".into(),
             value: capacity,
-            direction: crate::protocol::Direction::HigherIsBetter,
+            direction: crate::metrics::Direction::HigherIsBetter,
         });
     } else {
         m.metrics.throughput_per_sec = Some(capacity);

@@ -6,7 +6,6 @@
 //! searches for the highest rate that meets a latency and success goal.
 
 mod capacity;
-pub mod chart;
 mod closed;
 mod config;
 mod ctx;
@@ -29,7 +28,9 @@ use std::time::Duration;
 pub use capacity::CapacityGoal;
 pub use ctx::Ctx;
 pub use outcome::IntoOutcome;
-pub use params::{check_env, LOAD_PARAMETER_KEYS};
+pub use params::check_env;
+#[cfg(feature = "cli")]
+pub use params::LOAD_PARAMETER_KEYS;
 pub use results::{Figures, LoadReport};
 
 use crate::protocol::{Measurement, Settings};

@@ -11,6 +11,24 @@ use std::sync::Once;
 use std::task::Poll;
 
 /// The output of a load-test operation: `()`, `bool` or `Result<T, E: Display>`.
+///
+/// `false`, an `Err` (its message grouped in the report) or a panic is a failed operation.
+///
+/// ```no_run
+/// use cargo_perf::{perf_test, LoadTest};
+///
+/// #[perf_test(success_rate >= 99.0)]
+/// fn mostly_ok(load: &mut LoadTest) {
+///     load.concurrency(2).run(|ctx| async move {
+///         if ctx.seq() % 1000 == 999 {
+///             Err(format!("request {} timed out", ctx.seq()))
+///         } else {
+///             Ok(())
+///         }
+///     });
+/// }
+/// # fn main() {}
+/// ```
 pub trait IntoOutcome {
     /// `Ok` for a successful operation, else the failure's message (grouped in the report).
     fn into_outcome(self) -> Result<(), Cow<'static, str>>;

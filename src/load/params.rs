@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::threshold::{env_var_name, parse_duration_ns};
+use crate::threshold::env_var_name;
 
 /// The load parameters the environment replaces.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -36,7 +36,7 @@ pub(crate) fn from_env(
                 Ok(n) if n > 0 => o.rate = Some(n),
                 _ => return Err(bad("a positive whole number of operations per second")),
             },
-            _ => match parse_duration_ns(t) {
+            _ => match perf_spec::duration_ns(t).map_err(|e| e.message().to_string()) {
                 Ok(ns) if ns >= 1.0 => o.duration = Some(Duration::from_nanos(ns as u64)),
                 Ok(_) => return Err(bad("a positive duration")),
                 Err(e) => return Err(format!("{}: {e}", bad("a duration like \"30s\""))),

@@ -8,9 +8,11 @@ use super::ctx::Tallies;
 use super::engine::RunData;
 use super::record::{histogram, Recorder};
 use crate::protocol::{
-    CustomMetric, Direction, ErrorCount, LoadDetails, LoadModel, Measurement, Metrics,
-    OperationFigures, StageFigures, TimelinePoint,
+    ErrorCount, LoadDetails, LoadModel, Measurement, OperationFigures, StageFigures,
+    TimelinePoint,
 };
+
+use crate::metrics::{CustomMetric, Direction, Metrics};
 
 /// What the report needs to know of the mix: each operation's name and weight (one unnamed
 /// operation for `run`), what the operations counted, and which counters are costs.

@@ -71,7 +71,7 @@ fn closed_model_keeps_its_workers_busy() {
     // Little's law: throughput × mean latency = the number of busy workers.
     let busy = m.metrics.throughput_per_sec.unwrap() * m.metrics.mean_ns.unwrap() / 1e9;
     assert!((3.0..=4.2).contains(&busy), "{busy}");
-    let order = |k: fn(&crate::protocol::Metrics) -> Option<f64>| k(&m.metrics).unwrap();
+    let order = |k: fn(&crate::metrics::Metrics) -> Option<f64>| k(&m.metrics).unwrap();
     assert!(order(|x| x.min_ns) <= order(|x| x.p50_ns));
     assert!(order(|x| x.p50_ns) <= order(|x| x.p99_ns));
     assert!(order(|x| x.p99_ns) <= order(|x| x.max_ns));

@@ -26,14 +26,33 @@ mod routines;
 
 use std::future::Future;
 
-use crate::protocol::{
-    BenchDetails, CustomMetric, Direction, Measurement, Metrics, Settings, Throughput,
-};
+use crate::protocol::{BenchDetails, Measurement, Settings, Throughput};
+
+use crate::metrics::{CustomMetric, Direction, Metrics};
 use crate::stats;
 use engine::{Routine, Sampled};
 use routines::{Async, Plain, WithSetup};
 
 /// Times the body of a micro-benchmark. Handed to `#[perf_test] fn f(b: &mut Bencher)`.
+///
+/// ```
+/// use cargo_perf::{black_box, perf_test, Bencher, Direction, Throughput};
+///
+/// #[perf_test]
+/// fn sum(b: &mut Bencher) {
+///     let v: Vec<u64> = (0..1000).collect();
+///     b.throughput(Throughput::Elements(v.len() as u64));
+///     b.iter(|| black_box(&v).iter().sum::<u64>());
+///     b.metric("items", 1000.0, Direction::HigherIsBetter);
+/// }
+///
+/// #[perf_test]
+/// fn sort(b: &mut Bencher) {
+///     // The set-up is not timed.
+///     b.iter_with_setup(|| (0..1000).rev().collect::<Vec<u32>>(), |mut v| v.sort());
+/// }
+/// # fn main() {}
+/// ```
 pub struct Bencher {
     settings: Settings,
     throughput: Option<Throughput>,

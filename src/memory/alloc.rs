@@ -16,12 +16,27 @@ use super::AllocCounts;
 /// Wraps a global allocator and counts what passes through it.
 ///
 /// `cargo_perf::main!()` installs `CountingAlloc::new(System)`; a suite with its own global
-/// allocator wraps it: `static A: CountingAlloc<MyAlloc> = CountingAlloc::new(MyAlloc);`.
+/// allocator wraps it, and ends the file with `cargo_perf::main!(custom_allocator)`:
+///
+/// ```
+/// use std::alloc::System;
+/// use cargo_perf::CountingAlloc;
+///
+/// #[global_allocator]
+/// static ALLOC: CountingAlloc<System> = CountingAlloc::new(System);
+///
+/// let before = cargo_perf::memory::thread_counts().unwrap();
+/// let v = vec![1u8; 100];
+/// let after = cargo_perf::memory::thread_counts().unwrap();
+/// assert!(after.since(before).allocs >= 1);
+/// # drop(v);
+/// ```
 pub struct CountingAlloc<A> {
     inner: A,
 }
 
 impl<A> CountingAlloc<A> {
+    /// Count what passes through `inner`.
     pub const fn new(inner: A) -> CountingAlloc<A> {
         CountingAlloc { inner }
     }

@@ -1,22 +1,41 @@
 //! Memory figures: the counting global allocator, resident-memory sampling and leak detection.
 //!
-//! - [`alloc`]: `CountingAlloc`, per-thread lock-free counters behind [`thread_counts`] and
-//!   [`global_counts`].
-//! - [`rss`]: resident set size from `/proc/self/statm` (sysinfo elsewhere).
-//! - [`leak`]: the slope fit that tells a leak from a one-off fill.
-//! - [`watch`]: the per-test sampler the harness wraps around every test body.
+//! What a test reads itself: [`thread_counts`] and [`global_counts`] (allocator activity
+//! under [`CountingAlloc`]) and [`PeakWindow`] (the peak live heap over a window).
+//!
+//! ```
+//! use cargo_perf::memory::{global_counts, thread_counts};
+//!
+//! // `None` unless `CountingAlloc` is the global allocator (`main!()` installs it).
+//! if let (Some(mine), Some(all)) = (thread_counts(), global_counts()) {
+//!     assert!(all.allocs >= mine.allocs);
+//! }
+//! ```
+//!
+//! Inside: `alloc` (per-thread lock-free counters), `rss` (resident set size from
+//! `/proc/self/statm`, sysinfo elsewhere), `leak` (the slope fit that tells a leak from a
+//! one-off fill) and `watch` (the per-test sampler the harness wraps around every body).
 
 mod alloc;
 pub(crate) mod leak;
-pub mod rss;
-#[doc(hidden)] // the harness's; public for the integration tests
-pub mod watch;
+pub(crate) mod rss;
+pub(crate) mod watch;
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub use alloc::CountingAlloc;
 
 /// Allocator activity counted by [`CountingAlloc`].
+///
+/// ```
+/// use cargo_perf::memory::AllocCounts;
+///
+/// let before = AllocCounts { allocs: 2, bytes_allocated: 64, ..AllocCounts::default() };
+/// let after = AllocCounts { allocs: 5, bytes_allocated: 160, ..before };
+/// let d = after.since(before);
+/// assert_eq!((d.allocs, d.bytes_allocated), (3, 96));
+/// assert_eq!(d.per_iteration(3), Some((1.0, 32.0)));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AllocCounts {
     pub allocs: u64,
@@ -66,11 +85,25 @@ impl AllocCounts {
 /// The calling thread's counts, or `None` when `CountingAlloc` is not the global allocator.
 ///
 /// Exact for a window between two calls on one thread: only that thread writes its counters.
+///
+/// ```
+/// let before = cargo_perf::memory::thread_counts();
+/// let v: Vec<u64> = Vec::with_capacity(16);
+/// if let (Some(a), Some(b)) = (before, cargo_perf::memory::thread_counts()) {
+///     assert!(b.since(a).allocs >= 1); // with `CountingAlloc` installed
+/// }
+/// # drop(v);
+/// ```
 pub fn thread_counts() -> Option<AllocCounts> {
     alloc::is_active().then(alloc::thread_counts)
 }
 
 /// Every thread's counts added up, or `None` when `CountingAlloc` is not the global allocator.
+///
+/// ```
+/// let live = cargo_perf::memory::global_counts().map(|c| c.live_bytes());
+/// println!("live heap: {live:?}");
+/// ```
 pub fn global_counts() -> Option<AllocCounts> {
     alloc::is_active().then(alloc::global_counts)
 }

@@ -19,7 +19,9 @@ use crate::cli::report::model::{BaselineRef, Report, TestReport, REPORT_SCHEMA_V
 use crate::cli::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::{git, store};
 use crate::cli::{machine, select, workspace};
-use crate::protocol::{Metrics, Outcome, Settings, TestInfo};
+use crate::protocol::{Outcome, Settings, TestInfo};
+
+use crate::metrics::Metrics;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AbArgs {

@@ -2,11 +2,14 @@
 //! and renders what is specific to `ab`: the PR comment (Markdown) and the terminal table,
 //! both with the interval and the "could detect" column.
 
+use crate::cli::compare::primary_metric;
 use crate::cli::report::model::{
     AbRounds, Comparison, Report, Status, Summary, TestReport, Verdict,
 };
 use crate::format;
-use crate::protocol::{Metrics, TestKind};
+use crate::protocol::TestKind;
+
+use crate::metrics::{Metric, Metrics};
 use crate::threshold::Threshold;
 
 use super::rounds::TestResult;
@@ -32,57 +35,20 @@ impl AbTestMeta {
     }
 }
 
-/// The metric a kind of test is compared on (lower is better for both).
-pub fn compared_metric(kind: TestKind) -> &'static str {
-    match kind {
-        TestKind::Bench => "median_ns",
-        TestKind::Load => "p99_ns",
-    }
-}
-
 /// The compared metric's value in one process's figures.
 pub fn metric_value(kind: TestKind, m: &Metrics) -> Option<f64> {
-    match kind {
-        TestKind::Bench => m.median_ns,
-        TestKind::Load => m.p99_ns,
-    }
+    primary_metric(kind).get(m)
 }
 
 /// Field-wise median over processes: the figure every process "voted" for, robust to one
 /// process that hit a burst. A field is present when any process has it.
 pub fn median_metrics(runs: &[Metrics]) -> Metrics {
-    fn med(values: Vec<f64>) -> Option<f64> {
-        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
-        if v.is_empty() {
-            return None;
-        }
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        Some(if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        })
+    let mut merged = Metrics::default();
+    for metric in Metric::ALL {
+        let values: Vec<f64> = runs.iter().filter_map(|m| metric.get(m)).collect();
+        metric.set(&mut merged, median(&values));
     }
-    let f = |get: fn(&Metrics) -> Option<f64>| med(runs.iter().filter_map(get).collect());
-    Metrics {
-        median_ns: f(|m| m.median_ns),
-        mean_ns: f(|m| m.mean_ns),
-        min_ns: f(|m| m.min_ns),
-        p50_ns: f(|m| m.p50_ns),
-        p90_ns: f(|m| m.p90_ns),
-        p95_ns: f(|m| m.p95_ns),
-        p99_ns: f(|m| m.p99_ns),
-        p999_ns: f(|m| m.p999_ns),
-        max_ns: f(|m| m.max_ns),
-        std_dev_ns: f(|m| m.std_dev_ns),
-        mad_ns: f(|m| m.mad_ns),
-        throughput_per_sec: f(|m| m.throughput_per_sec),
-        success_rate: f(|m| m.success_rate),
-        allocs_per_iter: f(|m| m.allocs_per_iter),
-        alloc_bytes_per_iter: f(|m| m.alloc_bytes_per_iter),
-        rss_growth_bytes: f(|m| m.rss_growth_bytes.map(|b| b as f64)).map(|b| b.round() as i64),
-    }
+    merged
 }
 
 fn base_report(meta: &AbTestMeta, head_runs: &[Metrics]) -> TestReport {
@@ -141,7 +107,7 @@ pub fn compared_report(
     let est = result.estimate.as_ref();
     report.comparison = Some(Comparison {
         baseline_commit: Some(base_commit.to_string()),
-        metric: compared_metric(meta.kind).to_string(),
+        metric: primary_metric(meta.kind).name().to_string(),
         baseline: median(&base_values),
         current: median(&head_values),
         change: est.map(|e| e.change()),
@@ -173,7 +139,7 @@ pub fn added_report(meta: &AbTestMeta, head_runs: &[Metrics], error: Option<Stri
     let current = median_metrics(head_runs);
     report.comparison = Some(Comparison {
         baseline_commit: None,
-        metric: compared_metric(meta.kind).to_string(),
+        metric: primary_metric(meta.kind).name().to_string(),
         baseline: None,
         current: metric_value(meta.kind, &current),
         change: None,
@@ -185,18 +151,10 @@ pub fn added_report(meta: &AbTestMeta, head_runs: &[Metrics], error: Option<Stri
     report
 }
 
+/// The median of the finite values.
 fn median(values: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+    let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    crate::stats::median(&finite)
 }
 
 pub use crate::cli::{exit_code, summarize};

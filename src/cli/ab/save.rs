@@ -71,7 +71,9 @@ pub fn save_sides(
 mod tests {
     use super::*;
     use crate::cli::report::model::{MachineInfo, Status};
-    use crate::protocol::{Metrics, TestKind};
+    use crate::protocol::TestKind;
+
+    use crate::metrics::Metrics;
 
     fn test(id: &str, median: f64) -> TestReport {
         TestReport {

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use super::report::metric_value;
 use super::rounds::RoundRunner;
 use super::stats::Pair;
-use crate::protocol::{Metrics, Mode, Settings, TestInfo};
+use crate::protocol::{Mode, Settings, TestInfo};
+
+use crate::metrics::Metrics;
 
 /// Default threshold of `ab`: pairing removes most of the machine's noise, so changes well
 /// below `run`'s 5 % are resolved; `--threshold` and a test's `noise` override it.
@@ -113,7 +115,7 @@ impl<'a> Interleaved<'a> {
         let value = metric_value(t.info.kind, &metrics).ok_or_else(|| {
             format!(
                 "{label}: the test reported no {}",
-                super::report::compared_metric(t.info.kind)
+                crate::cli::compare::primary_metric(t.info.kind).name()
             )
         })?;
         Ok((metrics, value))

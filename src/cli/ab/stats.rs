@@ -7,6 +7,8 @@
 //! The signed-rank test is then exact whatever the noise looks like (bursts, skew, drift that
 //! the pairing cancelled), and it keeps most of the power of a t-test on well-behaved data.
 
+pub use crate::cli::compare::dist::holm;
+use crate::cli::compare::dist::{normal_cdf, normal_quantile};
 use crate::cli::report::model::Verdict;
 
 /// One round: the compared metric of the base process and of the head process.
@@ -63,7 +65,7 @@ pub fn estimate(d: &[f64], alpha: f64) -> Option<PairedEstimate> {
         return None;
     }
     let walsh = walsh_averages(d);
-    let log_change = median_sorted(&walsh);
+    let log_change = crate::stats::median_sorted(&walsh)?;
     let log_ci = hl_interval(&walsh, d.len(), alpha);
     let p_value = signed_rank_p(d);
     Some(PairedEstimate {
@@ -85,15 +87,6 @@ fn walsh_averages(d: &[f64]) -> Vec<f64> {
     }
     w.sort_by(f64::total_cmp);
     w
-}
-
-fn median_sorted(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// The Wilcoxon interval: the `k`-th smallest and `k`-th largest Walsh averages, where `k - 1` is
@@ -206,21 +199,6 @@ fn minimum_detectable(log_ci: &[f64; 2], alpha: f64) -> f64 {
     (se * (z_alpha + normal_quantile(0.8))).exp_m1()
 }
 
-/// Holm's step-down adjustment: adjusted p-values that control the family-wise error rate.
-pub fn holm(p: &[f64]) -> Vec<f64> {
-    let m = p.len();
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-    let mut adjusted = vec![1.0; m];
-    let mut running: f64 = 0.0;
-    for (rank, &i) in order.iter().enumerate() {
-        let candidate = ((m - rank) as f64 * p[i]).min(1.0);
-        running = running.max(candidate);
-        adjusted[i] = running;
-    }
-    adjusted
-}
-
 /// The verdict rule. `significant` says the (corrected) test rejects "no change";
 /// `threshold` is the smallest relative change that counts.
 ///
@@ -238,87 +216,6 @@ pub fn classify(est: &PairedEstimate, significant: bool, threshold: f64) -> Verd
         Verdict::Unchanged
     } else {
         Verdict::Inconclusive
-    }
-}
-
-/// Standard normal CDF, through the complementary error function (Numerical Recipes' `erfcc`,
-/// relative error below 1.2e-7 even far in the tails, where tiny p-values live).
-pub fn normal_cdf(z: f64) -> f64 {
-    0.5 * erfc(-z / std::f64::consts::SQRT_2)
-}
-
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let poly = -z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
-    let r = t * poly.exp();
-    if x >= 0.0 {
-        r
-    } else {
-        2.0 - r
-    }
-}
-
-/// Standard normal quantile (Acklam's rational approximation, refined by one Newton step).
-pub fn normal_quantile(p: f64) -> f64 {
-    let p = p.clamp(1e-300, 1.0 - 1e-16);
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    let low = 0.024_25;
-    let x = if p < low {
-        let q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    } else if p <= 1.0 - low {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    } else {
-        let q = (-2.0 * (1.0 - p).ln()).sqrt();
-        -(((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    let e = normal_cdf(x) - p;
-    let density = (-x * x / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
-    if density > 0.0 {
-        x - e / density
-    } else {
-        x
     }
 }
 
@@ -410,17 +307,6 @@ mod tests {
     }
 
     #[test]
-    fn holm_matches_hand_computation() {
-        let adj = holm(&[0.01, 0.04, 0.03, 0.005]);
-        // Sorted: 0.005*4=0.02, 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> max-accumulated 0.06.
-        let want = [0.03, 0.06, 0.06, 0.02];
-        for (a, w) in adj.iter().zip(want) {
-            assert!((a - w).abs() < 1e-12, "{adj:?}");
-        }
-        assert!(holm(&[]).is_empty());
-    }
-
-    #[test]
     fn classify_follows_the_rule() {
         let est = |c: f64, lo: f64, hi: f64| PairedEstimate {
             n: 20,
@@ -485,13 +371,5 @@ mod tests {
             },
         ];
         assert_eq!(log_ratios(&pairs).len(), 1);
-    }
-
-    #[test]
-    fn normal_helpers_are_accurate() {
-        assert!((normal_quantile(0.975) - 1.959_964).abs() < 1e-5);
-        assert!((normal_quantile(0.8) - 0.841_621).abs() < 1e-5);
-        assert!((normal_quantile(1e-6) + 4.753_424).abs() < 1e-4);
-        assert!((normal_cdf(1.959_964) - 0.975).abs() < 1e-6);
     }
 }

@@ -2,12 +2,16 @@
 //! the current run, judged on the figures of separate processes so that run-to-run variation
 //! counts, with false alarms controlled across the whole suite (Benjamini–Hochberg).
 
+pub mod dist;
+pub mod merge;
 pub mod stats;
 
 use std::collections::BTreeMap;
 
 use crate::cli::report::model::{Comparison, Status, Summary, TestReport, Verdict};
-use crate::protocol::{Direction, Metrics, TestKind};
+use crate::protocol::TestKind;
+
+use crate::metrics::{Direction, Metric};
 
 /// How a verdict is decided.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -127,7 +131,7 @@ pub fn compare_all(
                     id: pair.head.id.clone(),
                     comparison: Comparison {
                         baseline_commit: baseline_commit.map(str::to_owned),
-                        metric: primary_metric(pair.head.kind).to_owned(),
+                        metric: primary_metric(pair.head.kind).name().to_owned(),
                         baseline: None,
                         current: None,
                         change: None,
@@ -220,10 +224,10 @@ pub fn count_verdicts(tests: &[TestReport], summary: &mut Summary) {
 }
 
 /// The metric a test of this kind is judged on first.
-pub fn primary_metric(kind: TestKind) -> &'static str {
+pub fn primary_metric(kind: TestKind) -> Metric {
     match kind {
-        TestKind::Bench => "median_ns",
-        TestKind::Load => "p99_ns",
+        TestKind::Bench => Metric::Median,
+        TestKind::Load => Metric::P99,
     }
 }
 
@@ -233,9 +237,9 @@ fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> TestComparison 
         id: head.id.clone(),
         comparison: Comparison {
             baseline_commit: baseline_commit.map(str::to_owned),
-            metric: metric.to_owned(),
+            metric: metric.name().to_owned(),
             baseline: None,
-            current: field(&head.metrics, metric),
+            current: metric.get(&head.metrics),
             change: None,
             ci: None,
             verdict: Verdict::New,
@@ -303,20 +307,16 @@ struct Draft {
 }
 
 /// Which metrics a test is compared on, in order of importance.
-fn compared_metrics(kind: TestKind) -> &'static [(&'static str, Direction, Scale)] {
-    use Direction::*;
+fn compared_metrics(kind: TestKind) -> &'static [(Metric, Scale)] {
     const ALLOCS: Scale = Scale::Delta { min_delta: 1.0 };
     const POINTS: Scale = Scale::Delta { min_delta: 1.0 };
     match kind {
-        TestKind::Bench => &[
-            ("median_ns", LowerIsBetter, Scale::Ratio),
-            ("allocs_per_iter", LowerIsBetter, ALLOCS),
-        ],
+        TestKind::Bench => &[(Metric::Median, Scale::Ratio), (Metric::Allocs, ALLOCS)],
         TestKind::Load => &[
-            ("p99_ns", LowerIsBetter, Scale::Ratio),
-            ("throughput_per_sec", HigherIsBetter, Scale::Ratio),
-            ("success_rate", HigherIsBetter, POINTS),
-            ("allocs_per_iter", LowerIsBetter, ALLOCS),
+            (Metric::P99, Scale::Ratio),
+            (Metric::Throughput, Scale::Ratio),
+            (Metric::SuccessRate, POINTS),
+            (Metric::Allocs, ALLOCS),
         ],
     }
 }
@@ -324,9 +324,7 @@ fn compared_metrics(kind: TestKind) -> &'static [(&'static str, Direction, Scale
 fn draft_metrics(base: &TestReport, head: &TestReport) -> Vec<Draft> {
     let mut drafts: Vec<Draft> = compared_metrics(head.kind)
         .iter()
-        .filter_map(|&(metric, direction, scale)| {
-            draft_builtin(base, head, metric, direction, scale)
-        })
+        .filter_map(|&(metric, scale)| draft_builtin(base, head, metric, scale))
         .collect();
     // Custom metrics carry one value per run and no spread: they are compared as exact
     // figures (a deterministic count or ratio), against the relative threshold only.
@@ -358,14 +356,14 @@ fn log_ratio(base: f64, head: f64) -> Option<f64> {
 }
 
 /// The per-process values of `metric`, or the run's aggregate when no process figures exist.
-fn samples(test: &TestReport, metric: &str) -> Vec<f64> {
+fn samples(test: &TestReport, metric: Metric) -> Vec<f64> {
     let per_process: Vec<f64> = test
         .processes
         .iter()
-        .filter_map(|m| field(m, metric))
+        .filter_map(|m| metric.get(m))
         .collect();
     if per_process.is_empty() {
-        field(&test.metrics, metric).into_iter().collect()
+        metric.get(&test.metrics).into_iter().collect()
     } else {
         per_process
     }
@@ -374,13 +372,16 @@ fn samples(test: &TestReport, metric: &str) -> Vec<f64> {
 fn draft_builtin(
     base: &TestReport,
     head: &TestReport,
-    metric: &str,
-    direction: Direction,
+    metric: Metric,
     scale: Scale,
 ) -> Option<Draft> {
     let (b_values, h_values) = (samples(base, metric), samples(head, metric));
-    let baseline = field(&base.metrics, metric).or_else(|| stats::mean(&b_values))?;
-    let current = field(&head.metrics, metric).or_else(|| stats::mean(&h_values))?;
+    let baseline = metric
+        .get(&base.metrics)
+        .or_else(|| stats::mean(&b_values))?;
+    let current = metric
+        .get(&head.metrics)
+        .or_else(|| stats::mean(&h_values))?;
     let mut sides = None;
     let estimate = match scale {
         Scale::Ratio => {
@@ -408,8 +409,8 @@ fn draft_builtin(
         Scale::Delta { .. } => estimate.map(|e| e.p_value()),
     };
     Some(Draft {
-        metric: metric.to_owned(),
-        direction,
+        metric: metric.name().to_owned(),
+        direction: metric.direction(),
         scale,
         baseline,
         current,
@@ -426,11 +427,11 @@ fn draft_builtin(
 fn ci_estimate(
     base: &TestReport,
     head: &TestReport,
-    metric: &str,
+    metric: Metric,
     baseline: f64,
     current: f64,
 ) -> Option<stats::Estimate> {
-    if metric != "median_ns" {
+    if metric != Metric::Median {
         return None;
     }
     let half_log = |ci: [f64; 2]| -> Option<f64> {
@@ -515,27 +516,6 @@ impl Draft {
 
 fn relative(base: f64, head: f64) -> Option<f64> {
     (base != 0.0).then(|| head / base - 1.0)
-}
-
-/// A metric of [`Metrics`] by its JSON name.
-pub fn field(m: &Metrics, name: &str) -> Option<f64> {
-    match name {
-        "median_ns" => m.median_ns,
-        "mean_ns" => m.mean_ns,
-        "min_ns" => m.min_ns,
-        "p50_ns" => m.p50_ns,
-        "p90_ns" => m.p90_ns,
-        "p95_ns" => m.p95_ns,
-        "p99_ns" => m.p99_ns,
-        "p999_ns" => m.p999_ns,
-        "max_ns" => m.max_ns,
-        "throughput_per_sec" => m.throughput_per_sec,
-        "success_rate" => m.success_rate,
-        "allocs_per_iter" => m.allocs_per_iter,
-        "alloc_bytes_per_iter" => m.alloc_bytes_per_iter,
-        "rss_growth_bytes" => m.rss_growth_bytes.map(|b| b as f64),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::protocol::CustomMetric;
+use crate::metrics::{CustomMetric, Metrics};
 
 /// SplitMix64 with Box–Muller: enough randomness for simulations, no dependency.
 pub(crate) struct Rng(u64);
@@ -13,12 +13,11 @@ impl Rng {
     pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed)
     }
+    /// The SplitMix64 sequence: `ab`'s mixing step over a golden-ratio counter.
     fn next_u64(&mut self) -> u64 {
+        let z = crate::cli::ab::rounds::splitmix64(self.0);
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        z
     }
     fn uniform(&mut self) -> f64 {
         ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64

@@ -3,23 +3,25 @@
 
 use crate::cli::report::model::{Comparison, Status, TestReport, Verdict};
 use crate::format;
+use crate::metrics::{Metric, MetricUnit};
 use crate::threshold::ThresholdCheck;
 
 /// `1.20 µs`, `4.50K/s`, `99.5%`, `3.00` — by the metric's JSON name.
+/// A custom metric's name gives a bare number.
 pub fn metric_value(metric: &str, value: f64) -> String {
     if let Some(text) = super::operations::scoped_value(metric, value) {
         return text;
     }
-    if metric.ends_with("_ns") {
-        format::duration_ns(value)
-    } else if metric == "throughput_per_sec" {
-        format::rate(value)
-    } else if metric == "success_rate" {
-        format!("{}%", format::sig3(value))
-    } else if metric.ends_with("_bytes") || metric == "alloc_bytes_per_iter" {
-        format::bytes(value)
-    } else {
-        format::sig3(value)
+    match Metric::from_name(metric).map(Metric::unit) {
+        Some(MetricUnit::Nanoseconds) => format::duration_ns(value),
+        Some(MetricUnit::PerSecond) => format::rate(value),
+        Some(MetricUnit::Percent) => format!("{}%", format::sig3(value)),
+        Some(MetricUnit::Bytes) => format::bytes(value),
+        Some(MetricUnit::Count) => format::sig3(value),
+        // Names only load runs report (`peak_rss_bytes`, `recovery_time_ns`, ...).
+        None if metric.ends_with("_ns") => format::duration_ns(value),
+        None if metric.ends_with("_bytes") => format::bytes(value),
+        None => format::sig3(value),
     }
 }
 

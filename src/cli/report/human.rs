@@ -179,7 +179,7 @@ fn details(report: &Report) -> String {
     let mut out = String::new();
     for t in &report.tests {
         if let Some(load) = &t.load {
-            let chart = crate::load::chart::render(load);
+            let chart = super::chart::render(load);
             if !chart.is_empty() {
                 out.push_str(&format!("\n{}\n", t.name));
                 for line in chart.lines() {
@@ -278,14 +278,12 @@ fn short_check(c: &ThresholdCheck) -> String {
 }
 
 fn limit_text(metric: &str, value: f64) -> String {
-    if metric.ends_with("_ns") {
-        format::duration_ns(value)
-    } else if metric == "rss_growth_bytes" {
-        format::bytes(value)
-    } else if metric == "success_rate" {
-        format!("{}%", format::sig3(value))
-    } else {
-        format::sig3(value)
+    use crate::metrics::{Metric, MetricUnit};
+    match Metric::from_name(metric) {
+        Some(m) if m.unit() == MetricUnit::Nanoseconds => format::duration_ns(value),
+        Some(Metric::RssGrowth) => format::bytes(value),
+        Some(Metric::SuccessRate) => format!("{}%", format::sig3(value)),
+        _ => format::sig3(value),
     }
 }
 

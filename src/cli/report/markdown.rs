@@ -151,7 +151,9 @@ fn table(out: &mut String, tests: &[&TestReport]) {
         };
         let head = head.or_else(|| {
             let metric = crate::cli::compare::primary_metric(t.kind);
-            crate::cli::compare::field(&t.metrics, metric).map(|v| metric_value(metric, v))
+            metric
+                .get(&t.metrics)
+                .map(|v| metric_value(metric.name(), v))
         });
         let _ = writeln!(
             out,

@@ -1,5 +1,6 @@
 //! Reports: the data model of a run (the JSON report's schema) and its renderers.
 
+pub mod chart;
 pub mod figures;
 pub mod human;
 pub mod human_compare;

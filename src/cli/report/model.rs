@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{CustomMetric, LoadDetails, MemoryDetails, Metrics, TestKind, Throughput};
+use crate::protocol::{LoadDetails, MemoryDetails, TestKind, Throughput};
+
+use crate::metrics::{CustomMetric, Metrics};
 use crate::threshold::ThresholdCheck;
 
 /// Version of [`Report`]'s shape; bumped on incompatible changes.

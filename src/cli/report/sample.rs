@@ -3,7 +3,9 @@
 use crate::cli::report::model::{
     BaselineRef, Comparison, MachineInfo, Report, Status, Summary, TestReport, Verdict,
 };
-use crate::protocol::{Metrics, TestKind};
+use crate::protocol::TestKind;
+
+use crate::metrics::Metrics;
 use crate::threshold::{Op, ThresholdCheck};
 
 pub const HEAD: &str = "aaaaaaa1111111111111111111111111111111111";

@@ -6,7 +6,9 @@ use std::fs;
 use super::*;
 use crate::cli::git::tests::git;
 use crate::cli::report::model::{MachineInfo, Status, Summary, TestReport, Verdict};
-use crate::protocol::{Metrics, TestKind};
+use crate::protocol::TestKind;
+
+use crate::metrics::Metrics;
 
 fn commit(dir: &Path, text: &str) -> String {
     fs::write(dir.join("lib.rs"), text).unwrap();

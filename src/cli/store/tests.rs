@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::cli::report::model::Status;
-use crate::protocol::{Metrics, TestKind};
+use crate::protocol::TestKind;
+
+use crate::metrics::Metrics;
 
 pub(crate) fn fingerprint(id: &str) -> Fingerprint {
     Fingerprint {

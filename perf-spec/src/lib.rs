@@ -1,0 +1,606 @@
+//! The vocabulary of cargo-perf's `#[perf_test(...)]` attribute, shared by the macro (at
+//! compile time), the runtime (`PERF_<TEST>_<KEY>` overrides) and `cargo perf`'s flags: the
+//! keys, the comparison operators, the units and the parsers of unit-bearing text.
+//!
+//! One source, so that `"2ms"` means the same in `p99 < "2ms"`, in `PERF_CACHE_P99=2ms` and on
+//! the command line, and so that every error names what is accepted.
+//!
+//! ```
+//! use perf_spec::{Key, Unit};
+//!
+//! let key = Key::from_name("p99").unwrap();
+//! assert_eq!(key.unit(), Unit::Duration);
+//! assert_eq!(key.unit().parse("2ms").unwrap(), 2e6);
+//! assert_eq!(perf_spec::bytes("1KiB").unwrap(), 1024.0);
+//! assert_eq!(
+//!     perf_spec::did_you_mean("p98", perf_spec::ATTRIBUTE_KEYS).as_deref(),
+//!     Some("did you mean `p90`, `p95` or `p99`?")
+//! );
+//! ```
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+
+/// A malformed value: the message says what was found and what is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError(String);
+
+impl SpecError {
+    pub fn new(message: impl Into<String>) -> SpecError {
+        SpecError(message.into())
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+impl From<SpecError> for String {
+    fn from(e: SpecError) -> String {
+        e.0
+    }
+}
+
+/// A metric a threshold can limit, as the attribute and `PERF_<TEST>_<KEY>` spell it. The
+/// macro's expansion names a variant by its `Debug` spelling (`Key::P99`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    P50,
+    P90,
+    P95,
+    P99,
+    P999,
+    Mean,
+    Max,
+    Throughput,
+    SuccessRate,
+    Allocs,
+    AllocBytes,
+    RssGrowth,
+}
+
+impl Key {
+    pub const ALL: [Key; 12] = [
+        Key::P50,
+        Key::P90,
+        Key::P95,
+        Key::P99,
+        Key::P999,
+        Key::Mean,
+        Key::Max,
+        Key::Throughput,
+        Key::SuccessRate,
+        Key::Allocs,
+        Key::AllocBytes,
+        Key::RssGrowth,
+    ];
+
+    /// The spelling in the attribute (and, upper-cased, in `PERF_<TEST>_<KEY>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::P50 => "p50",
+            Key::P90 => "p90",
+            Key::P95 => "p95",
+            Key::P99 => "p99",
+            Key::P999 => "p999",
+            Key::Mean => "mean",
+            Key::Max => "max",
+            Key::Throughput => "throughput",
+            Key::SuccessRate => "success_rate",
+            Key::Allocs => "allocs",
+            Key::AllocBytes => "alloc_bytes",
+            Key::RssGrowth => "rss_growth",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Key> {
+        Key::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// What kind of value the key takes.
+    pub fn unit(self) -> Unit {
+        match self {
+            Key::P50 | Key::P90 | Key::P95 | Key::P99 | Key::P999 | Key::Mean | Key::Max => {
+                Unit::Duration
+            }
+            Key::Throughput | Key::Allocs | Key::AllocBytes => Unit::Number,
+            Key::SuccessRate => Unit::Percent,
+            Key::RssGrowth => Unit::Bytes,
+        }
+    }
+
+    /// The operator of a limit given without one (an override of a key the attribute did
+    /// not name): at most for costs, at least for throughput and success rate.
+    pub fn natural_op(self) -> Op {
+        match self {
+            Key::Throughput | Key::SuccessRate => Op::Ge,
+            _ => Op::Le,
+        }
+    }
+
+    /// A threshold with this key, as an error message's example.
+    pub fn example(self) -> String {
+        match self {
+            Key::Throughput => "throughput > 500".into(),
+            Key::SuccessRate => "success_rate >= 99.0".into(),
+            Key::Allocs => "allocs <= 10".into(),
+            Key::AllocBytes => "alloc_bytes <= 4096".into(),
+            Key::RssGrowth => "rss_growth < \"10MB\"".into(),
+            time => format!("{} < \"2ms\"", time.name()),
+        }
+    }
+}
+
+/// The keys of the attribute that take `=` rather than a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Setting {
+    Name,
+    Tags,
+    Args,
+    Timeout,
+    Noise,
+    Crate,
+}
+
+impl Setting {
+    pub const ALL: [Setting; 6] = [
+        Setting::Name,
+        Setting::Tags,
+        Setting::Args,
+        Setting::Timeout,
+        Setting::Noise,
+        Setting::Crate,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::Name => "name",
+            Setting::Tags => "tags",
+            Setting::Args => "args",
+            Setting::Timeout => "timeout",
+            Setting::Noise => "noise",
+            Setting::Crate => "crate",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Setting> {
+        Setting::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The setting as an error message's example.
+    pub fn example(self) -> &'static str {
+        match self {
+            Setting::Name => "name = \"cache_get\"",
+            Setting::Tags => "tags = [\"slow\"]",
+            Setting::Args => "args = [100, 10_000]",
+            Setting::Timeout => "timeout = \"30s\"",
+            Setting::Noise => "noise = \"5%\"",
+            Setting::Crate => "crate = cargo_perf",
+        }
+    }
+}
+
+/// Every key the attribute accepts, settings first: the list an unknown key's error gives and
+/// the candidates of its "did you mean".
+pub const ATTRIBUTE_KEYS: &[&str] = &[
+    "name",
+    "tags",
+    "args",
+    "timeout",
+    "noise",
+    "crate",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "p999",
+    "mean",
+    "max",
+    "throughput",
+    "success_rate",
+    "allocs",
+    "alloc_bytes",
+    "rss_growth",
+    "recovery_time",
+    "metric",
+    "cpu",
+    "peak_rss",
+];
+
+/// The keys a `PERF_<TEST>_<KEY>` variable may name: the thresholds.
+pub const THRESHOLD_KEYS: &[&str] = ATTRIBUTE_KEYS
+    .split_at(Setting::ALL.len())
+    .1
+    .split_at(Key::ALL.len())
+    .0;
+
+/// The keys of limits the harness checks rather than the threshold evaluation: recovery times,
+/// custom metrics and resources (scoped keys such as `p95("op")` reuse the threshold names).
+pub const LIMIT_KEYS: &[&str] = ATTRIBUTE_KEYS
+    .split_at(Setting::ALL.len() + Key::ALL.len())
+    .1;
+
+/// A comparison operator of a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub const ALL: [Op; 4] = [Op::Lt, Op::Le, Op::Gt, Op::Ge];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+
+    pub fn from_symbol(text: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.as_str() == text)
+    }
+
+    pub fn holds(self, actual: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => actual < limit,
+            Op::Le => actual <= limit,
+            Op::Gt => actual > limit,
+            Op::Ge => actual >= limit,
+        }
+    }
+}
+
+/// What kind of value a key takes, which decides how its text is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// `"2ms"`: nanoseconds.
+    Duration,
+    /// `500`: a plain number.
+    Number,
+    /// `99.0` or `"99%"`: a percentage in 0..=100.
+    Percent,
+    /// `"10MB"`: bytes.
+    Bytes,
+}
+
+impl Unit {
+    /// What a value in this unit looks like, for the `help:` of a malformed value.
+    pub fn accepted(self) -> &'static str {
+        match self {
+            Unit::Duration => "a duration with a unit: ns, us, ms or s (e.g. 2ms)",
+            Unit::Number => "a non-negative number (e.g. 500 or 10_000)",
+            Unit::Percent => "a percentage from 0 to 100 (e.g. 99.5 or 99.5%)",
+            Unit::Bytes => "a size in B, KB, MB, GB, KiB, MiB or GiB (e.g. 10MB)",
+        }
+    }
+
+    /// Parse text (an override's value) into the base unit: ns, count, percent or bytes.
+    pub fn parse(self, text: &str) -> Result<f64, SpecError> {
+        match self {
+            Unit::Duration => duration_ns(text),
+            Unit::Number => number(text),
+            Unit::Percent => in_percent_range(percent(text)?),
+            Unit::Bytes => bytes(text),
+        }
+    }
+}
+
+/// The spelling of accepted time units, for error messages.
+pub const TIME_UNITS: &str = "ns, us (or µs), ms, s";
+/// Time units of long durations (a time budget), for error messages.
+pub const LONG_TIME_UNITS: &str = "ns, us (or µs), ms, s, m, h";
+/// The spelling of accepted size units, for error messages.
+pub const SIZE_UNITS: &str = "B, KB, MB, GB, KiB, MiB, GiB";
+
+const TIME_SCALES: &[(&str, f64)] = &[
+    ("ns", 1.0),
+    ("us", 1e3),
+    ("µs", 1e3),
+    ("ms", 1e6),
+    ("s", 1e9),
+];
+const LONG_TIME_SCALES: &[(&str, f64)] = &[
+    ("ns", 1.0),
+    ("us", 1e3),
+    ("µs", 1e3),
+    ("ms", 1e6),
+    ("s", 1e9),
+    ("m", 60e9),
+    ("h", 3600e9),
+];
+const SIZE_SCALES: &[(&str, f64)] = &[
+    ("B", 1.0),
+    ("", 1.0),
+    ("KB", 1e3),
+    ("kB", 1e3),
+    ("MB", 1e6),
+    ("GB", 1e9),
+    ("KiB", 1024.0),
+    ("MiB", 1024.0 * 1024.0),
+    ("GiB", 1024.0 * 1024.0 * 1024.0),
+];
+
+/// Split `"1.5ms"` into `("1.5", "ms")`.
+fn split_unit(text: &str) -> (&str, &str) {
+    let text = text.trim();
+    let idx = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .unwrap_or(text.len());
+    (&text[..idx], text[idx..].trim())
+}
+
+/// A non-negative finite number, `_` separators allowed.
+pub fn number(text: &str) -> Result<f64, SpecError> {
+    let cleaned: String = text.trim().chars().filter(|c| *c != '_').collect();
+    match cleaned.parse::<f64>() {
+        Ok(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(SpecError(format!(
+            "expected a non-negative number, found {text:?}"
+        ))),
+    }
+}
+
+/// A number followed by one of `scales`' units; `what` names the kind ("time", "size").
+fn scaled(
+    text: &str,
+    scales: &[(&str, f64)],
+    what: &str,
+    example: &str,
+    spelled: &str,
+) -> Result<f64, SpecError> {
+    let (num, unit) = split_unit(text);
+    let Some(&(_, scale)) = scales.iter().find(|(u, _)| *u == unit) else {
+        return Err(SpecError(if unit.is_empty() {
+            format!("{text:?} has no {what} unit; write it like \"{example}\" (units: {spelled})")
+        } else {
+            format!("unknown {what} unit {unit:?}; accepted units: {spelled}")
+        }));
+    };
+    if num.is_empty() {
+        return Err(SpecError(format!(
+            "{text:?} has no number; write it like \"{example}\" (units: {spelled})"
+        )));
+    }
+    let v = number(num)? * scale;
+    // A 300-digit limit would become infinite, which JSON writes as `null`: the protocol
+    // file holding it would be unreadable.
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(SpecError(format!("{text:?} is too large")))
+    }
+}
+
+/// `"250us"`, `"2ms"`, `"1.5s"`, `"40ns"` into nanoseconds; the unit is required.
+pub fn duration_ns(text: &str) -> Result<f64, SpecError> {
+    scaled(text, TIME_SCALES, "time", "2ms", TIME_UNITS)
+}
+
+/// A duration that may also be given in minutes or hours (`"10m"`, `"1.5h"`), in nanoseconds.
+pub fn long_duration_ns(text: &str) -> Result<f64, SpecError> {
+    scaled(text, LONG_TIME_SCALES, "time", "10m", LONG_TIME_UNITS)
+}
+
+/// `"10MB"`, `"512KiB"`, `"100B"` (or a bare `"100"`) into bytes; KB = 1000, KiB = 1024.
+pub fn bytes(text: &str) -> Result<f64, SpecError> {
+    scaled(text, SIZE_SCALES, "size", "10MB", SIZE_UNITS)
+}
+
+/// `"5%"` or `"5"` into the percentage 5.0 (not a fraction); any non-negative size.
+pub fn percent(text: &str) -> Result<f64, SpecError> {
+    let trimmed = text.trim();
+    number(trimmed.strip_suffix('%').unwrap_or(trimmed).trim()).map_err(|_| {
+        SpecError(format!(
+            "{text:?} is not a percentage; write it like \"5%\""
+        ))
+    })
+}
+
+/// `"5%"` or `"99.5%"` into a percentage in 0..=100; the `%` sign is required (the
+/// attribute's strings, where `"5"` might be meant as a fraction or a count).
+pub fn percent_with_sign(text: &str) -> Result<f64, SpecError> {
+    if !text.trim().ends_with('%') {
+        return Err(SpecError(match number(text) {
+            Ok(_) => format!("{text:?} needs a % sign: write \"{}%\"", text.trim()),
+            Err(_) => format!("{text:?} is not a percentage; write it like \"5%\""),
+        }));
+    }
+    in_percent_range(percent(text)?)
+}
+
+/// Accept `n` only when it is a percentage between 0 and 100.
+pub fn in_percent_range(n: f64) -> Result<f64, SpecError> {
+    if (0.0..=100.0).contains(&n) {
+        Ok(n)
+    } else {
+        Err(SpecError(format!(
+            "{n} is not a percentage between 0 and 100"
+        )))
+    }
+}
+
+/// Levenshtein distance between two words, in characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The candidates closest to a misspelled `word`: every one at the smallest distance (`p98`
+/// is as close to `p90` as to `p99`), within one edit per three characters (short words are
+/// close to everything), in the candidates' order.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Vec<&'a str> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let near: Vec<(usize, &str)> = candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    let best = near.iter().map(|(d, _)| *d).min();
+    near.into_iter()
+        .filter(|(d, _)| Some(*d) == best)
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// `did you mean `x`?` (or `` `a`, `b` or `c` ``) for a misspelled `word`; `None` when no
+/// candidate is close.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    let close: Vec<String> = closest(word, candidates)
+        .into_iter()
+        .map(|c| format!("`{c}`"))
+        .collect();
+    match close.as_slice() {
+        [] => None,
+        [one] => Some(format!("did you mean {one}?")),
+        [init @ .., last] => Some(format!("did you mean {} or {last}?", init.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(r: Result<f64, SpecError>) -> String {
+        r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn durations_convert_to_nanoseconds() {
+        assert_eq!(duration_ns("40ns").unwrap(), 40.0);
+        assert_eq!(duration_ns("250us").unwrap(), 250e3);
+        assert_eq!(duration_ns("250µs").unwrap(), 250e3);
+        assert_eq!(duration_ns("2ms").unwrap(), 2e6);
+        assert_eq!(duration_ns("1.5s").unwrap(), 1.5e9);
+        assert_eq!(duration_ns(" 1_000ns ").unwrap(), 1000.0);
+    }
+
+    #[test]
+    fn durations_without_or_with_unknown_units_are_rejected() {
+        assert!(err(duration_ns("2")).contains("no time unit"));
+        let e = err(duration_ns("2min"));
+        assert!(e.contains("\"min\"") && e.contains(TIME_UNITS), "{e}");
+        assert!(err(duration_ns("ms")).contains("no number"));
+        assert!(duration_ns("1.2.3ms").is_err());
+        // Minutes only where a long duration is meant.
+        assert!(duration_ns("10m").is_err());
+    }
+
+    #[test]
+    fn long_durations_add_minutes_and_hours() {
+        assert_eq!(long_duration_ns("90s").unwrap(), 90e9);
+        assert_eq!(long_duration_ns("10m").unwrap(), 600e9);
+        assert_eq!(long_duration_ns("1.5h").unwrap(), 5400e9);
+        assert_eq!(long_duration_ns("500ms").unwrap(), 5e8);
+        let e = err(long_duration_ns("soon"));
+        assert!(e.contains("soon") && e.contains(LONG_TIME_UNITS), "{e}");
+        assert!(long_duration_ns("-3m").is_err());
+    }
+
+    #[test]
+    fn sizes_convert_to_bytes() {
+        assert_eq!(bytes("100").unwrap(), 100.0);
+        assert_eq!(bytes("100B").unwrap(), 100.0);
+        assert_eq!(bytes("10MB").unwrap(), 1e7);
+        assert_eq!(bytes("1KiB").unwrap(), 1024.0);
+        assert_eq!(bytes("2GiB").unwrap(), 2.0 * 1024.0 * 1024.0 * 1024.0);
+        let e = err(bytes("10mb"));
+        assert!(
+            e.contains("unknown size unit") && e.contains(SIZE_UNITS),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn percentages_with_and_without_the_sign() {
+        assert_eq!(percent("5%").unwrap(), 5.0);
+        assert_eq!(percent("5").unwrap(), 5.0);
+        assert_eq!(percent("150 %").unwrap(), 150.0);
+        assert!(err(percent("lots")).contains("write it like \"5%\""));
+        assert!(percent("-1%").is_err());
+        assert_eq!(percent_with_sign("99.5%").unwrap(), 99.5);
+        assert!(err(percent_with_sign("5")).contains("write \"5%\""));
+        assert!(err(percent_with_sign("abc")).contains("not a percentage"));
+        assert!(percent_with_sign("101%").is_err());
+        assert!(in_percent_range(100.0).is_ok());
+        assert!(err(in_percent_range(100.1)).contains("between 0 and 100"));
+    }
+
+    #[test]
+    fn units_parse_override_text() {
+        assert_eq!(Unit::Duration.parse("2ms").unwrap(), 2e6);
+        assert_eq!(Unit::Bytes.parse("1KiB").unwrap(), 1024.0);
+        assert_eq!(Unit::Percent.parse("99.5%").unwrap(), 99.5);
+        assert_eq!(Unit::Percent.parse("99").unwrap(), 99.0);
+        assert!(Unit::Percent.parse("101").is_err());
+        assert_eq!(Unit::Number.parse("10_000").unwrap(), 10_000.0);
+        assert!(Unit::Number.parse("fast").is_err());
+    }
+
+    #[test]
+    fn key_names_round_trip_and_list_every_key() {
+        for key in Key::ALL {
+            assert_eq!(Key::from_name(key.name()), Some(key));
+        }
+        for op in Op::ALL {
+            assert_eq!(Op::from_symbol(op.as_str()), Some(op));
+        }
+        let listed: Vec<&str> = Setting::ALL
+            .into_iter()
+            .map(Setting::name)
+            .chain(Key::ALL.into_iter().map(Key::name))
+            .chain(LIMIT_KEYS.iter().copied())
+            .collect();
+        assert_eq!(listed, ATTRIBUTE_KEYS);
+        assert_eq!(
+            &listed[Setting::ALL.len()..Setting::ALL.len() + Key::ALL.len()],
+            THRESHOLD_KEYS
+        );
+        assert_eq!(Key::P99.example(), "p99 < \"2ms\"");
+        assert_eq!(Key::SuccessRate.natural_op(), Op::Ge);
+        assert_eq!(Key::Mean.natural_op(), Op::Le);
+    }
+
+    #[test]
+    fn suggestions_name_every_closest_candidate() {
+        let keys = ATTRIBUTE_KEYS;
+        assert_eq!(
+            did_you_mean("alloc", keys).as_deref(),
+            Some("did you mean `allocs`?")
+        );
+        assert_eq!(
+            did_you_mean("p98", keys).as_deref(),
+            Some("did you mean `p90`, `p95` or `p99`?")
+        );
+        assert_eq!(did_you_mean("zzzzzzzz", keys), None);
+        assert_eq!(did_you_mean("x", keys), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}
