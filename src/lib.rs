@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod format;
 mod harness;
+pub mod limits;
 pub mod load;
 pub mod measure;
 pub mod memory;
@@ -28,7 +29,7 @@ mod registry;
 pub mod stats;
 pub mod threshold;
 
-pub use load::LoadTest;
+pub use load::{CapacityGoal, Ctx, Figures, LoadReport, LoadTest};
 pub use measure::Bencher;
 pub use memory::CountingAlloc;
 pub use perf_macros::perf_test;
@@ -61,6 +62,7 @@ macro_rules! main {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::harness::harness_main;
+    pub use crate::limits::{Figure, Limit};
     pub use crate::registry::{Entry, TestFn, PERF_TESTS};
     pub use crate::threshold::{Key, Op, Threshold};
     pub use linkme;

@@ -99,6 +99,9 @@ pub struct RunArgs {
     /// Short measurement budget; skips tests tagged `slow`
     #[arg(long)]
     pub quick: bool,
+    /// Multiply every load-test duration and rate by F (e.g. 0.1 for a quick CI pass)
+    #[arg(long, value_name = "F", value_parser = super::load_params::parse_scale)]
+    pub load_scale: Option<f64>,
     /// Independent processes per test (default 5, 3 with --quick)
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub processes: Option<u32>,

@@ -12,7 +12,8 @@ pub mod events;
 pub mod fingerprint;
 pub mod git;
 pub mod history;
-pub mod machine;
+pub mod load_params;
+mod machine;
 pub mod report;
 pub mod results;
 pub mod runner;
@@ -112,9 +113,11 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
     }
 
     let machine = machine::detect(args.machine.as_deref());
+    load_params::check(&plan)?;
     let config = RunConfig {
         processes: args.process_count(),
         quick: args.quick,
+        load_scale: args.load_scale,
     };
     let mut progress: Box<dyn Reporter> = if args.format == Format::Human || args.output.is_some() {
         Box::new(report::human::Progress::new())

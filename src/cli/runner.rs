@@ -27,6 +27,8 @@ impl Planned<'_> {
 pub struct RunConfig {
     pub processes: u32,
     pub quick: bool,
+    /// `--load-scale F`, handed to every process.
+    pub load_scale: Option<f64>,
 }
 
 /// Run every planned test in order and report each through `reporter`.
@@ -88,7 +90,8 @@ fn run_one(
     }
     let mut measurements: Vec<Measurement> = Vec::new();
     for process in 0..config.processes {
-        let settings = Settings::measured(config.processes, process, config.quick);
+        let mut settings = Settings::measured(config.processes, process, config.quick);
+        settings.load_scale = config.load_scale;
         let outcome = planned.suite.run_test(info, settings);
         let failure = match outcome {
             ProcessOutcome::Answered(result) => {
@@ -139,6 +142,11 @@ fn run_one(
         .iter()
         .map(|t| t.check(&merged.metrics))
         .collect();
+    // Limits the harness checked (per operation, stage, fault; metrics; resources) and the
+    // test's named checks: judged over every process.
+    report.thresholds.extend(crate::limits::merge_checks(
+        measurements.iter().map(|m| &m.checks[..]),
+    ));
     report.status = if report.thresholds.iter().all(|c| c.passed) {
         Status::Passed
     } else {

@@ -7,6 +7,9 @@ use crate::threshold::ThresholdCheck;
 
 /// `1.20 µs`, `4.50K/s`, `99.5%`, `3.00` — by the metric's JSON name.
 pub fn metric_value(metric: &str, value: f64) -> String {
+    if let Some(text) = super::operations::scoped_value(metric, value) {
+        return text;
+    }
     if metric.ends_with("_ns") {
         format::duration_ns(value)
     } else if metric == "throughput_per_sec" {
@@ -47,6 +50,9 @@ pub fn change_text(c: &Comparison) -> String {
 
 /// `p99_ns < 2.00 ms, was 3.10 ms`.
 pub fn threshold_text(t: &ThresholdCheck) -> String {
+    if let Some(text) = super::operations::check_text(t) {
+        return text;
+    }
     let actual = t
         .actual
         .map_or_else(|| "not measured".to_owned(), |a| metric_value(&t.metric, a));

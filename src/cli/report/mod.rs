@@ -7,5 +7,6 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod operations;
 #[cfg(test)]
 mod sample;
