@@ -331,12 +331,15 @@ pub fn merge_processes(runs: &[Measurement]) -> Option<Merged> {
     let (mut iterations, mut samples) = (0, 0);
     for b in &benches {
         add_pairs(&mut hist, &b.histogram_ps);
-        iterations += b.iterations;
-        samples += b.samples;
-        outliers.low_severe += b.outliers.low_severe;
-        outliers.low_mild += b.outliers.low_mild;
-        outliers.high_mild += b.outliers.high_mild;
-        outliers.high_severe += b.outliers.high_severe;
+        // Saturating: the counts come from the suite's response file, which a mismatched or
+        // broken harness can fill with anything; a sum must never overflow into a panic.
+        iterations = u64::saturating_add(iterations, b.iterations);
+        samples = u64::saturating_add(samples, b.samples);
+        let o = &mut outliers;
+        o.low_severe = o.low_severe.saturating_add(b.outliers.low_severe);
+        o.low_mild = o.low_mild.saturating_add(b.outliers.low_mild);
+        o.high_mild = o.high_mild.saturating_add(b.outliers.high_mild);
+        o.high_severe = o.high_severe.saturating_add(b.outliers.high_severe);
     }
     let throughput = benches.iter().find_map(|b| b.throughput);
     if !hist.is_empty() {

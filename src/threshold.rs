@@ -35,6 +35,56 @@ pub enum Unit {
     Bytes,
 }
 
+impl Unit {
+    /// What a value in this unit looks like, for the `help:` of a malformed value.
+    pub fn accepted(self) -> &'static str {
+        match self {
+            Unit::Duration => "a duration with a unit: ns, us, ms or s (e.g. 2ms)",
+            Unit::Number => "a non-negative number (e.g. 500 or 10_000)",
+            Unit::Percent => "a percentage from 0 to 100 (e.g. 99.5 or 99.5%)",
+            Unit::Bytes => "a size in B, KB, MB, GB, KiB, MiB or GiB (e.g. 10MB)",
+        }
+    }
+}
+
+/// One `<KEY>` a `PERF_<TEST>_<KEY>` variable can name: its attribute spelling (upper-cased
+/// in the variable) and the unit its value is parsed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverrideKey {
+    pub name: &'static str,
+    pub unit: Unit,
+}
+
+/// Every key a `PERF_<TEST>_<KEY>` variable can name. `cargo perf` checks the environment
+/// against this list before it runs anything, so a key the runtime learns to override (a load
+/// parameter, say) must be added here, once, to be known to both.
+pub fn override_keys() -> Vec<OverrideKey> {
+    let mut keys: Vec<OverrideKey> = Key::ALL
+        .iter()
+        .map(|k| OverrideKey {
+            name: k.attr_name(),
+            unit: k.unit(),
+        })
+        .collect();
+    // Load parameters (`crate::load::LOAD_PARAMETER_KEYS`); their finer rules (a positive
+    // whole number of workers) are checked by `crate::load::check_env`.
+    keys.extend([
+        OverrideKey {
+            name: "concurrency",
+            unit: Unit::Number,
+        },
+        OverrideKey {
+            name: "rate",
+            unit: Unit::Number,
+        },
+        OverrideKey {
+            name: "duration",
+            unit: Unit::Duration,
+        },
+    ]);
+    keys
+}
+
 impl Key {
     pub const ALL: [Key; 12] = [
         Key::P50,
@@ -297,7 +347,18 @@ pub fn parse_duration_ns(text: &str) -> Result<f64, String> {
             ))
         }
     };
-    Ok(parse_number(num)? * scale)
+    scaled(text, parse_number(num)?, scale)
+}
+
+/// `n * scale`, unless that leaves the finite numbers (a 300-digit limit): an infinite limit
+/// would serialise as `null` and make the protocol file unreadable.
+fn scaled(text: &str, n: f64, scale: f64) -> Result<f64, String> {
+    let v = n * scale;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{text:?} is too large"))
+    }
 }
 
 /// `"10MB"`, `"512KiB"`, `"100B"` into bytes (KB = 1000, KiB = 1024).
@@ -317,7 +378,7 @@ pub fn parse_bytes(text: &str) -> Result<f64, String> {
             ))
         }
     };
-    Ok(parse_number(num)? * scale)
+    scaled(text, parse_number(num)?, scale)
 }
 
 #[cfg(test)]

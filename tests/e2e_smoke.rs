@@ -9,14 +9,13 @@ use common::{fixture, shared_target_dir, Run};
 
 fn cargo_in_demo(args: &[&str]) -> Run {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    Command::new(cargo)
-        .args(args)
-        .current_dir(&fixture("demo").dir)
+    let dir = &fixture("demo").dir;
+    let mut cmd = Command::new(cargo);
+    cmd.args(args)
+        .current_dir(dir)
         .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("CARGO_TERM_COLOR", "never")
-        .output()
-        .expect("run cargo")
-        .into()
+        .env("CARGO_TERM_COLOR", "never");
+    common::run_in_fixture(dir, || cmd.output().expect("run cargo")).into()
 }
 
 /// libtest's `test NAME ... ok` line (libtest-mimic pads the name).

@@ -709,9 +709,9 @@ fn scope_string(arg: &ScopeArg, what: &str, example: &str, errors: &mut Errors) 
                 {
                     format!("write `{} = \"name\"`", p.path.to_token_stream())
                 }
-                _ => format!("like `{example}`"),
+                _ => format!("write it like `{example}`"),
             };
-            errors.spanned(&arg.value, format!("{what} is a string literal: {hint}"));
+            errors.spanned(&arg.value, format!("{what} is a string literal; {hint}"));
             None
         }
     }
@@ -1024,7 +1024,14 @@ mod tests {
             LOAD,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let got: Vec<(LimitFigure, Option<&str>, Option<&str>, Option<&str>, f64)> = s
+        type Row<'a> = (
+            LimitFigure,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            f64,
+        );
+        let got: Vec<Row<'_>> = s
             .limits
             .iter()
             .map(|l| {

@@ -50,7 +50,7 @@ pub fn duration_ns(text: &str) -> Result<f64, String> {
             "{text:?} has no number; write it like \"2ms\" (units: {TIME_UNITS})"
         ));
     }
-    Ok(number(num)? * scale)
+    scaled(text, number(num)?, scale)
 }
 
 /// `"10MB"`, `"512KiB"`, `"100B"` (or a bare `"100"`) into bytes; KB = 1000, KiB = 1024.
@@ -75,7 +75,18 @@ pub fn bytes(text: &str) -> Result<f64, String> {
             "{text:?} has no number; write it like \"10MB\" (units: {SIZE_UNITS})"
         ));
     }
-    Ok(number(num)? * scale)
+    scaled(text, number(num)?, scale)
+}
+
+/// `n * scale`, unless that leaves the finite numbers (a 300-digit limit): an infinite limit
+/// cannot be written into the protocol's JSON.
+fn scaled(text: &str, n: f64, scale: f64) -> Result<f64, String> {
+    let v = n * scale;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{text:?} is too large"))
+    }
 }
 
 /// `"5%"` or `"99.5%"` into a percentage in 0..=100; the `%` sign is required.

@@ -85,6 +85,25 @@ pub struct SelectArgs {
     /// Run #[ignore]d tests too
     #[arg(long)]
     pub include_ignored: bool,
+    /// What a selection of no test does: fail (exit 2), warn, or pass
+    #[arg(long, value_enum, value_name = "ACTION", default_value_t = NoTests::Fail)]
+    pub no_tests: NoTests,
+    /// A PERF_<TEST>_<KEY> variable naming no listed test or no known key is an error
+    /// (exit 2), not a warning
+    #[arg(long)]
+    pub strict_env: bool,
+}
+
+/// `--no-tests`: what happens when the filters, tags and `--quick` leave no test to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum NoTests {
+    /// An error, exit 2: a gate that measured nothing must not go green.
+    #[default]
+    Fail,
+    /// A warning; the run goes on and exits 0.
+    Warn,
+    /// Silently fine.
+    Pass,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -216,6 +235,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Option<Cli>, Cl
     }
 }
 
+/// The subcommands' names (`run`, `ab`, ..), for "did you mean the subcommand" hints.
+pub fn subcommand_names() -> Vec<String> {
+    Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
 /// Drop cargo's `perf` word and insert the default `run` subcommand when none is named.
 fn normalize(mut args: Vec<OsString>) -> Vec<OsString> {
     let program = if args.is_empty() {
@@ -226,9 +253,8 @@ fn normalize(mut args: Vec<OsString>) -> Vec<OsString> {
     if args.first().is_some_and(|a| a == "perf") {
         args.remove(0);
     }
-    let names: Vec<String> = Cli::command()
-        .get_subcommands()
-        .map(|c| c.get_name().to_string())
+    let names: Vec<String> = subcommand_names()
+        .into_iter()
         .chain(["help".to_string()])
         .collect();
     let first = args.first().and_then(|a| a.to_str()).unwrap_or("");

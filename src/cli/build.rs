@@ -1,12 +1,14 @@
-//! Builds the perf targets with `cargo build --message-format=json-render-diagnostics` and
-//! collects their executables. Cargo's progress and diagnostics go to the user's stderr.
+//! Builds the perf targets with `cargo build --message-format=json` and collects their
+//! executables where cargo says it put them. Cargo's progress and the compiler's rendered
+//! diagnostics go to the user's stderr; a failed build names the target that did not compile.
 
 use std::collections::BTreeMap;
-use std::io::BufReader;
+use std::io::{BufReader, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use cargo_metadata::Message;
+use cargo_metadata::diagnostic::DiagnosticLevel;
+use cargo_metadata::{Message, Target};
 
 use super::args::BuildArgs;
 use super::errors::CliError;
@@ -22,6 +24,16 @@ pub struct BuiltTarget {
 /// Build every perf target of `ws`, one `cargo build` per package (a `--bench X` flag applies
 /// to every selected package, so packages are built separately to keep target names unambiguous).
 pub fn build(ws: &Workspace, args: &BuildArgs) -> Result<Vec<BuiltTarget>, CliError> {
+    for s in &ws.skipped {
+        eprintln!(
+            "note: skipping {} `{}` of package `{}`: it requires the feature(s) {} (pass `--features {}`)",
+            s.kind.cargo_flag().trim_start_matches("--"),
+            s.name,
+            s.package,
+            s.missing_features.join(", "),
+            s.missing_features.join(","),
+        );
+    }
     let mut by_package: BTreeMap<&str, Vec<&PerfTarget>> = BTreeMap::new();
     for t in &ws.targets {
         by_package.entry(t.package.as_str()).or_default().push(t);
@@ -68,15 +80,21 @@ fn build_package(
     package: &str,
     targets: &[&PerfTarget],
 ) -> Result<Executables, CliError> {
+    // Rendered with colours when they reach a terminal, as cargo itself would.
+    let format = if std::io::stderr().is_terminal() {
+        "--message-format=json-diagnostic-rendered-ansi"
+    } else {
+        "--message-format=json"
+    };
     let mut cmd = Command::new(cargo_program());
     cmd.arg("build")
-        .arg("--message-format=json-render-diagnostics")
+        .arg(format)
         .arg("--profile")
         .arg(&args.profile)
         .arg("--manifest-path")
         .arg(&ws.manifest_path)
         .arg("-p")
-        .arg(package);
+        .arg(ws.package_spec(package));
     for t in targets {
         cmd.arg(t.kind.cargo_flag()).arg(&t.name);
     }
@@ -100,8 +118,29 @@ fn build_package(
         )
     })?;
     let mut executables = Executables::new();
+    // The targets the compiler reported errors for, in order.
+    let mut failed: Vec<(Target, String)> = Vec::new();
     if let Some(stdout) = child.stdout.take() {
+        let mut stderr = std::io::stderr().lock();
         for message in Message::parse_stream(BufReader::new(stdout)).flatten() {
+            if let Message::CompilerMessage(m) = &message {
+                if let Some(rendered) = &m.message.rendered {
+                    let _ = stderr.write_all(rendered.as_bytes());
+                }
+                let error = matches!(
+                    m.message.level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Ice
+                );
+                let package = package_name(&m.package_id.repr).to_string();
+                if error && !failed.iter().any(|(t, p)| *t == m.target && *p == package) {
+                    failed.push((m.target.clone(), package));
+                }
+                continue;
+            }
+            if let Message::TextLine(line) = &message {
+                let _ = writeln!(stderr, "{line}");
+                continue;
+            }
             if let Message::CompilerArtifact(artifact) = message {
                 let Some(exe) = artifact.executable else {
                     continue;
@@ -127,10 +166,102 @@ fn build_package(
         )
     })?;
     if !status.success() {
-        return Err(CliError::build(
-            format!("could not build the perf suites of package `{package}` (cargo {status})"),
-            "fix the errors cargo reported above, then run `cargo perf` again",
-        ));
+        return Err(build_failure(package, &failed, targets, status));
     }
     Ok(executables)
+}
+
+/// The error for a failed build: which target did not compile, and how to leave it out.
+fn build_failure(
+    package: &str,
+    failed: &[(Target, String)],
+    targets: &[&PerfTarget],
+    status: std::process::ExitStatus,
+) -> CliError {
+    let Some((first, first_package)) = failed.first() else {
+        // Not the compiler: a build script, a dependency that cannot be fetched, a bad flag.
+        return CliError::build(
+            format!("could not build the perf suites of package `{package}` (cargo {status})"),
+            "fix the errors cargo reported above, then run `cargo perf` again",
+        );
+    };
+    let names: Vec<String> = failed
+        .iter()
+        .map(|(t, p)| {
+            if p == package {
+                describe(t)
+            } else {
+                format!("{} of dependency `{p}`", describe(t))
+            }
+        })
+        .collect();
+    let suite = targets.iter().find(|t| {
+        first_package == package && t.name == first.name && (first.is_bench() || first.is_test())
+    });
+    match suite {
+        Some(t) => CliError::build(
+            format!(
+                "could not build {} of package `{package}`: it does not compile",
+                names.join(", ")
+            ),
+            format!(
+                "fix the errors above; to leave `{name}` out of `cargo perf` meanwhile, give its \
+                 `[[{kind}]]` a `required-features = [\"...\"]` that is off by default \
+                 (only targets whose source calls `cargo_perf::main!()` are built)",
+                name = t.name,
+                kind = t.kind.cargo_flag().trim_start_matches("--"),
+            ),
+        ),
+        None => CliError::build(
+            format!(
+                "could not build the perf suites of package `{package}`: {} does not compile",
+                names.join(", ")
+            ),
+            "fix the errors cargo reported above (`cargo build --benches` shows them too)",
+        ),
+    }
+}
+
+/// The name in a package id (`registry+https://..#serde@1.0.1`, `path+file:///d/itoa#0.1.0`).
+fn package_name(id: &str) -> &str {
+    let Some((url, rest)) = id.rsplit_once('#') else {
+        return id.split(' ').next().unwrap_or(id);
+    };
+    match rest.split_once('@') {
+        Some((name, _)) => name,
+        None => url.rsplit('/').next().unwrap_or(rest),
+    }
+}
+
+/// `bench target `perf``, `the library`, ...
+fn describe(target: &Target) -> String {
+    if target.is_lib() || target.is_proc_macro() {
+        format!("the library `{}`", target.name)
+    } else if target.is_custom_build() {
+        "the build script".to_string()
+    } else {
+        let kind = target
+            .kind
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "target".into());
+        format!("{kind} target `{}`", target.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_come_out_of_every_id_form() {
+        assert_eq!(
+            package_name("registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.19"),
+            "itoa"
+        );
+        assert_eq!(package_name("path+file:///work/itoa#itoa@0.1.0"), "itoa");
+        assert_eq!(package_name("path+file:///work/itoa#0.1.0"), "itoa");
+        // The pre-1.77 form.
+        assert_eq!(package_name("itoa 0.1.0 (path+file:///work/itoa)"), "itoa");
+    }
 }

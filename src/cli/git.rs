@@ -35,12 +35,51 @@ pub struct Context {
     /// HEAD's full commit id; `None` outside git or on an unborn branch.
     pub commit: Option<String>,
     pub dirty: bool,
+    /// The first few paths that make the tree dirty (at most [`DIRTY_PATHS_SHOWN`]),
+    /// relative to the repository's root, and how many there are in all.
+    pub dirty_paths: Vec<String>,
+    pub dirty_count: usize,
     /// The checked-out branch; `None` when detached or outside git.
     pub branch: Option<String>,
     pub detached: bool,
     pub shallow: bool,
     /// Why results cannot be keyed by a commit, when they cannot.
     pub no_commit_reason: Option<String>,
+}
+
+/// How many of the paths that make a tree dirty a note names.
+pub const DIRTY_PATHS_SHOWN: usize = 3;
+
+impl Context {
+    /// The paths that make the tree dirty, for a note: `a.rs, b.rs, c.rs and 3 more`;
+    /// empty when the tree is clean or its state could not be read.
+    pub fn dirty_summary(&self) -> String {
+        let mut out = self.dirty_paths.join(", ");
+        let rest = self.dirty_count.saturating_sub(self.dirty_paths.len());
+        if rest > 0 {
+            out.push_str(&format!(" and {rest} more"));
+        }
+        out
+    }
+
+    /// Why a dirty tree's results are not saved by default, naming what makes it dirty:
+    /// `the working tree has uncommitted changes (src/lib.rs and 2 more); commit them, or pass --save`.
+    pub fn uncommitted_changes(&self) -> String {
+        let paths = self.dirty_summary();
+        let paths = if paths.is_empty() {
+            String::new()
+        } else {
+            format!(" ({paths})")
+        };
+        format!("the working tree has uncommitted changes{paths}; commit them, or pass --save")
+    }
+}
+
+/// The paths that make a working tree dirty: the first few and the total.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirtyPaths {
+    pub first: Vec<String>,
+    pub count: usize,
 }
 
 /// An open repository with a working tree.
@@ -100,10 +139,21 @@ impl Git {
         )
     }
 
-    /// True when tracked files differ from HEAD or untracked files that are not ignored
-    /// exist (cargo would build them). Paths under `exclude` (the store, the target
-    /// directory) never count.
-    pub fn is_dirty(&self, exclude: &[&Path]) -> Result<bool, GitError> {
+    /// What makes the tree dirty, naming the first `shown` paths: tracked files that differ
+    /// from HEAD, and untracked files that are not ignored (cargo would build them). Paths
+    /// under `exclude` (the store, the target directory) never count.
+    ///
+    /// `generated` lists files that the build itself writes when they are missing: such a
+    /// file counts only when git knows of it (tracked, staged, or deleted from HEAD), never
+    /// while it is merely untracked. That is the workspace's `Cargo.lock` in a library
+    /// repository that does not commit it: cargo creates it on the first build, and the tree
+    /// is still the commit's.
+    pub fn dirty_paths(
+        &self,
+        exclude: &[&Path],
+        generated: &[PathBuf],
+        shown: usize,
+    ) -> Result<DirtyPaths, GitError> {
         let mut opts = StatusOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
@@ -113,20 +163,34 @@ impl Git {
             .repo
             .statuses(Some(&mut opts))
             .map_err(|e| git_error("could not read the working tree's status".into(), &e))?;
-        let excluded: Vec<PathBuf> = exclude
-            .iter()
-            .map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()))
-            .collect();
-        Ok(statuses.iter().any(|entry| {
-            if entry.status().is_ignored() {
-                return false;
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let excluded: Vec<PathBuf> = exclude.iter().map(|p| canonical(p)).collect();
+        let generated: Vec<PathBuf> = generated.iter().map(|p| canonical(p)).collect();
+        let mut out = DirtyPaths::default();
+        for entry in statuses.iter() {
+            let status = entry.status();
+            if status.is_ignored() {
+                continue;
             }
-            let Some(path) = entry.path() else {
-                return true; // a non-UTF-8 path is still a change
-            };
-            let full = self.workdir.join(path);
-            !excluded.iter().any(|ex| full.starts_with(ex))
-        }))
+            // A non-UTF-8 path is still a change.
+            let shown_path = String::from_utf8_lossy(entry.path_bytes()).into_owned();
+            if let Some(path) = entry.path() {
+                let full = self.workdir.join(path);
+                if excluded.iter().any(|ex| full.starts_with(ex)) {
+                    continue;
+                }
+                // Exactly "new in the worktree": not in the index, hence not in HEAD either
+                // (a lockfile deleted from HEAD and rewritten is INDEX_DELETED | WT_NEW).
+                if status == git2::Status::WT_NEW && generated.contains(&full) {
+                    continue;
+                }
+            }
+            out.count += 1;
+            if out.first.len() < shown {
+                out.first.push(shown_path);
+            }
+        }
+        Ok(out)
     }
 
     /// The commit a ref, tag, short sha or revision expression (`HEAD~2`) names.
@@ -207,8 +271,9 @@ impl Git {
     }
 }
 
-/// Everything a run needs to know about git in `dir`, never failing: problems become
-/// `no_commit_reason`. `exclude` lists paths that never make the tree dirty.
+/// Everything a run needs to know about git in `dir` (the workspace root), never failing:
+/// problems become `no_commit_reason`. `exclude` lists paths that never make the tree dirty;
+/// neither does the workspace's `Cargo.lock` while it is untracked (see [`Git::dirty_paths`]).
 pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
     let git = match Git::discover(dir) {
         Ok(Some(git)) => git,
@@ -242,16 +307,22 @@ pub fn inspect(dir: &Path, exclude: &[&Path]) -> Context {
         ),
         Err(e) => (None, Some(e.what)),
     };
-    let dirty = match git.is_dirty(exclude) {
-        Ok(d) => d,
+    // Cargo writes the lockfile at the workspace root (never beside a member's manifest), so
+    // that is the one file a build can add to a tree that does not commit it.
+    let lockfile = [dir.join("Cargo.lock")];
+    let (dirty, found) = match git.dirty_paths(exclude, &lockfile, DIRTY_PATHS_SHOWN) {
+        Ok(d) => (d.count > 0, d),
         Err(e) => {
             reason.get_or_insert(e.what);
-            true // unknown state: never save it as the commit's results
+            // Unknown state: never save it as the commit's results.
+            (true, DirtyPaths::default())
         }
     };
     Context {
         commit,
         dirty,
+        dirty_paths: found.first,
+        dirty_count: found.count,
         branch,
         detached,
         shallow,

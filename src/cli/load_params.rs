@@ -34,6 +34,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_environment_check_knows_every_load_parameter() {
+        let keys = crate::threshold::override_keys();
+        for k in crate::load::LOAD_PARAMETER_KEYS {
+            assert!(keys.iter().any(|o| o.name == k), "{k}");
+        }
+        let known = crate::cli::overrides::Known::new(["svc/mixed"]);
+        assert!(matches!(
+            known.read("PERF_SVC_MIXED_DURATION", Some("30s")),
+            crate::cli::overrides::Reading::Override { .. }
+        ));
+        assert!(matches!(
+            known.read("PERF_SVC_MIXED_DURATION", Some("30")),
+            crate::cli::overrides::Reading::Malformed { .. }
+        ));
+    }
+
+    #[test]
     fn scales_must_be_positive_numbers() {
         assert_eq!(parse_scale("0.1"), Ok(0.1));
         for bad in ["0", "-1", "fast", "inf", ""] {

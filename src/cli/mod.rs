@@ -13,12 +13,14 @@ pub mod fingerprint;
 pub mod git;
 pub mod history;
 pub mod load_params;
-mod machine;
+pub mod machine;
+pub mod overrides;
 pub mod report;
 pub mod results;
 pub mod runner;
 pub mod select;
 pub mod store;
+pub mod suggest;
 pub mod suite;
 pub mod workspace;
 
@@ -91,6 +93,13 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
         return Ok(0);
     }
 
+    let all: Vec<&crate::protocol::TestInfo> = listed.iter().flatten().collect();
+    let selected = all
+        .iter()
+        .filter(|t| select::skip_reason(&args.select, args.quick, t).is_none())
+        .count();
+    check_before_running(&args.select, args.quick, &all, selected, &mut notes)?;
+
     let mut plan: Vec<Planned<'_>> = Vec::new();
     let mut slow_skipped = 0usize;
     for (suite, tests) in suites.iter().zip(listed) {
@@ -108,7 +117,7 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
             select::SLOW_TAG
         ));
     }
-    if plan.is_empty() {
+    if plan.is_empty() && args.select.no_tests == args::NoTests::Pass {
         notes.push("no perf test matched the filters".to_string());
     }
 
@@ -137,6 +146,27 @@ pub fn run_command(args: &RunArgs) -> Result<i32, CliError> {
     report.summary = summarize(&report.tests);
     emit(&report, args)?;
     Ok(exit_code(&report, args.fail_on))
+}
+
+/// What is checked between listing the tests and running the first one, so that a
+/// configuration mistake exits 2 before anything is measured: the `PERF_<TEST>_<KEY>`
+/// variables against the listed tests, and a selection of nothing. Warnings are printed and
+/// kept in `notes`. `listed` is every listed test; `selected` how many of them will run.
+pub(crate) fn check_before_running(
+    select: &args::SelectArgs,
+    quick: bool,
+    listed: &[&crate::protocol::TestInfo],
+    selected: usize,
+    notes: &mut Vec<String>,
+) -> Result<(), CliError> {
+    let mut warnings =
+        overrides::check_env(listed.iter().map(|t| t.name.as_str()), select.strict_env)?;
+    warnings.extend(select::check_selected(select, quick, listed, selected)?);
+    for w in warnings {
+        eprintln!("warning: {w}");
+        notes.push(w);
+    }
+    Ok(())
 }
 
 fn build_report(

@@ -253,11 +253,10 @@ fn save(ws: &Workspace, report: &mut Report, opts: &Options) {
     let wanted = opts.save.unwrap_or(!ws.context.dirty);
     if !wanted {
         if opts.save.is_none() {
-            report.notes.push(
-                "results not saved: the working tree has uncommitted changes \
-                 (commit them, or pass --save)"
-                    .into(),
-            );
+            report.notes.push(format!(
+                "results not saved: {}",
+                ws.context.uncommitted_changes()
+            ));
         }
         return;
     }

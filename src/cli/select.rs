@@ -1,7 +1,9 @@
 //! Which listed tests a run takes: libtest's filters (`FILTER`, `--exact`, `--skip`,
 //! `--ignored`, `--include-ignored`), plus `--tag`, `--exclude-tag` and `--quick` skipping `slow`.
 
-use super::args::SelectArgs;
+use super::args::{self, NoTests, SelectArgs};
+use super::errors::CliError;
+use super::suggest;
 use crate::protocol::TestInfo;
 
 /// The tag `--quick` skips.
@@ -54,6 +56,152 @@ pub fn skip_reason(args: &SelectArgs, quick: bool, test: &TestInfo) -> Option<Sk
         return Some(Skip::Slow);
     }
     None
+}
+
+/// A run whose selection is empty: an error under `--no-tests=fail` (the default), or
+/// `Ok(Some(warning))` under `--no-tests=warn`; `Ok(None)` when tests were selected or
+/// under `--no-tests=pass`. `listed` is every test the suites listed, before selection.
+pub fn check_selected(
+    args: &SelectArgs,
+    quick: bool,
+    listed: &[&TestInfo],
+    selected: usize,
+) -> Result<Option<String>, CliError> {
+    if selected > 0 || args.no_tests == NoTests::Pass {
+        return Ok(None);
+    }
+    let (what, help) = explain_empty(args, quick, listed);
+    match args.no_tests {
+        NoTests::Fail => Err(CliError::config(
+            what,
+            format!("{help}. To run nothing on purpose, pass --no-tests=warn or --no-tests=pass"),
+        )),
+        _ => Ok(Some(format!("{what} ({help})"))),
+    }
+}
+
+/// Why nothing was selected, and the most likely fix.
+fn explain_empty(args: &SelectArgs, quick: bool, listed: &[&TestInfo]) -> (String, String) {
+    let list_hint = "see the tests and their tags with `cargo perf --list`".to_string();
+    if listed.is_empty() {
+        return (
+            "no perf test was found in the selected packages".into(),
+            "a suite is a `[[bench]]` (or `[[test]]`) target with `harness = false` that ends \
+             with `cargo_perf::main!()`; check -p/--workspace"
+                .into(),
+        );
+    }
+    let name_matches = |t: &TestInfo, f: &str| {
+        if args.exact {
+            t.name == f
+        } else {
+            t.name.contains(f)
+        }
+    };
+    // A filter no listed test matches at all: most likely a typo (or a subcommand's).
+    let unmatched: Vec<&String> = args
+        .filters
+        .iter()
+        .filter(|f| !listed.iter().any(|t| name_matches(t, f)))
+        .collect();
+    if !unmatched.is_empty() && unmatched.len() == args.filters.len() {
+        let shown: Vec<String> = unmatched.iter().map(|f| format!("`{f}`")).collect();
+        let what = format!(
+            "no test matches the filter{} {}",
+            if shown.len() > 1 { "s" } else { "" },
+            shown.join(", ")
+        );
+        let subcommands = args::subcommand_names();
+        let names = test_names(listed);
+        for f in &unmatched {
+            if let Some(sub) = suggest::closest(f, subcommands.iter().map(String::as_str)) {
+                return (
+                    what,
+                    format!("did you mean the subcommand `{sub}`? (`cargo perf {sub}`)"),
+                );
+            }
+            if let Some(test) = suggest::closest(f, names.iter().map(String::as_str)) {
+                return (what, format!("did you mean the test `{test}`?"));
+            }
+        }
+        return (what, list_hint);
+    }
+    let tags: std::collections::BTreeSet<&str> = listed
+        .iter()
+        .flat_map(|t| t.tags.iter().map(String::as_str))
+        .collect();
+    let unknown_tags: Vec<&String> = args
+        .tag
+        .iter()
+        .filter(|t| !tags.contains(t.as_str()))
+        .collect();
+    if !unknown_tags.is_empty() && unknown_tags.len() == args.tag.len() {
+        let shown: Vec<String> = unknown_tags.iter().map(|t| format!("`{t}`")).collect();
+        let what = format!(
+            "no test has the tag{} {}",
+            if shown.len() > 1 { "s" } else { "" },
+            shown.join(", ")
+        );
+        for t in &unknown_tags {
+            if let Some(tag) = suggest::closest(t, tags.iter().copied()) {
+                return (what, format!("did you mean the tag `{tag}`?"));
+            }
+        }
+        let help = if tags.is_empty() {
+            "no test has any tag (tags come from `#[perf_test(tags = [..])]`)".to_string()
+        } else {
+            let all: Vec<String> = tags.iter().map(|t| format!("`{t}`")).collect();
+            format!("the tags in use are {}", all.join(", "))
+        };
+        return (what, help);
+    }
+    // Each part matches something, but together they leave nothing: say what removed what.
+    let mut by = [0usize; 4];
+    for t in listed {
+        match skip_reason(args, quick, t) {
+            Some(Skip::Filtered) => by[0] += 1,
+            Some(Skip::Tags) => by[1] += 1,
+            Some(Skip::Ignored) => by[2] += 1,
+            Some(Skip::Slow) => by[3] += 1,
+            None => {}
+        }
+    }
+    let reasons: Vec<String> = [
+        "by name (filters, --skip)",
+        "by tag",
+        "as #[ignore]d",
+        "as `slow` under --quick",
+    ]
+    .iter()
+    .zip(by)
+    .filter(|(_, n)| *n > 0)
+    .map(|(why, n)| format!("{n} {why}"))
+    .collect();
+    (
+        format!(
+            "no perf test is selected: of {} listed, {} left out",
+            listed.len(),
+            reasons.join(", ")
+        ),
+        if by[3] > 0 && by[3] == listed.len() - by[..3].iter().sum::<usize>() {
+            "drop --quick to run the tests tagged `slow`".to_string()
+        } else {
+            list_hint
+        },
+    )
+}
+
+/// Test names as suggestions: each full name, and its part before `/` (`sort` of `sort/100`).
+fn test_names(listed: &[&TestInfo]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for t in listed {
+        for n in [t.name.as_str(), t.name.split('/').next().unwrap_or("")] {
+            if !n.is_empty() && !names.iter().any(|x| x == n) {
+                names.push(n.to_string());
+            }
+        }
+    }
+    names
 }
 
 #[cfg(test)]
@@ -164,5 +312,84 @@ mod tests {
             ..SelectArgs::default()
         };
         assert_eq!(selected(&all, false, &suite()).len(), 5);
+    }
+
+    fn check(args: &SelectArgs, quick: bool) -> Result<Option<String>, CliError> {
+        let s = suite();
+        let listed: Vec<&TestInfo> = s.iter().collect();
+        let n = selected(args, quick, &s).len();
+        check_selected(args, quick, &listed, n)
+    }
+
+    fn filter(f: &str) -> SelectArgs {
+        SelectArgs {
+            filters: vec![f.into()],
+            ..SelectArgs::default()
+        }
+    }
+
+    #[test]
+    fn a_selection_of_something_is_fine() {
+        assert_eq!(check(&SelectArgs::default(), false).unwrap(), None);
+        assert_eq!(check(&filter("sort"), false).unwrap(), None);
+    }
+
+    #[test]
+    fn a_mistyped_subcommand_test_or_tag_fails_with_the_closest_name() {
+        let e = check(&filter("histroy"), false).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.message(), "no test matches the filter `histroy`");
+        assert!(
+            e.help()
+                .starts_with("did you mean the subcommand `history`? (`cargo perf history`)"),
+            "{e}"
+        );
+        let e = check(&filter("tokenzie"), false).unwrap_err();
+        assert!(
+            e.help().starts_with("did you mean the test `tokenize`?"),
+            "{e}"
+        );
+        let e = check(&filter("qqqqqqq"), false).unwrap_err();
+        assert!(e.help().contains("cargo perf --list"), "{e}");
+        let tag = SelectArgs {
+            tag: vec!["txet".into()],
+            ..SelectArgs::default()
+        };
+        let e = check(&tag, false).unwrap_err();
+        assert_eq!(e.message(), "no test has the tag `txet`");
+        assert!(e.help().starts_with("did you mean the tag `text`?"), "{e}");
+        let tag = SelectArgs {
+            tag: vec!["critical".into()],
+            ..SelectArgs::default()
+        };
+        let e = check(&tag, false).unwrap_err();
+        assert!(
+            e.help().contains("the tags in use are `slow`, `text`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_empty_combination_says_what_removed_what() {
+        let args = SelectArgs {
+            filters: vec!["sort/10000".into()],
+            ..SelectArgs::default()
+        };
+        let e = check(&args, true).unwrap_err();
+        assert!(e.message().contains("of 5 listed"), "{e}");
+        assert!(e.message().contains("1 as `slow` under --quick"), "{e}");
+        assert!(e.help().starts_with("drop --quick"), "{e}");
+        let none = check_selected(&SelectArgs::default(), false, &[], 0).unwrap_err();
+        assert!(none.message().contains("no perf test was found"), "{none}");
+    }
+
+    #[test]
+    fn no_tests_warn_and_pass() {
+        let mut args = filter("histroy");
+        args.no_tests = NoTests::Warn;
+        let w = check(&args, false).unwrap().expect("a warning");
+        assert!(w.contains("no test matches the filter `histroy`"), "{w}");
+        args.no_tests = NoTests::Pass;
+        assert_eq!(check(&args, false).unwrap(), None);
     }
 }

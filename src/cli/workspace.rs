@@ -1,6 +1,7 @@
 //! Finds the workspace, the packages to work on (`-p`, `--workspace`, or cargo's default) and
 //! their perf targets (bench/test targets of packages that use `cargo-perf`) via cargo metadata.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package, Target};
@@ -19,6 +20,44 @@ pub struct Workspace {
     pub target_directory: PathBuf,
     /// The selected packages' perf targets, in package then target order.
     pub targets: Vec<PerfTarget>,
+    /// The selected packages (with or without perf targets), in selection order.
+    pub packages: Vec<SelectedPackage>,
+    /// Perf targets left out because their `required-features` are not enabled.
+    pub skipped: Vec<SkippedTarget>,
+}
+
+/// A selected workspace member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectedPackage {
+    pub name: String,
+    /// Cargo's package id spec (`path+file:///..#name@1.0.0`): unlike the name, it is
+    /// unambiguous when a dependency has the same name (a crate named `itoa` or `serde`
+    /// that depends on cargo-perf, which pulls in the registry's `itoa` and `serde`).
+    pub id: String,
+}
+
+/// A perf target that is not built: its `required-features` are off, as `cargo bench` skips it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedTarget {
+    pub package: String,
+    pub name: String,
+    pub kind: TargetKind,
+    pub missing_features: Vec<String>,
+}
+
+impl Workspace {
+    /// The package id spec to pass to cargo's `-p` for the selected package `name`.
+    pub fn package_spec<'a>(&'a self, name: &'a str) -> &'a str {
+        self.packages
+            .iter()
+            .find(|p| p.name == name)
+            .map_or(name, |p| p.id.as_str())
+    }
+
+    /// The names of the selected packages.
+    pub fn package_names(&self) -> Vec<String> {
+        self.packages.iter().map(|p| p.name.clone()).collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,7 +89,27 @@ pub struct PerfTarget {
 /// Run `cargo metadata` and select the perf targets.
 pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
     let metadata = load_metadata(args)?;
-    let start = match &args.manifest_path {
+    let packages = select_packages(&metadata, args, &start_manifest(args)?)?;
+    workspace_of(&metadata, packages, args)
+}
+
+/// The workspace of another tree of the same project (`cargo perf ab`'s base checkout at
+/// `args.manifest_path`), with the packages that `head` selected by name: their package ids
+/// differ from head's (another path), and a package that the base does not have yet is left out.
+pub fn discover_like(args: &BuildArgs, head: &Workspace) -> Result<Workspace, CliError> {
+    let metadata = load_metadata(args)?;
+    let names = head.package_names();
+    let packages = metadata
+        .workspace_packages()
+        .into_iter()
+        .filter(|p| names.iter().any(|n| n == p.name.as_str()))
+        .collect();
+    workspace_of(&metadata, packages, args)
+}
+
+/// Where cargo's package search starts: the given manifest or the current directory.
+fn start_manifest(args: &BuildArgs) -> Result<PathBuf, CliError> {
+    Ok(match &args.manifest_path {
         Some(p) => absolute(p),
         None => std::env::current_dir()
             .map_err(|e| {
@@ -60,9 +119,16 @@ pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
                 )
             })?
             .join("Cargo.toml"),
-    };
-    let packages = select_packages(&metadata, args, &start)?;
+    })
+}
+
+fn workspace_of(
+    metadata: &Metadata,
+    packages: Vec<&Package>,
+    args: &BuildArgs,
+) -> Result<Workspace, CliError> {
     let mut targets = Vec::new();
+    let mut skipped = Vec::new();
     for package in &packages {
         if !uses_cargo_perf(package) {
             continue;
@@ -72,8 +138,19 @@ pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
             .parent()
             .map(|p| p.as_std_path().to_path_buf())
             .unwrap_or_default();
+        let enabled = enabled_features(package, args);
         for target in &package.targets {
             if let Some(kind) = perf_target_kind(target) {
+                let missing = missing_features(target, enabled.as_ref());
+                if !missing.is_empty() {
+                    skipped.push(SkippedTarget {
+                        package: package.name.to_string(),
+                        name: target.name.clone(),
+                        kind,
+                        missing_features: missing,
+                    });
+                    continue;
+                }
                 targets.push(PerfTarget {
                     package: package.name.to_string(),
                     package_root: root.clone(),
@@ -86,6 +163,21 @@ pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
     let root = metadata.workspace_root.as_std_path().to_path_buf();
     if targets.is_empty() {
         let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
+        if let Some(s) = skipped.first() {
+            return Err(CliError::config(
+                format!(
+                    "no perf suites found in {}: {} `{}` needs the feature(s) {}",
+                    names.join(", "),
+                    s.kind.cargo_flag().trim_start_matches("--"),
+                    s.name,
+                    s.missing_features.join(", ")
+                ),
+                format!(
+                    "enable them, e.g. `cargo perf --features {}`",
+                    s.missing_features.join(",")
+                ),
+            ));
+        }
         return Err(CliError::config(
             format!("no perf suites found in {}", names.join(", ")),
             "add a `[[bench]]` target with `harness = false` whose file has `#[perf_test]` functions \
@@ -97,7 +189,64 @@ pub fn discover(args: &BuildArgs) -> Result<Workspace, CliError> {
         target_directory: metadata.target_directory.as_std_path().to_path_buf(),
         root,
         targets,
+        packages: packages
+            .iter()
+            .map(|p| SelectedPackage {
+                name: p.name.to_string(),
+                id: p.id.repr.clone(),
+            })
+            .collect(),
+        skipped,
     })
+}
+
+/// The features `args` turn on for `package`, closed over the feature table like cargo does;
+/// `None` for `--all-features`.
+fn enabled_features(package: &Package, args: &BuildArgs) -> Option<BTreeSet<String>> {
+    if args.all_features {
+        return None;
+    }
+    let mut todo: Vec<String> = Vec::new();
+    if !args.no_default_features {
+        todo.push("default".to_string());
+    }
+    for f in args.features.iter().flat_map(|f| f.split([' ', ','])) {
+        match f.split_once('/') {
+            // `package/feature` names one package's feature.
+            Some((p, feature)) if p == package.name.as_str() => todo.push(feature.to_string()),
+            Some(_) => {}
+            None if !f.is_empty() => todo.push(f.to_string()),
+            None => {}
+        }
+    }
+    let mut enabled = BTreeSet::new();
+    while let Some(f) = todo.pop() {
+        if !enabled.insert(f.clone()) {
+            continue;
+        }
+        for value in package.features.get(&f).into_iter().flatten() {
+            if value.starts_with("dep:") || value.contains("?/") {
+                continue;
+            }
+            // `dep/feature` also turns on the optional dependency's implicit feature `dep`.
+            let name = value.split('/').next().unwrap_or(value);
+            todo.push(name.to_string());
+        }
+    }
+    Some(enabled)
+}
+
+/// The target's `required-features` that `enabled` lacks (`dep/feature` ones are cargo's call).
+fn missing_features(target: &Target, enabled: Option<&BTreeSet<String>>) -> Vec<String> {
+    let Some(enabled) = enabled else {
+        return Vec::new();
+    };
+    target
+        .required_features
+        .iter()
+        .filter(|f| !f.contains('/') && !enabled.contains(f.as_str()))
+        .cloned()
+        .collect()
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -172,8 +321,7 @@ fn select_packages<'m>(
     if !args.packages.is_empty() {
         let mut out = Vec::new();
         for spec in &args.packages {
-            let name = spec.split(['@', ':']).next().unwrap_or(spec);
-            match members.iter().find(|p| p.name.as_str() == name) {
+            match members.iter().find(|p| matches_spec(p, spec)) {
                 Some(p) => out.push(*p),
                 None => {
                     let names: Vec<&str> = members.iter().map(|p| p.name.as_str()).collect();
@@ -201,6 +349,51 @@ fn select_packages<'m>(
         }
     }
     Ok(members)
+}
+
+/// Whether `spec` (cargo's package id spec: `name`, `name@1.2.3`, `name:1.2.3`, or a full
+/// `path+file:///dir#name@1.2.3` / `file:///dir#1.2.3` as `cargo metadata` prints) names `package`.
+fn matches_spec(package: &Package, spec: &str) -> bool {
+    if spec == package.id.repr {
+        return true;
+    }
+    let (url, rest) = match spec.rsplit_once('#') {
+        Some((url, rest)) => (Some(url), rest),
+        None => (None, spec),
+    };
+    let (name, version) = match rest.split_once(['@', ':']) {
+        Some((n, v)) => (n, Some(v)),
+        None => (rest, None),
+    };
+    // `url#1.2.3`: the name is the url's last path segment.
+    let (name, version) = match (url, version) {
+        (Some(url), None) if name.starts_with(|c: char| c.is_ascii_digit()) => {
+            (url.rsplit('/').next().unwrap_or(""), Some(name))
+        }
+        _ => (name, version),
+    };
+    if name != package.name.as_str() {
+        return false;
+    }
+    if let Some(v) = version {
+        if package.version.to_string() != v {
+            return false;
+        }
+    }
+    if let Some(url) = url {
+        let dir = package
+            .manifest_path
+            .parent()
+            .map(|d| d.as_str().to_string())
+            .unwrap_or_default();
+        let path = url
+            .trim_start_matches("path+")
+            .trim_start_matches("file://");
+        if path != dir {
+            return false;
+        }
+    }
+    true
 }
 
 /// `start` if it is a manifest, else the first Cargo.toml in its directory or a parent.
@@ -284,6 +477,78 @@ mod tests {
             "use cargo_perf::memory::thread_counts;\n#[test] fn t() {}"
         ));
         assert!(!looks_like_suite("fn main() {}"));
+    }
+
+    /// This repository's own `cargo-perf` package, as `cargo metadata` describes it.
+    fn own_package() -> Package {
+        let metadata = MetadataCommand::new()
+            .cargo_path(cargo_program())
+            .manifest_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .no_deps()
+            .exec()
+            .expect("cargo metadata on this repository");
+        metadata
+            .workspace_packages()
+            .into_iter()
+            .find(|p| p.name.as_str() == LIBRARY_PACKAGE)
+            .expect("cargo-perf is a member")
+            .clone()
+    }
+
+    #[test]
+    fn package_specs_match_by_name_version_and_id() {
+        let p = own_package();
+        let version = p.version.to_string();
+        assert!(matches_spec(&p, "cargo-perf"));
+        assert!(matches_spec(&p, &format!("cargo-perf@{version}")));
+        assert!(matches_spec(&p, &format!("cargo-perf:{version}")));
+        assert!(matches_spec(&p, &p.id.repr));
+        let dir = p.manifest_path.parent().unwrap().as_str().to_string();
+        assert!(matches_spec(
+            &p,
+            &format!("path+file://{dir}#cargo-perf@{version}")
+        ));
+        assert!(!matches_spec(&p, "cargo-perf@99.0.0"));
+        assert!(!matches_spec(&p, "perf-macros"));
+        assert!(!matches_spec(
+            &p,
+            &format!("path+file:///elsewhere#cargo-perf@{version}")
+        ));
+    }
+
+    #[test]
+    fn required_features_follow_defaults_and_flags() {
+        let p = own_package();
+        let bin = p
+            .targets
+            .iter()
+            .find(|t| t.is_bin())
+            .expect("the cargo-perf binary, which requires `cli`");
+        let missing = |args: &BuildArgs| missing_features(bin, enabled_features(&p, args).as_ref());
+        // `cli` is a default feature.
+        assert!(missing(&BuildArgs::default()).is_empty());
+        let bare = BuildArgs {
+            no_default_features: true,
+            ..BuildArgs::default()
+        };
+        assert_eq!(missing(&bare), ["cli"]);
+        for features in ["cli", "cargo-perf/cli", "x, cli"] {
+            let on = BuildArgs {
+                features: vec![features.into()],
+                ..bare.clone()
+            };
+            assert!(missing(&on).is_empty(), "{features}");
+        }
+        let other = BuildArgs {
+            features: vec!["other-package/cli".into()],
+            ..bare.clone()
+        };
+        assert_eq!(missing(&other), ["cli"]);
+        let all = BuildArgs {
+            all_features: true,
+            ..bare
+        };
+        assert!(missing(&all).is_empty());
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn drive(
             shared.set_fault(i, true);
             runs[i].on_at_ns = Some(now);
         }
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| hook())) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(hook)) {
             let which = if on { "on" } else { "off" };
             runs[i].error.get_or_insert(format!(
                 "the {which} hook of fault {:?} panicked: {}",
@@ -195,7 +195,7 @@ pub(crate) fn recovery(
     let first = (window.end_ns / bucket_ns) as usize;
     let after: Vec<&TimelinePoint> = timeline.iter().skip(first).collect();
     for (i, p) in after.iter().enumerate() {
-        let next_ok = after.get(i + 1).is_none_or(|n| healthy(n));
+        let next_ok = after.get(i + 1).map_or(true, |n| healthy(n));
         if healthy(p) && next_ok {
             f.recovery_time_ns = Some(p.start_ns.saturating_sub(window.end_ns));
             return f;

@@ -112,8 +112,11 @@ impl PeakWindow {
 static ITERATIONS: AtomicU64 = AtomicU64::new(0);
 
 /// Tell the leak detector that `n` more iterations of the test body ran, so that live-heap
-/// growth is fitted per iteration rather than per second. Harness code (the `Bencher`, the
-/// load generator) calls it once per batch, not per iteration.
+/// growth is fitted per iteration rather than per second. The `Bencher`'s measurement loop
+/// calls it once per batch, not per iteration. The load generator does not call it: a load
+/// test's operations overlap and its in-flight count follows the ramp, so its live heap is
+/// fitted against elapsed time (bytes per second at the sampled load), and its leak report
+/// has no `bytes_per_iter`.
 #[doc(hidden)]
 pub fn note_iterations(n: u64) {
     ITERATIONS.fetch_add(n, Relaxed);

@@ -34,25 +34,103 @@ pub fn fixture(name: &str) -> &'static Fixture {
     if let Some((_, f)) = all.iter().find(|(n, _)| n == name) {
         return f;
     }
-    let fixture: &'static Fixture = Box::leak(Box::new(sync_fixture(name)));
+    // Another test process (nextest runs every test in its own) may be syncing this copy or
+    // running cargo in it right now. Checking is read-only and shares the lock with those
+    // runs; only a copy that is out of date is rewritten, under the exclusive lock.
+    let dir = fixture_dir(name);
+    if !with_fixture_lock(name, Lock::Shared, || copy_is_current(name)) {
+        with_fixture_lock(name, Lock::Exclusive, || sync_fixture(name));
+    }
+    let synced = Fixture { dir };
+    let fixture: &'static Fixture = Box::leak(Box::new(synced));
     all.push((name.to_string(), fixture));
     fixture
 }
 
-fn sync_fixture(name: &str) -> Fixture {
-    let dir = shared_target_dir().join("work").join(name);
-    let repo = repo_root().display().to_string().replace('\\', "/");
-    sync_dir(
-        &repo_root().join("fixtures").join(name),
-        &dir,
-        &|path, text| {
-            if path.file_name().is_some_and(|n| n == "Cargo.toml") {
-                point_at_repo(&String::from_utf8_lossy(text), &repo).into_bytes()
-            } else {
-                text.to_vec()
-            }
-        },
-    );
+/// How a process holds a fixture copy's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Rewriting the copy (files, git index and commits): nobody else may use it meanwhile.
+    Exclusive,
+    /// Building or running in the copy: other users may too, but no one may rewrite it.
+    Shared,
+}
+
+/// The lock file of the fixture copy `name`: beside the copy, so it is never synced or committed.
+pub fn fixture_lock_path(name: &str) -> PathBuf {
+    shared_target_dir()
+        .join("work")
+        .join(format!("{name}.lock"))
+}
+
+/// Run `f` holding the cross-process lock of the fixture copy `name` (an OS file lock, so a
+/// process that dies releases it). Threads of one process share `fixture()`'s copy through
+/// its mutex, so only other processes ever wait here.
+// `File::lock` is std since 1.89; the dev-dependencies need a newer toolchain than the
+// library's MSRV anyway.
+#[allow(clippy::incompatible_msrv)]
+pub fn with_fixture_lock<T>(name: &str, how: Lock, f: impl FnOnce() -> T) -> T {
+    let path = fixture_lock_path(name);
+    std::fs::create_dir_all(path.parent().expect("lock file has a parent"))
+        .expect("create the fixture work directory");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    match how {
+        Lock::Exclusive => file.lock(),
+        Lock::Shared => file.lock_shared(),
+    }
+    .unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    let out = f();
+    drop(file); // closing the file releases the lock
+    out
+}
+
+/// The fixture copy that `dir` is inside, if it is one (`<shared target>/work/<name>/..`).
+fn fixture_of(dir: &Path) -> Option<String> {
+    let rest = dir.strip_prefix(shared_target_dir().join("work")).ok()?;
+    let first = rest.components().next()?;
+    Some(first.as_os_str().to_string_lossy().into_owned())
+}
+
+/// Where the fixture `name` is copied.
+fn fixture_dir(name: &str) -> PathBuf {
+    shared_target_dir().join("work").join(name)
+}
+
+/// What the copy of a fixture file holds: manifests point at this repository.
+fn copied_contents(path: &Path, text: &[u8]) -> Vec<u8> {
+    if path.file_name().is_some_and(|n| n == "Cargo.toml") {
+        let repo = repo_root().display().to_string().replace('\\', "/");
+        point_at_repo(&String::from_utf8_lossy(text), &repo).into_bytes()
+    } else {
+        text.to_vec()
+    }
+}
+
+/// The copy holds the fixture's files and they are committed (read-only: writes nothing,
+/// not even git's index refresh).
+fn copy_is_current(name: &str) -> bool {
+    let dir = fixture_dir(name);
+    if !dir.join(".git").exists() || sync_dir(&repo_root().join("fixtures").join(name), &dir, false)
+    {
+        return false;
+    }
+    Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(&dir)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output()
+        .is_ok_and(|out| out.status.success() && out.stdout.is_empty())
+}
+
+/// Make the copy current: write the files that differ, then commit them.
+fn sync_fixture(name: &str) {
+    let dir = fixture_dir(name);
+    sync_dir(&repo_root().join("fixtures").join(name), &dir, true);
     if !dir.join(".git").exists() {
         git(&dir, &["init", "-q", "-b", "main"]);
     }
@@ -65,7 +143,22 @@ fn sync_fixture(name: &str) -> Fixture {
     if !status.stdout.is_empty() {
         git(&dir, &["commit", "-q", "-m", "fixture"]);
     }
-    Fixture { dir }
+}
+
+/// The fixture `name` committed into a fresh git repository in a temp dir, without any
+/// `Cargo.lock` (a library repository's layout: the build writes the lockfile, untracked).
+///
+/// Unlike [`fixture`]'s copies, which sit inside the shared target directory (whose paths
+/// never count as changes), this tree's git status is seen as a user would see it.
+pub fn fixture_in_new_repo(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // The same copy as the shared fixtures' (Cargo.toml pointed at this repository).
+    sync_dir(&repo_root().join("fixtures").join(name), tmp.path(), true);
+    let _ = std::fs::remove_file(tmp.path().join("Cargo.lock"));
+    git(tmp.path(), &["init", "-q", "-b", "main"]);
+    git(tmp.path(), &["add", "-A"]);
+    git(tmp.path(), &["commit", "-q", "-m", "fixture"]);
+    tmp
 }
 
 /// Fixtures depend on `cargo-perf = { path = "../.." .. }` (relative to the fixture): point
@@ -87,9 +180,13 @@ fn point_at_repo(manifest: &str, repo: &str) -> String {
         + "\n"
 }
 
-/// Make `to` hold `from`'s files (transformed), writing only what differs.
-fn sync_dir(from: &Path, to: &Path, transform: &dyn Fn(&Path, &[u8]) -> Vec<u8>) {
-    std::fs::create_dir_all(to).expect("create fixture copy");
+/// Whether `to` differs from `from`'s files (as copied); with `write`, make it hold them,
+/// writing only what differs (unchanged files keep their timestamps, so cargo rebuilds nothing).
+fn sync_dir(from: &Path, to: &Path, write: bool) -> bool {
+    if write {
+        std::fs::create_dir_all(to).expect("create fixture copy");
+    }
+    let mut differs = false;
     for entry in std::fs::read_dir(from).expect("read fixture") {
         let entry = entry.expect("fixture entry");
         let name = entry.file_name();
@@ -99,14 +196,18 @@ fn sync_dir(from: &Path, to: &Path, transform: &dyn Fn(&Path, &[u8]) -> Vec<u8>)
         let path = entry.path();
         let dest = to.join(&name);
         if path.is_dir() {
-            sync_dir(&path, &dest, transform);
+            differs |= sync_dir(&path, &dest, write);
         } else {
-            let wanted = transform(&path, &std::fs::read(&path).expect("read fixture file"));
+            let wanted = copied_contents(&path, &std::fs::read(&path).expect("read fixture file"));
             if std::fs::read(&dest).ok().as_deref() != Some(&wanted[..]) {
-                std::fs::write(&dest, wanted).expect("write fixture file");
+                differs = true;
+                if write {
+                    std::fs::write(&dest, wanted).expect("write fixture file");
+                }
             }
         }
     }
+    differs
 }
 
 /// Run git in `dir` with a fixed identity, so that commits work on any machine.
@@ -147,7 +248,16 @@ pub fn cargo_perf_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    Run::from(cmd.output().expect("run cargo-perf"))
+    run_in_fixture(dir, || cmd.output().expect("run cargo-perf")).into()
+}
+
+/// Run `f` (a command working in `dir`) under `dir`'s fixture lock, shared, when `dir` is in
+/// a fixture copy: builds and runs there must not see a copy half rewritten by another process.
+pub fn run_in_fixture<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
+    match fixture_of(dir) {
+        Some(name) => with_fixture_lock(&name, Lock::Shared, f),
+        None => f(),
+    }
 }
 
 impl Fixture {

@@ -23,14 +23,15 @@ struct CachedTarget {
     executable: PathBuf,
 }
 
-/// The directory holding `commit`'s executables built with `args`: the options are hashed in
-/// because another profile or feature set is another binary.
-pub fn dir_for(root: &Path, commit: &str, args: &BuildArgs) -> PathBuf {
+/// The directory holding `commit`'s executables of `packages` built with `args`: the options
+/// are hashed in because another profile or feature set is another binary, and the selected
+/// packages because the same flags select other packages from another directory.
+pub fn dir_for(root: &Path, commit: &str, args: &BuildArgs, packages: &[String]) -> PathBuf {
     let mut options = args.clone();
     options.manifest_path = None;
     root.join(format!(
         "{commit}-{:016x}",
-        fnv1a(format!("{options:?}").as_bytes())
+        fnv1a(format!("{options:?} {packages:?}").as_bytes())
     ))
 }
 
@@ -120,7 +121,7 @@ mod tests {
         let out = tmp.path().join("build");
         fs::create_dir_all(&out).unwrap();
         let args = BuildArgs::default();
-        let dir = dir_for(&tmp.path().join("bin"), "abc", &args);
+        let dir = dir_for(&tmp.path().join("bin"), "abc", &args, &[]);
         assert!(load(&dir).is_none());
         let moved = store(&dir, vec![built(&out, "perf"), built(&out, "more")]).unwrap();
         assert!(moved.iter().all(|b| b.executable.starts_with(&dir)));
@@ -138,6 +139,7 @@ mod tests {
     #[test]
     fn other_build_options_get_another_directory() {
         let root = Path::new("/t");
+        let one = ["a".to_string()];
         let plain = BuildArgs::default();
         let featured = BuildArgs {
             features: vec!["simd".into()],
@@ -148,13 +150,21 @@ mod tests {
             ..BuildArgs::default()
         };
         assert_ne!(
-            dir_for(root, "abc", &plain),
-            dir_for(root, "abc", &featured)
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abc", &featured, &one)
         );
-        assert_ne!(dir_for(root, "abc", &plain), dir_for(root, "abd", &plain));
+        assert_ne!(
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abd", &plain, &one)
+        );
         assert_eq!(
-            dir_for(root, "abc", &plain),
-            dir_for(root, "abc", &moved_manifest)
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abc", &moved_manifest, &one)
+        );
+        // Run from a member's directory, the same flags select another package.
+        assert_ne!(
+            dir_for(root, "abc", &plain, &one),
+            dir_for(root, "abc", &plain, &["a".to_string(), "b".to_string()])
         );
     }
 }

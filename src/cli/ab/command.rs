@@ -87,8 +87,8 @@ fn parse_budget(text: &str) -> Result<Duration, String> {
         s.trim()
             .parse::<f64>()
             .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(|v| Duration::from_secs_f64(v * scale))
+            // `try_`: a budget too large for a `Duration` is a usage error, not a panic.
+            .and_then(|v| Duration::try_from_secs_f64(v * scale).ok())
             .ok_or_else(|| format!("`{text}` is not a duration (write e.g. `90s` or `10m`)"))
     };
     if let Some(n) = t.strip_suffix('h') {
@@ -125,7 +125,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         .and_then(|h| h.peel_to_commit().ok())
         .map(|c| c.id().to_string());
     let store_dir = store::locate(&ws.root, args.store.as_deref());
-    let dirty = git::inspect(&ws.root, &[&store_dir, &ws.target_directory]).dirty;
+    let git_state = git::inspect(&ws.root, &[&store_dir, &ws.target_directory]);
+    let dirty = git_state.dirty;
     let mut notes = Vec::new();
 
     let base = if args.calibrate {
@@ -166,8 +167,15 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         );
     }
 
-    let head_tests = list_selected(&head_suites, args)?;
-    let base_tests = list_selected(&base_suites, args)?;
+    let (head_tests, head_listed) = list_selected(&head_suites, args)?;
+    let (base_tests, _) = list_selected(&base_suites, args)?;
+    crate::cli::check_before_running(
+        &args.select,
+        args.quick,
+        &head_listed.iter().collect::<Vec<_>>(),
+        head_tests.len(),
+        &mut notes,
+    )?;
     let matched = session::match_tests(
         base_tests
             .iter()
@@ -184,7 +192,10 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
             matched.removed.join(", ")
         ));
     }
-    if matched.both.is_empty() && matched.added.is_empty() {
+    if matched.both.is_empty()
+        && matched.added.is_empty()
+        && args.select.no_tests == crate::cli::args::NoTests::Pass
+    {
         notes.push("no perf test matched the filters".to_string());
     }
 
@@ -281,11 +292,10 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
                 dirty,
                 tests: head_side_tests,
             }),
-            (Some(_), true) => notes.push(
-                "head's results not saved: the working tree has uncommitted changes \
-                 (commit them, or pass --save)"
-                    .to_string(),
-            ),
+            (Some(_), true) => notes.push(format!(
+                "head's results not saved: {}",
+                git_state.uncommitted_changes()
+            )),
             (None, _) => notes.push("head's results not saved: HEAD is not a commit".to_string()),
         }
     }
@@ -388,6 +398,7 @@ fn build_base(
             .join("bin"),
         &base.commit,
         args,
+        &ws.package_names(),
     );
     if let Some(built) = cache::load(&aside) {
         eprintln!(
@@ -421,7 +432,9 @@ fn build_base(
     // Child cargo processes inherit it; no other thread runs during the build.
     std::env::set_var("CARGO_TARGET_DIR", &base_target);
     let built = (|| {
-        let base_ws = match workspace::discover(&base_args) {
+        // The packages head selected, found in the base's own tree by name: their package ids
+        // there differ from head's (another path), and `-p`/the current directory mean head's.
+        let base_ws = match workspace::discover_like(&base_args, ws) {
             Ok(w) => w,
             Err(e) if e.message().starts_with("no perf suites found") => return Ok(None),
             Err(e) => return Err(failed(e)),
@@ -502,16 +515,26 @@ fn open_suites(built: &[BuiltTarget], notes: &mut Vec<String>) -> Result<Vec<Sui
 
 type Listed<'s> = Vec<(String, &'s Suite, TestInfo)>;
 
-fn list_selected<'s>(suites: &'s [Suite], args: &AbArgs) -> Result<Listed<'s>, CliError> {
+/// The selected tests of `suites`, and every test they listed (for the checks before running).
+fn list_selected<'s>(
+    suites: &'s [Suite],
+    args: &AbArgs,
+) -> Result<(Listed<'s>, Vec<TestInfo>), CliError> {
     let mut out = Vec::new();
+    let mut all = Vec::new();
     for s in suites {
         for info in s.list()? {
             if select::skip_reason(&args.select, args.quick, &info).is_none() {
-                out.push((format!("{}/{}/{}", s.package, s.target, info.name), s, info));
+                out.push((
+                    format!("{}/{}/{}", s.package, s.target, info.name),
+                    s,
+                    info.clone(),
+                ));
             }
+            all.push(info);
         }
     }
-    Ok(out)
+    Ok((out, all))
 }
 
 /// One side's suites, by test id.

@@ -223,3 +223,50 @@ fn a_shallow_clone_walks_to_its_boundary() {
     let g = Git::discover(&dir).unwrap().unwrap();
     assert_eq!(g.first_parents(&c3, 10).unwrap(), [c3, c2]);
 }
+
+#[test]
+fn an_untracked_workspace_lockfile_is_not_a_change_but_one_git_knows_of_is() {
+    let tmp = repo();
+    commit(tmp.path(), "Cargo.toml", "[package]\n");
+    let ctx = || inspect(tmp.path(), &[]);
+    // The build writes the lockfile a library does not commit: still the commit's tree.
+    fs::write(tmp.path().join("Cargo.lock"), "# generated\n").unwrap();
+    assert!(!ctx().dirty, "{:?}", ctx());
+    // A lockfile anywhere else was not written by this workspace's build.
+    fs::create_dir_all(tmp.path().join("nested")).unwrap();
+    fs::write(tmp.path().join("nested/Cargo.lock"), "# other\n").unwrap();
+    assert_eq!(ctx().dirty_paths, ["nested/Cargo.lock"]);
+    fs::remove_dir_all(tmp.path().join("nested")).unwrap();
+    // Staged, it is a change the user is about to commit.
+    git(tmp.path(), &["add", "Cargo.lock"]);
+    assert_eq!(ctx().dirty_paths, ["Cargo.lock"]);
+    // Committed and then edited (or deleted and rewritten), it is a change too.
+    git(tmp.path(), &["commit", "-q", "-m", "lock"]);
+    assert!(!ctx().dirty);
+    fs::write(tmp.path().join("Cargo.lock"), "# re-resolved\n").unwrap();
+    assert_eq!(ctx().dirty_paths, ["Cargo.lock"]);
+    git(tmp.path(), &["rm", "-q", "--cached", "Cargo.lock"]);
+    assert_eq!(ctx().dirty_paths, ["Cargo.lock"]);
+}
+
+#[test]
+fn a_dirty_tree_names_its_first_paths_and_counts_the_rest() {
+    let tmp = repo();
+    commit(tmp.path(), "a.rs", "1");
+    let ctx = inspect(tmp.path(), &[]);
+    assert_eq!((ctx.dirty_count, ctx.dirty_summary()), (0, String::new()));
+    fs::write(tmp.path().join("a.rs"), "2").unwrap();
+    for name in ["b.rs", "c.rs", "d.rs", "e.rs"] {
+        fs::write(tmp.path().join(name), "new").unwrap();
+    }
+    let ctx = inspect(tmp.path(), &[]);
+    assert!(ctx.dirty);
+    assert_eq!(ctx.dirty_count, 5);
+    assert_eq!(ctx.dirty_paths.len(), DIRTY_PATHS_SHOWN);
+    assert_eq!(ctx.dirty_summary(), "a.rs, b.rs, c.rs and 2 more");
+    assert_eq!(
+        ctx.uncommitted_changes(),
+        "the working tree has uncommitted changes (a.rs, b.rs, c.rs and 2 more); \
+         commit them, or pass --save"
+    );
+}
