@@ -7,19 +7,11 @@ mod common;
 
 use common::fixture;
 
+/// A quick JSON run of the one passing test, with `env` set.
 fn perf(args: &[&str], env: &[(&str, &str)]) -> common::Run {
-    let mut all = vec![
-        "--quick",
-        "--processes",
-        "1",
-        "--no-save",
-        "--format",
-        "json",
-        "--exact",
-        "passes",
-    ];
+    let mut all = vec!["--exact", "passes"];
     all.extend_from_slice(args);
-    fixture("failures").cargo_perf_env(&all, env)
+    fixture("failures").quick_json(&all, env)
 }
 
 #[test]
