@@ -5,6 +5,7 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{Expr, Ident, ItemFn, Lit, LitStr, Path};
 
+use crate::errors::Errors;
 use crate::parse::{AttrArgs, Item, OpKind};
 use crate::shape::check_shape;
 pub use crate::shape::Kind;
@@ -43,27 +44,6 @@ fn threshold_op(op: OpKind) -> Option<Op> {
         OpKind::Gt => Some(Op::Gt),
         OpKind::Ge => Some(Op::Ge),
         OpKind::Eq => None,
-    }
-}
-
-/// Collects errors so that one mistake does not hide the next.
-#[derive(Default)]
-pub struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub fn push(&mut self, err: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(err),
-            None => self.0 = Some(err),
-        }
-    }
-
-    pub fn spanned<T: ToTokens>(&mut self, tokens: T, msg: impl std::fmt::Display) {
-        self.push(syn::Error::new_spanned(tokens, msg));
-    }
-
-    pub fn into_result(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
     }
 }
 

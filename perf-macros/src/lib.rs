@@ -56,6 +56,7 @@
 //! pointing at the offending token.
 
 mod check;
+mod errors;
 mod expand;
 mod parse;
 mod shape;

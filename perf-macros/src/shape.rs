@@ -6,7 +6,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{FnArg, ItemFn, ReturnType, Type};
 
-use crate::check::Errors;
+use crate::errors::Errors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
