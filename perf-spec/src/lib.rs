@@ -419,34 +419,40 @@ pub fn in_percent_range(n: f64) -> Result<f64, SpecError> {
     }
 }
 
-/// Levenshtein distance between two words, in characters.
+/// Edit distance between two words, in characters: Levenshtein with a swap of two neighbours
+/// counting as one edit (optimal string alignment), because the swap is the commonest typo
+/// (`histroy`). The one edit distance of the project: the macro's keys and the CLI's tests,
+/// tags, subcommands and `PERF_*` overrides all use it.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // Three rows: the one before the previous is what a swap looks back to.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (prev[j] + 1).min(row[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(before[j - 2] + 1);
+            }
         }
+        before = std::mem::replace(&mut prev, row);
     }
-    row[b.len()]
+    prev[b.len()]
 }
 
 /// The candidates closest to a misspelled `word`: every one at the smallest distance (`p98`
 /// is as close to `p90` as to `p99`), within one edit per three characters (short words are
-/// close to everything), in the candidates' order.
+/// close to everything), in the candidates' order. Case is ignored (`FIEN` finds `FINE`, `P99`
+/// finds `p99`); a candidate spelled exactly as `word` is not a suggestion.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Vec<&'a str> {
     let limit = (word.chars().count() / 3).clamp(1, 3);
+    let lower = word.to_lowercase();
     let near: Vec<(usize, &str)> = candidates
         .iter()
-        .map(|c| (edit_distance(word, c), *c))
+        .filter(|c| **c != word)
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), *c))
         .filter(|(d, _)| *d <= limit)
         .collect();
     let best = near.iter().map(|(d, _)| *d).min();
@@ -584,5 +590,29 @@ mod tests {
         assert_eq!(did_you_mean("zzzzzzzz", keys), None);
         assert_eq!(did_you_mean("x", keys), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_swap_is_one_edit_and_case_is_ignored() {
+        assert_eq!(edit_distance("histroy", "history"), 1);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        let subcommands = ["run", "ab", "compare", "history", "baseline"];
+        assert_eq!(closest("histroy", &subcommands), ["history"]);
+        assert_eq!(closest("Histroy", &subcommands), ["history"]);
+        assert_eq!(closest("basline", &subcommands), ["baseline"]);
+        assert_eq!(closest("FIEN", &["FINE", "PASSES"]), ["FINE"]);
+        assert_eq!(closest("P99", &["p90", "p99"]), ["p99"]);
+    }
+
+    #[test]
+    fn far_words_and_exact_spellings_are_not_suggested() {
+        let tests = ["tokenize_sentence", "count_words/10"];
+        assert!(closest("zzz", &tests).is_empty());
+        assert!(closest("tokenize_sentence", &tests).is_empty());
+        // Short words allow one edit only: `ab` is not a typo of `run`.
+        assert!(closest("ab", &["run"]).is_empty());
+        assert_eq!(closest("ru", &["run"]), ["run"]);
+        assert!(closest("x", &[]).is_empty());
     }
 }

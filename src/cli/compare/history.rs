@@ -36,7 +36,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
                 let base = &records[prev];
                 let mut noise = base.noise.clone();
                 noise.extend(record.noise.clone());
-                compare::apply(&base.tests, &mut tests, &noise, Some(&base.commit), opts);
+                compare::unpaired::apply(&base.tests, &mut tests, &noise, Some(&base.commit), opts);
                 tests
                     .iter()
                     .filter_map(|t| {

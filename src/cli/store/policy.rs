@@ -451,7 +451,7 @@ fn judge(
     for n in noise {
         all.extend((*n).clone());
     }
-    compare::apply(
+    compare::unpaired::apply(
         &base.tests,
         &mut report.tests,
         &all,

@@ -4,29 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::stats::XorShift64;
 use crate::metrics::{CustomMetric, Metrics};
-
-/// SplitMix64 with Box–Muller: enough randomness for simulations, no dependency.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-    /// The SplitMix64 sequence: `ab`'s mixing step over a golden-ratio counter.
-    fn next_u64(&mut self) -> u64 {
-        let z = crate::cli::ab::rounds::splitmix64(self.0);
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z
-    }
-    fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    pub(crate) fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
 
 fn bench(id: &str, process_medians: &[f64]) -> TestReport {
     crate::cli::testing::bench(id)
@@ -34,7 +13,7 @@ fn bench(id: &str, process_medians: &[f64]) -> TestReport {
         .build()
 }
 
-fn noisy(rng: &mut Rng, center: f64, sigma: f64, n: usize) -> Vec<f64> {
+fn noisy(rng: &mut XorShift64, center: f64, sigma: f64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|_| center * (sigma * rng.normal()).exp())
         .collect()
@@ -50,7 +29,7 @@ fn verdicts(base: &[TestReport], head: &[TestReport], opts: &CompareOptions) -> 
 
 /// One simulated suite comparison: `tests` tests with lognormal between-process noise, the
 /// first one's true time scaled by `shift` in head.
-fn simulate(rng: &mut Rng, tests: usize, procs: usize, sigma: f64, shift: f64) -> Vec<Verdict> {
+fn simulate(rng: &mut XorShift64, tests: usize, procs: usize, sigma: f64, shift: f64) -> Vec<Verdict> {
     let mut base = Vec::new();
     let mut head = Vec::new();
     for i in 0..tests {
@@ -65,7 +44,7 @@ fn simulate(rng: &mut Rng, tests: usize, procs: usize, sigma: f64, shift: f64) -
 
 #[test]
 fn aa_noise_rarely_flags_anything() {
-    let mut rng = Rng::new(7);
+    let mut rng = XorShift64::new(7);
     let (mut flagged, mut total, mut suites_with_alarm) = (0, 0, 0);
     for _ in 0..200 {
         let v = simulate(&mut rng, 50, 5, 0.03, 1.0);
@@ -88,7 +67,7 @@ fn aa_noise_rarely_flags_anything() {
 
 #[test]
 fn a_thirty_percent_slowdown_is_always_caught_and_alone() {
-    let mut rng = Rng::new(11);
+    let mut rng = XorShift64::new(11);
     for _ in 0..200 {
         let v = simulate(&mut rng, 50, 5, 0.03, 1.30);
         assert_eq!(v[0], Verdict::Regressed);
@@ -99,7 +78,7 @@ fn a_thirty_percent_slowdown_is_always_caught_and_alone() {
 
 #[test]
 fn a_ten_percent_slowdown_is_caught_at_one_percent_noise() {
-    let mut rng = Rng::new(13);
+    let mut rng = XorShift64::new(13);
     let caught = (0..200)
         .filter(|_| simulate(&mut rng, 50, 5, 0.01, 1.10)[0] == Verdict::Regressed)
         .count();
@@ -107,7 +86,7 @@ fn a_ten_percent_slowdown_is_caught_at_one_percent_noise() {
 }
 
 /// Like [`simulate`], with a noise level per test.
-fn simulate_mixed(rng: &mut Rng, sigmas: &[f64], procs: usize, shift: f64) -> Vec<Verdict> {
+fn simulate_mixed(rng: &mut XorShift64, sigmas: &[f64], procs: usize, shift: f64) -> Vec<Verdict> {
     let (mut base, mut head) = (Vec::new(), Vec::new());
     for (i, &sigma) in sigmas.iter().enumerate() {
         let id = format!("pkg/perf/t{i}");
@@ -122,7 +101,7 @@ fn simulate_mixed(rng: &mut Rng, sigmas: &[f64], procs: usize, shift: f64) -> Ve
 fn three_processes_mostly_catch_ten_percent_by_pooling_the_runs_noise() {
     // `--quick`: 3 processes, 2 % between-process noise, a suite of 4 tests (about 93 %
     // with this seed).
-    let mut rng = Rng::new(17);
+    let mut rng = XorShift64::new(17);
     let caught = (0..300)
         .filter(|_| simulate_mixed(&mut rng, &[0.02; 4], 3, 1.10)[0] == Verdict::Regressed)
         .count();
@@ -134,7 +113,7 @@ fn one_noisy_test_among_quiet_ones_does_not_borrow_their_confidence() {
     // Test 0 is 16× noisier than the nine others; pooling must not make it alarm.
     let mut sigmas = vec![0.005; 10];
     sigmas[0] = 0.08;
-    let mut rng = Rng::new(19);
+    let mut rng = XorShift64::new(19);
     let alarms = (0..500)
         .filter(|_| {
             matches!(
