@@ -10,9 +10,20 @@ use crate::cli::git::Git;
 use crate::cli::project::build::{self, BuiltTarget};
 use crate::cli::project::workspace::{self, BuildOptions, Workspace};
 use crate::cli::report::words::short;
-use crate::cli::run::events::{Event, Reporter};
+use crate::cli::run::events::{self, Event, Reporter};
 
 pub use worktree::ResolvedBase;
+
+/// `ab` compares commits: outside a repository there are none.
+pub fn not_a_repository(ws: &Workspace) -> CliError {
+    CliError::git(
+        format!(
+            "`cargo perf ab` needs a git repository, and {} is not in one",
+            ws.root.display()
+        ),
+        "run it inside the repository whose commits you want to compare",
+    )
+}
 
 /// Resolve `spec` (`--merge-base` or a `merge-base:` prefix asks for the merge-base with HEAD).
 pub fn resolve(git: &Git, spec: &str, merge_base: bool) -> Result<ResolvedBase, CliError> {
@@ -67,7 +78,7 @@ pub fn build_both(
         Some(b) => build(git, b, ws, options, reporter)?,
         None => None,
     };
-    let head_targets = build::build(ws, options)?;
+    let head_targets = build::build(ws, options, &mut events::notes_to(reporter))?;
     Ok(Built {
         base,
         base_targets,
@@ -154,7 +165,8 @@ pub fn build(
         verb: "Building",
         what: &what,
     });
-    let built = build::build(&base_ws, &base_options).map_err(failed)?;
+    let built = build::build(&base_ws, &base_options, &mut events::notes_to(reporter));
+    let built = built.map_err(failed)?;
     cache::store(&aside, built).map(Some).map_err(|e| {
         CliError::io(
             format!(

@@ -7,4 +7,5 @@ pub mod cache;
 pub mod results;
 pub mod rounds;
 pub mod session;
+pub mod sides;
 pub mod worktree;

@@ -11,7 +11,7 @@ use crate::cli::git;
 use crate::cli::model::{AbRounds, Comparison, Report, Status, TestId, TestReport, Verdict};
 use crate::cli::run::merge;
 use crate::cli::run::runner::Planned;
-use crate::cli::store::policy::{self, Side};
+use crate::cli::store::policy::{self, Session, Side};
 use crate::cli::store::Store;
 use crate::protocol::{Measurement, TestInfo};
 
@@ -94,6 +94,23 @@ pub fn added(
         rounds: None,
     });
     report
+}
+
+/// Saves what the store's policy wants of a session (the [`sides`]; nothing with `--no-save`)
+/// and says what was saved in the report's notes.
+pub fn save(
+    report: &mut Report,
+    base: Option<(String, Vec<TestReport>, &[Planned<'_>])>,
+    head_plan: &[Planned<'_>],
+    session: &Session,
+    (fingerprint, asked): (&Fingerprint, Option<bool>),
+) {
+    if asked == Some(false) {
+        return;
+    }
+    let sides = sides(base, head_plan, &session.context, asked, report);
+    let saved = save_sides(&session.store, fingerprint, sides);
+    report.notes.extend(saved);
 }
 
 /// Saves each side's results through the store's one policy (so `ab` keeps what `run` keeps:

@@ -470,7 +470,10 @@ mod tests {
             assert_eq!(results[1].verdict, Verdict::Unchanged);
         }
         // A 95 % interval misses now and then: 17 of 20 fails by chance 1.6 % of the time.
-        assert!(covered >= 17, "{covered} of 20 intervals hold the true change");
+        assert!(
+            covered >= 17,
+            "{covered} of 20 intervals hold the true change"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::cli::compare::paired::Pair;
 use crate::cli::compare::primary_metric;
 use crate::cli::model::{TestId, TestReport};
 use crate::cli::report::words::short;
-use crate::cli::run::events::{self, Event, Reporter};
+use crate::cli::run::events::{Event, Reporter};
 use crate::cli::run::runner::Planned;
 use crate::cli::run::suite::{Limit, ProcessOutcome};
 use crate::protocol::{Measurement, Mode, Outcome, Settings, TestInfo};
@@ -33,9 +33,15 @@ pub fn round_settings(round: u32, quick: bool) -> Settings {
     }
 }
 
-/// Runs one test once in a fresh process of one side.
+/// Runs one test once in a fresh process of one side, telling `reporter` what it sees (a
+/// process about to be killed).
 pub trait Side {
-    fn measure(&self, id: &str, settings: Settings) -> Result<Measurement, String>;
+    fn measure(
+        &self,
+        id: &str,
+        settings: Settings,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Measurement, String>;
 }
 
 /// A test to compare: its id and head's description of it.
@@ -63,23 +69,24 @@ impl<'s> SuiteSide<'s> {
 }
 
 impl Side for SuiteSide<'_> {
-    fn measure(&self, id: &str, settings: Settings) -> Result<Measurement, String> {
+    fn measure(
+        &self,
+        id: &str,
+        settings: Settings,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Measurement, String> {
         let planned = self
             .tests
             .get(id)
             .ok_or_else(|| format!("no test `{id}` on this side"))?;
         let limit = Limit::for_test(&planned.info, &settings, self.test_timeout, Duration::ZERO);
-        // Slow warnings are printed whatever the reporter, as `run`'s are.
         let mut on_slow = |elapsed| {
-            let event = Event::TestSlow {
+            reporter.event(&Event::TestSlow {
                 id,
                 process: settings.process_index,
                 elapsed,
                 limit: limit.after,
-            };
-            if let Some(line) = events::warning(&event) {
-                eprintln!("{line}");
-            }
+            })
         };
         match planned
             .suite
@@ -166,8 +173,8 @@ pub struct Interleaved<'a> {
     pub quick: bool,
     pub base_runs: Vec<Vec<Measurement>>,
     pub head_runs: Vec<Vec<Measurement>>,
-    /// Called after every round with (test index, rounds so far), for progress output.
-    pub on_round: Option<&'a mut dyn FnMut(usize, usize)>,
+    /// Told every round (`RoundFinished`) and what the sides' processes report.
+    pub reporter: &'a mut dyn Reporter,
 }
 
 impl<'a> Interleaved<'a> {
@@ -176,6 +183,7 @@ impl<'a> Interleaved<'a> {
         base: &'a dyn Side,
         head: &'a dyn Side,
         quick: bool,
+        reporter: &'a mut dyn Reporter,
     ) -> Self {
         Interleaved {
             tests,
@@ -184,12 +192,12 @@ impl<'a> Interleaved<'a> {
             quick,
             base_runs: vec![Vec::new(); tests.len()],
             head_runs: vec![Vec::new(); tests.len()],
-            on_round: None,
+            reporter,
         }
     }
 
     fn one(
-        &self,
+        &mut self,
         side: &dyn Side,
         label: &str,
         test: usize,
@@ -197,7 +205,7 @@ impl<'a> Interleaved<'a> {
     ) -> Result<(Measurement, f64), String> {
         let t = &self.tests[test];
         let measured = side
-            .measure(&t.id, round_settings(round, self.quick))
+            .measure(&t.id, round_settings(round, self.quick), self.reporter)
             .map_err(|e| format!("{label}: {e}"))?;
         let metric = primary_metric(t.info.kind);
         let value = metric
@@ -219,9 +227,10 @@ impl RoundRunner for Interleaved<'_> {
         };
         self.base_runs[test].push(base.0);
         self.head_runs[test].push(head.0);
-        if let Some(f) = self.on_round.as_mut() {
-            f(test, self.base_runs[test].len());
-        }
+        self.reporter.event(&Event::RoundFinished {
+            id: &self.tests[test].id,
+            rounds: self.base_runs[test].len(),
+        });
         Ok(Pair {
             base: base.1,
             head: head.1,
@@ -278,14 +287,7 @@ pub fn run(
         .iter()
         .map(|t| t.info.noise.unwrap_or(plan.threshold))
         .collect();
-    let mut on_round = |test: usize, rounds: usize| {
-        reporter.event(&Event::RoundFinished {
-            id: &matched.both[test].id,
-            rounds,
-        });
-    };
-    let mut runner = Interleaved::new(&matched.both, base, head, plan.quick);
-    runner.on_round = Some(&mut on_round);
+    let mut runner = Interleaved::new(&matched.both, base, head, plan.quick, reporter);
     let started = Instant::now();
     let deadline = started + plan.budget;
     let decided = rounds::run_suite(&mut runner, &thresholds, &plan.policy, Some(deadline));
@@ -307,7 +309,7 @@ pub fn run(
         }
     }
     for t in &matched.added {
-        let (runs, error) = measure_added(head, t, plan.quick);
+        let (runs, error) = measure_added(head, t, plan.quick, reporter);
         tests.push(results::added(&t.test_id, &t.info, runs, error));
     }
     let rounds: usize = decided
@@ -326,10 +328,11 @@ fn measure_added(
     head: &dyn Side,
     t: &PairedTest,
     quick: bool,
+    reporter: &mut dyn Reporter,
 ) -> (Vec<Measurement>, Option<String>) {
     let mut runs = Vec::new();
     for round in 0..3 {
-        match head.measure(&t.id, round_settings(round, quick)) {
+        match head.measure(&t.id, round_settings(round, quick), reporter) {
             Ok(m) => runs.push(m),
             Err(e) => return (runs, Some(e)),
         }
@@ -340,6 +343,7 @@ fn measure_added(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::run::events::Silent;
     use crate::cli::testing::info;
     use crate::metrics::Metrics;
     use crate::protocol::TestKind;
@@ -389,7 +393,12 @@ mod tests {
     }
 
     impl Side for Fixed {
-        fn measure(&self, _id: &str, settings: Settings) -> Result<Measurement, String> {
+        fn measure(
+            &self,
+            _id: &str,
+            settings: Settings,
+            _reporter: &mut dyn Reporter,
+        ) -> Result<Measurement, String> {
             assert_eq!(settings.mode, Mode::Measure);
             assert!(settings.measure_ns >= 10_000_000);
             self.calls.set(self.calls.get() + 1);
@@ -421,7 +430,8 @@ mod tests {
             label: "head",
             fail: false,
         };
-        let mut runner = Interleaved::new(&tests, &base, &head, false);
+        let mut silent = Silent;
+        let mut runner = Interleaved::new(&tests, &base, &head, false, &mut silent);
         let p = runner.run_round(0, true).unwrap();
         assert_eq!((p.base, p.head), (100.0, 108.0));
         runner.run_round(0, false).unwrap();
@@ -431,6 +441,36 @@ mod tests {
         );
         assert_eq!(runner.base_runs[0].len(), 2);
         assert_eq!(runner.head_runs[0][1].metrics.median_ns, Some(108.0));
+    }
+
+    /// Keeps the lines the terminal reporter would log, and the rounds it was told of.
+    #[derive(Default)]
+    struct Recording(Vec<String>);
+
+    impl Reporter for Recording {
+        fn event(&mut self, event: &Event<'_>) {
+            if let Event::RoundFinished { id, rounds } = event {
+                self.0.push(format!("{id} {rounds}"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_round_is_told_to_the_reporter() {
+        let tests = vec![paired("a", TestKind::Bench)];
+        let side = |label| Fixed {
+            ns: 5.0,
+            calls: Cell::new(0),
+            log: &LOG,
+            label,
+            fail: false,
+        };
+        let (base, head) = (side("base"), side("head"));
+        let mut recording = Recording::default();
+        let mut runner = Interleaved::new(&tests, &base, &head, true, &mut recording);
+        runner.run_round(0, true).unwrap();
+        runner.run_round(0, false).unwrap();
+        assert_eq!(recording.0, ["p/t/a 1", "p/t/a 2"]);
     }
 
     #[test]
@@ -450,11 +490,12 @@ mod tests {
             label: "head",
             fail: true,
         };
-        let mut runner = Interleaved::new(&tests, &base, &head, true);
+        let mut silent = Silent;
+        let mut runner = Interleaved::new(&tests, &base, &head, true, &mut silent);
         let e = runner.run_round(0, true).unwrap_err();
         assert!(e.starts_with("base: the test reported no p99_ns"), "{e}");
         let tests = vec![paired("a", TestKind::Bench)];
-        let mut runner = Interleaved::new(&tests, &base, &head, true);
+        let mut runner = Interleaved::new(&tests, &base, &head, true, &mut silent);
         let e = runner.run_round(0, true).unwrap_err();
         assert_eq!(e, "head: process exited with signal 11");
     }

@@ -9,15 +9,13 @@ pub mod history;
 pub mod run;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 
 use super::args::{Command, SaveArgs, StoreArgs};
 use super::compare::CompareOptions;
 use super::errors::CliError;
 use super::fingerprint::{self, Fingerprint};
 use super::model::MachineInfo;
-use super::project::workspace::{cargo_program, Workspace};
+use super::project::workspace::{self, Workspace};
 use super::store::{self, policy};
 
 /// Run the parsed command; returns the exit code.
@@ -29,25 +27,6 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::History(a) => history::run(&a),
         Command::Baseline(a) => baseline::run(&a),
     }
-}
-
-/// The workspace root: `cargo locate-project --workspace`, else the current directory (the
-/// store commands also work on a bare `--store` outside any project).
-fn workspace_root(manifest_path: Option<&Path>) -> PathBuf {
-    let mut cmd = Process::new(cargo_program());
-    cmd.args(["locate-project", "--workspace", "--message-format", "plain"]);
-    if let Some(p) = manifest_path {
-        cmd.arg("--manifest-path").arg(p);
-    }
-    let located = cmd
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| {
-            let path = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
-            path.parent().map(Path::to_path_buf)
-        });
-    located.unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
 }
 
 /// Options for a command that measures (`run`, `ab`): the store beside the workspace (or
@@ -83,7 +62,7 @@ fn measured_store_options(
 /// Options for a command that only reads the store. The compiler and profile come from the
 /// records themselves there, so the fingerprint carries only the machine.
 fn store_options(args: &StoreArgs, threshold: Option<f64>, force: bool) -> policy::Options {
-    let root = workspace_root(args.manifest_path.as_deref());
+    let root = workspace::root_or_current_dir(args.manifest_path.as_deref());
     policy::Options {
         store_dir: store::locate(&root, args.store.as_deref()),
         target_dir: None,

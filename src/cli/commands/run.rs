@@ -6,7 +6,7 @@ use crate::cli::errors::{exit, CliError};
 use crate::cli::model::Report;
 use crate::cli::project::{build, workspace};
 use crate::cli::report::{self, human};
-use crate::cli::run::events::Event;
+use crate::cli::run::events::{notes_to, Event};
 use crate::cli::run::runner::{self, RunConfig};
 use crate::cli::run::{interrupt, plan};
 use crate::cli::store::policy;
@@ -14,8 +14,10 @@ use crate::cli::store::policy;
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let build_options = args.build.options();
     let selection = args.select.selection();
+    let output = args.report.output();
+    let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
-    let built = build::build(&ws, &build_options)?;
+    let built = build::build(&ws, &build_options, &mut notes_to(progress.as_mut()))?;
     let mut notes = Vec::new();
     let suites = plan::open(&built, &mut notes)?;
     let listed = plan::list(&suites)?;
@@ -25,10 +27,9 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         return Ok(exit::OK);
     }
     let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
-    plan::check(&listed, &plan, &selection, args.quick, &mut notes)?;
+    let picked = (&selection, args.quick);
+    plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
 
-    let output = args.report.output();
-    let mut progress = human::progress_for(&output);
     let config = RunConfig {
         processes: args.process_count(),
         quick: args.quick,

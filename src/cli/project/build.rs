@@ -22,16 +22,22 @@ pub struct BuiltTarget {
 
 /// Build every perf target of `ws`, one `cargo build` per package (a `--bench X` flag applies
 /// to every selected package, so packages are built separately to keep target names unambiguous).
-pub fn build(ws: &Workspace, args: &BuildOptions) -> Result<Vec<BuiltTarget>, CliError> {
+/// Targets skipped for missing features are told to `note` (the caller's reporter), not printed
+/// here.
+pub fn build(
+    ws: &Workspace,
+    args: &BuildOptions,
+    note: &mut dyn FnMut(String),
+) -> Result<Vec<BuiltTarget>, CliError> {
     for s in &ws.skipped {
-        eprintln!(
-            "note: skipping {} `{}` of package `{}`: it requires the feature(s) {} (pass `--features {}`)",
+        note(format!(
+            "skipping {} `{}` of package `{}`: it requires the feature(s) {} (pass `--features {}`)",
             s.kind.cargo_flag().trim_start_matches("--"),
             s.name,
             s.package,
             s.missing_features.join(", "),
             s.missing_features.join(","),
-        );
+        ));
     }
     let mut by_package: BTreeMap<&str, Vec<&PerfTarget>> = BTreeMap::new();
     for t in &ws.targets {

@@ -295,6 +295,25 @@ fn load_metadata(args: &BuildOptions) -> Result<Metadata, CliError> {
     })
 }
 
+/// The workspace root: `cargo locate-project --workspace`, else the current directory (the
+/// store commands also work on a bare `--store` outside any project).
+pub fn root_or_current_dir(manifest_path: Option<&Path>) -> PathBuf {
+    let mut cmd = std::process::Command::new(cargo_program());
+    cmd.args(["locate-project", "--workspace", "--message-format", "plain"]);
+    if let Some(p) = manifest_path {
+        cmd.arg("--manifest-path").arg(p);
+    }
+    let located = cmd
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| {
+            let path = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+            path.parent().map(Path::to_path_buf)
+        });
+    located.unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+}
+
 /// The cargo that invoked us (cargo sets `CARGO` for subcommands), else the one on PATH.
 pub fn cargo_program() -> PathBuf {
     std::env::var_os("CARGO")

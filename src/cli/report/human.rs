@@ -85,7 +85,11 @@ impl Reporter for Progress {
                 bar.println(format!("{} {}", status_mark(test.status, true), test.id));
             }
             Event::RunFinished { .. } => bar.finish_and_clear(),
-            Event::Step { .. } | Event::RoundFinished { .. } | Event::TestSlow { .. } => {}
+            Event::Step { .. }
+            | Event::RoundFinished { .. }
+            | Event::TestSlow { .. }
+            | Event::Warning { .. }
+            | Event::Note { .. } => {}
         }
     }
 }

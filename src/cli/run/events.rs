@@ -36,6 +36,15 @@ pub enum Event<'a> {
     TestFinished {
         test: &'a TestReport,
     },
+    /// A warning for the user (`warning: ...`): an override naming no test, a selection that
+    /// took nothing. Printed whatever the reporter, like `TestSlow`.
+    Warning {
+        text: &'a str,
+    },
+    /// Something skipped worth saying while it happens (`note: ...`), cargo style.
+    Note {
+        text: &'a str,
+    },
     /// A step worth a line on the terminal, cargo style: `Building base ...`.
     Step {
         verb: &'a str,
@@ -54,6 +63,12 @@ pub enum Event<'a> {
 /// Renders events as they happen (progress bars, logs).
 pub trait Reporter {
     fn event(&mut self, event: &Event<'_>);
+}
+
+/// A `note(text)` callback that tells `reporter` an [`Event::Note`]: for steps below `run/`
+/// (the build) that must not know reporters.
+pub fn notes_to(reporter: &mut dyn Reporter) -> impl FnMut(String) + '_ {
+    move |text| reporter.event(&Event::Note { text: &text })
 }
 
 /// A reporter that shows nothing (for tests).
@@ -81,6 +96,7 @@ impl Reporter for WarningsOnly {
 pub fn log_line(event: &Event<'_>) -> Option<String> {
     match event {
         Event::Step { verb, what } => Some(format!("{verb:>12} {what}")),
+        Event::Note { text } => Some(format!("note: {text}")),
         _ => warning(event),
     }
 }
@@ -91,6 +107,7 @@ pub fn warning(event: &Event<'_>) -> Option<String> {
         Event::TestSlow {
             id, elapsed, limit, ..
         } => Some(slow_line(id, *elapsed, *limit)),
+        Event::Warning { text } => Some(format!("warning: {text}")),
         _ => None,
     }
 }
@@ -102,4 +119,27 @@ fn slow_line(id: &str, elapsed: Duration, limit: Duration) -> String {
         super::suite::short(elapsed),
         super::suite::short(limit)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_and_notes_are_logged_whatever_the_reporter() {
+        let warned = Event::Warning {
+            text: "PERF_X_MEAN names no perf test",
+        };
+        assert_eq!(
+            log_line(&warned).as_deref(),
+            Some("warning: PERF_X_MEAN names no perf test")
+        );
+        let note = Event::Note {
+            text: "skipping bench `b`",
+        };
+        assert_eq!(log_line(&note).as_deref(), Some("note: skipping bench `b`"));
+        // A note is a log line, not a warning: `--format json` runs keep it on stderr too.
+        assert!(warning(&warned).is_some() && warning(&note).is_none());
+        assert!(log_line(&Event::RoundFinished { id: "a", rounds: 5 }).is_none());
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::events::{Event, Reporter};
 use super::overrides;
 use crate::cli::errors::CliError;
 use crate::cli::project::build::BuiltTarget;
@@ -66,13 +67,13 @@ pub fn select<'s>(
 
 /// What is checked between listing the tests and running the first one, so that a
 /// configuration mistake exits 2 before anything is measured: the `PERF_<TEST>_<KEY>`
-/// variables against the listed tests, and a selection of nothing (`--no-tests`). Warnings are
-/// printed and kept in `notes`.
+/// variables against the listed tests, and a selection of nothing (`--no-tests`). Warnings go
+/// to the reporter and are kept in `notes`.
 pub fn check(
     listed: &[Vec<TestInfo>],
     plan: &[Planned<'_>],
-    selection: &select::Selection,
-    quick: bool,
+    (selection, quick): (&select::Selection, bool),
+    reporter: &mut dyn Reporter,
     notes: &mut Vec<String>,
 ) -> Result<(), CliError> {
     let all: Vec<&TestInfo> = listed.iter().flatten().collect();
@@ -80,7 +81,7 @@ pub fn check(
     let mut warnings = overrides::check_env(names, selection.strict_env)?;
     warnings.extend(select::check_selected(selection, quick, &all, plan.len())?);
     for w in warnings {
-        eprintln!("warning: {w}");
+        reporter.event(&Event::Warning { text: &w });
         notes.push(w);
     }
     Ok(())
@@ -98,11 +99,12 @@ pub fn take<'s>(
     suites: &'s [Suite],
     selection: &select::Selection,
     quick: bool,
+    reporter: &mut dyn Reporter,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Planned<'s>>, CliError> {
     let listed = list(suites)?;
     let plan = select(suites, listed.clone(), selection, quick, notes);
-    check(&listed, &plan, selection, quick, notes)?;
+    check(&listed, &plan, (selection, quick), reporter, notes)?;
     Ok(plan)
 }
 

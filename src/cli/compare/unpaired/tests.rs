@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::stats::XorShift64;
 use crate::metrics::{CustomMetric, Metrics};
+use crate::stats::XorShift64;
 
 fn bench(id: &str, process_medians: &[f64]) -> TestReport {
     crate::cli::testing::bench(id)
@@ -29,7 +29,13 @@ fn verdicts(base: &[TestReport], head: &[TestReport], opts: &CompareOptions) -> 
 
 /// One simulated suite comparison: `tests` tests with lognormal between-process noise, the
 /// first one's true time scaled by `shift` in head.
-fn simulate(rng: &mut XorShift64, tests: usize, procs: usize, sigma: f64, shift: f64) -> Vec<Verdict> {
+fn simulate(
+    rng: &mut XorShift64,
+    tests: usize,
+    procs: usize,
+    sigma: f64,
+    shift: f64,
+) -> Vec<Verdict> {
     let mut base = Vec::new();
     let mut head = Vec::new();
     for i in 0..tests {

@@ -1,0 +1,70 @@
+//! `ab`'s two sides from their builds to the tests both run: open each side's suites, list and
+//! select them with `run`'s own step (`run::plan`), and pair the tests by id.
+
+use std::time::Duration;
+
+use super::base::Built;
+use super::session::{self, Matched, SuiteSide};
+use crate::cli::errors::CliError;
+use crate::cli::project::select::Selection;
+use crate::cli::run::events::Reporter;
+use crate::cli::run::plan;
+use crate::cli::run::runner::Planned;
+use crate::cli::run::suite::Suite;
+
+/// Both sides' opened suites (a calibration opens head's build twice).
+pub struct Suites {
+    base: Vec<Suite>,
+    head: Vec<Suite>,
+}
+
+/// Open the suites of both builds; a base without perf suites has none (every head test is
+/// then new).
+pub fn open(built: &Built, calibrate: bool, notes: &mut Vec<String>) -> Result<Suites, CliError> {
+    let head = plan::open(&built.head_targets, notes)?;
+    let base = match &built.base_targets {
+        Some(targets) => plan::open(targets, notes)?,
+        None if calibrate => plan::open(&built.head_targets, &mut Vec::new())?,
+        None => Vec::new(),
+    };
+    Ok(Suites { base, head })
+}
+
+/// The selected tests of each side and their pairing.
+pub struct Plans<'s> {
+    pub base: Vec<Planned<'s>>,
+    pub head: Vec<Planned<'s>>,
+    pub matched: Matched,
+}
+
+impl Suites {
+    /// Select on both sides with the same filters; head's selection is checked as `run`'s is
+    /// (warnings to the reporter, a selection of nothing per `--no-tests`), the base's is not:
+    /// a test the base lacks is new, not an error.
+    pub fn plan(
+        &self,
+        (selection, quick): (&Selection, bool),
+        calibrate: bool,
+        reporter: &mut dyn Reporter,
+        notes: &mut Vec<String>,
+    ) -> Result<Plans<'_>, CliError> {
+        let head = plan::take(&self.head, selection, quick, reporter, notes)?;
+        let listed = plan::list(&self.base)?;
+        let base = plan::select(&self.base, listed, selection, quick, &mut Vec::new());
+        let matched = session::match_tests(session::described(&base), session::described(&head));
+        notes.extend(matched.notes(calibrate));
+        Ok(Plans {
+            base,
+            head,
+            matched,
+        })
+    }
+}
+
+impl Plans<'_> {
+    /// The two sides to measure on, with `--test-timeout`.
+    pub fn sides(&self, test_timeout: Option<Duration>) -> (SuiteSide<'_>, SuiteSide<'_>) {
+        let side = |plan| SuiteSide::new(plan, test_timeout);
+        (side(&self.base), side(&self.head))
+    }
+}
