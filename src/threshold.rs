@@ -10,10 +10,6 @@ pub use perf_spec::{Key, Op};
 mod spelling {
     use super::*;
 
-    pub fn ser_key<S: Serializer>(key: &Key, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(key.name())
-    }
-
     fn de_by<'de, D: Deserializer<'de>, T>(
         d: D,
         parse: fn(&str) -> Option<T>,
@@ -23,31 +19,39 @@ mod spelling {
         parse(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown {what} {text:?}")))
     }
 
-    pub fn de_key<'de, D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
-        de_by(d, Key::from_name, "threshold key")
+    /// A key as its attribute name (`p99`), for `#[serde(with = "spelling::key")]`.
+    pub mod key {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(key: &Key, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(key.name())
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+            de_by(d, Key::from_name, "threshold key")
+        }
     }
 
-    pub fn ser_op<S: Serializer>(op: &Op, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(op.as_str())
-    }
+    /// An operator as its symbol (`<=`), for `#[serde(with = "spelling::op")]`.
+    pub mod op {
+        use super::*;
 
-    pub fn de_op<'de, D: Deserializer<'de>>(d: D) -> Result<Op, D::Error> {
-        de_by(d, Op::from_symbol, "operator")
+        pub fn serialize<S: Serializer>(op: &Op, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(op.as_str())
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Op, D::Error> {
+            de_by(d, Op::from_symbol, "operator")
+        }
     }
 }
 
 /// One limit from the attribute, with its value in the base unit (ns, bytes, percent, count).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Threshold {
-    #[serde(
-        serialize_with = "spelling::ser_key",
-        deserialize_with = "spelling::de_key"
-    )]
+    #[serde(with = "spelling::key")]
     pub key: Key,
-    #[serde(
-        serialize_with = "spelling::ser_op",
-        deserialize_with = "spelling::de_op"
-    )]
+    #[serde(with = "spelling::op")]
     pub op: Op,
     pub value: f64,
 }
@@ -56,10 +60,7 @@ pub struct Threshold {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdCheck {
     pub metric: String,
-    #[serde(
-        serialize_with = "spelling::ser_op",
-        deserialize_with = "spelling::de_op"
-    )]
+    #[serde(with = "spelling::op")]
     pub op: Op,
     pub limit: f64,
     /// `None` when the test produced no such metric (which fails the check).

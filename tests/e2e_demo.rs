@@ -171,18 +171,10 @@ fn quick_skips_slow_tests_and_says_so() {
 fn output_file_gets_the_json_and_the_terminal_the_summary() {
     let scratch = tempfile::tempdir().unwrap();
     let out = scratch.path().join("report-out.json");
-    let run = fixture("demo").cargo_perf(&[
-        "--quick",
-        "--processes",
-        "1",
-        "--no-save",
-        "--format",
-        "json",
-        "-o",
-        out.to_str().unwrap(),
-        "--exact",
-        "rank_top_words",
-    ]);
+    let run = fixture("demo").cargo_perf(&common::with_args(
+        common::QUICK_JSON,
+        &["-o", out.to_str().unwrap(), "--exact", "rank_top_words"],
+    ));
     assert_eq!(run.code, 0, "{}", run.dump());
     assert!(
         run.stdout.contains("demo/perf/rank_top_words"),

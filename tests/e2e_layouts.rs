@@ -11,7 +11,10 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{cargo_perf_in, fixture, shared_target_dir, test_names, Run};
+use common::{
+    cargo_perf_command, cargo_perf_in, fixture, shared_target_dir, test_names, with_args, Run,
+    QUICK_AB_HEAD, QUICK_JSON,
+};
 
 /// `cargo <args>` in `dir`, into the shared fixture target directory.
 fn cargo_in(dir: &Path, args: &[&str]) -> Run {
@@ -46,22 +49,20 @@ fn ids(run: &Run) -> Vec<String> {
     ids
 }
 
-/// A quick measured run that stores nothing, as JSON.
-const QUICK_JSON: &[&str] = &[
+/// A quick run that saves (the store is under test), JSON; noise on a shared machine may flag
+/// a change, so only errors fail it.
+const QUICK_SAVED: &[&str] = &[
     "--quick",
     "--processes",
     "1",
-    "--no-save",
     "--format",
     "json",
+    "--fail-on",
+    "error",
 ];
 
 fn quick_json<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    QUICK_JSON
-        .iter()
-        .copied()
-        .chain(extra.iter().copied())
-        .collect()
+    with_args(QUICK_JSON, extra)
 }
 
 // --- A package named like a dependency of cargo-perf (`itoa`, via serde_json) -------------
@@ -99,22 +100,7 @@ fn a_package_named_like_a_dependency_builds_its_base_for_ab() {
     let f = fixture("collide");
     // The base is HEAD's tree checked out under the target directory: another path, so
     // another package id than the working tree's.
-    let run = f.cargo_perf(&[
-        "ab",
-        "HEAD",
-        "--quick",
-        "--min-rounds",
-        "6",
-        "--max-rounds",
-        "6",
-        "--budget",
-        "0s",
-        "--no-save",
-        "--fail-on",
-        "never",
-        "--format",
-        "json",
-    ]);
+    let run = f.cargo_perf(QUICK_AB_HEAD);
     assert_eq!(run.code, 0, "{}", run.dump());
     assert!(
         run.stderr.contains("Building base `HEAD`") || run.stderr.contains("Reusing base `HEAD`"),
@@ -171,26 +157,7 @@ fn a_virtual_workspace_runs_from_the_root_a_member_and_with_p() {
 #[test]
 fn ab_from_inside_a_member_compares_that_member_only() {
     let member = fixture("layout-virtual").dir.join("crates/alpha");
-    let run = cargo_perf_in(
-        &member,
-        &[
-            "ab",
-            "HEAD",
-            "--quick",
-            "--min-rounds",
-            "6",
-            "--max-rounds",
-            "6",
-            "--budget",
-            "0s",
-            "--no-save",
-            "--fail-on",
-            "never",
-            "--format",
-            "json",
-        ],
-        &[],
-    );
+    let run = cargo_perf_in(&member, QUICK_AB_HEAD, &[]);
     assert_eq!(run.code, 0, "{}", run.dump());
     let report = run.json();
     assert_eq!(test_names(&report), ["alpha_sum"], "{}", run.dump());
@@ -300,13 +267,8 @@ fn executables_are_found_in_the_configured_target_dir() {
     let f = fixture("layout-targetdir");
     let configured = shared_target_dir().join("config-target-dir");
     // Without CARGO_TARGET_DIR, which would override the config.
-    let run: Run = Command::new(env!("CARGO_BIN_EXE_cargo-perf"))
-        .arg("perf")
-        .args(quick_json(&[]))
-        .current_dir(&f.dir)
+    let run: Run = cargo_perf_command(&f.dir, QUICK_JSON)
         .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_PERF_STORE")
-        .env("CARGO_TERM_COLOR", "never")
         .output()
         .expect("run cargo-perf")
         .into();
@@ -327,16 +289,6 @@ fn executables_are_found_in_the_configured_target_dir() {
 
 // --- Git: a worktree, a default branch that is not `main` -------------------------------
 
-fn git_out(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run git");
-    assert!(out.status.success(), "git {args:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 #[test]
 fn a_crate_in_a_git_worktree_stores_results_under_its_commit() {
     let f = fixture("layout-worktree");
@@ -351,22 +303,10 @@ fn a_crate_in_a_git_worktree_stores_results_under_its_commit() {
         &wt,
         &["commit", "-q", "--allow-empty", "-m", "in the worktree"],
     );
-    let head = git_out(&wt, &["rev-parse", "HEAD"]);
-    assert_ne!(head, git_out(&f.dir, &["rev-parse", "HEAD"]));
+    let head = common::git(&wt, &["rev-parse", "HEAD"]);
+    assert_ne!(head, common::git(&f.dir, &["rev-parse", "HEAD"]));
 
-    let run = cargo_perf_in(
-        &wt,
-        &[
-            "--quick",
-            "--processes",
-            "1",
-            "--format",
-            "json",
-            "--fail-on",
-            "error",
-        ],
-        &[],
-    );
+    let run = cargo_perf_in(&wt, QUICK_SAVED, &[]);
     assert_eq!(run.code, 0, "{}", run.dump());
     let report = run.json();
     assert_eq!(report["commit"], head.as_str(), "{}", run.dump());
@@ -386,19 +326,9 @@ fn a_crate_in_a_git_worktree_stores_results_under_its_commit() {
 fn on_a_trunk_branch_the_baseline_is_the_previous_measured_commit() {
     let f = fixture("layout-trunk");
     common::git(&f.dir, &["branch", "-M", "trunk"]);
-    // Noise on a shared machine may flag a change: only errors fail these runs.
-    let quick = [
-        "--quick",
-        "--processes",
-        "1",
-        "--format",
-        "json",
-        "--fail-on",
-        "error",
-    ];
-    let first = f.cargo_perf(&quick);
+    let first = f.cargo_perf(QUICK_SAVED);
     assert_eq!(first.code, 0, "{}", first.dump());
-    let measured = git_out(&f.dir, &["rev-parse", "HEAD"]);
+    let measured = common::git(&f.dir, &["rev-parse", "HEAD"]);
     assert_eq!(
         first.json()["commit"],
         measured.as_str(),
@@ -413,7 +343,7 @@ fn on_a_trunk_branch_the_baseline_is_the_previous_measured_commit() {
             &["commit", "-q", "--allow-empty", "-m", &format!("later {n}")],
         );
     }
-    let second = f.cargo_perf(&quick);
+    let second = f.cargo_perf(QUICK_SAVED);
     assert_eq!(second.code, 0, "{}", second.dump());
     let report = second.json();
     assert_eq!(

@@ -20,14 +20,7 @@ fn threshold<'a>(test: &'a serde_json::Value, metric: &str) -> &'a serde_json::V
 
 #[test]
 fn allocation_counts_are_exact_and_the_leak_fails_its_threshold() {
-    let run = fixture("memory").cargo_perf(&[
-        "--quick",
-        "--processes",
-        "2",
-        "--no-save",
-        "--format",
-        "json",
-    ]);
+    let run = fixture("memory").cargo_perf(common::QUICK_JSON_TWO_PROCESSES);
     assert_eq!(run.code, 1, "{}", run.dump());
     let report = run.json();
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fixture, shared_target_dir, test_named};
+use common::{cargo_perf_command, fixture, test_named, with_args, QUICK_JSON};
 
 const TOKEN_VAR: &str = "CARGO_PERF_E2E_PROCESS_TOKEN";
 /// The fixture's bench target: its executable is `hangsuite-<hash>`.
@@ -23,24 +23,13 @@ const SUITE_BINARY: &str = "hangsuite-";
 /// `cargo perf <args>` in the fixture, set up as `common::cargo_perf_in` does, but spawned so
 /// that the test can signal it while it runs.
 fn spawn_cargo_perf(args: &[&str], token: &str) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-perf"));
-    cmd.arg("perf")
-        .args(args)
-        .current_dir(&fixture("hang").dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("CARGO_TERM_COLOR", "never")
-        .env("NO_COLOR", "1")
+    cargo_perf_command(&fixture("hang").dir, args)
         .env(TOKEN_VAR, token)
-        .env_remove("CARGO_PERF_STORE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PERF_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.spawn().expect("start cargo-perf")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cargo-perf")
 }
 
 fn run_to_end(args: &[&str], token: &str) -> common::Run {
@@ -106,6 +95,17 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success(), "kill -{name} failed");
 }
 
+/// The run failed because `hangs` was killed at `--test-timeout 2s`; returns its error message.
+fn killed_at_two_seconds(run: &common::Run) -> String {
+    assert_eq!(run.code, 1, "{}", run.dump());
+    let report = run.json();
+    let hangs = test_named(&report, "hangs");
+    assert_eq!(hangs["status"], "error", "{}", run.dump());
+    let message = hangs["error"].as_str().unwrap().to_string();
+    assert!(message.contains("timed out after 2s"), "{message}");
+    message
+}
+
 fn assert_no_leftover(token: &str) {
     // Killed processes are reaped at once by their parent; give the kernel a moment anyway.
     let gone = eventually(Duration::from_secs(3), || suite_processes(token).is_empty());
@@ -119,25 +119,9 @@ fn assert_no_leftover(token: &str) {
 #[test]
 fn a_hung_test_is_killed_at_test_timeout_after_a_slow_warning_and_the_suite_goes_on() {
     let token = "timeout-run";
-    let run = run_to_end(
-        &[
-            "--quick",
-            "--processes",
-            "1",
-            "--no-save",
-            "--format",
-            "json",
-            "--test-timeout",
-            "2s",
-        ],
-        token,
-    );
-    assert_eq!(run.code, 1, "{}", run.dump());
+    let run = run_to_end(&with_args(QUICK_JSON, &["--test-timeout", "2s"]), token);
     let report = run.json();
-    let hangs = test_named(&report, "hangs");
-    assert_eq!(hangs["status"], "error", "{}", run.dump());
-    let message = hangs["error"].as_str().unwrap();
-    assert!(message.contains("timed out after 2s"), "{message}");
+    let message = killed_at_two_seconds(&run);
     assert!(message.contains("--test-timeout"), "{message}");
     // The stderr tail of the killed process is quoted.
     assert!(message.contains("about to sleep for ever"), "{message}");
@@ -192,12 +176,7 @@ fn ab_kills_a_hung_test_at_test_timeout_too() {
         ],
         token,
     );
-    assert_eq!(run.code, 1, "{}", run.dump());
-    let report = run.json();
-    let hangs = test_named(&report, "hangs");
-    assert_eq!(hangs["status"], "error", "{}", run.dump());
-    let message = hangs["error"].as_str().unwrap();
-    assert!(message.contains("timed out after 2s"), "{message}");
+    killed_at_two_seconds(&run);
     assert!(run.stderr.contains("SLOW [> "), "{}", run.dump());
     assert_no_leftover(token);
 }

@@ -207,14 +207,7 @@ fn real_reports_and_records_match_the_schemas() {
 /// Load and memory details (the largest nested parts) from real runs of those fixtures.
 #[test]
 fn real_load_and_memory_reports_match_the_schema() {
-    let memory = fixture("memory").cargo_perf(&[
-        "--quick",
-        "--processes",
-        "2",
-        "--no-save",
-        "--format",
-        "json",
-    ]);
+    let memory = fixture("memory").cargo_perf(common::QUICK_JSON_TWO_PROCESSES);
     let memory_report = memory.json();
     keep("report-memory.json", &memory_report);
     assert_valid(
@@ -231,17 +224,10 @@ fn real_load_and_memory_reports_match_the_schema() {
         "the memory fixture flags a leak: {memory_report:#}"
     );
 
-    let load = fixture("load").cargo_perf(&[
-        "--quick",
-        "--processes",
-        "2",
-        "--no-save",
-        "--format",
-        "json",
-        "echo_open",
-        "flaky_errors",
-        "serial_capacity",
-    ]);
+    let load = fixture("load").cargo_perf(&common::with_args(
+        common::QUICK_JSON_TWO_PROCESSES,
+        &["echo_open", "flaky_errors", "serial_capacity"],
+    ));
     let load_report = load.json();
     keep("report-load.json", &load_report);
     assert_valid(

@@ -272,8 +272,57 @@ pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `cargo perf <args>` run the way cargo runs it (`cargo-perf perf ...`) in `dir`.
-pub fn cargo_perf_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+/// A quick measured run that stores nothing, one process per test, as JSON: for tests that
+/// check behaviour, not figures.
+pub const QUICK_JSON: &[&str] = &[
+    "--quick",
+    "--processes",
+    "1",
+    "--no-save",
+    "--format",
+    "json",
+];
+
+/// [`QUICK_JSON`] with two processes a test: for figures compared across processes (leak
+/// slopes, per-process details).
+pub const QUICK_JSON_TWO_PROCESSES: &[&str] = &[
+    "--quick",
+    "--processes",
+    "2",
+    "--no-save",
+    "--format",
+    "json",
+];
+
+/// `ab HEAD` at its smallest (six rounds, no extra budget), saving nothing, failing only on
+/// errors, as JSON: for tests of what `ab` does, not of what it finds.
+pub const QUICK_AB_HEAD: &[&str] = &[
+    "ab",
+    "HEAD",
+    "--quick",
+    "--min-rounds",
+    "6",
+    "--max-rounds",
+    "6",
+    "--budget",
+    "0s",
+    "--no-save",
+    "--fail-on",
+    "never",
+    "--format",
+    "json",
+];
+
+/// `base` followed by `extra`, for the argument lists above.
+pub fn with_args<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    base.iter().chain(extra).copied().collect()
+}
+
+/// `cargo perf <args>` set up the way cargo runs it (`cargo-perf perf ...`) in `dir`, into the
+/// shared fixture target directory, without colours, a `CARGO_PERF_STORE` or the caller's
+/// `PERF_*` overrides: the one command every e2e test starts from (to run, or to spawn and
+/// signal).
+pub fn cargo_perf_command(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-perf"));
     cmd.arg("perf")
         .args(args)
@@ -288,6 +337,12 @@ pub fn cargo_perf_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
             cmd.env_remove(key);
         }
     }
+    cmd
+}
+
+/// `cargo perf <args>` run in `dir` with `env` added, under the fixture lock.
+pub fn cargo_perf_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = cargo_perf_command(dir, args);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -315,16 +370,7 @@ impl Fixture {
     /// A quick JSON run that saves nothing, one process per test: for tests that check
     /// behaviour, not figures.
     pub fn quick_json(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut all = vec![
-            "--quick",
-            "--processes",
-            "1",
-            "--no-save",
-            "--format",
-            "json",
-        ];
-        all.extend_from_slice(args);
-        cargo_perf_in(&self.dir, &all, env)
+        cargo_perf_in(&self.dir, &with_args(QUICK_JSON, args), env)
     }
 }
 

@@ -81,18 +81,7 @@ pub fn added(
         report.status = Status::Error;
         report.error = Some(e);
     }
-    let metric = primary_metric(info.kind);
-    report.comparison = Some(Comparison {
-        baseline_commit: None,
-        metric: metric.name().to_string(),
-        baseline: None,
-        current: metric.get(&report.metrics),
-        change: None,
-        ci: None,
-        verdict: Verdict::New,
-        could_detect: None,
-        rounds: None,
-    });
+    report.comparison = Some(crate::cli::compare::new_test(&report, None));
     report
 }
 
@@ -402,23 +391,17 @@ mod tests {
 
     /// `ab` and `run` once had two Markdown renderers that sorted, folded and shortened
     /// commits differently. Now `ab` is the one renderer's paired column set.
+    /// Test `name` compared against base commit `a`, from one round of head at 1 ns.
+    fn one_round(name: &str, result: &TestResult) -> TestReport {
+        let t = paired(name);
+        compared(&t.id, &t.info, result, runs(&[1.0]), "a")
+    }
+
     #[test]
     fn ab_markdown_is_the_one_renderer_with_paired_columns() {
         let r = report(vec![
-            compared(
-                &paired("a_same").id,
-                &paired("a_same").info,
-                &result(0.0, Verdict::Unchanged),
-                runs(&[1.0]),
-                "a",
-            ),
-            compared(
-                &paired("z_slow").id,
-                &paired("z_slow").info,
-                &result(0.08, Verdict::Regressed),
-                runs(&[1.0]),
-                "a",
-            ),
+            one_round("a_same", &result(0.0, Verdict::Unchanged)),
+            one_round("z_slow", &result(0.08, Verdict::Regressed)),
             added(
                 &paired("fresh").id,
                 &paired("fresh").info,
@@ -452,20 +435,8 @@ mod tests {
     #[test]
     fn ab_human_report_and_exit_codes_are_run_s() {
         let r = report(vec![
-            compared(
-                &paired("same").id,
-                &paired("same").info,
-                &result(0.0, Verdict::Unchanged),
-                runs(&[1.0]),
-                "a",
-            ),
-            compared(
-                &paired("slow").id,
-                &paired("slow").info,
-                &result(0.08, Verdict::Regressed),
-                runs(&[1.0]),
-                "a",
-            ),
+            one_round("same", &result(0.0, Verdict::Unchanged)),
+            one_round("slow", &result(0.08, Verdict::Regressed)),
         ]);
         let text = human::render(&r, false);
         assert!(text.contains("could detect"), "{text}");
@@ -477,13 +448,7 @@ mod tests {
             error: false,
         };
         assert_eq!(never.exit_code(&r), 0);
-        let quiet = report(vec![compared(
-            &paired("same").id,
-            &paired("same").info,
-            &result(0.0, Verdict::Unchanged),
-            runs(&[1.0]),
-            "a",
-        )]);
+        let quiet = report(vec![one_round("same", &result(0.0, Verdict::Unchanged))]);
         assert_eq!(FailOn::default().exit_code(&quiet), 0);
     }
 }

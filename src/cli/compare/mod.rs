@@ -9,6 +9,7 @@ pub mod paired;
 pub mod stats;
 pub mod unpaired;
 
+use crate::cli::model::{Comparison, TestReport, Verdict};
 use crate::metrics::Metric;
 use crate::protocol::TestKind;
 
@@ -28,6 +29,23 @@ impl Default for CompareOptions {
             threshold: 0.05,
             alpha: 0.05,
         }
+    }
+}
+
+/// The comparison of a test its baseline lacks, for both comparisons: verdict `new`, with its
+/// current figure of the primary metric.
+pub fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> Comparison {
+    let metric = primary_metric(head.kind);
+    Comparison {
+        baseline_commit: baseline_commit.map(str::to_owned),
+        metric: metric.name().to_owned(),
+        baseline: None,
+        current: metric.get(&head.metrics),
+        change: None,
+        ci: None,
+        verdict: Verdict::New,
+        could_detect: None,
+        rounds: None,
     }
 }
 

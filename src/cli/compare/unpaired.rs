@@ -181,20 +181,9 @@ pub fn apply(
 }
 
 fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> TestComparison {
-    let metric = primary_metric(head.kind);
     TestComparison {
         id: head.id.clone(),
-        comparison: Comparison {
-            baseline_commit: baseline_commit.map(str::to_owned),
-            metric: metric.name().to_owned(),
-            baseline: None,
-            current: metric.get(&head.metrics),
-            change: None,
-            ci: None,
-            verdict: Verdict::New,
-            could_detect: None,
-            rounds: None,
-        },
+        comparison: super::new_test(head, baseline_commit),
         metrics: Vec::new(),
     }
 }

@@ -27,6 +27,19 @@ fn verdicts(base: &[TestReport], head: &[TestReport], opts: &CompareOptions) -> 
         .collect()
 }
 
+/// The first head test's comparison with `base`, default options.
+fn first_comparison(base: &[TestReport], head: &[TestReport]) -> Comparison {
+    let mut head = head.to_vec();
+    apply(
+        base,
+        &mut head,
+        &BTreeMap::new(),
+        None,
+        &CompareOptions::default(),
+    );
+    head[0].comparison.take().expect("compared")
+}
+
 /// One simulated suite comparison: `tests` tests with lognormal between-process noise, the
 /// first one's true time scaled by `shift` in head.
 fn simulate(
@@ -255,15 +268,7 @@ fn one_more_allocation_per_iteration_is_a_regression_even_at_equal_speed() {
     };
     let base = [with_allocs(bench("p/t/a", &[100.0, 100.5, 99.5]), 2.0)];
     let head = [with_allocs(bench("p/t/a", &[100.2, 100.4, 99.6]), 3.0)];
-    let mut h = head.to_vec();
-    apply(
-        &base,
-        &mut h,
-        &BTreeMap::new(),
-        None,
-        &CompareOptions::default(),
-    );
-    let c = h[0].comparison.as_ref().unwrap();
+    let c = first_comparison(&base, &head);
     assert_eq!(c.verdict, Verdict::Regressed);
     assert_eq!(c.metric, "allocs_per_iter");
     assert_eq!((c.baseline, c.current), (Some(2.0), Some(3.0)));
@@ -310,15 +315,7 @@ fn load_tests_compare_latency_and_throughput_by_direction() {
         &[1e6, 1.01e6, 0.99e6],
         &[800.0, 808.0, 792.0],
     )];
-    let mut h = slower.to_vec();
-    apply(
-        &base,
-        &mut h,
-        &BTreeMap::new(),
-        None,
-        &CompareOptions::default(),
-    );
-    let c = h[0].comparison.as_ref().unwrap();
+    let c = first_comparison(&base, &slower);
     assert_eq!(
         (c.verdict, c.metric.as_str()),
         (Verdict::Regressed, "throughput_per_sec")

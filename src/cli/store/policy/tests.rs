@@ -28,6 +28,21 @@ fn fp() -> Fingerprint {
     testing::fingerprint("m")
 }
 
+/// The default options of a workspace at `root`, its store in `root/.perf`.
+fn options_in(root: &std::path::Path, target_dir: Option<std::path::PathBuf>) -> Options {
+    Options {
+        workspace_root: root.to_path_buf(),
+        store_dir: root.join(".perf"),
+        target_dir,
+        fingerprint: fp(),
+        baseline: None,
+        save: None,
+        compare: CompareOptions::default(),
+        force: false,
+        noise: BTreeMap::new(),
+    }
+}
+
 struct Fixture {
     repo: tempfile::TempDir,
     opts: Options,
@@ -37,17 +52,7 @@ fn fixture() -> Fixture {
     let repo = tempfile::tempdir().unwrap();
     git(repo.path(), &["init", "-q", "-b", "main"]);
     fs::write(repo.path().join(".gitignore"), "/target\n").unwrap();
-    let opts = Options {
-        workspace_root: repo.path().to_path_buf(),
-        store_dir: repo.path().join(".perf"),
-        target_dir: Some(repo.path().join("target")),
-        fingerprint: fp(),
-        baseline: None,
-        save: None,
-        compare: CompareOptions::default(),
-        force: false,
-        noise: BTreeMap::new(),
-    };
+    let opts = options_in(repo.path(), Some(repo.path().join("target")));
     Fixture { repo, opts }
 }
 
@@ -59,6 +64,13 @@ fn run(opts: &Options, tests: Vec<TestReport>) -> Result<Report, CliError> {
 
 fn notes(r: &Report) -> String {
     r.notes.join("\n")
+}
+
+/// `opts` with its fingerprint changed by `change`: a record from another compiler, profile...
+fn with_fingerprint(opts: &Options, change: impl FnOnce(&mut Fingerprint)) -> Options {
+    let mut opts = opts.clone();
+    change(&mut opts.fingerprint);
+    opts
 }
 
 #[test]
@@ -168,13 +180,7 @@ fn the_default_baseline_skips_damaged_and_foreign_records_with_notes() {
     let c1 = commit(f.repo.path(), "1");
     run(&f.opts, vec![test("a", &STEADY)]).unwrap();
     let c2 = commit(f.repo.path(), "2");
-    let other_rustc = Options {
-        fingerprint: Fingerprint {
-            rustc: "rustc 1.96.0".into(),
-            ..fp()
-        },
-        ..f.opts.clone()
-    };
+    let other_rustc = with_fingerprint(&f.opts, |fp| fp.rustc = "rustc 1.96.0".into());
     run(&other_rustc, vec![test("a", &STEADY)]).unwrap();
     let c3 = commit(f.repo.path(), "3");
     run(&f.opts, vec![test("a", &STEADY)]).unwrap();
@@ -207,13 +213,7 @@ fn the_default_baseline_skips_damaged_and_foreign_records_with_notes() {
 fn a_foreign_explicit_baseline_is_refused_unless_forced() {
     let f = fixture();
     commit(f.repo.path(), "1");
-    let other = Options {
-        fingerprint: Fingerprint {
-            profile: "release".into(),
-            ..fp()
-        },
-        ..f.opts.clone()
-    };
+    let other = with_fingerprint(&f.opts, |fp| fp.profile = "release".into());
     run(&other, vec![test("a", &STEADY)]).unwrap();
     commit(f.repo.path(), "2");
     let asked = Options {
@@ -239,17 +239,7 @@ fn a_foreign_explicit_baseline_is_refused_unless_forced() {
 #[test]
 fn outside_git_nothing_is_saved_or_compared_and_the_report_says_why() {
     let dir = tempfile::tempdir().unwrap();
-    let opts = Options {
-        workspace_root: dir.path().to_path_buf(),
-        store_dir: dir.path().join(".perf"),
-        target_dir: None,
-        fingerprint: fp(),
-        baseline: None,
-        save: None,
-        compare: CompareOptions::default(),
-        force: false,
-        noise: BTreeMap::new(),
-    };
+    let opts = options_in(dir.path(), None);
     let r = run(&opts, vec![test("a", &STEADY)]).unwrap();
     assert_eq!((r.commit.clone(), r.baseline.commit.clone()), (None, None));
     let n = notes(&r);
