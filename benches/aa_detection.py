@@ -13,8 +13,16 @@
    with lognormal noise, one test 30 % slower from commit 600 on); the wall time of
    `compare`, `history` and `baseline list`.
 
-Usage: benches/aa_detection.py [--rounds N] [--full] [--commits N] [--bin PATH]
+3. With --pre-commit N: the paired pre-commit check (`cargo perf --pre-commit`, the working tree
+   against HEAD in interleaved rounds) N times on an unchanged tree and N times on a tree whose
+   `scaled` test does 10 % more work (`WORK_SCALED` edited, uncommitted). Every `steady_*`
+   test, and `scaled` on the unchanged tree, is an A/A comparison; `scaled` on the edited tree
+   is a detection. Trials come in blocks A, A, slowed, slowed: the second of each pair needs no
+   rebuild, and its wall time per test is the warm cost reported.
+
+Usage: benches/aa_detection.py [--rounds N] [--full] [--commits N] [--pre-commit N] [--bin PATH]
   --rounds N   A/5 %/10 %/30 % rounds (default 8; 0 only times the store)
+  --pre-commit N  trials of each kind of the paired pre-commit check (default 0: none)
   --full       the default measurement budget instead of --quick
   --commits N  stored commits for the timing part (default 1000; 0 skips it)
   --bin PATH   the cargo-perf binary (default: target/release/cargo-perf, built if missing)
@@ -167,6 +175,65 @@ def verdict_quality(exe, args, tmp):
         return json.load(f)
 
 
+def pre_commit_quality(exe, trials, tmp):
+    repo = fixture_repo(os.path.join(tmp, "pre-commit"))
+    perf = os.path.join(repo, "benches", "perf.rs")
+    with open(perf) as f:
+        original = f.read()
+    assert "const WORK_SCALED: u64 = 20_000;" in original
+    slowed = original.replace("const WORK_SCALED: u64 = 20_000;", "const WORK_SCALED: u64 = 22_000;")
+
+    def check(text):
+        with open(perf) as f:
+            if f.read() != text:
+                with open(perf, "w") as w:
+                    w.write(text)
+        started = time.time()
+        p = sh([exe, "perf", "--pre-commit", "--machine", MACHINE, "--format", "json"], repo)
+        return json.loads(p.stdout), time.time() - started
+
+    print("pre-commit: building HEAD aside and the working tree (not part of the sample) ...", flush=True)
+    check(original)
+    aa_flagged = aa_total = detected = tried = 0
+    verdicts = {}
+    warm = []  # seconds per test of checks that needed no rebuild
+    rounds = []
+    started = time.time()
+    for block in range(trials // 2 + trials % 2):
+        for text in (original, original, slowed, slowed):
+            report, seconds = check(text)
+            tests = report["tests"]
+            for t in tests:
+                c = t.get("comparison") or {}
+                verdict = c.get("verdict")
+                rounds.append(len(((c.get("rounds") or {}).get("pairs")) or []))
+                if text == slowed and t["name"] == "scaled":
+                    tried += 1
+                    detected += verdict == "regressed"
+                    verdicts[verdict] = verdicts.get(verdict, 0) + 1
+                else:
+                    aa_total += 1
+                    aa_flagged += verdict in ("regressed", "improved")
+            warm.append((seconds / max(1, len(tests)), text))
+        print(f"  block {block + 1}: {aa_total} A/A comparisons, {tried} slowed, "
+              f"{time.time() - started:.0f}s", flush=True)
+    # Of each pair of equal trials, the second ran without a rebuild.
+    no_rebuild = [s for i, (s, _) in enumerate(warm) if i % 2 == 1]
+    with_rebuild = [s for i, (s, _) in enumerate(warm) if i % 2 == 0]
+    print("\n== pre-commit (paired with HEAD, working tree edited and not committed)")
+    lo, hi = wilson(aa_flagged, aa_total)
+    print(f"A/A false alarms: {aa_flagged}/{aa_total} = {100 * aa_flagged / aa_total:.2f} % "
+          f"(95 % CI {100 * lo:.2f}–{100 * hi:.2f} %)")
+    lo, hi = wilson(detected, tried)
+    print(f"10 % slowdown detected: {detected}/{tried} = {100 * detected / tried:.1f} % "
+          f"(95 % CI {100 * lo:.1f}–{100 * hi:.1f} %); verdicts {verdicts}")
+    print(f"wall time per test, warm (no rebuild): median {statistics.median(no_rebuild):.2f}s "
+          f"(min {min(no_rebuild):.2f}, max {max(no_rebuild):.2f}); after an edit (incremental "
+          f"rebuild included): median {statistics.median(with_rebuild):.2f}s")
+    if rounds:
+        print(f"rounds per test: median {statistics.median(rounds)}, max {max(rounds)}")
+
+
 def timed(args, cwd, reps=3):
     times = []
     for _ in range(reps):
@@ -228,10 +295,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--commits", type=int, default=1000)
+    ap.add_argument("--pre-commit", type=int, default=0)
     ap.add_argument("--bin")
     args = ap.parse_args()
     exe = binary(args.bin)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.pre_commit > 0:
+            pre_commit_quality(exe, args.pre_commit, tmp)
+            if args.rounds == 0 and args.commits == 0:
+                return
         template = verdict_quality(exe, args, tmp)
         if args.commits > 0:
             store_speed(exe, template, args.commits, tmp)

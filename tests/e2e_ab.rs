@@ -185,3 +185,71 @@ fn a_base_that_does_not_build_is_an_error_naming_the_ref() {
     );
     assert!(stderr.contains("help: "), "{stderr}");
 }
+
+/// `cargo perf --pre-commit`: the working tree against HEAD in paired rounds. An unchanged
+/// tree passes and saves nothing; a dirty tree that slows one test down fails on that test
+/// alone, with HEAD's build reused from the cache.
+#[test]
+fn pre_commit_pairs_the_working_tree_with_head() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_fixture("ab", dir);
+    git(dir, &["init", "-q", "-b", "main"]);
+    let head = commit_all(dir, "fixture");
+    let json = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{e}\n{}", String::from_utf8_lossy(&out.stderr));
+        })
+    };
+
+    let out = cargo_perf(dir, &["--pre-commit", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    let report = json(&out);
+    assert_eq!(report["baseline"]["ref"], "HEAD", "{report:#}");
+    assert_eq!(report["baseline"]["commit"], head.as_str(), "{report:#}");
+    let v = verdicts(&report);
+    assert_eq!(v.len(), 4, "{v:?}");
+    assert!(v.iter().all(|(_, verdict)| verdict != "regressed"), "{v:?}");
+    // Paired rounds, not a run against a stored record.
+    for t in report["tests"].as_array().unwrap() {
+        assert!(t["comparison"]["rounds"].is_object(), "{t:#}");
+    }
+    assert!(!has_records(&dir.join(".perf")), "the hook saves nothing");
+
+    // The change under commit: `slowed` does 30 % more work.
+    let perf = dir.join("benches/perf.rs");
+    let text = fs::read_to_string(&perf).unwrap();
+    fs::write(
+        &perf,
+        text.replace("SLOWDOWN_PERCENT: u64 = 0;", "SLOWDOWN_PERCENT: u64 = 30;"),
+    )
+    .unwrap();
+    let out = cargo_perf(dir, &["--pre-commit", "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(stderr.contains("Reusing base `HEAD`"), "{stderr}");
+    let report = json(&out);
+    assert_eq!(report["dirty"], true, "{report:#}");
+    for (name, verdict) in verdicts(&report) {
+        let expected = name == "slowed";
+        assert_eq!(
+            verdict == "regressed",
+            expected,
+            "{name}: {verdict}\n{stderr}"
+        );
+    }
+    assert!(!has_records(&dir.join(".perf")), "the hook saves nothing");
+}
+
+/// Whether a store directory holds any record (`*.json` anywhere under it).
+fn has_records(store: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(store) else {
+        return false;
+    };
+    entries.filter_map(Result::ok).any(|e| {
+        let path = e.path();
+        path.extension().is_some_and(|x| x == "json") || (path.is_dir() && has_records(&path))
+    })
+}

@@ -119,6 +119,11 @@ pub struct RunArgs {
     /// Short measurement budget; skips tests tagged `slow`
     #[arg(long)]
     pub quick: bool,
+    /// The pre-commit check: the working tree against HEAD in paired rounds (`ab HEAD` with
+    /// short processes and a short budget; HEAD's build is cached per commit); saves nothing
+    /// unless --save
+    #[arg(long, conflicts_with_all = ["list", "baseline", "processes", "force"])]
+    pub pre_commit: bool,
     /// Independent processes per test (default 5, 3 with --quick)
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub processes: Option<u32>,
@@ -140,7 +145,39 @@ pub struct RunArgs {
     pub test_timeout: Option<std::time::Duration>,
 }
 
+/// What `--pre-commit` asks of `ab HEAD`: short processes, ten rounds first, extra rounds for
+/// close calls within a few seconds, and `run`'s 5 % threshold (a commit is gated on changes
+/// worth stopping for, not on everything pairing can resolve).
+pub const PRE_COMMIT_BUDGET: Duration = Duration::from_secs(5);
+pub const PRE_COMMIT_ROUNDS: (u32, u32) = (10, 30);
+pub const PRE_COMMIT_THRESHOLD: f64 = 0.05;
+
 impl RunArgs {
+    /// `--pre-commit` as the `ab` it is: base HEAD, head the working tree.
+    pub fn pre_commit_ab(&self) -> AbArgs {
+        let mut verdict = self.verdict.clone();
+        verdict.threshold = verdict.threshold.or(Some(PRE_COMMIT_THRESHOLD));
+        let mut results = self.results.clone();
+        results.no_save = !results.save;
+        AbArgs {
+            base: Some("HEAD".to_string()),
+            build: self.build.clone(),
+            select: self.select.clone(),
+            merge_base: false,
+            calibrate: false,
+            budget: PRE_COMMIT_BUDGET,
+            min_rounds: PRE_COMMIT_ROUNDS.0,
+            max_rounds: PRE_COMMIT_ROUNDS.1,
+            confirm: false,
+            random_order: None,
+            quick: true,
+            verdict,
+            report: self.report.clone(),
+            results,
+            test_timeout: self.test_timeout,
+        }
+    }
+
     /// K: how many independent processes measure each test.
     pub fn process_count(&self) -> u32 {
         self.processes.unwrap_or(if self.quick { 3 } else { 5 })
@@ -554,6 +591,30 @@ mod tests {
             assert!(r.quick, "{argv:?}");
             assert_eq!(r.select.filters, vec!["foo".to_string()], "{argv:?}");
         }
+    }
+
+    #[test]
+    fn pre_commit_is_ab_head_with_a_short_budget_saving_nothing() {
+        let r = run_args(&["cargo-perf", "perf", "--pre-commit", "-p", "demo", "tok"]);
+        let ab = r.pre_commit_ab();
+        assert_eq!(ab.base.as_deref(), Some("HEAD"));
+        assert!(ab.quick && !ab.calibrate && !ab.merge_base);
+        assert_eq!(ab.results.save(), Some(false));
+        assert_eq!((ab.min_rounds, ab.max_rounds), PRE_COMMIT_ROUNDS);
+        assert_eq!(ab.budget, PRE_COMMIT_BUDGET);
+        assert_eq!(ab.build.packages, ["demo"]);
+        assert_eq!(ab.select.filters, ["tok"]);
+        let plan = ab.plan().expect("a valid plan");
+        assert_eq!(plan.threshold, PRE_COMMIT_THRESHOLD);
+        // `--save` and `--threshold` still mean what they say.
+        let r = run_args(&["cargo-perf", "--pre-commit", "--save", "--threshold", "3"]);
+        let ab = r.pre_commit_ab();
+        assert_eq!(ab.results.save(), Some(true));
+        assert!((ab.plan().unwrap().threshold - 0.03).abs() < 1e-12);
+        // `--quick` alone is still the unpaired quick run.
+        assert!(!run_args(&["cargo-perf", "--quick"]).pre_commit);
+        let e = parse(["cargo-perf", "--pre-commit", "--list"].map(OsString::from)).unwrap_err();
+        assert_eq!(e.kind, crate::cli::errors::ErrorKind::Usage, "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use super::rounds::TestResult;
 use crate::cli::compare::primary_metric;
 use crate::cli::fingerprint::Fingerprint;
 use crate::cli::git;
-use crate::cli::model::{AbRounds, Comparison, Report, Status, TestId, TestReport, Verdict};
+use crate::cli::model::{AbRounds, Comparison, Report, Status, TestId, TestReport};
 use crate::cli::run::merge;
 use crate::cli::run::runner::Planned;
 use crate::cli::store::policy::{self, Session, Side};
@@ -160,7 +160,7 @@ pub fn sides(
 mod tests {
     use super::*;
     use crate::cli::compare::paired::{self, Pair};
-    use crate::cli::model::{FailOn, Report, TestId};
+    use crate::cli::model::{FailOn, Report, TestId, Verdict};
     use crate::cli::report::{human, markdown, words::short};
     use crate::cli::testing;
     use crate::metrics::Metrics;

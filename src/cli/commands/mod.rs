@@ -21,6 +21,8 @@ use super::store::{self, policy};
 /// Run the parsed command; returns the exit code.
 pub fn dispatch(command: Command) -> Result<i32, CliError> {
     match command {
+        // The pre-commit check is `ab HEAD` with the working tree as head.
+        Command::Run(a) if a.pre_commit => ab::run(&a.pre_commit_ab()),
         Command::Run(a) => run::run(&a),
         Command::Ab(a) => ab::run(&a),
         Command::Compare(a) => compare::run(&a),
