@@ -105,13 +105,21 @@ pub fn tukey_outliers(sorted: &[f64]) -> Outliers {
     o
 }
 
+/// `a` equals `b` to rounding (a relative 1e-9): the tests' comparison of computed figures.
+#[cfg(test)]
+pub(crate) fn close(a: f64, b: f64) -> bool {
+    within(a, b, 1e-9 * b.abs().max(1.0))
+}
+
+/// `a` is within `tol` of `b`: the tests' comparison with a table value.
+#[cfg(test)]
+pub(crate) fn within(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-9 * b.abs().max(1.0)
-    }
 
     #[test]
     fn quantiles_interpolate_between_order_statistics() {

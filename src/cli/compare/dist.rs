@@ -229,10 +229,7 @@ pub fn normal_quantile(p: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol
-    }
+    use crate::stats::within as close;
 
     #[test]
     fn t_distribution_matches_tables() {

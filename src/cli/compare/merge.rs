@@ -228,10 +228,7 @@ mod tests {
     use super::*;
     use crate::metrics::Direction;
     use crate::protocol::BenchDetails;
-
-    fn close(a: f64, b: f64) -> bool {
-        (a - b).abs() <= 1e-9 * b.abs().max(1.0)
-    }
+    use crate::stats::close;
 
     #[test]
     fn order_statistic_intervals_need_six_values_for_95_percent() {

@@ -109,10 +109,7 @@ pub fn welch_sides(base: Side, head: Side) -> Estimate {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol
-    }
+    use crate::stats::within as close;
 
     #[test]
     fn welch_matches_a_hand_computation() {
