@@ -20,7 +20,8 @@ mod entry {
 
     use cargo_perf::__internals::{self as threshold, Threshold};
     use cargo_perf::__internals::{Envelope, Request, Response};
-    use cargo_perf::cli::compare::{compare_all, CompareOptions, Pair};
+    use cargo_perf::cli::compare::unpaired::{compare_all, Pair};
+    use cargo_perf::cli::compare::CompareOptions;
     pub use cargo_perf::cli::store::Record;
     use cargo_perf::cli::store::{read_record, Store};
     use perf_spec::Unit;
