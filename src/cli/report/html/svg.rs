@@ -84,13 +84,16 @@ impl Scale {
             let mid = (self.lo * self.hi).sqrt();
             return vec![self.lo * 1.05, mid, self.hi / 1.05];
         }
-        let raw = (self.hi - self.lo) / 4.0;
+        // About five ticks: the 1-2-5 step nearest to a fifth of the span.
+        let raw = (self.hi - self.lo) / 5.0;
         let mag = 10f64.powf(raw.log10().floor());
-        let step = [1.0, 2.0, 5.0, 10.0]
-            .into_iter()
-            .map(|m| m * mag)
-            .find(|s| *s >= raw)
-            .unwrap_or(mag * 10.0);
+        let step = mag
+            * match raw / mag {
+                n if n < 1.5 => 1.0,
+                n if n < 3.5 => 2.0,
+                n if n < 7.5 => 5.0,
+                _ => 10.0,
+            };
         let mut v = (self.lo / step).ceil() * step;
         let mut out = Vec::new();
         while v <= self.hi + step * 1e-9 && out.len() < 12 {
