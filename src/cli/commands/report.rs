@@ -44,12 +44,9 @@ pub fn run(args: &ReportArgs) -> Result<i32, CliError> {
 
 /// `target/cargo-perf/report.html` in cargo's target directory (created when missing); a
 /// bare store outside any project gets `target/` under the current root.
-fn default_path(
-    manifest: &Option<PathBuf>,
-    root: &std::path::Path,
-) -> Result<PathBuf, CliError> {
-    let target = workspace::target_directory(manifest.as_deref())
-        .unwrap_or_else(|_| root.join("target"));
+fn default_path(manifest: &Option<PathBuf>, root: &std::path::Path) -> Result<PathBuf, CliError> {
+    let target =
+        workspace::target_directory(manifest.as_deref()).unwrap_or_else(|_| root.join("target"));
     let dir = target.join("cargo-perf");
     std::fs::create_dir_all(&dir).map_err(|e| {
         CliError::io(

@@ -121,6 +121,11 @@ fn header(out: &mut String, page: &Page<'_>) {
     out.push_str("</p></header>");
 }
 
+/// A test id that a narrow screen may wrap after each `/`.
+fn breakable(id: &str) -> String {
+    escape(id).replace('/', "/<wbr>")
+}
+
 /// `passed` / `failed` / `error` as a coloured chip.
 fn status_chip(status: Status) -> String {
     let (class, word) = match status {
@@ -163,7 +168,7 @@ fn summary(out: &mut String, tests: &[&TestReport]) {
              <td class=\"num\" data-num=\"{}\">{}</td><td data-num=\"{}\">{}</td>\
              <td class=\"num\" data-num=\"{}\">{}</td></tr>",
             anchor(i),
-            escape(&t.id),
+            breakable(&t.id),
             t.status as u8,
             status_chip(t.status),
             num(value),
@@ -245,9 +250,11 @@ fn section(out: &mut String, page: &Page<'_>, t: &TestReport, i: usize) {
             ));
         }
     }
-    facts.extend(t.thresholds.iter().map(|c| {
-        format!("{} {}", if c.passed { "✓" } else { "✗" }, threshold_text(c))
-    }));
+    facts.extend(
+        t.thresholds
+            .iter()
+            .map(|c| format!("{} {}", if c.passed { "✓" } else { "✗" }, threshold_text(c))),
+    );
     if t.wall_ns > 0 {
         facts.push(format!(
             "{} process{}, {} in all",
@@ -277,7 +284,11 @@ fn section(out: &mut String, page: &Page<'_>, t: &TestReport, i: usize) {
     }
     if let Some(series) = page.history.iter().find(|s| s.id == t.id) {
         if let Some(svg) = charts::history(series) {
-            figure(out, &format!("history over {} stored commits", series.points.len()), &svg);
+            figure(
+                out,
+                &format!("history over {} stored commits", series.points.len()),
+                &svg,
+            );
         }
     }
     if let Some(load) = &t.load {
@@ -345,7 +356,10 @@ fn memory(out: &mut String, t: &TestReport) {
         ];
         rows.extend(rss.into_iter().filter_map(|(l, v)| Some((l, bytes(v?)))));
         if let Some(a) = &m.allocations {
-            rows.push(("allocations", format!("{} ({} freed)", a.allocs, a.deallocs)));
+            rows.push((
+                "allocations",
+                format!("{} ({} freed)", a.allocs, a.deallocs),
+            ));
             rows.push(("bytes allocated", bytes(a.bytes_allocated)));
         }
         if let Some(leak) = &m.leak {

@@ -440,7 +440,12 @@ pub fn compare_records(
             &mut report,
         )?;
         report.baseline.reference = base_label;
-        judge(&mut report, base, &[&head.noise, &opts.noise], &opts.compare);
+        judge(
+            &mut report,
+            base,
+            &[&head.noise, &opts.noise],
+            &opts.compare,
+        );
     }
     Ok(report.finish())
 }

@@ -50,7 +50,12 @@ pub fn distribution(t: &TestReport) -> Option<String> {
     let line: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
     plot.line("head", &line);
     for (x, v, label) in &points {
-        plot.dot("head", (*x, *v), 3.5, &format!("{label}: {}", format::duration_ns(*v)));
+        plot.dot(
+            "head",
+            (*x, *v),
+            3.5,
+            &format!("{label}: {}", format::duration_ns(*v)),
+        );
     }
     Some(plot.finish())
 }
@@ -62,7 +67,11 @@ fn histogram(pairs: &[[u64; 2]]) -> String {
     let (lo, hi) = values.clone().fold((f64::INFINITY, 0f64), |(lo, hi), p| {
         (lo.min(p[0] as f64), hi.max(p[0] as f64))
     });
-    let (lo, hi) = if lo < hi { (lo, hi) } else { (lo / 1.5, lo * 1.5) };
+    let (lo, hi) = if lo < hi {
+        (lo, hi)
+    } else {
+        (lo / 1.5, lo * 1.5)
+    };
     let step = (hi / lo).ln() / BINS as f64;
     let mut counts = [0u64; BINS];
     for p in values {
@@ -105,12 +114,15 @@ pub fn processes(t: &TestReport, base: Option<&TestReport>) -> Option<String> {
     if !rows.iter().any(|r| r.0 == "head") {
         return None;
     }
-    let values = |r: &TestReport| -> Vec<f64> {
-        r.processes.iter().filter_map(|m| metric.get(m)).collect()
-    };
+    let values =
+        |r: &TestReport| -> Vec<f64> { r.processes.iter().filter_map(|m| metric.get(m)).collect() };
     let xs: Vec<f64> = rows
         .iter()
-        .flat_map(|(_, r, _)| values(r).into_iter().chain(interval(r, metric).into_iter().flatten()))
+        .flat_map(|(_, r, _)| {
+            values(r)
+                .into_iter()
+                .chain(interval(r, metric).into_iter().flatten())
+        })
         .collect();
     let mut plot = Plot::new(
         &format!("{} of each process", metric.name()),
@@ -138,7 +150,11 @@ pub fn processes(t: &TestReport, base: Option<&TestReport>) -> Option<String> {
             );
         }
         for (i, v) in values(r).into_iter().enumerate() {
-            let title = format!("{label} process {}: {}", i + 1, metric_value(metric.name(), v));
+            let title = format!(
+                "{label} process {}: {}",
+                i + 1,
+                metric_value(metric.name(), v)
+            );
             plot.dot(label, (v, *y), 4.0, &title);
         }
     }
@@ -159,7 +175,13 @@ pub fn timeline(load: &LoadDetails) -> Vec<String> {
     let stages: Vec<(f64, f64, &str)> = load
         .stages
         .iter()
-        .map(|s| (secs(s.start_ns), secs(s.start_ns + s.duration_ns), s.name.as_str()))
+        .map(|s| {
+            (
+                secs(s.start_ns),
+                secs(s.start_ns + s.duration_ns),
+                s.name.as_str(),
+            )
+        })
         .collect();
     let chart = |label: &str, points: Vec<(f64, f64)>, text: &dyn Fn(f64) -> String| {
         let mut plot = Plot::new(
@@ -342,7 +364,11 @@ pub fn growth(family: &Family<'_>, base: &dyn Fn(&str) -> Option<f64>) -> Option
     plot.line("base dashed", &based);
     plot.line("head", &head);
     for (n, v) in &head {
-        let title = format!("n = {}: {}", format::sig3(*n), metric_value(metric.name(), *v));
+        let title = format!(
+            "n = {}: {}",
+            format::sig3(*n),
+            metric_value(metric.name(), *v)
+        );
         plot.dot("head", (*n, *v), 4.0, &title);
     }
     Some(plot.finish())

@@ -9,7 +9,7 @@ use super::escape;
 /// The viewBox: charts scale to their container's width, keeping this aspect.
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 220.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 84.0;
 const RIGHT: f64 = 14.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 30.0;
@@ -75,7 +75,8 @@ impl Scale {
     /// that spans at least one.
     fn ticks(&self) -> Vec<f64> {
         if self.log {
-            let decades: Vec<f64> = (self.lo.log10().ceil() as i32..=self.hi.log10().floor() as i32)
+            let decades: Vec<f64> = (self.lo.log10().ceil() as i32
+                ..=self.hi.log10().floor() as i32)
                 .map(|e| 10f64.powi(e))
                 .collect();
             if decades.len() >= 2 {
@@ -331,9 +332,15 @@ mod tests {
     fn scales_map_the_range_onto_the_pixels() {
         let s = Scale::over([0.0, 100.0], false, 0.0, 110.0);
         assert!(s.at(0.0) > 0.0 && s.at(100.0) < 110.0, "padded");
-        assert!((s.at(50.0) - 55.0).abs() < 1e-9, "the middle maps to the middle");
+        assert!(
+            (s.at(50.0) - 55.0).abs() < 1e-9,
+            "the middle maps to the middle"
+        );
         let log = Scale::over([10.0, 1000.0], true, 0.0, 100.0);
-        assert!((log.at(100.0) - 50.0).abs() < 1e-9, "a decade is half of two");
+        assert!(
+            (log.at(100.0) - 50.0).abs() < 1e-9,
+            "a decade is half of two"
+        );
         assert_eq!(log.ticks(), vec![10.0, 100.0, 1000.0]);
         let flat = Scale::over([5.0, 5.0], false, 0.0, 100.0);
         assert!(flat.at(5.0).is_finite() && (flat.at(5.0) - 50.0).abs() < 1e-9);
@@ -365,7 +372,14 @@ mod tests {
         assert!(svg.starts_with("<svg class=\"chart\" viewBox=\"0 0 640 220\""));
         assert!(svg.ends_with("</svg>"));
         assert_eq!(svg.matches("<svg").count(), 1);
-        for element in ["<polyline", "<polygon", "<circle", "<rect", "<text", "<line"] {
+        for element in [
+            "<polyline",
+            "<polygon",
+            "<circle",
+            "<rect",
+            "<text",
+            "<line",
+        ] {
             assert!(svg.contains(element), "{element} missing in {svg}");
         }
         assert!(svg.contains("a &lt;b&gt; &amp; c") && svg.contains("x&lt;y"));

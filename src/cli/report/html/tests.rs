@@ -55,18 +55,30 @@ fn every_test_has_a_row_a_section_and_its_charts() {
     assert!(html.trim_end().ends_with("</html>"));
     assert_eq!(html.matches("<section class=\"test\"").count(), names.len());
     assert_eq!(html.matches("<tr><td><a href=\"#t").count(), names.len());
-    assert!(html.contains("p/t/parse &lt;a&amp;b&gt;"), "the name is escaped");
+    assert!(
+        html.contains("p/t/parse &lt;a&amp;b&gt;"),
+        "the name is escaped"
+    );
     assert!(!html.contains("parse <a&b>"), "never raw");
     // Per test: the process strip (base and head rows) and the history chart.
     assert!(html.matches("each process: base against head").count() == names.len());
     assert!(html.matches("history over 4 stored commits").count() == names.len());
-    assert!(html.contains("class=\"regressed\""), "the change of c3 is marked");
-    assert!(html.contains("class=\"ci-band\""), "the history has its interval");
+    assert!(
+        html.contains("class=\"regressed\""),
+        "the change of c3 is marked"
+    );
+    assert!(
+        html.contains("class=\"ci-band\""),
+        "the history has its interval"
+    );
     assert!(html.contains("Growth with size") && html.contains("p/t/sort by size"));
     assert!(html.contains("chip v-regressed"));
     assert!(html.contains("@media (prefers-color-scheme: dark)"));
     assert!(html.contains("name=\"viewport\""));
-    assert!(!html.contains("http://") && !html.contains("https://"), "nothing fetched");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "nothing fetched"
+    );
     // The summary sorts numbers by raw value: the median of sort/1000 is 260 ns at c3.
     assert!(html.contains("data-num=\"260\""), "{html}");
 }
@@ -107,7 +119,11 @@ fn a_load_test_shows_its_timeline_stages_and_histogram() {
     });
     let records = [stored("a", 1, vec![t.clone()]), stored("b", 2, vec![t])];
     let html = page_of(&records, &[]);
-    assert_eq!(html.matches("load timeline").count(), 2, "throughput and p99");
+    assert_eq!(
+        html.matches("load timeline").count(),
+        2,
+        "throughput and p99"
+    );
     assert!(html.contains("class=\"stage s0\"") && html.contains("class=\"stage s1\""));
     assert!(html.contains("ramp &lt;up&gt;") && !html.contains("ramp <up>"));
     assert!(html.contains("latency histogram"));
@@ -131,6 +147,9 @@ fn memory_figures_and_errors_are_shown_escaped() {
     let html = page_of(&records, &[]);
     assert!(html.contains("<h3>Memory</h3>"));
     assert!(html.contains("allocations per iteration") && html.contains("4.00 MiB"));
-    assert!(html.contains("panicked at &apos;x &lt; y &amp; z&apos;"), "{html}");
+    assert!(
+        html.contains("panicked at &apos;x &lt; y &amp; z&apos;"),
+        "{html}"
+    );
     assert!(html.contains("chip bad\">error"));
 }
