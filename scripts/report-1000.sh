@@ -52,7 +52,7 @@ fi
 first="$(git -C "$repo" rev-parse HEAD)"
 {
     for i in $(seq 2 "$commits"); do
-        printf 'commit refs/heads/main\ncommitter perf <perf@example.invalid> %d +0000\ndata 9\ncommit %03d\n' $((1700000000 + i * 3600)) $((i % 1000))
+        printf 'commit refs/heads/main\ncommitter perf <perf@example.invalid> %d +0000\ndata 11\ncommit %04d\n' $((1700000000 + i * 3600)) "$((i % 10000))"
         [ "$i" = 2 ] && printf 'from %s\n' "$first"
         printf '\n'
     done
