@@ -209,18 +209,25 @@ fn the_html_report_loads_in_a_browser_and_shows_every_test() {
     }
     assert!(dom.matches("<svg class=\"chart\"").count() >= names.len() * 2);
 
-    for (name, size) in [("phone", "390,844"), ("desktop", "1280,1600")] {
+    let shots = [
+        ("phone", "390,844", false),
+        ("phone-dark", "390,844", true),
+        ("desktop", "1280,1600", false),
+    ];
+    for (name, size, dark) in shots {
         let shot = artifacts.join(format!("report-{name}.png"));
         let _ = std::fs::remove_file(&shot);
-        let (_, log) = browse(
-            &browser,
-            profile.path(),
-            &page,
-            &[
-                &format!("--screenshot={}", shot.display()),
-                &format!("--window-size={size}"),
-            ],
-        );
+        let mut args = vec![
+            format!("--screenshot={}", shot.display()),
+            format!("--window-size={size}"),
+        ];
+        if dark {
+            // prefers-color-scheme: dark, as a phone in dark mode asks for it.
+            args.push("--blink-settings=preferredColorScheme=0".into());
+            args.push("--force-dark-mode".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (_, log) = browse(&browser, profile.path(), &page, &args);
         let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("no screenshot ({e}):\n{log}"));
         assert!(
             png.starts_with(b"\x89PNG") && png.len() > 10_000,

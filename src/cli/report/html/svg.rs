@@ -39,9 +39,9 @@ impl Scale {
         }
         let log = log && lo > 0.0;
         if log {
-            if hi / lo < 1.01 {
-                (lo, hi) = (lo / 1.1, hi * 1.1);
-            }
+            // A little room at both ends, so that the extreme points' labels are not cut.
+            let pad = (hi / lo).max(1.1).powf(0.04);
+            (lo, hi) = (lo / pad, hi * pad);
         } else if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
             let pad = if hi == 0.0 { 1.0 } else { hi.abs() * 0.1 };
             (lo, hi) = (lo - pad, hi + pad);
