@@ -65,7 +65,7 @@ pub fn render(page: &Page<'_>) -> String {
         }
         out.push_str("</ul></section>");
     }
-    let _ = write!(out, "</main><script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(out, "</main><script>{SCRIPT}</script></body></html>");
     out
 }
 
