@@ -46,6 +46,8 @@ pub enum Command {
     History(HistoryArgs),
     /// The stored results: list | show REF | rm REF
     Baseline(BaselineArgs),
+    /// Write the last stored run, its comparison and history as one self-contained HTML file
+    Report(ReportArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -393,6 +395,24 @@ pub struct CompareArgs {
     pub verdict: VerdictArgs,
     #[command(flatten)]
     pub report: OutputArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Write the page to FILE (default: target/cargo-perf/report.html in cargo's target directory)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// How many stored commits the history charts show (newest)
+    #[arg(short = 'n', value_name = "N", default_value_t = 100)]
+    pub n: usize,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Smallest change marked as a regression, e.g. `5%`
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+    /// Compare with a previous record measured on a different CPU, OS, compiler or profile
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -6,6 +6,7 @@ pub mod ab;
 pub mod baseline;
 pub mod compare;
 pub mod history;
+pub mod report;
 pub mod run;
 
 use std::collections::BTreeMap;
@@ -28,6 +29,7 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::Compare(a) => compare::run(&a),
         Command::History(a) => history::run(&a),
         Command::Baseline(a) => baseline::run(&a),
+        Command::Report(a) => report::run(&a),
     }
 }
 

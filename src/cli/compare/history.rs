@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::cli::compare::{self, primary_metric, CompareOptions};
-use crate::cli::model::{Status, Verdict};
+use crate::cli::model::{Status, TestReport, Verdict};
 use crate::cli::store::Record;
+use crate::metrics::Metric;
 
 /// One test at one commit.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,9 @@ pub struct Point {
     pub commit: String,
     pub time: String,
     pub value: Option<f64>,
+    /// A confidence interval of `value`: the stored median's interval, else the range of the
+    /// processes' figures of the metric (what a later run can be expected to land in).
+    pub ci: Option<[f64; 2]>,
     /// Against the previous stored commit; `None` for the oldest point.
     pub change: Option<f64>,
     pub verdict: Option<Verdict>,
@@ -55,9 +59,9 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
             .filter(|t| filter.map_or(true, |f| t.id.contains(f)))
         {
             let metric = primary_metric(t.kind);
-            let value = (t.status != Status::Error)
-                .then(|| metric.get(&t.metrics))
-                .flatten();
+            let measured = t.status != Status::Error;
+            let value = measured.then(|| metric.get(&t.metrics)).flatten();
+            let ci = measured.then(|| interval(t, metric)).flatten();
             let (change, verdict) = verdicts
                 .get(&t.id)
                 .map_or((None, None), |(c, v)| (*c, Some(*v)));
@@ -73,10 +77,24 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
                     commit: record.commit.clone(),
                     time: record.time.clone(),
                     value,
+                    ci,
                     change,
                     verdict,
                 });
         }
     }
     by_id.into_values().collect()
+}
+
+/// `metric`'s interval in `t`: the median's stored CI, else min..max over the processes.
+pub fn interval(t: &TestReport, metric: Metric) -> Option<[f64; 2]> {
+    if metric == Metric::Median {
+        if let Some(ci) = t.median_ci_ns {
+            return Some(ci);
+        }
+    }
+    let values: Vec<f64> = t.processes.iter().filter_map(|m| metric.get(m)).collect();
+    let lo = values.iter().copied().reduce(f64::min)?;
+    let hi = values.iter().copied().reduce(f64::max)?;
+    (values.len() >= 2).then_some([lo, hi])
 }

@@ -274,6 +274,16 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
+/// Cargo's target directory for the workspace of `manifest_path` (or of the current
+/// directory), as `cargo metadata` says (it knows `CARGO_TARGET_DIR` and `.cargo/config`).
+pub fn target_directory(manifest_path: Option<&Path>) -> Result<PathBuf, CliError> {
+    let args = BuildOptions {
+        manifest_path: manifest_path.map(Path::to_path_buf),
+        ..BuildOptions::default()
+    };
+    Ok(load_metadata(&args)?.target_directory.into_std_path_buf())
+}
+
 fn load_metadata(args: &BuildOptions) -> Result<Metadata, CliError> {
     let mut cmd = MetadataCommand::new();
     cmd.cargo_path(cargo_program()).no_deps();

@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod chart;
 pub mod history;
+pub mod html;
 pub mod human;
 pub mod human_compare;
 pub mod json;
@@ -93,12 +94,7 @@ pub fn emit(report: &Report, output: &Output) -> Result<(), CliError> {
     let rendered = render(report, output.format);
     match &output.path {
         Some(path) => {
-            std::fs::write(path, rendered).map_err(|e| {
-                CliError::io(
-                    format!("cannot write the report to {}: {e}", path.display()),
-                    "pass an -o path in a writable directory",
-                )
-            })?;
+            write_file(path, &rendered)?;
             print_stdout(&human::render(report, console::colors_enabled()))
         }
         None if output.format == Format::Human => {
@@ -112,6 +108,16 @@ pub fn emit(report: &Report, output: &Output) -> Result<(), CliError> {
             print_stdout(&rendered)
         }
     }
+}
+
+/// Write a rendered report to `path`; a failure names the path and says what to pass instead.
+pub fn write_file(path: &std::path::Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(path, text).map_err(|e| {
+        CliError::io(
+            format!("cannot write the report to {}: {e}", path.display()),
+            "pass an -o path in a writable directory",
+        )
+    })
 }
 
 /// Write `text` to stdout; a closed pipe is an error, not a panic.

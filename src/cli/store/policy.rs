@@ -418,23 +418,35 @@ pub fn compare_stored(
             (None, session.load_required(&commit, &commit, &machine_id)?)
         }
     };
+    compare_records(&head, Some((base_label, &base)), opts)
+}
+
+/// `head`'s record as a report, compared with `base` when given (labelled with what the user
+/// asked for, if anything): `compare`'s verdicts, and `report`'s page.
+pub fn compare_records(
+    head: &Record,
+    base: Option<(Option<String>, &Record)>,
+    opts: &Options,
+) -> Result<Report, CliError> {
     let mut report = Report::new(head.machine.clone(), head.tests.clone(), Vec::new());
-    check_fingerprints(
-        &base.fingerprint(),
-        &head.fingerprint(),
-        opts.force,
-        &mut report,
-    )?;
     report.tool_version = head.tool_version.clone();
     report.commit = Some(head.commit.clone());
     report.dirty = head.dirty;
-    report.baseline.reference = base_label;
-    judge(
-        &mut report,
-        &base,
-        &[&head.noise, &opts.noise],
-        &opts.compare,
-    );
+    if let Some((base_label, base)) = base {
+        check_fingerprints(
+            &base.fingerprint(),
+            &head.fingerprint(),
+            opts.force,
+            &mut report,
+        )?;
+        report.baseline.reference = base_label;
+        judge(
+            &mut report,
+            base,
+            &[&head.noise, &opts.noise],
+            &opts.compare,
+        );
+    }
     Ok(report.finish())
 }
 
