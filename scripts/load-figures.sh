@@ -35,4 +35,8 @@ JSON
          (if ($l.resources // []) | length > 0 then ([$l.resources[].cpu_percent] | add / length | floor) else "-" end),
          $l.valid] | @tsv end' "$work/out.json" \
     | awk -F'\t' 'NF>2 {printf "%-28s %12s %10s %10s %10s %18s %8s %6s %6s %6s %s\n",$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11; next} {print}'
+  # A mix's operations (issue 11): share of the operations, p50 and p99 of each.
+  jq -r '.body.measurement.load as $l | ($l.by_operation // [])[]
+    | "  op \(.name): \(.operations) ops (\(.operations * 10000 / $l.operations | floor / 100)%), p50 \(.p50_ns/1000)us, p99 \(.p99_ns/1000)us"' \
+    "$work/out.json" 2>/dev/null || true
 done

@@ -120,13 +120,21 @@ pub struct OverrideKey {
 /// parameter, say) must be added here, once, to be known to both.
 #[cfg(feature = "cli")]
 pub fn override_keys() -> Vec<OverrideKey> {
-    Key::ALL
+    let mut keys: Vec<OverrideKey> = Key::ALL
         .iter()
         .map(|k| OverrideKey {
             name: k.name(),
             unit: k.unit(),
         })
-        .collect()
+        .collect();
+    // Load parameters; their finer rules (a positive whole number of workers) are checked
+    // by `crate::load::check_env`.
+    keys.extend(
+        perf_spec::LOAD_PARAMETERS
+            .iter()
+            .map(|&(name, unit)| OverrideKey { name, unit }),
+    );
+    keys
 }
 
 /// Apply `PERF_<TEST>_<KEY>` overrides to a test's thresholds. An override of a key the

@@ -66,7 +66,8 @@ fn bench(case: Case, sink: &Collected) -> Result<Option<libtest_mimic::Measureme
     let Some(m) = result.measurement.as_ref() else {
         return Err("the test produced no measurement".into());
     };
-    let checks: Vec<ThresholdCheck> = thresholds.iter().map(|t| t.check(&m.metrics)).collect();
+    let mut checks: Vec<ThresholdCheck> = thresholds.iter().map(|t| t.check(&m.metrics)).collect();
+    checks.extend(m.checks.iter().cloned());
     let center = m.metrics.median_ns.or(m.metrics.p50_ns).unwrap_or(0.0);
     let spread = m
         .bench

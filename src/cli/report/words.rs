@@ -10,12 +10,19 @@ use crate::threshold::ThresholdCheck;
 /// `1.20 µs`, `4.50K/s`, `99.5%`, `3.00` — by the metric's JSON name.
 /// A custom metric's name gives a bare number.
 pub fn metric_value(metric: &str, value: f64) -> String {
+    if let Some(text) = super::operations::scoped_value(metric, value) {
+        return text;
+    }
     match Metric::from_name(metric).map(Metric::unit) {
         Some(MetricUnit::Nanoseconds) => format::duration_ns(value),
         Some(MetricUnit::PerSecond) => format::rate(value),
         Some(MetricUnit::Percent) => format!("{}%", format::sig3(value)),
         Some(MetricUnit::Bytes) => format::bytes(value),
-        Some(MetricUnit::Count) | None => format::sig3(value),
+        Some(MetricUnit::Count) => format::sig3(value),
+        // Names only load runs report (`peak_rss_bytes`, `recovery_time_ns`, ...).
+        None if metric.ends_with("_ns") => format::duration_ns(value),
+        None if metric.ends_with("_bytes") => format::bytes(value),
+        None => format::sig3(value),
     }
 }
 
@@ -55,6 +62,9 @@ pub fn interval_text([lo, hi]: [f64; 2]) -> String {
 
 /// `p99_ns < 2.00 ms, was 3.10 ms`.
 pub fn threshold_text(t: &ThresholdCheck) -> String {
+    if let Some(text) = super::operations::check_text(t) {
+        return text;
+    }
     let actual = t
         .actual
         .map_or_else(|| "not measured".to_owned(), |a| metric_value(&t.metric, a));

@@ -20,6 +20,11 @@ pub fn fill(
         .iter()
         .map(|t| t.check(&merged.metrics))
         .collect();
+    // Limits the harness checked (per operation, stage, fault; metrics; resources) and the
+    // test's named checks: judged over every process.
+    report.thresholds.extend(crate::limits::merge_checks(
+        measurements.iter().map(|m| &m.checks[..]),
+    ));
     report.status = if report.thresholds.iter().all(|c| c.passed) {
         Status::Passed
     } else {
