@@ -375,6 +375,9 @@ pub struct StageFigures {
     /// Per-operation figures of a mix within this stage.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_operation: Vec<OperationFigures>,
+    /// This stage's most frequent failure messages (not the whole run's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCount>,
 }
 
 /// One bucket of the timeline, by operation start time.

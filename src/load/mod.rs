@@ -29,7 +29,6 @@ pub use capacity::CapacityGoal;
 pub use ctx::Ctx;
 pub use outcome::IntoOutcome;
 pub use params::check_env;
-#[cfg(feature = "cli")]
 pub use results::{Figures, LoadReport};
 
 use crate::protocol::{Measurement, Settings};

@@ -113,7 +113,7 @@ where
             let mut rec = shards.lock(this as usize);
             let ok = outcome.is_ok();
             if let Err(message) = outcome {
-                rec.failure_message(which as usize, message);
+                rec.failure_message(phase, which as usize, message);
             }
             rec.record(phase, which as usize, at_ns, latency, ok);
             drop(rec);

@@ -54,7 +54,8 @@ pub(crate) struct Recorder {
     /// One cell per (phase, operation): `cells[phase * ops + op]`.
     pub cells: Vec<PhaseRec>,
     pub timeline: Vec<Option<Bucket>>,
-    /// Failure messages per operation.
+    /// Failure messages per (phase, operation), indexed like `cells`: a stage's top errors
+    /// are that stage's, not the whole run's.
     pub errors: Vec<HashMap<String, u64>>,
 }
 
@@ -71,7 +72,7 @@ impl Recorder {
                 })
                 .collect(),
             timeline: Vec::new(),
-            errors: vec![HashMap::new(); ops],
+            errors: vec![HashMap::new(); phases.max(1) * ops],
         }
     }
 
@@ -84,22 +85,34 @@ impl Recorder {
         &self.cells[phase * self.ops + op]
     }
 
-    /// Every failure message, all operations together.
-    pub fn all_errors(&self) -> HashMap<String, u64> {
+    fn phases(&self) -> usize {
+        self.cells.len() / self.ops
+    }
+
+    /// The failure messages of some operations over some phases, counted together.
+    pub fn errors_of(&self, phases: &[usize], ops: &[usize]) -> HashMap<String, u64> {
         let mut all = HashMap::new();
-        for e in &self.errors {
-            for (m, n) in e {
-                *all.entry(m.clone()).or_insert(0) += n;
+        for &p in phases {
+            for &o in ops {
+                for (m, n) in &self.errors[p * self.ops + o] {
+                    *all.entry(m.clone()).or_insert(0) += n;
+                }
             }
         }
         all
     }
 
+    /// Every failure message, all phases and operations together.
+    pub fn all_errors(&self) -> HashMap<String, u64> {
+        let phases: Vec<usize> = (0..self.phases()).collect();
+        let ops: Vec<usize> = (0..self.ops).collect();
+        self.errors_of(&phases, &ops)
+    }
+
     /// Records one operation that started `start_ns` after the run's start.
     #[inline]
     pub fn record(&mut self, phase: usize, op: usize, start_ns: u64, latency_ns: u64, ok: bool) {
-        let phases = self.cells.len() / self.ops;
-        let i = phase.min(phases - 1) * self.ops + op.min(self.ops - 1);
+        let i = self.index(phase, op);
         let p = &mut self.cells[i];
         put(&mut p.hist, latency_ns, 1);
         let b = ((start_ns / self.bucket_ns) as usize).min(MAX_BUCKETS - 1);
@@ -117,9 +130,14 @@ impl Recorder {
         }
     }
 
-    pub fn failure_message(&mut self, op: usize, message: Cow<'_, str>) {
-        let last = self.errors.len() - 1;
-        let errors = &mut self.errors[op.min(last)];
+    fn index(&self, phase: usize, op: usize) -> usize {
+        phase.min(self.phases() - 1) * self.ops + op.min(self.ops - 1)
+    }
+
+    /// Counts one failure's message under its phase and operation.
+    pub fn failure_message(&mut self, phase: usize, op: usize, message: Cow<'_, str>) {
+        let i = self.index(phase, op);
+        let errors = &mut self.errors[i];
         if let Some(n) = errors.get_mut(message.as_ref()) {
             *n += 1;
         } else if errors.len() < MAX_MESSAGES {
@@ -249,12 +267,12 @@ mod tests {
         let mut a = Recorder::new(2, 2, 1_000);
         a.record(0, 0, 10, 500, true);
         a.record(1, 1, 2_500, 700, false);
-        a.failure_message(1, Cow::Borrowed("refused"));
+        a.failure_message(1, 1, Cow::Borrowed("refused"));
         let mut b = Recorder::new(2, 2, 1_000);
         b.record(1, 1, 2_900, 900, true);
         b.record(1, 0, 5_000_000, 100, true);
-        b.failure_message(1, Cow::Borrowed("refused"));
-        b.failure_message(0, Cow::Borrowed("refused"));
+        b.failure_message(1, 1, Cow::Borrowed("refused"));
+        b.failure_message(0, 0, Cow::Borrowed("refused"));
         a.merge(&b);
         assert_eq!(a.cell(0, 0).hist.len(), 1);
         assert_eq!(a.cell(1, 1).hist.len(), 2);
@@ -268,7 +286,9 @@ mod tests {
         let b2 = a.timeline[2].as_ref().unwrap();
         assert_eq!((b2.hist.len(), b2.failures), (2, 1));
         assert!(a.timeline[1].is_none());
-        assert_eq!(a.errors[1]["refused"], 2);
+        assert_eq!(a.errors_of(&[1], &[1])["refused"], 2);
+        assert_eq!(a.errors_of(&[0, 1], &[0])["refused"], 1);
+        assert!(a.errors_of(&[1], &[0]).is_empty(), "a stage's errors are its own");
         assert_eq!(a.all_errors()["refused"], 3);
     }
 
@@ -276,7 +296,7 @@ mod tests {
     fn distinct_messages_are_capped() {
         let mut r = Recorder::new(1, 1, 1_000);
         for i in 0..MAX_MESSAGES + 10 {
-            r.failure_message(0, Cow::Owned(format!("error {i}")));
+            r.failure_message(0, 0, Cow::Owned(format!("error {i}")));
         }
         assert_eq!(r.errors[0].len(), MAX_MESSAGES + 1);
         assert_eq!(r.errors[0][OTHER_MESSAGES], 10);

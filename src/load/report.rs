@@ -232,7 +232,7 @@ fn operation_figures(
         p999_ns: q(h.value_at_quantile(0.999)),
         max_ns: q(h.max()),
         mean_ns: (!h.is_empty()).then(|| h.mean()),
-        errors: rec.errors.get(op).map(top_errors).unwrap_or_default(),
+        errors: top_errors(&rec.errors_of(phases, &[op])),
     }
 }
 
@@ -353,6 +353,7 @@ fn stage_figures(spec: &RunSpec, data: &RunData, mix: &MixInfo<'_>) -> Vec<Stage
                 p90_ns: q(h.value_at_quantile(0.9)),
                 p95_ns: q(h.value_at_quantile(0.95)),
                 p999_ns: q(h.value_at_quantile(0.999)),
+                errors: top_errors(&data.rec.errors_of(&[i], &all_ops)),
                 by_operation: if mix.named() {
                     all_ops
                         .iter()

@@ -477,6 +477,46 @@ fn named_stages_split_the_figures() {
 }
 
 #[test]
+fn a_stages_errors_are_its_own() {
+    let _one_at_a_time = exclusive();
+    let mut load = LoadTest::new(measured(100));
+    let began = std::time::Instant::now();
+    // Writes fail "early" well inside the first stage and "late" well inside the second
+    // (the margins absorb the gap between this clock and the run's).
+    load.concurrency(2)
+        .stage("calm", ms(300), 2)
+        .stage("busy", ms(300), 2)
+        .operation("read", 1, |_| async { tokio::time::sleep(ms(1)).await })
+        .operation("write", 1, move |_| async move {
+            let at = began.elapsed();
+            tokio::time::sleep(ms(1)).await;
+            match at.as_millis() {
+                0..=200 => Err("early"),
+                400.. => Err("late"),
+                _ => Ok(()),
+            }
+        })
+        .run_mix();
+    let m = load.finish().unwrap();
+    let d = details(&m);
+    let messages = |errors: &[crate::protocol::ErrorCount]| -> Vec<String> {
+        errors.iter().map(|e| e.message.clone()).collect()
+    };
+    let stage = |name: &str| d.stages.iter().find(|s| s.name == name).unwrap();
+    let (calm, busy) = (stage("calm"), stage("busy"));
+    assert_eq!(messages(&calm.errors), ["early"], "{calm:#?}");
+    assert_eq!(messages(&busy.errors), ["late"], "{busy:#?}");
+    let write = |s: &crate::protocol::StageFigures| {
+        s.by_operation.iter().find(|o| o.name == "write").unwrap().clone()
+    };
+    assert_eq!(messages(&write(calm).errors), ["early"]);
+    assert_eq!(messages(&write(busy).errors), ["late"]);
+    // The whole run's operation figures have both.
+    let all = d.by_operation.iter().find(|o| o.name == "write").unwrap();
+    assert_eq!(all.errors.len(), 2, "{all:#?}");
+}
+
+#[test]
 fn op_timeout_cancels_and_counts_in_both_models() {
     let _one_at_a_time = exclusive();
     for open in [false, true] {
