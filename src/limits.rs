@@ -73,9 +73,27 @@ pub(crate) fn evaluate(limits: &[Limit], m: &Measurement) -> Result<Vec<Threshol
                 limit: l.value,
                 actual,
                 passed: actual.is_some_and(|a| l.op.holds(a, l.value)),
+                note: actual.is_none().then(|| missing(l, m)),
             })
         })
         .collect()
+}
+
+/// Why a limit's figure is absent from a measurement, for its failure message.
+fn missing(l: &Limit, m: &Measurement) -> String {
+    let name = l.name.unwrap_or("");
+    match l.figure {
+        Figure::Cpu => "the process's CPU time was not sampled".to_string(),
+        Figure::PeakRss => "resident memory was not sampled".to_string(),
+        Figure::Metric => format!("no operation reported {name:?} in this run"),
+        Figure::RecoveryTime => m
+            .load
+            .as_ref()
+            .and_then(|d| d.faults.iter().find(|f| f.name == name))
+            .and_then(|f| f.note.clone())
+            .unwrap_or_else(|| format!("fault {name:?} has no recovery time")),
+        Figure::Scoped(_) => "no operation of this scope completed".to_string(),
+    }
 }
 
 fn unknown(what: &str, name: &str, known: Vec<&str>) -> String {
@@ -240,6 +258,9 @@ pub fn merge_checks<'a>(
                 (Some(a), Some(b)) => Some(worse(a, b)),
                 _ => None,
             };
+            if m.note.is_none() {
+                m.note = c.note.clone();
+            }
             m.passed &= c.passed;
         }
     }
@@ -336,6 +357,10 @@ mod tests {
         );
         assert_eq!(checks[1].actual, Some(80.0));
         assert_eq!(checks[5].actual, None, "no RSS sampled: absent fails");
+        assert_eq!(
+            checks[5].note.as_deref(),
+            Some("resident memory was not sampled")
+        );
     }
 
     #[test]
@@ -346,6 +371,7 @@ mod tests {
             limit: 5.0,
             actual: Some(actual),
             passed,
+            note: None,
         };
         let a = [c(3.0, true)];
         let b = [c(7.0, false)];

@@ -77,7 +77,7 @@ fn bench(case: Case, sink: &Collected) -> Result<Option<libtest_mimic::Measureme
     let failed: Vec<String> = checks
         .iter()
         .filter(|c| !c.passed)
-        .map(describe_check)
+        .map(ThresholdCheck::to_string)
         .collect();
     sink.lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -89,19 +89,6 @@ fn bench(case: Case, sink: &Collected) -> Result<Option<libtest_mimic::Measureme
         avg: center.round() as u64,
         variance: spread.round() as u64,
     }))
-}
-
-pub(crate) fn describe_check(c: &ThresholdCheck) -> String {
-    let actual = match c.actual {
-        Some(a) => format!("{a:.3}"),
-        None => "absent".to_string(),
-    };
-    format!(
-        "{} {} {} (actual {actual})",
-        c.metric,
-        c.op.as_str(),
-        c.limit
-    )
 }
 
 fn print_table(rows: &[(RunResult, Vec<ThresholdCheck>)]) {

@@ -354,6 +354,7 @@ pub(crate) fn check_results(checks: &CheckLog) -> Vec<ThresholdCheck> {
             limit: 1.0,
             actual: Some(if c.passed { 1.0 } else { 0.0 }),
             passed: c.passed,
+            note: None,
         })
         .collect()
 }

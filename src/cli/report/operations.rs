@@ -1,36 +1,12 @@
 //! Load scenarios in the human and Markdown reports: per-operation and per-stage figures,
-//! fault windows with their recovery times, and the wording of scoped limits and named
-//! checks (`p95_ns[read]`, `check[recovered]`).
+//! fault windows with their recovery times (scoped limits and named checks are worded by
+//! `ThresholdCheck`'s `Display`, like every threshold).
 
 use std::fmt::Write;
 
 use crate::cli::model::{Report, TestReport};
 use crate::format;
 use crate::protocol::{LoadDetails, OperationFigures, StageFigures};
-use crate::threshold::ThresholdCheck;
-
-/// A scoped metric's value in its unit (`p95_ns[read]` is a duration), or `None` for a
-/// metric without a scope.
-pub fn scoped_value(metric: &str, value: f64) -> Option<String> {
-    if metric == "cpu_percent" {
-        return Some(format!("{}%", format::sig3(value)));
-    }
-    let (base, _) = metric.split_once('[')?;
-    Some(match base {
-        "check" => if value >= 1.0 { "passed" } else { "failed" }.to_string(),
-        "metric" => format::sig3(value),
-        _ => crate::cli::report::words::metric_value(base, value),
-    })
-}
-
-/// `check "recovered" failed` for a named check; `None` for a threshold.
-pub fn check_text(t: &ThresholdCheck) -> Option<String> {
-    let name = t.metric.strip_prefix("check[")?.strip_suffix(']')?;
-    Some(format!(
-        "check {name:?} {}",
-        if t.passed { "passed" } else { "failed" }
-    ))
-}
 
 fn opt_ns(v: Option<f64>) -> String {
     v.map(format::duration_ns).unwrap_or_else(|| "–".into())
@@ -192,7 +168,6 @@ pub fn markdown(out: &mut String, report: &Report) {
 mod tests {
     use super::*;
     use crate::protocol::FaultFigures;
-    use crate::threshold::Op;
 
     fn load() -> LoadDetails {
         LoadDetails {
@@ -226,27 +201,6 @@ mod tests {
             }],
             ..LoadDetails::default()
         }
-    }
-
-    #[test]
-    fn scoped_metrics_and_checks_read_in_their_units() {
-        assert_eq!(
-            scoped_value("p95_ns[read]", 5e6).as_deref(),
-            Some("5.00 ms")
-        );
-        assert_eq!(scoped_value("check[ok]", 0.0).as_deref(), Some("failed"));
-        assert_eq!(scoped_value("p95_ns", 5e6), None);
-        let c = ThresholdCheck {
-            metric: "check[recovered]".into(),
-            op: Op::Ge,
-            limit: 1.0,
-            actual: Some(0.0),
-            passed: false,
-        };
-        assert_eq!(
-            check_text(&c).as_deref(),
-            Some("check \"recovered\" failed")
-        );
     }
 
     #[test]
