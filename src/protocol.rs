@@ -512,6 +512,25 @@ pub struct OperationFigures {
     pub errors: Vec<ErrorCount>,
 }
 
+impl OperationFigures {
+    /// This operation's headline figures in the test's vocabulary, to be merged over
+    /// processes and compared between commits like a test's own.
+    pub fn metrics(&self) -> Metrics {
+        Metrics {
+            p50_ns: self.p50_ns,
+            p90_ns: self.p90_ns,
+            p95_ns: self.p95_ns,
+            p99_ns: self.p99_ns,
+            p999_ns: self.p999_ns,
+            max_ns: self.max_ns,
+            mean_ns: self.mean_ns,
+            throughput_per_sec: Some(self.throughput_per_sec),
+            success_rate: self.success_rate,
+            ..Metrics::default()
+        }
+    }
+}
+
 /// One fault window of a load test and what followed it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FaultFigures {

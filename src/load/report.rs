@@ -236,8 +236,9 @@ fn operation_figures(
     }
 }
 
-/// Counters, ratios, per-operation headline figures and recovery times as custom metrics:
-/// stored and compared between commits like `Bencher::metric` values.
+/// Counters, ratios and recovery times as custom metrics: stored and compared between commits
+/// like `Bencher::metric` values. (Each operation's figures travel in `by_operation`, which
+/// `cargo perf` merges over processes and compares like the headline ones.)
 fn custom_metrics(mix: &MixInfo<'_>, details: &LoadDetails) -> Vec<CustomMetric> {
     let dir = |name: &str| {
         if mix.lower_is_better.iter().any(|n| n == name) {
@@ -264,27 +265,6 @@ fn custom_metrics(mix: &MixInfo<'_>, details: &LoadDetails) -> Vec<CustomMetric>
                 name: name.clone(),
                 value: 100.0 * yes as f64 / total as f64,
                 direction: dir(name),
-            });
-        }
-    }
-    for op in &details.by_operation {
-        if let Some(p99) = op.p99_ns {
-            out.push(CustomMetric {
-                name: format!("{}.p99_ns", op.name),
-                value: p99,
-                direction: Direction::LowerIsBetter,
-            });
-        }
-        out.push(CustomMetric {
-            name: format!("{}.throughput_per_sec", op.name),
-            value: op.throughput_per_sec,
-            direction: Direction::HigherIsBetter,
-        });
-        if let Some(s) = op.success_rate {
-            out.push(CustomMetric {
-                name: format!("{}.success_rate", op.name),
-                value: s,
-                direction: Direction::HigherIsBetter,
             });
         }
     }

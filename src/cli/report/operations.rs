@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use crate::cli::model::{Report, TestReport};
+use crate::cli::report::words;
 use crate::format;
 use crate::protocol::{LoadDetails, OperationFigures, StageFigures};
 
@@ -23,8 +24,24 @@ fn success(ops: u64, failures: u64) -> String {
     }
 }
 
-/// Rows of (name, operations, throughput, success, p50, p95, p99) for a load test's mix.
-fn op_rows(ops: &[OperationFigures]) -> Vec<[String; 7]> {
+/// `p99 +30% regressed`: an operation's comparison with the baseline's same operation.
+fn versus(t: &TestReport, op: &str) -> String {
+    let Some(c) = t
+        .operations
+        .iter()
+        .find(|o| o.name == op)
+        .and_then(|o| o.comparison.as_ref())
+    else {
+        return String::new();
+    };
+    let metric = c.metric.split_once('[').map_or(c.metric.as_str(), |(m, _)| m);
+    let change = c.change.map(format::percent_change).unwrap_or_default();
+    format!("{metric} {change} {}", words::verdict_word(c.verdict))
+}
+
+/// Rows of (name, operations, throughput, success, p50, p95, p99, vs base) for a load test's
+/// mix; `whole_run` rows carry the comparison with the baseline (a stage's do not).
+fn op_rows(t: &TestReport, ops: &[OperationFigures], whole_run: bool) -> Vec<[String; 8]> {
     ops.iter()
         .map(|o| {
             [
@@ -35,12 +52,17 @@ fn op_rows(ops: &[OperationFigures]) -> Vec<[String; 7]> {
                 opt_ns(o.p50_ns),
                 opt_ns(o.p95_ns),
                 opt_ns(o.p99_ns),
+                if whole_run {
+                    versus(t, &o.name)
+                } else {
+                    String::new()
+                },
             ]
         })
         .collect()
 }
 
-fn stage_rows(stages: &[StageFigures]) -> Vec<[String; 7]> {
+fn stage_rows(stages: &[StageFigures]) -> Vec<[String; 8]> {
     stages
         .iter()
         .map(|s| {
@@ -52,12 +74,15 @@ fn stage_rows(stages: &[StageFigures]) -> Vec<[String; 7]> {
                 opt_ns(s.p50_ns),
                 opt_ns(s.p95_ns),
                 opt_ns(s.p99_ns),
+                String::new(),
             ]
         })
         .collect()
 }
 
-const HEADER: [&str; 7] = ["", "ops", "ops/s", "success", "p50", "p95", "p99"];
+const HEADER: [&str; 8] = [
+    "", "ops", "ops/s", "success", "p50", "p95", "p99", "vs base",
+];
 
 /// Whether a load test has anything this module shows.
 fn has_scenario(l: &LoadDetails) -> bool {
@@ -86,26 +111,24 @@ pub fn human(t: &TestReport) -> String {
     let Some(l) = t.load.as_ref().filter(|l| has_scenario(l)) else {
         return String::new();
     };
-    let mut rows: Vec<[String; 7]> = vec![HEADER.map(String::from)];
+    let mut header = HEADER.map(String::from);
+    if t.operations.iter().all(|o| o.comparison.is_none()) {
+        header[7] = String::new();
+    }
+    let mut rows: Vec<[String; 8]> = vec![header];
     if !l.by_operation.is_empty() {
-        rows.extend(op_rows(&l.by_operation));
+        rows.extend(op_rows(t, &l.by_operation, true));
     }
     if l.stages.len() > 1 {
-        rows.push([
-            "stage".into(),
-            "".into(),
-            "".into(),
-            "".into(),
-            "".into(),
-            "".into(),
-            "".into(),
-        ]);
+        let mut title: [String; 8] = Default::default();
+        title[0] = "stage".into();
+        rows.push(title);
         rows.extend(stage_rows(&l.stages).into_iter().map(|mut r| {
             r[0] = format!("  {}", r[0]);
             r
         }));
     }
-    let widths: Vec<usize> = (0..7)
+    let widths: Vec<usize> = (0..8)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
@@ -114,6 +137,7 @@ pub fn human(t: &TestReport) -> String {
         for c in 1..7 {
             let _ = write!(line, "  {:>w$}", r[c], w = widths[c]);
         }
+        let _ = write!(line, "  {}", r[7]);
         out.push_str(line.trim_end());
         out.push('\n');
     }
@@ -137,19 +161,23 @@ pub fn markdown(out: &mut String, report: &Report) {
     for t in tests {
         let Some(l) = &t.load else { continue };
         let _ = writeln!(out, "**`{}`**\n", t.name);
-        let _ = writeln!(out, "| | ops | ops/s | success | p50 | p95 | p99 |");
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            out,
+            "| | ops | ops/s | success | p50 | p95 | p99 | vs base |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---|");
         let stages = if l.stages.len() > 1 {
             stage_rows(&l.stages)
         } else {
             Vec::new()
         };
-        for (kind, rows) in [("op", op_rows(&l.by_operation)), ("stage", stages)] {
+        let ops = op_rows(t, &l.by_operation, true);
+        for (kind, rows) in [("op", ops), ("stage", stages)] {
             for r in rows {
                 let _ = writeln!(
                     out,
-                    "| {kind} `{}` | {} | {} | {} | {} | {} | {} |",
-                    r[0], r[1], r[2], r[3], r[4], r[5], r[6]
+                    "| {kind} `{}` | {} | {} | {} | {} | {} | {} | {} |",
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
                 );
             }
         }
@@ -216,6 +244,22 @@ mod tests {
         assert!(md.contains("| op `read` | 800 |"), "{md}");
         assert!(md.contains("| stage `spike` | 100 |"), "{md}");
         assert!(md.contains("- fault \"outage\""), "{md}");
+        // An operation compared with the baseline says how it moved.
+        report.tests[0].operations = vec![crate::cli::model::OperationReport {
+            name: "read".into(),
+            metrics: Default::default(),
+            processes: vec![],
+            comparison: Some(crate::cli::model::Comparison {
+                metric: "p99_ns[read]".into(),
+                change: Some(0.3),
+                ..crate::cli::testing::comparison(crate::cli::model::Verdict::Regressed)
+            }),
+        }];
+        let text = human(&report.tests[0]);
+        assert!(text.contains("vs base") && text.contains("p99_ns +30% regressed"), "{text}");
+        let mut md = String::new();
+        markdown(&mut md, &report);
+        assert!(md.contains("| p99_ns +30% regressed |"), "{md}");
         report.tests[0].load = Some(LoadDetails::default());
         assert_eq!(human(&report.tests[0]), "");
     }
