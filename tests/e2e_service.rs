@@ -218,12 +218,20 @@ fn an_outage_longer_than_the_recovery_limit_fails_naming_the_limit() {
     assert_eq!(limit["passed"], false, "{limit}");
     // The other limits still hold: only the recovery is late.
     assert_eq!(threshold(outage, "success_rate[before]")["passed"], true);
+    // The terminal names the limit in its unit and says what was measured, or why nothing
+    // was (never raw nanoseconds).
     let terminal = format!("{}{}", run.stdout, run.stderr);
+    let line = terminal
+        .lines()
+        .find(|l| l.contains("threshold failed: recovery_time_ns[outage] < 1.00 s, "))
+        .unwrap_or_else(|| panic!("the terminal report names the recovery limit:\n{}", run.dump()));
     assert!(
-        terminal
-            .lines()
-            .any(|l| l.contains("recovery_time_ns[outage]") && l.contains("failed")),
-        "the terminal report names the recovery limit:\n{}",
-        run.dump()
+        line.contains(", was ") || line.contains(", not measured: "),
+        "{line}"
     );
+    assert!(!line.contains("1000000000"), "{line}");
+    if limit["actual"].is_null() {
+        let note = limit["note"].as_str().unwrap_or_else(|| panic!("no note: {limit}"));
+        assert!(line.ends_with(note), "{line}");
+    }
 }

@@ -117,7 +117,10 @@ impl Config {
                 *at = sd(*at);
                 *dur = sd(*dur);
             }
-            c.timeline_bucket = c.timeline_bucket.map(sd);
+            // Not scaled: `op_timeout` and an explicit `timeline_bucket` are the service's
+            // real-time constants (how slow is too slow; the resolution its recovery is seen
+            // at), which a shorter run does not change. The default bucket follows the
+            // scaled run's length.
             if let Some(r) = c.rate.as_mut() {
                 *r = ((*r as f64 * f).round() as u64).max(1);
             }

@@ -284,7 +284,8 @@ impl LoadTest {
     }
 
     /// The timeline's bucket width (default: 100 ms for runs under 5 s, else 1 s), which is
-    /// also the resolution of recovery times.
+    /// also the resolution of recovery times. `--load-scale` leaves it as set: it is the
+    /// resolution a recovery is seen at, a real-time property of the service.
     pub fn timeline_bucket(&mut self, d: Duration) -> &mut Self {
         self.config.timeline_bucket = Some(d);
         self

@@ -644,6 +644,8 @@ fn load_scale_and_env_overrides_reshape_the_plan() {
         rate: Some(1000),
         named_stages: vec![("a".into(), ms(400), 1000), ("b".into(), ms(600), 500)],
         faults: vec![("f".into(), ms(200), ms(100))],
+        timeline_bucket: Some(ms(20)),
+        op_timeout: Some(ms(50)),
         ..Config::default()
     };
     let spec = c.resolve(&settings).unwrap();
@@ -651,6 +653,9 @@ fn load_scale_and_env_overrides_reshape_the_plan() {
     assert_eq!(spec.plan.peak(), 500.0);
     assert_eq!(spec.windows[0].start_ns, 100_000_000);
     assert_eq!(spec.windows[0].end_ns, 150_000_000);
+    // The service's time constants are not the plan's: they stay as set.
+    assert_eq!(spec.bucket_ns, 20_000_000);
+    assert_eq!(spec.op_timeout, Some(ms(50)));
     let c = Config {
         concurrency: Some(2),
         overrides: params::Overrides {
