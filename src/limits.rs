@@ -50,7 +50,11 @@ impl Limit {
                 if let Some(s) = self.stage {
                     scope.push(format!("stage={s}"));
                 }
-                format!("{}[{}]", crate::metrics::Metric::from(key).name(), scope.join(","))
+                format!(
+                    "{}[{}]",
+                    crate::metrics::Metric::from(key).name(),
+                    scope.join(",")
+                )
             }
             Figure::RecoveryTime => format!("recovery_time_ns[{}]", self.name.unwrap_or("")),
             Figure::Metric => format!("metric[{}]", self.name.unwrap_or("")),

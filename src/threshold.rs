@@ -77,8 +77,11 @@ impl ThresholdCheck {
         self.metric.strip_prefix("check[")?.strip_suffix(']')
     }
 
-    /// The limit as declared: `p99_ns < 2.00 ms`.
+    /// The limit as declared: `p99_ns < 2.00 ms`; a named check by its name.
     pub fn limit_text(&self) -> String {
+        if let Some(name) = self.check_name() {
+            return format!("check {name:?}");
+        }
         format!(
             "{} {} {}",
             self.metric,

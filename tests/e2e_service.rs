@@ -224,14 +224,21 @@ fn an_outage_longer_than_the_recovery_limit_fails_naming_the_limit() {
     let line = terminal
         .lines()
         .find(|l| l.contains("threshold failed: recovery_time_ns[outage] < 1.00 s, "))
-        .unwrap_or_else(|| panic!("the terminal report names the recovery limit:\n{}", run.dump()));
+        .unwrap_or_else(|| {
+            panic!(
+                "the terminal report names the recovery limit:\n{}",
+                run.dump()
+            )
+        });
     assert!(
         line.contains(", was ") || line.contains(", not measured: "),
         "{line}"
     );
     assert!(!line.contains("1000000000"), "{line}");
     if limit["actual"].is_null() {
-        let note = limit["note"].as_str().unwrap_or_else(|| panic!("no note: {limit}"));
+        let note = limit["note"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no note: {limit}"));
         assert!(line.ends_with(note), "{line}");
     }
 }

@@ -151,7 +151,9 @@ where
         let done = Instant::now();
         let ok = outcome.is_ok();
         if let Err(message) = outcome {
-            s.shards.lock(w).failure_message(phase, op as usize, message);
+            s.shards
+                .lock(w)
+                .failure_message(phase, op as usize, message);
         }
         batch.push(Done {
             phase: phase as u32,

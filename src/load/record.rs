@@ -288,7 +288,10 @@ mod tests {
         assert!(a.timeline[1].is_none());
         assert_eq!(a.errors_of(&[1], &[1])["refused"], 2);
         assert_eq!(a.errors_of(&[0, 1], &[0])["refused"], 1);
-        assert!(a.errors_of(&[1], &[0]).is_empty(), "a stage's errors are its own");
+        assert!(
+            a.errors_of(&[1], &[0]).is_empty(),
+            "a stage's errors are its own"
+        );
         assert_eq!(a.all_errors()["refused"], 3);
     }
 

@@ -8,8 +8,7 @@ use super::ctx::Tallies;
 use super::engine::RunData;
 use super::record::{histogram, Recorder};
 use crate::protocol::{
-    ErrorCount, LoadDetails, LoadModel, Measurement, OperationFigures, StageFigures,
-    TimelinePoint,
+    ErrorCount, LoadDetails, LoadModel, Measurement, OperationFigures, StageFigures, TimelinePoint,
 };
 
 use crate::metrics::{CustomMetric, Direction, Metrics};

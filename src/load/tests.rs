@@ -506,7 +506,11 @@ fn a_stages_errors_are_its_own() {
     assert_eq!(messages(&calm.errors), ["early"], "{calm:#?}");
     assert_eq!(messages(&busy.errors), ["late"], "{busy:#?}");
     let write = |s: &crate::protocol::StageFigures| {
-        s.by_operation.iter().find(|o| o.name == "write").unwrap().clone()
+        s.by_operation
+            .iter()
+            .find(|o| o.name == "write")
+            .unwrap()
+            .clone()
     };
     assert_eq!(messages(&write(calm).errors), ["early"]);
     assert_eq!(messages(&write(busy).errors), ["late"]);

@@ -351,7 +351,13 @@ fn each_operation_of_a_mix_is_compared_like_the_test() {
         &[1.3e6, 1.31e6, 1.29e6],
         &[1e7, 1.01e7, 0.99e7],
     )];
-    apply(&base, &mut head, &BTreeMap::new(), Some("b"), &CompareOptions::default());
+    apply(
+        &base,
+        &mut head,
+        &BTreeMap::new(),
+        Some("b"),
+        &CompareOptions::default(),
+    );
     let test = head[0].comparison.as_ref().unwrap();
     assert_eq!(
         (test.verdict, test.metric.as_str()),
@@ -359,7 +365,10 @@ fn each_operation_of_a_mix_is_compared_like_the_test() {
         "an operation's regression is the test's"
     );
     let read = head[0].operations[0].comparison.as_ref().unwrap();
-    assert_eq!((read.verdict, read.metric.as_str()), (Verdict::Regressed, "p99_ns[read]"));
+    assert_eq!(
+        (read.verdict, read.metric.as_str()),
+        (Verdict::Regressed, "p99_ns[read]")
+    );
     assert!((read.change.unwrap() - 0.3).abs() < 0.02, "{read:?}");
     let write = head[0].operations[1].comparison.as_ref().unwrap();
     assert_eq!(write.verdict, Verdict::Unchanged, "{write:?}");
@@ -369,8 +378,17 @@ fn each_operation_of_a_mix_is_compared_like_the_test() {
         &[1.01e6, 0.99e6, 1e6],
         &[0.99e7, 1e7, 1.01e7],
     )];
-    apply(&base, &mut same, &BTreeMap::new(), Some("b"), &CompareOptions::default());
-    assert_ne!(same[0].comparison.as_ref().unwrap().verdict, Verdict::Regressed);
+    apply(
+        &base,
+        &mut same,
+        &BTreeMap::new(),
+        Some("b"),
+        &CompareOptions::default(),
+    );
+    assert_ne!(
+        same[0].comparison.as_ref().unwrap().verdict,
+        Verdict::Regressed
+    );
     // The store keeps figures, not verdicts.
     assert!(head[0].as_stored().operations[0].comparison.is_none());
 }

@@ -34,7 +34,10 @@ fn versus(t: &TestReport, op: &str) -> String {
     else {
         return String::new();
     };
-    let metric = c.metric.split_once('[').map_or(c.metric.as_str(), |(m, _)| m);
+    let metric = c
+        .metric
+        .split_once('[')
+        .map_or(c.metric.as_str(), |(m, _)| m);
     let change = c.change.map(format::percent_change).unwrap_or_default();
     format!("{metric} {change} {}", words::verdict_word(c.verdict))
 }
@@ -256,7 +259,10 @@ mod tests {
             }),
         }];
         let text = human(&report.tests[0]);
-        assert!(text.contains("vs base") && text.contains("p99_ns +30% regressed"), "{text}");
+        assert!(
+            text.contains("vs base") && text.contains("p99_ns +30% regressed"),
+            "{text}"
+        );
         let mut md = String::new();
         markdown(&mut md, &report);
         assert!(md.contains("| p99_ns +30% regressed |"), "{md}");

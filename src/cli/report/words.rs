@@ -146,6 +146,7 @@ mod tests {
             ..recovery
         };
         assert_eq!(threshold_text(&check), "check \"recovered\" failed");
+        assert_eq!(limit_text(&check), "check \"recovered\"");
         assert_eq!(short("0123456789abcdef"), "0123456");
         assert_eq!(short("abc"), "abc");
     }

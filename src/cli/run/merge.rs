@@ -64,7 +64,10 @@ fn operations(measurements: &[Measurement]) -> Vec<OperationReport> {
                 .iter()
                 .filter_map(|m| {
                     let l = m.load.as_ref()?;
-                    l.by_operation.iter().find(|o| o.name == name).map(|o| o.metrics())
+                    l.by_operation
+                        .iter()
+                        .find(|o| o.name == name)
+                        .map(|o| o.metrics())
                 })
                 .collect();
             OperationReport {
