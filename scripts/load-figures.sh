@@ -2,7 +2,7 @@
 # The load generator's figures (issue 4): builds fixtures/load's `figures` bench in the bench
 # profile, runs each test once in its own process through the harness protocol, and prints
 # throughput, latency percentiles, scheduler lag and drop counts.
-# Usage: scripts/load-figures.sh [FILTER]   (needs jq)
+# Usage: scripts/load-figures.sh [FILTER]   (needs jq; PERF_<TEST>_DURATION=60s lengthens a test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 manifest="$root/fixtures/load/Cargo.toml"
@@ -35,4 +35,12 @@ JSON
          (if ($l.resources // []) | length > 0 then ([$l.resources[].cpu_percent] | add / length | floor) else "-" end),
          $l.valid] | @tsv end' "$work/out.json" \
     | awk -F'\t' 'NF>2 {printf "%-28s %12s %10s %10s %10s %18s %8s %6s %6s %6s %s\n",$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11; next} {print}'
+  # A mix's operations (issue 11): share of the operations, p50 and p99 of each.
+  jq -r '.body.measurement.load as $l | ($l.by_operation // [])[]
+    | "  op \(.name): \(.operations) ops (\(.operations * 10000 / $l.operations | floor / 100)%), p50 \(.p50_ns/1000)us, p99 \(.p99_ns/1000)us"' \
+    "$work/out.json" 2>/dev/null || true
+  # Memory over the run (issue 11: bounded however long it runs).
+  jq -r '.body.measurement.memory // empty
+    | "  rss: before \((.rss_before_bytes // 0) / 1048576 * 10 | floor / 10) MiB, peak \((.rss_peak_bytes // 0) / 1048576 * 10 | floor / 10) MiB, after \((.rss_after_bytes // 0) / 1048576 * 10 | floor / 10) MiB; peak live heap \((.peak_live_bytes // 0) / 1024 | floor) KiB"' \
+    "$work/out.json" 2>/dev/null || true
 done

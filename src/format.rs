@@ -15,7 +15,6 @@ pub fn duration_ns(ns: f64) -> String {
 }
 
 /// `812 B`, `1.50 KiB`, `12.0 MiB`.
-#[cfg(feature = "cli")] // the reports' only
 pub fn bytes(b: f64) -> String {
     let a = b.abs();
     let (value, unit) = if a < 1024.0 {

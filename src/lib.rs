@@ -21,6 +21,7 @@
 pub mod cli;
 mod format;
 mod harness;
+mod limits;
 mod load;
 mod measure;
 pub mod memory;
@@ -30,7 +31,7 @@ mod registry;
 mod stats;
 mod threshold;
 
-pub use load::{CapacityGoal, Ctx, IntoOutcome, LoadTest};
+pub use load::{CapacityGoal, Ctx, Figures, IntoOutcome, LoadReport, LoadTest};
 pub use measure::Bencher;
 pub use memory::CountingAlloc;
 pub use metrics::Direction;
@@ -101,6 +102,7 @@ pub mod __internals {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::harness::harness_main;
+    pub use crate::limits::{Figure, Limit};
     pub use crate::registry::{Entry, TestFn, PERF_TESTS};
     pub use crate::threshold::{Key, Op, Threshold};
     pub use linkme;

@@ -62,7 +62,6 @@ pub enum Direction {
 }
 
 /// What a metric's number counts, which decides how it is read and shown.
-#[cfg(feature = "cli")] // the reports' only
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricUnit {
     Nanoseconds,
@@ -143,7 +142,6 @@ impl Metric {
         Metric::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    #[cfg(feature = "cli")]
     pub(crate) fn unit(self) -> MetricUnit {
         match self {
             Metric::Throughput => MetricUnit::PerSecond,
@@ -243,6 +241,33 @@ impl From<perf_spec::Key> for Metric {
             Key::AllocBytes => Metric::AllocBytes,
             Key::RssGrowth => Metric::RssGrowth,
         }
+    }
+}
+
+/// `1.20 µs`, `4.50K/s`, `99.5%`, `3.00`: a value of the metric of this name, in its unit.
+/// Names scoped to an operation, stage or fault (`p95_ns[read]`, `recovery_time_ns[outage]`)
+/// take their base name's unit; a custom metric's name (`metric[hit_rate]`) gives a bare number.
+pub fn value_text(name: &str, value: f64) -> String {
+    use crate::format;
+    let base = name.split_once('[').map_or(name, |(base, _)| base);
+    match base {
+        "check" => return if value >= 1.0 { "passed" } else { "failed" }.to_string(),
+        "metric" => return format::sig3(value),
+        "cpu_percent" => return format!("{}%", format::sig3(value)),
+        _ => {}
+    }
+    match Metric::from_name(base).map(Metric::unit) {
+        Some(MetricUnit::Nanoseconds) => format::duration_ns(value),
+        Some(MetricUnit::PerSecond) => format::rate(value),
+        Some(MetricUnit::Percent) => format!("{}%", format::sig3(value)),
+        Some(MetricUnit::Bytes) => format::bytes(value),
+        Some(MetricUnit::Count) => format::sig3(value),
+        // Names only load runs report (`peak_rss_bytes`, `recovery_time_ns`, `read.p99_ns`).
+        None if base.ends_with("_ns") => format::duration_ns(value),
+        None if base.ends_with("_bytes") => format::bytes(value),
+        None if base.ends_with("_per_sec") => format::rate(value),
+        None if base.ends_with("success_rate") => format!("{}%", format::sig3(value)),
+        None => format::sig3(value),
     }
 }
 

@@ -60,6 +60,9 @@ pub struct Settings {
     /// Which of the independent processes of this test this is (0-based), and how many there are.
     pub process_index: u32,
     pub processes: u32,
+    /// `cargo perf --load-scale F`: multiplies every load-test duration and rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_scale: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +83,7 @@ impl Settings {
             measure_ns: 2_000_000,
             process_index: 0,
             processes: 1,
+            load_scale: None,
         }
     }
 
@@ -92,6 +96,7 @@ impl Settings {
             measure_ns: measure_ms * 1_000_000,
             process_index,
             processes,
+            load_scale: None,
         }
     }
 
@@ -193,6 +198,13 @@ pub struct Measurement {
     pub memory: Option<MemoryDetails>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomMetric>,
+    /// Limits checked in the harness (per operation, stage or fault, custom metrics,
+    /// resources) and the test's named checks, reported beside the thresholds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::threshold::ThresholdCheck>,
+    /// Process CPU over the test body (load tests: over the run), percent of one core.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<f64>,
 }
 
 /// Micro-benchmark specifics of one process.
@@ -307,6 +319,12 @@ pub struct LoadDetails {
     /// Set by `find_capacity`: every rate tried and the highest one that met the goal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capacity: Option<CapacityReport>,
+    /// Per-operation figures of a mix (absent for a one-operation `run`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_operation: Vec<OperationFigures>,
+    /// The fault windows, when their hooks ran, and how long recovery took.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultFigures>,
 }
 
 /// Which way a load test generates its operations.
@@ -348,6 +366,18 @@ pub struct StageFigures {
     pub max_ns: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p90_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p999_ns: Option<f64>,
+    /// Per-operation figures of a mix within this stage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_operation: Vec<OperationFigures>,
+    /// This stage's most frequent failure messages (not the whole run's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCount>,
 }
 
 /// One bucket of the timeline, by operation start time.
@@ -380,12 +410,19 @@ pub struct CapacityReport {
     /// The highest rate tried that met the goal (0 when none did).
     pub capacity_per_sec: f64,
     pub steps: Vec<CapacityStep>,
+    /// A closed-model search (`CapacityGoal::in_users`): the most workers that met the goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_users: Option<u64>,
 }
 
 /// One rate tried by `find_capacity`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityStep {
+    /// The offered rate (open model; 0 in a search in users).
     pub rate_per_sec: f64,
+    /// The workers of this step, in a search in users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<u64>,
     pub achieved_per_sec: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_ns: Option<f64>,
@@ -443,4 +480,81 @@ pub struct LeakReport {
     pub growth_bytes: u64,
     /// Fraction of sample pairs in the fitted window whose later sample held more live bytes.
     pub confidence: f64,
+}
+
+/// The figures of one named operation of a mix (over the counted phases, or one stage).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OperationFigures {
+    pub name: String,
+    pub weight: u32,
+    pub operations: u64,
+    pub failures: u64,
+    pub throughput_per_sec: f64,
+    /// Percent of this operation's runs that succeeded (absent when none completed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p90_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p999_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_ns: Option<f64>,
+    /// This operation's most frequent failure messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCount>,
+}
+
+impl OperationFigures {
+    /// This operation's headline figures in the test's vocabulary, to be merged over
+    /// processes and compared between commits like a test's own.
+    pub fn metrics(&self) -> Metrics {
+        Metrics {
+            p50_ns: self.p50_ns,
+            p90_ns: self.p90_ns,
+            p95_ns: self.p95_ns,
+            p99_ns: self.p99_ns,
+            p999_ns: self.p999_ns,
+            max_ns: self.max_ns,
+            mean_ns: self.mean_ns,
+            throughput_per_sec: Some(self.throughput_per_sec),
+            success_rate: self.success_rate,
+            ..Metrics::default()
+        }
+    }
+}
+
+/// One fault window of a load test and what followed it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultFigures {
+    pub name: String,
+    /// The planned window, from the run's start.
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// When the on and off hooks actually ran (absent when the run ended before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_at_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub off_at_ns: Option<u64>,
+    /// Time from the window's end until the timeline was back at its pre-fault level, to
+    /// one bucket; absent when it never was (or there was no level to return to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_time_ns: Option<u64>,
+    /// Why there is no recovery time, when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The pre-fault level the recovery was judged against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_throughput_per_sec: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_p99_ns: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_success_rate: Option<f64>,
 }

@@ -18,6 +18,8 @@ pub struct Entry {
     /// One label per `args = [..]` element; empty when the function takes no argument.
     pub args: &'static [&'static str],
     pub thresholds: &'static [Threshold],
+    /// Limits the harness checks: per operation, stage or fault, custom metrics, resources.
+    pub limits: &'static [crate::limits::Limit],
     pub timeout_ns: Option<u64>,
     /// `noise = "5%"` as a fraction.
     pub noise: Option<f64>,
@@ -79,10 +81,14 @@ impl Case {
     }
 
     pub fn info(&self) -> TestInfo {
-        let (thresholds, threshold_error) = match self.thresholds() {
+        let (thresholds, mut threshold_error) = match self.thresholds() {
             Ok(t) => (t, None),
             Err(e) => (self.entry.thresholds.to_vec(), Some(e)),
         };
+        if self.kind() == TestKind::Load && threshold_error.is_none() {
+            // A malformed PERF_<TEST>_CONCURRENCY/_RATE/_DURATION: not run, like a bad limit.
+            threshold_error = crate::load::check_env(&self.name(), |v| std::env::var(v).ok()).err();
+        }
         TestInfo {
             name: self.name(),
             kind: self.kind(),

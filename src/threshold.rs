@@ -66,6 +66,48 @@ pub struct ThresholdCheck {
     /// `None` when the test produced no such metric (which fails the check).
     pub actual: Option<f64>,
     pub passed: bool,
+    /// Why `actual` is absent, when the harness knows (a fault that never recovered, a
+    /// counter no operation reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ThresholdCheck {
+    /// A named check (`check[recovered]`): its name.
+    pub fn check_name(&self) -> Option<&str> {
+        self.metric.strip_prefix("check[")?.strip_suffix(']')
+    }
+
+    /// The limit as declared: `p99_ns < 2.00 ms`; a named check by its name.
+    pub fn limit_text(&self) -> String {
+        if let Some(name) = self.check_name() {
+            return format!("check {name:?}");
+        }
+        format!(
+            "{} {} {}",
+            self.metric,
+            self.op.as_str(),
+            crate::metrics::value_text(&self.metric, self.limit)
+        )
+    }
+}
+
+/// `p99_ns < 2.00 ms, was 3.10 ms`; `recovery_time_ns[outage] < 1.00 s, not measured: the
+/// run ended before ...`; `check "recovered" failed`. Every report and the harness's own
+/// failure message word a check through this.
+impl std::fmt::Display for ThresholdCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(name) = self.check_name() {
+            let outcome = if self.passed { "passed" } else { "failed" };
+            return write!(f, "check {name:?} {outcome}");
+        }
+        write!(f, "{}, ", self.limit_text())?;
+        match (self.actual, &self.note) {
+            (Some(a), _) => write!(f, "was {}", crate::metrics::value_text(&self.metric, a)),
+            (None, Some(note)) => write!(f, "not measured: {note}"),
+            (None, None) => write!(f, "not measured"),
+        }
+    }
 }
 
 impl Threshold {
@@ -78,6 +120,7 @@ impl Threshold {
             limit: self.value,
             actual,
             passed: actual.is_some_and(|a| self.op.holds(a, self.value)),
+            note: None,
         }
     }
 }
@@ -121,13 +164,21 @@ pub struct OverrideKey {
 /// parameter, say) must be added here, once, to be known to both.
 #[cfg(feature = "cli")]
 pub fn override_keys() -> Vec<OverrideKey> {
-    Key::ALL
+    let mut keys: Vec<OverrideKey> = Key::ALL
         .iter()
         .map(|k| OverrideKey {
             name: k.name(),
             unit: k.unit(),
         })
-        .collect()
+        .collect();
+    // Load parameters; their finer rules (a positive whole number of workers) are checked
+    // by `crate::load::check_env`.
+    keys.extend(
+        perf_spec::LOAD_PARAMETERS
+            .iter()
+            .map(|&(name, unit)| OverrideKey { name, unit }),
+    );
+    keys
 }
 
 /// Apply `PERF_<TEST>_<KEY>` overrides to a test's thresholds. An override of a key the

@@ -226,7 +226,7 @@ fn real_load_and_memory_reports_match_the_schema() {
 
     let load = fixture("load").cargo_perf(&common::with_args(
         common::QUICK_JSON_TWO_PROCESSES,
-        &["echo_open", "flaky_errors", "serial_capacity"],
+        &["echo_open", "flaky_errors", "serial_capacity", "mixed_read_write"],
     ));
     let load_report = load.json();
     keep("report-load.json", &load_report);
@@ -237,7 +237,11 @@ fn real_load_and_memory_reports_match_the_schema() {
     );
     let tests = load_report["tests"].as_array().expect("tests");
     assert!(tests.len() >= 3, "{}", load.dump());
-    assert!(tests.iter().all(|t| t["load"].is_object()));
+    assert!(
+        tests.iter().all(|t| t["load"].is_object()),
+        "{}",
+        load.dump()
+    );
     // The optional parts were really there to be checked.
     for part in [
         "capacity",
@@ -245,6 +249,8 @@ fn real_load_and_memory_reports_match_the_schema() {
         "stages",
         "timeline",
         "scheduler_lag_p99_ns",
+        "by_operation",
+        "faults",
     ] {
         assert!(
             tests.iter().any(|t| !t["load"][part].is_null()),

@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 use syn::{Expr, Ident, ItemFn, Lit, LitStr, Path};
 
 use crate::errors::Errors;
-use crate::parse::{AttrArgs, Item, OpKind};
+use crate::parse::{AttrArgs, Item, OpKind, Scope, ScopeArg};
 use crate::shape::check_shape;
 pub use crate::shape::Kind;
 use perf_spec::{Key, Op, Setting, ATTRIBUTE_KEYS, SIZE_UNITS, TIME_UNITS};
@@ -22,7 +22,41 @@ pub struct Spec {
     /// `noise = "5%"` as the fraction 0.05.
     pub noise: Option<f64>,
     pub thresholds: Vec<Threshold>,
+    /// Limits the harness checks (scoped keys, recovery times, metrics, resources).
+    pub limits: Vec<LimitSpec>,
     pub kind: Kind,
+}
+
+/// A limit the harness checks: mirrors `cargo_perf::limits::Limit`.
+pub struct LimitSpec {
+    pub figure: LimitFigure,
+    pub name: Option<String>,
+    pub op_name: Option<String>,
+    pub stage: Option<String>,
+    pub op: Op,
+    pub value: f64,
+}
+
+/// Mirrors `cargo_perf::limits::Figure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitFigure {
+    Scoped(Key),
+    RecoveryTime,
+    Metric,
+    Cpu,
+    PeakRss,
+}
+
+impl LimitFigure {
+    fn from_name(name: &str) -> Option<LimitFigure> {
+        Some(match name {
+            "recovery_time" => LimitFigure::RecoveryTime,
+            "metric" => LimitFigure::Metric,
+            "cpu" => LimitFigure::Cpu,
+            "peak_rss" => LimitFigure::PeakRss,
+            _ => return None,
+        })
+    }
 }
 
 pub struct Arg {
@@ -66,20 +100,78 @@ pub fn check(args: AttrArgs, func: &ItemFn) -> syn::Result<Spec> {
         timeout_ns: None,
         noise: None,
         thresholds: Vec::new(),
+        limits: Vec::new(),
         kind: shape.kind.unwrap_or(Kind::Bench),
     };
     let mut seen: Vec<String> = Vec::new();
     let mut args_key: Option<Ident> = None;
     for item in args.items {
         let key_name = item.key.unraw().to_string();
-        if seen.contains(&key_name) {
+        // `p95("read")` and `p95("write")` are different limits.
+        let seen_as = match &item.scope {
+            Some(s) => format!("{key_name}{}", s.tokens),
+            None => key_name.clone(),
+        };
+        if seen.contains(&seen_as) {
             errors.spanned(
                 &item.key,
                 format!("duplicate key `{key_name}`; give each key at most once"),
             );
             continue;
         }
-        seen.push(key_name.clone());
+        seen.push(seen_as);
+        if let Some(scope) = item.scope.as_ref().filter(|_| {
+            Setting::from_name(&key_name).is_some()
+                || matches!(
+                    Key::from_name(&key_name),
+                    Some(Key::Allocs | Key::AllocBytes | Key::RssGrowth)
+                )
+                || matches!(
+                    LimitFigure::from_name(&key_name),
+                    Some(LimitFigure::Cpu | LimitFigure::PeakRss)
+                )
+        }) {
+            errors.spanned(
+                scope,
+                format!(
+                    "`{key_name}` takes no `(..)`: only latency, throughput and success-rate \
+                     keys take an operation or stage, like `p95(\"read\") < \"5ms\"`"
+                ),
+            );
+            continue;
+        }
+        if let Some(figure) = LimitFigure::from_name(&key_name) {
+            if let Some(l) = check_limit(figure, &key_name, &item, &mut errors) {
+                spec.limits.push(l);
+            }
+            continue;
+        }
+        if let (Some(key), Some(scope)) = (Key::from_name(&key_name), item.scope.as_ref()) {
+            if shape.kind == Some(Kind::Bench) {
+                errors.spanned(
+                    &item.key,
+                    format!(
+                        "`{key_name}(..)` limits one operation or stage of a load test; \
+                         a benchmark has neither"
+                    ),
+                );
+                continue;
+            }
+            let Some((name, op_name, stage)) = check_scope(&key_name, scope, &mut errors) else {
+                continue;
+            };
+            if let Some(t) = check_threshold(key, &key_name, item, &mut errors) {
+                spec.limits.push(LimitSpec {
+                    figure: LimitFigure::Scoped(key),
+                    name,
+                    op_name,
+                    stage,
+                    op: t.op,
+                    value: t.value,
+                });
+            }
+            continue;
+        }
         if let Some(setting) = Setting::from_name(&key_name) {
             if setting == Setting::Args {
                 args_key = Some(item.key.clone());
@@ -402,6 +494,179 @@ fn check_threshold(key: Key, key_name: &str, item: Item, errors: &mut Errors) ->
     }
 }
 
+/// A string-literal scope argument's value, or an error at it.
+fn scope_string(arg: &ScopeArg, what: &str, example: &str, errors: &mut Errors) -> Option<String> {
+    match lit_str(&arg.value) {
+        Some(s) if !s.value().trim().is_empty() => Some(s.value()),
+        Some(s) => {
+            errors.spanned(s, format!("{what} cannot be empty"));
+            None
+        }
+        None => {
+            let hint = match strip_groups(&arg.value) {
+                Expr::Path(p)
+                    if arg.name.is_none()
+                        && (p.path.is_ident("op") || p.path.is_ident("stage")) =>
+                {
+                    format!("write `{} = \"name\"`", p.path.to_token_stream())
+                }
+                _ => format!("write it like `{example}`"),
+            };
+            errors.spanned(&arg.value, format!("{what} is a string literal; {hint}"));
+            None
+        }
+    }
+}
+
+type ScopeNames = (Option<String>, Option<String>, Option<String>);
+
+/// `("read")`, `(op = "read")`, `(stage = "spike")` or `(op = "read", stage = "spike")`.
+fn check_scope(key_name: &str, scope: &Scope, errors: &mut Errors) -> Option<ScopeNames> {
+    let example = format!("{key_name}(\"read\")");
+    if scope.args.is_empty() {
+        errors.spanned(
+            scope,
+            format!(
+                "`{key_name}()` names nothing: give an operation or stage, like `{example}` \
+                 or `{key_name}(op = \"read\", stage = \"spike\")`"
+            ),
+        );
+        return None;
+    }
+    let (mut name, mut op, mut stage) = (None, None, None);
+    let mut ok = true;
+    let positional = scope.args.iter().filter(|a| a.name.is_none()).count();
+    if positional > 0 && scope.args.len() > 1 {
+        errors.spanned(
+            scope,
+            format!(
+                "give one name, like `{example}`, or name both parts: \
+                 `{key_name}(op = \"read\", stage = \"spike\")`"
+            ),
+        );
+        return None;
+    }
+    for arg in &scope.args {
+        let value = scope_string(arg, "an operation or stage name", &example, errors);
+        ok &= value.is_some();
+        match arg.name.as_ref().map(|n| n.unraw().to_string()).as_deref() {
+            None => name = value,
+            Some("op") if op.is_none() => op = value,
+            Some("stage") if stage.is_none() => stage = value,
+            Some(n @ ("op" | "stage")) => {
+                errors.spanned(&arg.name, format!("`{n}` is given twice"));
+                ok = false;
+            }
+            Some(other) => {
+                errors.spanned(
+                    &arg.name,
+                    format!(
+                        "unknown scope `{other}`; a scope is `op = \"..\"` and/or `stage = \"..\"`"
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some((name, op, stage))
+}
+
+/// `recovery_time("outage") < "3s"`, `metric("hit_rate") >= 90`, `cpu < 150`,
+/// `peak_rss < "200MB"`.
+fn check_limit(
+    figure: LimitFigure,
+    key_name: &str,
+    item: &Item,
+    errors: &mut Errors,
+) -> Option<LimitSpec> {
+    let example = match figure {
+        LimitFigure::RecoveryTime => "recovery_time(\"outage\") < \"3s\"",
+        LimitFigure::Metric => "metric(\"hit_rate\") >= 90",
+        LimitFigure::Cpu => "cpu < 150",
+        LimitFigure::PeakRss => "peak_rss < \"200MB\"",
+        LimitFigure::Scoped(_) => "p95(\"read\") < \"5ms\"",
+    };
+    let name = match figure {
+        LimitFigure::RecoveryTime | LimitFigure::Metric => {
+            let what = if figure == LimitFigure::Metric {
+                "the metric's name"
+            } else {
+                "the fault's name"
+            };
+            match &item.scope {
+                None => {
+                    errors.spanned(
+                        &item.key,
+                        format!("`{key_name}` needs {what}, like `{example}`"),
+                    );
+                    return None;
+                }
+                Some(scope) => match scope.args.as_slice() {
+                    [arg] if arg.name.is_none() => Some(scope_string(arg, what, example, errors)?),
+                    _ => {
+                        errors.spanned(
+                            scope,
+                            format!("`{key_name}` takes one name, like `{example}`"),
+                        );
+                        return None;
+                    }
+                },
+            }
+        }
+        _ => None,
+    };
+    let value = value_of(item, false, example, errors)?;
+    let op = item.op.as_ref().and_then(|o| threshold_op(o.kind))?;
+    let parsed: Result<f64, String> = match figure {
+        LimitFigure::RecoveryTime => match lit_str(value) {
+            Some(s) => perf_spec::duration_ns(&s.value()).map_err(|e| e.message().to_string()),
+            None => Err(format!(
+                "`recovery_time` takes a duration string, like `{example}` (units: {})",
+                TIME_UNITS
+            )),
+        },
+        LimitFigure::Metric => match number(value) {
+            Some((n, _)) => Ok(n),
+            None => Err(format!("`metric(..)` takes a number, like `{example}`")),
+        },
+        LimitFigure::Cpu => match (lit_str(value), number(value)) {
+            (Some(s), _) => match s.value().trim().strip_suffix('%') {
+                Some(n) => perf_spec::number(n).map_err(|e| e.message().to_string()),
+                None => Err(format!(
+                    "`cpu` takes percent of one core, like `{example}` or `cpu < \"150%\"`"
+                )),
+            },
+            (None, Some((n, _))) => Ok(n),
+            _ => Err(format!(
+                "`cpu` takes percent of one core (200 = two cores), like `{example}`"
+            )),
+        },
+        LimitFigure::PeakRss => match (lit_str(value), number(value)) {
+            (Some(s), _) => perf_spec::bytes(&s.value()).map_err(|e| e.message().to_string()),
+            (None, Some((n, true))) => Ok(n),
+            _ => Err(format!(
+                "`peak_rss` takes a size string, like `{example}` (units: {})",
+                SIZE_UNITS
+            )),
+        },
+        LimitFigure::Scoped(_) => Err("unreachable".into()),
+    };
+    match parsed {
+        Ok(value) => Some(LimitSpec {
+            figure,
+            name,
+            op_name: None,
+            stage: None,
+            op,
+            value,
+        }),
+        Err(msg) => {
+            errors.spanned(value, msg);
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,6 +814,82 @@ mod tests {
         assert!(err("timeout", BENCH).contains("needs a value"));
         assert!(err("noise = \"5\"", BENCH).contains("needs a % sign"));
         assert!(err("p99 < \"1ms\", p99 < \"2ms\"", BENCH).contains("duplicate key `p99`"));
+    }
+
+    #[test]
+    fn scoped_and_new_keys_become_limits() {
+        let s = spec(
+            r#"p95("read") < "5ms", p99(op = "read", stage = "spike") <= "10ms",
+               success_rate(stage = "spike") >= 90.0, recovery_time("outage") < "3s",
+               metric("hit_rate") >= 90, cpu < 150, peak_rss < "200MB", p99 < "1s""#,
+            LOAD,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        type Row<'a> = (
+            LimitFigure,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            f64,
+        );
+        let got: Vec<Row<'_>> = s
+            .limits
+            .iter()
+            .map(|l| {
+                (
+                    l.figure,
+                    l.name.as_deref(),
+                    l.op_name.as_deref(),
+                    l.stage.as_deref(),
+                    l.value,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (LimitFigure::Scoped(Key::P95), Some("read"), None, None, 5e6),
+                (
+                    LimitFigure::Scoped(Key::P99),
+                    None,
+                    Some("read"),
+                    Some("spike"),
+                    10e6
+                ),
+                (
+                    LimitFigure::Scoped(Key::SuccessRate),
+                    None,
+                    None,
+                    Some("spike"),
+                    90.0
+                ),
+                (LimitFigure::RecoveryTime, Some("outage"), None, None, 3e9),
+                (LimitFigure::Metric, Some("hit_rate"), None, None, 90.0),
+                (LimitFigure::Cpu, None, None, None, 150.0),
+                (LimitFigure::PeakRss, None, None, None, 2e8),
+            ]
+        );
+        assert_eq!(s.thresholds.len(), 1, "the unscoped p99 stays a threshold");
+        assert!(spec(r#"p95("read") < "1ms", p95("write") < "2ms""#, LOAD).is_ok());
+        assert!(spec(r#"metric("x") >= 1, cpu < "150%", peak_rss < 1000"#, BENCH).is_ok());
+    }
+
+    #[test]
+    fn bad_scopes_are_spanned_errors() {
+        assert!(err(r#"p95(7) < "1ms""#, LOAD).contains("is a string literal"));
+        assert!(err(r#"p95(op) < "1ms""#, LOAD).contains("write `op = \"name\"`"));
+        assert!(err(r#"p95(foo = "x") < "1ms""#, LOAD).contains("unknown scope `foo`"));
+        assert!(err(r#"p95() < "1ms""#, LOAD).contains("names nothing"));
+        assert!(err(r#"p95("a", stage = "b") < "1ms""#, LOAD).contains("give one name"));
+        assert!(err(r#"recovery_time < "3s""#, LOAD).contains("needs the fault's name"));
+        assert!(err(r#"recovery_time("x") < 3"#, LOAD).contains("duration string"));
+        assert!(err(r#"metric < 3"#, LOAD).contains("needs the metric's name"));
+        assert!(err(r#"cpu("x") < 3"#, LOAD).contains("takes no `(..)`"));
+        assert!(err(r#"allocs("read") <= 3"#, LOAD).contains("takes no `(..)`"));
+        assert!(err(r#"cpu < "fast""#, LOAD).contains("percent of one core"));
+        assert!(err(r#"p95("read") < "1ms""#, BENCH).contains("a benchmark has neither"));
+        assert!(err(r#"p95("a") < "1ms", p95("a") < "2ms""#, LOAD).contains("duplicate key"));
+        assert!(err("cpus < 1", LOAD).contains("did you mean `cpu`?"));
     }
 
     #[test]

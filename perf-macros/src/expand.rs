@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::ItemFn;
 
-use crate::check::{self, Kind, Spec};
+use crate::check::{self, Kind, LimitFigure, Spec};
 use crate::parse::AttrArgs;
 
 /// The whole attribute: on any error, the errors plus the user's function, so that one
@@ -57,6 +57,28 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
             #private::Threshold { key: #private::Key::#key, op: #private::Op::#op, value: #value }
         }
     });
+    let limits = spec.limits.iter().map(|l| {
+        let figure = match l.figure {
+            LimitFigure::Scoped(k) => {
+                let key = format_ident!("{}", format!("{:?}", k));
+                quote!(#private::Figure::Scoped(#private::Key::#key))
+            }
+            LimitFigure::RecoveryTime => quote!(#private::Figure::RecoveryTime),
+            LimitFigure::Metric => quote!(#private::Figure::Metric),
+            LimitFigure::Cpu => quote!(#private::Figure::Cpu),
+            LimitFigure::PeakRss => quote!(#private::Figure::PeakRss),
+        };
+        let text = |v: &Option<String>| option(v.as_ref().map(|n| quote!(#n)));
+        let (name, op_name, stage) = (text(&l.name), text(&l.op_name), text(&l.stage));
+        let op = format_ident!("{}", format!("{:?}", l.op));
+        let value = Literal::f64_unsuffixed(l.value);
+        quote! {
+            #private::Limit {
+                figure: #figure, name: #name, op_name: #op_name, stage: #stage,
+                op: #private::Op::#op, value: #value,
+            }
+        }
+    });
     let timeout = option(spec.timeout_ns.map(|ns| {
         let ns = Literal::u64_unsuffixed(ns);
         quote!(#ns)
@@ -101,6 +123,7 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
                 tags: &[#(#tags),*],
                 args: &[#(#labels),*],
                 thresholds: &[#(#thresholds),*],
+                limits: &[#(#limits),*],
                 timeout_ns: #timeout,
                 noise: #noise,
                 ignore: #ignore,

@@ -50,6 +50,17 @@
 //! - `success_rate >= 99.0` (or `"99%"`): percent of successful operations; load tests only.
 //! - `allocs <= 10`, `alloc_bytes <= 4096`: heap allocations and bytes per iteration; integers.
 //! - `rss_growth < "10MB"`: resident memory growth; units `B KB MB GB KiB MiB GiB`.
+//! - `p95("read") < "5ms"`, `success_rate("spike") >= 90.0`,
+//!   `p99(op = "read", stage = "spike") < "10ms"`: a latency, throughput or success-rate key
+//!   scoped to one operation and/or stage of a load test's mix (a positional name is an
+//!   operation or a stage, resolved at run time).
+//! - `recovery_time("outage") < "3s"`: a fault window's recovery time (load tests).
+//! - `metric("hit_rate") >= 90`: a custom metric (`Bencher::metric`, load counters and ratios).
+//! - `cpu < 150`: process CPU over the body, percent of one core; `peak_rss < "200MB"`: the
+//!   highest sampled resident memory.
+//!
+//! Names that the test does not have (an operation, stage, fault or metric) fail the test at
+//! run time with the known ones listed.
 //!
 //! `PERF_<TEST>_<KEY>=value` overrides a threshold at run time. `#[ignore]` is honoured.
 //! Mistakes (an unknown key, a bad unit, a function of the wrong shape) are compile errors

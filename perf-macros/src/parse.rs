@@ -13,9 +13,12 @@ pub struct AttrArgs {
     pub items: Vec<Item>,
 }
 
-/// One `key`, `key = value` or `key OP value` item.
+/// One `key`, `key = value` or `key OP value` item; a threshold's key may carry a scope,
+/// `key(args) OP value`.
 pub struct Item {
     pub key: Ident,
+    /// `p95("read")`, `p99(op = "read", stage = "spike")`: checked by `check`.
+    pub scope: Option<Scope>,
     /// `None` for a bare key, which `check` rejects with a message naming the key.
     pub op: Option<AttrOp>,
     pub value: Option<Expr>,
@@ -42,6 +45,42 @@ impl ToTokens for AttrOp {
     }
 }
 
+/// The parenthesised part of `key(..)`, with its tokens for error spans.
+pub struct Scope {
+    pub args: Vec<ScopeArg>,
+    pub tokens: TokenStream,
+}
+
+/// One argument of a scope: `"read"` or `op = "read"`.
+pub struct ScopeArg {
+    pub name: Option<Ident>,
+    pub value: Expr,
+}
+
+impl Parse for ScopeArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Ident::peek_any) && input.peek2(Token![=]) {
+            let name = Ident::parse_any(input)?;
+            let _: Token![=] = input.parse()?;
+            let value: Expr = input.parse()?;
+            return Ok(ScopeArg {
+                name: Some(name),
+                value,
+            });
+        }
+        Ok(ScopeArg {
+            name: None,
+            value: input.parse()?,
+        })
+    }
+}
+
+impl ToTokens for Scope {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.tokens.clone());
+    }
+}
+
 impl Parse for AttrArgs {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let items = Punctuated::<Item, Token![,]>::parse_terminated(input)?;
@@ -55,9 +94,24 @@ impl Parse for Item {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         // `parse_any` so that the keyword `crate` is accepted as a key.
         let key = Ident::parse_any(input)?;
+        let scope = if input.peek(syn::token::Paren) {
+            let group: proc_macro2::Group = input.parse()?;
+            let tokens = group.to_token_stream();
+            let args = syn::parse::Parser::parse2(
+                Punctuated::<ScopeArg, Token![,]>::parse_terminated,
+                group.stream(),
+            )?;
+            Some(Scope {
+                args: args.into_iter().collect(),
+                tokens,
+            })
+        } else {
+            None
+        };
         if input.is_empty() || input.peek(Token![,]) {
             return Ok(Item {
                 key,
+                scope,
                 op: None,
                 value: None,
             });
@@ -66,6 +120,7 @@ impl Parse for Item {
         let value: Expr = input.parse()?;
         Ok(Item {
             key,
+            scope,
             op: Some(op),
             value: Some(value),
         })
@@ -150,6 +205,23 @@ mod tests {
         let keys: Vec<String> = args.items.iter().map(|i| i.key.to_string()).collect();
         assert_eq!(keys, ["crate", "slow", "args"]);
         assert!(args.items[1].op.is_none());
+    }
+
+    #[test]
+    fn scopes_parse_positional_and_named_arguments() {
+        let args =
+            parse(r#"p95("read") < "5ms", p99(op = "read", stage = "spike") < "1ms", cpu < 150"#);
+        let s = args.items[0].scope.as_ref().unwrap();
+        assert_eq!(s.args.len(), 1);
+        assert!(s.args[0].name.is_none());
+        let s = args.items[1].scope.as_ref().unwrap();
+        let names: Vec<String> = s
+            .args
+            .iter()
+            .map(|a| a.name.as_ref().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["op", "stage"]);
+        assert!(args.items[2].scope.is_none());
     }
 
     #[test]

@@ -210,10 +210,32 @@ pub const ATTRIBUTE_KEYS: &[&str] = &[
     "allocs",
     "alloc_bytes",
     "rss_growth",
+    "recovery_time",
+    "metric",
+    "cpu",
+    "peak_rss",
 ];
 
 /// The keys a `PERF_<TEST>_<KEY>` variable may name: the thresholds.
-pub const THRESHOLD_KEYS: &[&str] = ATTRIBUTE_KEYS.split_at(Setting::ALL.len()).1;
+pub const THRESHOLD_KEYS: &[&str] = ATTRIBUTE_KEYS
+    .split_at(Setting::ALL.len())
+    .1
+    .split_at(Key::ALL.len())
+    .0;
+
+/// The keys of limits the harness checks rather than the threshold evaluation: recovery times,
+/// custom metrics and resources (scoped keys such as `p95("op")` reuse the threshold names).
+pub const LIMIT_KEYS: &[&str] = ATTRIBUTE_KEYS
+    .split_at(Setting::ALL.len() + Key::ALL.len())
+    .1;
+
+/// The keys of `PERF_<TEST>_<KEY>` that set a load test's run parameters rather than a limit
+/// (`PERF_<TEST>_CONCURRENCY`, `_RATE`, `_DURATION`), with the unit each value is read in.
+pub const LOAD_PARAMETERS: [(&str, Unit); 3] = [
+    ("concurrency", Unit::Number),
+    ("rate", Unit::Number),
+    ("duration", Unit::Duration),
+];
 
 /// A comparison operator of a threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -568,9 +590,13 @@ mod tests {
             .into_iter()
             .map(Setting::name)
             .chain(Key::ALL.into_iter().map(Key::name))
+            .chain(LIMIT_KEYS.iter().copied())
             .collect();
         assert_eq!(listed, ATTRIBUTE_KEYS);
-        assert_eq!(&listed[Setting::ALL.len()..], THRESHOLD_KEYS);
+        assert_eq!(
+            &listed[Setting::ALL.len()..Setting::ALL.len() + Key::ALL.len()],
+            THRESHOLD_KEYS
+        );
         assert_eq!(Key::P99.example(), "p99 < \"2ms\"");
         assert_eq!(Key::SuccessRate.natural_op(), Op::Ge);
         assert_eq!(Key::Mean.natural_op(), Op::Le);

@@ -126,6 +126,9 @@ pub struct RunArgs {
     /// unless --save
     #[arg(long, conflicts_with_all = ["list", "baseline", "processes", "force"])]
     pub pre_commit: bool,
+    /// Multiply every load-test duration and rate by F (e.g. 0.1 for a quick CI pass)
+    #[arg(long, value_name = "F", value_parser = parse_load_scale)]
+    pub load_scale: Option<f64>,
     /// Independent processes per test (default 5, 3 with --quick)
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub processes: Option<u32>,
@@ -512,6 +515,16 @@ pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
         .map_err(|_| format!("`{text}` is too long a duration"))
 }
 
+/// `--load-scale F`: a positive, finite factor.
+pub(crate) fn parse_load_scale(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        _ => Err(format!(
+            "`{text}` is not a positive factor (write e.g. `0.1` for a tenth of every duration and rate)"
+        )),
+    }
+}
+
 /// `--test-timeout`: a positive duration.
 pub(crate) fn parse_test_timeout(text: &str) -> Result<std::time::Duration, String> {
     let d = parse_duration(text)?;
@@ -733,6 +746,18 @@ mod tests {
             let r = run_args(&["cargo-perf", "--format", name]);
             assert_eq!(r.report.format, format);
         }
+    }
+
+    #[test]
+    fn load_scales_must_be_positive_numbers() {
+        assert_eq!(parse_load_scale("0.1"), Ok(0.1));
+        for bad in ["0", "-1", "fast", "inf", ""] {
+            assert!(parse_load_scale(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            run_args(&["cargo-perf", "--load-scale", "0.5"]).load_scale,
+            Some(0.5)
+        );
     }
 
     #[test]

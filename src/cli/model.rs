@@ -213,6 +213,25 @@ pub struct TestReport {
     /// Memory specifics (RSS before/after/peak, allocator totals, leak verdict) of the same process.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryDetails>,
+    /// A load mix's operations: each one's headline figures over the processes, stored and
+    /// compared between commits like the test's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OperationReport>,
+}
+
+/// One operation of a load mix, as the report and the store keep it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperationReport {
+    pub name: String,
+    /// Each figure as the median over the processes (like the test's `metrics`).
+    pub metrics: Metrics,
+    /// Each process's figures: the spread the comparison judges a change against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<Metrics>,
+    /// Against the baseline's same operation: its deciding metric (`p99_ns`,
+    /// `throughput_per_sec`, `success_rate`). Absent when not compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
 }
 
 impl TestReport {
@@ -237,16 +256,21 @@ impl TestReport {
             throughput_unit: None,
             load: None,
             memory: None,
+            operations: Vec::new(),
         }
     }
 
     /// The test as the store keeps it: measured figures, no verdict (a verdict belongs to a
     /// comparison, not to the measurement).
     pub fn as_stored(&self) -> TestReport {
-        TestReport {
+        let mut stored = TestReport {
             comparison: None,
             ..self.clone()
+        };
+        for op in &mut stored.operations {
+            op.comparison = None;
         }
+        stored
     }
 }
 

@@ -140,5 +140,7 @@ pub(crate) fn measurement(metrics: Metrics) -> Measurement {
         load: None,
         memory: None,
         custom: Vec::new(),
+        checks: Vec::new(),
+        cpu_percent: None,
     }
 }

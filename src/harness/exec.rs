@@ -4,9 +4,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::limits::{self, Figure};
+use crate::load::resources::ProcCpu;
 use crate::load::LoadTest;
 use crate::measure::Bencher;
 use crate::memory::watch::MemoryWatch;
+use crate::metrics::{CustomMetric, Direction};
 use crate::protocol::{Measurement, Outcome, RunResult, Settings};
 use crate::registry::{Case, TestFn};
 
@@ -75,12 +78,47 @@ pub(crate) fn run_case(case: Case, settings: Settings) -> RunResult {
 
 fn body(case: Case, settings: Settings) -> Result<Measurement, String> {
     let watch = MemoryWatch::start();
+    let cpu_before = ProcCpu::read();
     let measured = run_body(case, settings);
+    let cpu_after = ProcCpu::read();
     let memory = watch.finish();
-    measured.map(|mut m| {
-        memory.apply(&mut m);
-        m
-    })
+    let mut m = measured?;
+    memory.apply(&mut m);
+    m.cpu_percent = resources_cpu(&m).or(match (cpu_before, cpu_after) {
+        (Some(a), Some(b)) => Some(b.percent_since(&a)),
+        _ => None,
+    });
+    let limits = case.entry.limits;
+    // Limited resources become custom metrics too, so that runs are compared on them.
+    let limited = |f: Figure| limits.iter().any(|l| l.figure == f);
+    if let (true, Some(cpu)) = (limited(Figure::Cpu), m.cpu_percent) {
+        m.custom.push(custom("cpu_percent", cpu));
+    }
+    let peak = m.memory.as_ref().and_then(|x| x.rss_peak_bytes);
+    if let (true, Some(rss)) = (limited(Figure::PeakRss), peak) {
+        m.custom.push(custom("peak_rss_bytes", rss as f64));
+    }
+    // Unknown names fail the test in every mode; the limits themselves are judged (or not,
+    // under `cargo test`) like the attribute's thresholds.
+    let mut checks = limits::evaluate(limits, &m)?;
+    checks.append(&mut m.checks);
+    m.checks = checks;
+    Ok(m)
+}
+
+/// A load test's CPU over its run: the mean of the sampler's readings.
+fn resources_cpu(m: &Measurement) -> Option<f64> {
+    let samples = &m.load.as_ref()?.resources;
+    (!samples.is_empty())
+        .then(|| samples.iter().map(|s| s.cpu_percent).sum::<f64>() / samples.len() as f64)
+}
+
+fn custom(name: &str, value: f64) -> CustomMetric {
+    CustomMetric {
+        name: name.to_string(),
+        value,
+        direction: Direction::LowerIsBetter,
+    }
 }
 
 fn run_body(case: Case, settings: Settings) -> Result<Measurement, String> {
@@ -91,7 +129,7 @@ fn run_body(case: Case, settings: Settings) -> Result<Measurement, String> {
             b.finish()
         }
         TestFn::Load(fns) => {
-            let mut l = LoadTest::new(settings);
+            let mut l = LoadTest::for_test(settings, &case.name());
             fns[case.index](&mut l);
             l.finish()
         }

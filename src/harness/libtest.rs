@@ -66,7 +66,8 @@ fn bench(case: Case, sink: &Collected) -> Result<Option<libtest_mimic::Measureme
     let Some(m) = result.measurement.as_ref() else {
         return Err("the test produced no measurement".into());
     };
-    let checks: Vec<ThresholdCheck> = thresholds.iter().map(|t| t.check(&m.metrics)).collect();
+    let mut checks: Vec<ThresholdCheck> = thresholds.iter().map(|t| t.check(&m.metrics)).collect();
+    checks.extend(m.checks.iter().cloned());
     let center = m.metrics.median_ns.or(m.metrics.p50_ns).unwrap_or(0.0);
     let spread = m
         .bench
@@ -76,7 +77,7 @@ fn bench(case: Case, sink: &Collected) -> Result<Option<libtest_mimic::Measureme
     let failed: Vec<String> = checks
         .iter()
         .filter(|c| !c.passed)
-        .map(describe_check)
+        .map(ThresholdCheck::to_string)
         .collect();
     sink.lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -88,19 +89,6 @@ fn bench(case: Case, sink: &Collected) -> Result<Option<libtest_mimic::Measureme
         avg: center.round() as u64,
         variance: spread.round() as u64,
     }))
-}
-
-pub(crate) fn describe_check(c: &ThresholdCheck) -> String {
-    let actual = match c.actual {
-        Some(a) => format!("{a:.3}"),
-        None => "absent".to_string(),
-    };
-    format!(
-        "{} {} {} (actual {actual})",
-        c.metric,
-        c.op.as_str(),
-        c.limit
-    )
 }
 
 fn print_table(rows: &[(RunResult, Vec<ThresholdCheck>)]) {

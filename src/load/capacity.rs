@@ -1,5 +1,6 @@
-//! Capacity search: the highest open-model rate at which an operation still meets a p99 and
-//! success-rate goal, found by doubling the rate and then bisecting around the knee.
+//! Capacity search: the highest open-model rate (or, in users, the most closed-model workers)
+//! at which the operations still meet a p99 and success-rate goal, found by doubling the
+//! level and then bisecting around the knee.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use super::config::Config;
 use super::outcome::IntoOutcome;
-use super::{execute, report, Ctx};
+use super::{run_once, Ctx, MixDef};
 use crate::protocol::{CapacityReport, CapacityStep, Measurement, Settings};
 
 /// Rates tried at most (each step lasts the test's duration).
@@ -40,6 +41,7 @@ const LAG_SHARE_OF_GOAL: f64 = 0.1;
 pub struct CapacityGoal {
     p99: Duration,
     min_success_rate: f64,
+    users: bool,
 }
 
 impl CapacityGoal {
@@ -48,7 +50,15 @@ impl CapacityGoal {
         CapacityGoal {
             p99: d,
             min_success_rate: 99.0,
+            users: false,
         }
+    }
+
+    /// Search the closed model: the most concurrent workers (users) that meet the goal,
+    /// rather than the highest open-model rate.
+    pub fn in_users(mut self) -> CapacityGoal {
+        self.users = true;
+        self
     }
 
     /// Require at least `percent` successful operations.
@@ -62,6 +72,7 @@ pub(crate) fn search<F, Fut>(
     config: &Config,
     settings: &Settings,
     goal: CapacityGoal,
+    mix: &MixDef,
     op: F,
 ) -> Result<Measurement, String>
 where
@@ -100,14 +111,33 @@ where
     let mut best: Option<(u64, Measurement)> = None;
     let mut first: Option<Measurement> = None;
     let mut bad: Option<u64> = None;
-    let mut rate = config.rate.unwrap_or(100).max(1);
+    if goal.users && config.rate.is_some() {
+        return Err(
+            "find_capacity in users searches the closed model: drop rate(..) \
+             (concurrency(n) sets the first step)"
+                .into(),
+        );
+    }
+    let mut rate = if goal.users {
+        config.concurrency.unwrap_or(1).max(1) as u64
+    } else {
+        config.rate.unwrap_or(100).max(1)
+    };
     while steps.len() < max_steps {
-        step_config.rate = Some(rate);
+        if goal.users {
+            step_config.concurrency = Some(rate as usize);
+        } else {
+            step_config.rate = Some(rate);
+        }
         let mut spec = step_config.resolve(settings)?;
         spec.lag_floor_ns = limit_ns * LAG_SHARE_OF_GOAL;
         let shared = Arc::clone(&op);
-        let m = report::measurement(&spec, &execute(&rt, &spec, move |c| shared(c)));
-        let step = judge(rate, &m, limit_ns, goal.min_success_rate);
+        let m = run_once(&rt, &spec, mix, Vec::new(), move |c| shared(c));
+        let mut step = judge(rate, &m, limit_ns, goal.min_success_rate, goal.users);
+        if goal.users {
+            step.users = Some(rate);
+            step.rate_per_sec = 0.0;
+        }
         let passed = step.passed;
         steps.push(step);
         match m {
@@ -124,7 +154,9 @@ where
         rate = match (good, bad) {
             (Some(g), None) => g.saturating_mul(2),
             (None, Some(b)) if b > 1 => b / 2,
-            (Some(g), Some(b)) if (b - g) as f64 > g as f64 * RESOLUTION && b - g > 1 => {
+            (Some(g), Some(b))
+                if b - g > 1 && (goal.users || (b - g) as f64 > g as f64 * RESOLUTION) =>
+            {
                 g + (b - g) / 2
             }
             _ => break,
@@ -132,6 +164,7 @@ where
     }
     rt.shutdown_background();
     let capacity = best.as_ref().map_or(0.0, |(r, _)| *r as f64);
+    let users = goal.users;
     let mut m = match best {
         Some((_, m)) => m,
         None => first.ok_or_else(|| {
@@ -141,13 +174,23 @@ where
                 .unwrap_or_else(|| "find_capacity ran no step".into())
         })?,
     };
-    m.metrics.throughput_per_sec = Some(capacity);
+    if users {
+        // The best step's throughput stays the headline; the users found are a custom metric.
+        m.custom.push(crate::metrics::CustomMetric {
+            name: "capacity_users".into(),
+            value: capacity,
+            direction: crate::metrics::Direction::HigherIsBetter,
+        });
+    } else {
+        m.metrics.throughput_per_sec = Some(capacity);
+    }
     if let Some(load) = m.load.as_mut() {
         load.capacity = Some(CapacityReport {
             p99_limit_ns: limit_ns,
             min_success_rate: goal.min_success_rate,
-            capacity_per_sec: capacity,
+            capacity_per_sec: if users { 0.0 } else { capacity },
             steps,
+            capacity_users: users.then_some(capacity as u64),
         });
     }
     Ok(m)
@@ -158,6 +201,7 @@ fn judge(
     m: &Result<Measurement, String>,
     limit_ns: f64,
     min_success: f64,
+    users: bool,
 ) -> CapacityStep {
     let m = match m {
         Ok(m) => m,
@@ -183,7 +227,7 @@ fn judge(
         ))
     } else if success < min_success {
         Some(format!("success rate {success:.2}% under {min_success}%"))
-    } else if achieved < rate as f64 * MIN_ACHIEVED {
+    } else if !users && achieved < rate as f64 * MIN_ACHIEVED {
         Some(format!("delivered {achieved:.0}/s of {rate}/s"))
     } else {
         None
@@ -195,5 +239,6 @@ fn judge(
         success_rate: success,
         passed: reason.is_none(),
         reason,
+        users: None,
     }
 }

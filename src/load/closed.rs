@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use super::config::RunSpec;
 use tokio::runtime::Runtime;
 
-use super::engine::{drain_time, threads, RunData};
-use super::outcome::{call, IntoOutcome};
+use super::engine::{drain_time, threads, RunData, RunEnv};
+use super::outcome::{call_timed, IntoOutcome};
 use super::plan::Plan;
 use super::record::{Batch, Done, Shards};
 use super::resources::Sampler;
@@ -28,6 +28,7 @@ const CLAIM_BLOCK: u64 = 256;
 
 struct Shared<F> {
     plan: Plan,
+    env: Arc<RunEnv>,
     shards: Shards,
     next_seq: AtomicU64,
     max_ops: u64,
@@ -35,7 +36,7 @@ struct Shared<F> {
     op: F,
 }
 
-pub(crate) fn run<F, Fut>(rt: &Runtime, spec: &RunSpec, op: F) -> RunData
+pub(crate) fn run<F, Fut>(rt: &Runtime, spec: &RunSpec, env: Arc<RunEnv>, op: F) -> RunData
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
@@ -44,15 +45,18 @@ where
     let workers = spec.plan.peak().ceil() as usize;
     let end_ns = spec.plan.end_ns();
     let start = Instant::now();
+    let ops = env.ops;
     let shared = Arc::new(Shared {
         plan: spec.plan.clone(),
-        shards: Shards::new(threads(), spec.plan.phases.len(), spec.bucket_ns),
+        env,
+        shards: Shards::new(threads(), spec.plan.phases.len(), ops, spec.bucket_ns),
         next_seq: AtomicU64::new(0),
         max_ops: spec.max_ops,
         start,
         op,
     });
     let sampler = Sampler::start(start, end_ns);
+    let timeline = shared.env.start_faults(start);
     let deadline = start
         .checked_add(Duration::from_nanos(end_ns))
         .and_then(|end| end.checked_add(drain_time(spec.smoke)));
@@ -73,7 +77,9 @@ where
         unfinished
     });
     let ended_ns = start.elapsed().as_nanos() as u64;
+    let faults = timeline.map(|t| t.stop()).unwrap_or_default();
     RunData {
+        faults,
         rec: shared.shards.merged(),
         ended_ns: if unfinished > 0 {
             end_ns.min(ended_ns)
@@ -137,16 +143,21 @@ where
             }
             (seq, seq_end) = (first, (first + claim).min(s.max_ops));
         }
-        let outcome = call(&s.op, Ctx::new(w, seq)).await;
+        let op = s.env.picker.pick(seq);
+        let ctx = Ctx::in_run(w, seq, op, s.env.shared);
+        let outcome = call_timed(&s.op, ctx, s.env.timeout.as_ref()).await;
         seq += 1;
         // One clock read per operation: this operation's end is the next one's start.
         let done = Instant::now();
         let ok = outcome.is_ok();
         if let Err(message) = outcome {
-            s.shards.lock(w).failure_message(message);
+            s.shards
+                .lock(w)
+                .failure_message(phase, op as usize, message);
         }
         batch.push(Done {
             phase: phase as u32,
+            op,
             ok,
             start_ns: t_ns,
             latency_ns: done.saturating_duration_since(now).as_nanos() as u64,

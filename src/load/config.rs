@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use super::faults::{Window, DEFAULT_TOLERANCE};
+use super::params::Overrides;
 use super::plan::Plan;
 use super::record::MAX_BUCKETS;
 use crate::protocol::Settings;
@@ -25,7 +27,16 @@ pub(crate) struct Config {
     pub duration: Option<Duration>,
     pub iterations: Option<u64>,
     pub stages: Option<Vec<(Duration, u64)>>,
+    /// `stage(name, d, target)`, in order.
+    pub named_stages: Vec<(String, Duration, u64)>,
     pub max_scheduler_lag: Option<Duration>,
+    pub op_timeout: Option<Duration>,
+    pub timeline_bucket: Option<Duration>,
+    pub recovery_tolerance: Option<f64>,
+    /// `fault(name, at, duration, ..)` windows (their hooks live in the `LoadTest`).
+    pub faults: Vec<(String, Duration, Duration)>,
+    /// `PERF_<TEST>_CONCURRENCY`, `_RATE`, `_DURATION`.
+    pub overrides: Overrides,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +59,10 @@ pub(crate) struct RunSpec {
     /// Scheduler lag the run tolerates whatever its latencies; raised by the capacity
     /// search to a tenth of its p99 goal.
     pub lag_floor_ns: f64,
+    /// Fault windows on the (scaled, squeezed) plan.
+    pub windows: Vec<Window>,
+    pub op_timeout: Option<Duration>,
+    pub recovery_tolerance: f64,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -57,6 +72,80 @@ fn ns(d: Duration) -> u64 {
 impl Config {
     /// Checks the settings and turns them into a run. Errors name the offending method.
     pub fn resolve(&self, settings: &Settings) -> Result<RunSpec, String> {
+        let c = self.effective(settings)?;
+        c.resolve_effective(settings)
+    }
+
+    /// The settings after `PERF_<TEST>_*` overrides and `--load-scale`.
+    fn effective(&self, settings: &Settings) -> Result<Config, String> {
+        let mut c = self.clone();
+        if let Some(n) = c.overrides.concurrency {
+            c.concurrency = Some(n);
+        }
+        if let Some(r) = c.overrides.rate {
+            c.rate = Some(r);
+        }
+        if let Some(d) = c.overrides.duration {
+            if c.stages.is_some() || !c.named_stages.is_empty() {
+                // Stages keep their shape and fit the new total.
+                let total: Duration = c
+                    .stages
+                    .iter()
+                    .flatten()
+                    .map(|s| s.0)
+                    .chain(c.named_stages.iter().map(|s| s.1))
+                    .sum();
+                if !total.is_zero() {
+                    let f = d.as_secs_f64() / total.as_secs_f64();
+                    c.scale_stages(f);
+                }
+            } else {
+                c.duration = Some(d);
+            }
+        }
+        if let Some(f) = settings.load_scale {
+            if !(f.is_finite() && f > 0.0) {
+                return Err(format!(
+                    "--load-scale {f}: the scale must be a positive number"
+                ));
+            }
+            let sd = |d: Duration| d.mul_f64(f);
+            c.ramp_up = c.ramp_up.map(sd);
+            c.duration = c.duration.map(sd);
+            c.scale_stages(f);
+            for (_, at, dur) in &mut c.faults {
+                *at = sd(*at);
+                *dur = sd(*dur);
+            }
+            // Not scaled: `op_timeout` and an explicit `timeline_bucket` are the service's
+            // real-time constants (how slow is too slow; the resolution its recovery is seen
+            // at), which a shorter run does not change. The default bucket follows the
+            // scaled run's length.
+            if let Some(r) = c.rate.as_mut() {
+                *r = ((*r as f64 * f).round() as u64).max(1);
+            }
+            if c.rate.is_some() {
+                for s in c.stages.iter_mut().flatten() {
+                    s.1 = (s.1 as f64 * f).round() as u64;
+                }
+                for s in &mut c.named_stages {
+                    s.2 = (s.2 as f64 * f).round() as u64;
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    fn scale_stages(&mut self, f: f64) {
+        for s in self.stages.iter_mut().flatten() {
+            s.0 = s.0.mul_f64(f);
+        }
+        for s in &mut self.named_stages {
+            s.1 = s.1.mul_f64(f);
+        }
+    }
+
+    fn resolve_effective(&self, settings: &Settings) -> Result<RunSpec, String> {
         if self.concurrency == Some(0) {
             return Err("concurrency(0): a load test needs at least one worker".into());
         }
@@ -71,12 +160,28 @@ impl Config {
         if self.duration == Some(Duration::ZERO) {
             return Err("duration(0): a load test needs a positive duration".into());
         }
-        if self.stages.is_some() && self.duration.is_some() {
+        if self.op_timeout == Some(Duration::ZERO) {
+            return Err("op_timeout(0): the timeout must be positive".into());
+        }
+        if let Some(t) = self.recovery_tolerance {
+            if !(t.is_finite() && (0.0..1.0).contains(&t)) {
+                return Err(format!(
+                    "recovery_tolerance({t}): give a fraction from 0 up to (not including) 1"
+                ));
+            }
+        }
+        let has_stages = self.stages.is_some() || !self.named_stages.is_empty();
+        if has_stages && self.duration.is_some() {
             return Err(
                 "stages(..) and duration(..) both set the run's length: keep only one".into(),
             );
         }
-        let stages: Vec<(u64, f64)> = self
+        if self.stages.is_some() && !self.named_stages.is_empty() {
+            return Err(
+                "stages(&[..]) and stage(name, ..) both set the stages: use one of them".into(),
+            );
+        }
+        let mut stages: Vec<(u64, f64)> = self
             .stages
             .iter()
             .flatten()
@@ -85,6 +190,11 @@ impl Config {
         if self.stages.as_ref().is_some_and(Vec::is_empty) {
             return Err("stages(&[]): give at least one (duration, target) stage".into());
         }
+        stages.extend(
+            self.named_stages
+                .iter()
+                .map(|(_, d, target)| (ns(*d), *target as f64)),
+        );
         let model = match self.rate {
             Some(_) => Model::Open {
                 max_in_flight: self
@@ -114,20 +224,88 @@ impl Config {
         if plan.peak() <= 0.0 {
             return Err("stages(..): every target is 0, so no operation would run".into());
         }
+        if !self.named_stages.is_empty() {
+            let first = plan.phases.len() - self.named_stages.len();
+            for (p, (name, _, _)) in plan.phases[first..].iter_mut().zip(&self.named_stages) {
+                p.name = name.clone();
+            }
+        }
+        for (i, p) in plan.phases.iter().enumerate() {
+            if p.name.trim().is_empty() {
+                return Err("stage(\"\", ..): a stage needs a name".into());
+            }
+            if plan.phases[..i].iter().any(|q| q.name == p.name) {
+                return Err(format!(
+                    "stage {:?} is named twice (ramp_up(..) is the stage \"ramp_up\"): \
+                     give each stage its own name",
+                    p.name
+                ));
+            }
+        }
+        let mut windows = Vec::new();
+        for (i, (name, at, dur)) in self.faults.iter().enumerate() {
+            if name.trim().is_empty() {
+                return Err("fault(\"\", ..): a fault needs a name".into());
+            }
+            if self.faults[..i].iter().any(|f| &f.0 == name) {
+                return Err(format!("fault({name:?}, ..) is declared twice"));
+            }
+            if dur.is_zero() {
+                return Err(format!(
+                    "fault({name:?}, at, 0, ..): a fault window needs a duration"
+                ));
+            }
+            if ns(*at) >= plan.end_ns() {
+                return Err(format!(
+                    "fault({name:?}, ..) starts at {} but the run lasts {}: move it into the run",
+                    crate::format::duration_ns(ns(*at) as f64),
+                    crate::format::duration_ns(plan.end_ns() as f64)
+                ));
+            }
+            windows.push(Window {
+                name: name.clone(),
+                start_ns: ns(*at),
+                end_ns: ns(*at).saturating_add(ns(*dur)),
+            });
+        }
         let smoke = settings.is_smoke();
         let mut max_ops = self.iterations.unwrap_or(u64::MAX);
+        let mut squeezed = 1.0;
         if smoke {
-            plan.squeeze(SMOKE_MAX_NS);
+            squeezed = plan.squeeze(SMOKE_MAX_NS);
             max_ops = max_ops.min(SMOKE_MAX_OPS);
+            for w in &mut windows {
+                w.start_ns = (w.start_ns as f64 * squeezed) as u64;
+                w.end_ns = (w.end_ns as f64 * squeezed) as u64;
+            }
         }
+        let bucket = match self.timeline_bucket {
+            Some(d) => {
+                let b = ((ns(d) as f64 * squeezed) as u64).max(1_000_000);
+                let end = plan.end_ns();
+                if end != u64::MAX && end / b >= MAX_BUCKETS as u64 {
+                    return Err(format!(
+                        "timeline_bucket({}): a run of {} would need more than {MAX_BUCKETS} \
+                         buckets; use a wider bucket",
+                        crate::format::duration_ns(ns(d) as f64),
+                        crate::format::duration_ns(end as f64)
+                    ));
+                }
+                b
+            }
+            None => bucket_ns(plan.end_ns()),
+        };
         Ok(RunSpec {
             model,
-            bucket_ns: bucket_ns(plan.end_ns()),
+            bucket_ns: bucket,
             plan,
             max_ops,
             smoke,
             lag_limit_ns: self.max_scheduler_lag.map(|d| d.as_nanos() as f64),
             lag_floor_ns: 0.0,
+            windows,
+            op_timeout: self.op_timeout,
+            recovery_tolerance: self.recovery_tolerance.unwrap_or(DEFAULT_TOLERANCE),
         })
     }
 }

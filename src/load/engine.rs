@@ -4,9 +4,35 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use std::time::Instant;
+
+use super::ctx::RunShared;
+use super::faults::{Hook, Timeline, Window, WindowRun};
+use super::mix::Picker;
 use super::outcome::quiet_panics_on_this_thread;
 use super::record::Recorder;
 use crate::protocol::ResourceSample;
+
+/// What every operation of one run shares beyond the plan: which operation each sequence
+/// number runs, the run's shared state, the operation timeout, and the fault hooks.
+pub(crate) struct RunEnv {
+    pub picker: Picker,
+    pub ops: usize,
+    pub shared: &'static RunShared,
+    /// `op_timeout`, and the failure message of an operation cancelled by it.
+    pub timeout: Option<(Duration, String)>,
+    pub windows: Vec<Window>,
+    /// Taken by the run that starts the fault timeline.
+    pub hooks: std::sync::Mutex<Vec<(Hook, Hook)>>,
+}
+
+impl RunEnv {
+    /// Starts the fault timeline at the run's start, when there are fault windows.
+    pub fn start_faults(&self, started: Instant) -> Option<Timeline> {
+        let hooks = std::mem::take(&mut *self.hooks.lock().unwrap_or_else(|e| e.into_inner()));
+        Timeline::start(started, &self.windows, hooks, self.shared)
+    }
+}
 
 /// How long in-flight operations may run on after the plan's end before they are abandoned
 /// (and counted as unfinished).
@@ -30,6 +56,8 @@ pub(crate) struct RunData {
     /// Open model: the scheduler's lag behind its timetable.
     pub lag: Option<Histogram<u64>>,
     pub resources: Vec<ResourceSample>,
+    /// What happened to each fault window.
+    pub faults: Vec<WindowRun>,
 }
 
 /// A multi-thread runtime with one worker per core, all I/O and timers enabled (operations

@@ -8,22 +8,36 @@
 mod capacity;
 mod closed;
 mod config;
+mod ctx;
 mod engine;
+mod faults;
+mod mix;
 mod open;
 mod outcome;
+mod params;
 mod plan;
 mod record;
 mod report;
-mod resources;
+pub(crate) mod resources;
+mod results;
 
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use capacity::CapacityGoal;
+pub use ctx::Ctx;
 pub use outcome::IntoOutcome;
+pub use params::check_env;
+pub use results::{Figures, LoadReport};
 
 use crate::protocol::{Measurement, Settings};
 use config::{Config, Model};
+use ctx::RunShared;
+use engine::RunEnv;
+use faults::{FaultDecl, Hook};
+use mix::{Operation, Picker};
+use results::CheckLog;
 
 /// Configures and runs a load test. Handed to `#[perf_test] fn f(load: &mut LoadTest)`.
 ///
@@ -36,48 +50,91 @@ use config::{Config, Model};
 ///     .run(|ctx| async move { ctx.seq() % 100 != 0 });
 /// # }
 /// ```
+///
+/// A mix of named operations, with stages, a fault window and a check
+/// (see `docs/load-scenarios.md`):
+///
+/// ```no_run
+/// # fn demo(load: &mut cargo_perf::LoadTest) {
+/// use std::time::Duration;
+/// let s = Duration::from_secs;
+/// let report = load
+///     .concurrency(10)
+///     .stage("ramp", s(2), 50)
+///     .stage("hold", s(10), 50)
+///     .fault("outage", s(5), s(2), || { /* stop the backend */ }, || { /* restart it */ })
+///     .op_timeout(Duration::from_millis(200))
+///     .operation("read", 80, |ctx| async move { ctx.ratio("hit_rate", ctx.seq() % 10 != 0) })
+///     .operation("write", 20, |_| async {})
+///     .run_mix();
+/// report.check("recovered", report.recovery_time("outage").is_some());
+/// # }
+/// ```
 pub struct LoadTest {
     settings: Settings,
     config: Config,
     /// Set by `run` or `find_capacity`: the figures, or why there are none.
     result: Option<Result<Measurement, String>>,
+    /// `operation(..)`, in order.
+    ops: Vec<Operation>,
+    faults: Vec<FaultDecl>,
+    lower_is_better: Vec<String>,
+    checks: CheckLog,
+    /// A malformed `PERF_<TEST>_*` load parameter: the run fails with it.
+    env_error: Option<String>,
 }
 
-/// What an operation knows about itself: handed to every call of the operation.
-///
-/// ```no_run
-/// use cargo_perf::{perf_test, Ctx, LoadTest};
-///
-/// #[perf_test]
-/// fn spread(load: &mut LoadTest) {
-///     load.concurrency(4).run(|ctx: Ctx| async move {
-///         // Worker 0..4, sequence number unique in the run.
-///         let _key = (ctx.worker(), ctx.seq() % 100);
-///     });
-/// }
-/// # fn main() {}
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ctx {
-    worker: usize,
-    seq: u64,
+/// The operations of one run as the engine and the report see them.
+pub(crate) struct MixDef {
+    pub ops: Vec<(String, u32)>,
+    pub lower_is_better: Vec<String>,
 }
 
-impl Ctx {
-    pub(crate) fn new(worker: usize, seq: u64) -> Ctx {
-        Ctx { worker, seq }
-    }
-
-    /// The closed-model worker running this operation (0-based, below the concurrency).
-    /// Always 0 in the open model, where operations belong to no worker.
-    pub fn worker(&self) -> usize {
-        self.worker
-    }
-
-    /// The operation's sequence number in the run (0-based, unique).
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
+/// Runs one resolved plan once on `rt`, with `op` dispatching every operation, and turns the
+/// results into a measurement.
+pub(crate) fn run_once<F, Fut>(
+    rt: &tokio::runtime::Runtime,
+    spec: &config::RunSpec,
+    mix: &MixDef,
+    hooks: Vec<(Hook, Hook)>,
+    op: F,
+) -> Result<Measurement, String>
+where
+    F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoOutcome,
+{
+    let names: Vec<String> = mix.ops.iter().map(|(n, _)| n.clone()).collect();
+    let weights: Vec<u32> = mix.ops.iter().map(|(_, w)| *w).collect();
+    let fault_names: Vec<String> = spec.windows.iter().map(|w| w.name.clone()).collect();
+    let shared = RunShared::leak(names, &fault_names);
+    let env = Arc::new(RunEnv {
+        picker: Picker::new(&weights),
+        ops: mix.ops.len().max(1),
+        shared,
+        timeout: spec.op_timeout.map(|d| {
+            let text = format!(
+                "timed out after {}",
+                crate::format::duration_ns(d.as_nanos() as f64)
+            );
+            (d, text)
+        }),
+        windows: spec.windows.clone(),
+        hooks: Mutex::new(hooks),
+    });
+    let data = match spec.model {
+        Model::Closed => closed::run(rt, spec, env, op),
+        Model::Open { max_in_flight } => open::run(rt, spec, env, max_in_flight, op),
+    };
+    report::measurement(
+        spec,
+        &data,
+        &report::MixInfo {
+            ops: &mix.ops,
+            tallies: shared.tallies(),
+            lower_is_better: &mix.lower_is_better,
+        },
+    )
 }
 
 impl LoadTest {
@@ -86,7 +143,23 @@ impl LoadTest {
             settings,
             config: Config::default(),
             result: None,
+            ops: Vec::new(),
+            faults: Vec::new(),
+            lower_is_better: Vec::new(),
+            checks: CheckLog::default(),
+            env_error: None,
         }
+    }
+
+    /// The load test of `test_name`, with its `PERF_<TEST>_CONCURRENCY`, `_RATE` and
+    /// `_DURATION` overrides from the environment.
+    pub(crate) fn for_test(settings: Settings, test_name: &str) -> LoadTest {
+        let mut load = LoadTest::new(settings);
+        match params::from_env(test_name, |v| std::env::var(v).ok()) {
+            Ok(o) => load.config.overrides = o,
+            Err(e) => load.env_error = Some(e),
+        }
+        load
     }
 
     /// Closed model: `n` workers, each awaiting one operation at a time. In the open model,
@@ -146,9 +219,147 @@ impl LoadTest {
         self
     }
 
+    /// Appends a named stage: the level (concurrency, or rate in the open model) moves
+    /// linearly from the previous level to `target` over `d` (zero: a step). Its figures are
+    /// reported under `name`, and attribute keys can limit them (`p99(stage = "spike")`).
+    /// Replaces `duration`; not combined with `stages(&[..])`.
+    pub fn stage(&mut self, name: &str, d: Duration, target: u64) -> &mut Self {
+        self.config.named_stages.push((name.to_string(), d, target));
+        self
+    }
+
+    /// Registers a named operation of a mix, run in proportion to `weight` by `run_mix()`
+    /// (and `find_capacity_mix`). The output is `()`, `bool` or `Result<T, E: Display>`.
+    pub fn operation<F, Fut>(&mut self, name: &str, weight: u32, op: F) -> &mut Self
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoOutcome,
+    {
+        self.ops.push(Operation {
+            name: name.to_string(),
+            weight,
+            run: mix::boxed(op),
+        });
+        self
+    }
+
+    /// Declares a fault window `at` after the run's start, lasting `duration`: `on` runs at
+    /// its start and `off` at its end (also when the run stops early), on a thread of their
+    /// own. `ctx.fault_active(name)` tells operations whether it is open; the report gives
+    /// its recovery time.
+    pub fn fault<On, Off>(
+        &mut self,
+        name: &str,
+        at: Duration,
+        duration: Duration,
+        on: On,
+        off: Off,
+    ) -> &mut Self
+    where
+        On: FnMut() + Send + 'static,
+        Off: FnMut() + Send + 'static,
+    {
+        self.config.faults.push((name.to_string(), at, duration));
+        self.faults.push(FaultDecl {
+            on: Box::new(on),
+            off: Box::new(off),
+        });
+        self
+    }
+
+    /// Cancels an operation still running `d` after it started and counts it as failed
+    /// ("timed out after .."). In the open model its latency still counts from its
+    /// scheduled start.
+    pub fn op_timeout(&mut self, d: Duration) -> &mut Self {
+        self.config.op_timeout = Some(d);
+        self
+    }
+
+    /// The tolerance of the recovery rule (default 0.25): throughput within this fraction
+    /// under, and p99 within this fraction over, the pre-fault level.
+    pub fn recovery_tolerance(&mut self, fraction: f64) -> &mut Self {
+        self.config.recovery_tolerance = Some(fraction);
+        self
+    }
+
+    /// The timeline's bucket width (default: 100 ms for runs under 5 s, else 1 s), which is
+    /// also the resolution of recovery times. `--load-scale` leaves it as set: it is the
+    /// resolution a recovery is seen at, a real-time property of the service.
+    pub fn timeline_bucket(&mut self, d: Duration) -> &mut Self {
+        self.config.timeline_bucket = Some(d);
+        self
+    }
+
+    /// Reports the counter or ratio `name` as lower-is-better when runs are compared
+    /// (counters and ratios are higher-is-better by default).
+    pub fn lower_is_better(&mut self, name: &str) -> &mut Self {
+        self.lower_is_better.push(name.to_string());
+        self
+    }
+
     /// Runs the load test now. The operation's output is `()`, `bool` or
     /// `Result<T, E: Display>`; `false`, `Err` and panics are failed operations.
-    pub fn run<F, Fut>(&mut self, op: F)
+    pub fn run<F, Fut>(&mut self, op: F) -> LoadReport
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoOutcome,
+    {
+        if !self.ops.is_empty() {
+            return self.fail(
+                "run(op) was called after operation(..): call run_mix() to run the \
+                 registered operations",
+            );
+        }
+        let mix = MixDef {
+            ops: vec![(String::new(), 1)],
+            lower_is_better: self.lower_is_better.clone(),
+        };
+        self.execute(&mix, op)
+    }
+
+    /// Runs the operations registered with `operation(..)`, each in proportion to its
+    /// weight, in the configured model and stages.
+    pub fn run_mix(&mut self) -> LoadReport {
+        if let Err(e) = mix::validate(&self.ops) {
+            return self.fail(&e);
+        }
+        let (mix, dispatch) = self.mix();
+        self.execute(&mix, dispatch)
+    }
+
+    fn mix(
+        &self,
+    ) -> (
+        MixDef,
+        impl Fn(Ctx) -> mix::BoxedFuture + Send + Sync + 'static,
+    ) {
+        let runs: Arc<[mix::BoxedOp]> = self.ops.iter().map(|o| Arc::clone(&o.run)).collect();
+        let mix = MixDef {
+            ops: self
+                .ops
+                .iter()
+                .map(|o| (o.name.clone(), o.weight))
+                .collect(),
+            lower_is_better: self.lower_is_better.clone(),
+        };
+        (mix, move |ctx: Ctx| (runs[ctx.op_index()])(ctx))
+    }
+
+    fn fail(&mut self, message: &str) -> LoadReport {
+        if self.result.is_none() {
+            self.result = Some(Err(message.to_string()));
+        }
+        LoadReport::new(None, Arc::clone(&self.checks))
+    }
+
+    fn report(&self) -> LoadReport {
+        let m = self.result.as_ref().and_then(|r| r.as_ref().ok());
+        LoadReport::new(m, Arc::clone(&self.checks))
+    }
+
+    fn execute<F, Fut>(&mut self, mix: &MixDef, op: F) -> LoadReport
     where
         F: Fn(Ctx) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
@@ -156,23 +367,53 @@ impl LoadTest {
     {
         if self.result.is_some() {
             self.result = Some(Err("run(..) was called more than once in one test".into()));
-            return;
+            return self.report();
         }
+        if let Some(e) = self.env_error.clone() {
+            return self.fail(&e);
+        }
+        let hooks: Vec<(Hook, Hook)> = self.faults.drain(..).map(|f| (f.on, f.off)).collect();
         let result = self.config.resolve(&self.settings).and_then(|spec| {
             let rt = engine::runtime()?;
-            let data = execute(&rt, &spec, op);
+            let m = run_once(&rt, &spec, mix, hooks, op);
             // Operations abandoned after the drain time may never end: do not wait for them.
             rt.shutdown_background();
-            report::measurement(&spec, &data)
+            m
         });
         self.result = Some(result);
+        self.report()
     }
 
     /// Searches for the highest open-model rate that meets `goal`: doubles the rate (from
     /// `rate(..)`, default 100/s) while each step passes, then bisects between the last good
     /// and the first bad step. Each step lasts `duration` (default: the measurement time).
     /// The test's figures are those of the best step; `throughput` is the capacity found.
-    pub fn find_capacity<F, Fut>(&mut self, goal: CapacityGoal, op: F)
+    ///
+    /// With `goal.in_users()` it searches the closed model instead: the most concurrent
+    /// workers (from `concurrency(..)`, default 1) that meet the goal.
+    pub fn find_capacity<F, Fut>(&mut self, goal: CapacityGoal, op: F) -> LoadReport
+    where
+        F: Fn(Ctx) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: IntoOutcome,
+    {
+        let mix = MixDef {
+            ops: vec![(String::new(), 1)],
+            lower_is_better: self.lower_is_better.clone(),
+        };
+        self.capacity(goal, &mix, op)
+    }
+
+    /// `find_capacity` over the operations registered with `operation(..)`.
+    pub fn find_capacity_mix(&mut self, goal: CapacityGoal) -> LoadReport {
+        if let Err(e) = mix::validate(&self.ops) {
+            return self.fail(&e);
+        }
+        let (mix, dispatch) = self.mix();
+        self.capacity(goal, &mix, dispatch)
+    }
+
+    fn capacity<F, Fut>(&mut self, goal: CapacityGoal, mix: &MixDef, op: F) -> LoadReport
     where
         F: Fn(Ctx) -> Fut + Send + Sync + 'static,
         Fut: Future + Send + 'static,
@@ -180,19 +421,34 @@ impl LoadTest {
     {
         if self.result.is_some() {
             self.result = Some(Err("find_capacity(..) was called after run(..)".into()));
-            return;
+            return self.report();
         }
-        self.result = Some(capacity::search(&self.config, &self.settings, goal, op));
+        if let Some(e) = self.env_error.clone() {
+            return self.fail(&e);
+        }
+        if !self.faults.is_empty() {
+            return self.fail("find_capacity does not take fault(..) windows: drop them");
+        }
+        self.result = Some(capacity::search(
+            &self.config,
+            &self.settings,
+            goal,
+            mix,
+            op,
+        ));
+        self.report()
     }
 
     pub(crate) fn finish(self) -> Result<Measurement, String> {
-        let measurement = self.result.unwrap_or_else(|| {
+        let checks = results::check_results(&self.checks);
+        let mut measurement = self.result.unwrap_or_else(|| {
             Err(
                 "the load test never called run(..): configure it, then call \
                  load.run(|ctx| async move { .. })"
                     .into(),
             )
         })?;
+        measurement.checks.extend(checks);
         // An invalid run's latencies would be wrong: fail it rather than report them.
         match measurement
             .load
@@ -202,19 +458,6 @@ impl LoadTest {
             Some(reason) if !self.settings.is_smoke() => Err(reason),
             _ => Ok(measurement),
         }
-    }
-}
-
-/// Runs one resolved plan with the model it asks for, on `rt`.
-fn execute<F, Fut>(rt: &tokio::runtime::Runtime, spec: &config::RunSpec, op: F) -> engine::RunData
-where
-    F: Fn(Ctx) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: IntoOutcome,
-{
-    match spec.model {
-        Model::Closed => closed::run(rt, spec, op),
-        Model::Open { max_in_flight } => open::run(rt, spec, max_in_flight, op),
     }
 }
 

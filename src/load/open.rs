@@ -13,8 +13,8 @@ use tokio::sync::Semaphore;
 use super::config::RunSpec;
 use tokio::runtime::Runtime;
 
-use super::engine::{drain_time, threads, RunData};
-use super::outcome::{call, IntoOutcome};
+use super::engine::{drain_time, threads, RunData, RunEnv};
+use super::outcome::{call_timed, IntoOutcome};
 use super::record::{histogram, put, Shards};
 use super::resources::Sampler;
 use super::Ctx;
@@ -25,7 +25,13 @@ use super::Ctx;
 /// machine.)
 const SPIN_WINDOW: Duration = Duration::from_micros(200);
 
-pub(crate) fn run<F, Fut>(rt: &Runtime, spec: &RunSpec, max_in_flight: usize, op: F) -> RunData
+pub(crate) fn run<F, Fut>(
+    rt: &Runtime,
+    spec: &RunSpec,
+    env: Arc<RunEnv>,
+    max_in_flight: usize,
+    op: F,
+) -> RunData
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
@@ -36,6 +42,7 @@ where
     let shards = Arc::new(Shards::new(
         threads() * 4,
         spec.plan.phases.len(),
+        env.ops,
         spec.bucket_ns,
     ));
     let slots = Arc::new(Semaphore::new(max_in_flight));
@@ -50,6 +57,7 @@ where
     let start = Instant::now();
     let end = start + Duration::from_nanos(end_ns);
     let sampler = Sampler::start(start, end_ns);
+    let timeline = env.start_faults(start);
     while let Some(at_ns) = timetable.next_ns() {
         if at_ns >= end_ns || seq >= spec.max_ops {
             break;
@@ -87,11 +95,17 @@ where
             }
         };
         let phase = spec.plan.phase_at(at_ns);
-        let (op, shards, last_done) =
-            (Arc::clone(&op), Arc::clone(&shards), Arc::clone(&last_done));
+        let (op, shards, last_done, env) = (
+            Arc::clone(&op),
+            Arc::clone(&shards),
+            Arc::clone(&last_done),
+            Arc::clone(&env),
+        );
         let this = seq;
+        let which = env.picker.pick(this);
         handle.spawn(async move {
-            let outcome = call(&*op, Ctx::new(0, this)).await;
+            let ctx = Ctx::in_run(0, this, which, env.shared);
+            let outcome = call_timed(&*op, ctx, env.timeout.as_ref()).await;
             let done = Instant::now();
             let latency = done.saturating_duration_since(at).as_nanos() as u64;
             let done_ns = done.saturating_duration_since(start).as_nanos() as u64;
@@ -99,9 +113,9 @@ where
             let mut rec = shards.lock(this as usize);
             let ok = outcome.is_ok();
             if let Err(message) = outcome {
-                rec.failure_message(message);
+                rec.failure_message(phase, which as usize, message);
             }
-            rec.record(phase, at_ns, latency, ok);
+            rec.record(phase, which as usize, at_ns, latency, ok);
             drop(rec);
             drop(permit);
         });
@@ -123,8 +137,10 @@ where
         Err(_) => max_in_flight.saturating_sub(slots.available_permits()) as u64,
     };
     let resources = sampler.map(Sampler::stop).unwrap_or_default();
+    let faults = timeline.map(|t| t.stop()).unwrap_or_default();
     let rec = shards.merged();
     RunData {
+        faults,
         rec,
         ended_ns: end_ns.max(last_done.load(Ordering::Relaxed)),
         dropped,

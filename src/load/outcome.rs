@@ -83,6 +83,28 @@ where
     }
 }
 
+/// [`call`], cancelled after `timeout` when one is given: the future is dropped and the
+/// operation fails with the given message.
+#[inline]
+pub(crate) async fn call_timed<F, Fut>(
+    make: &F,
+    ctx: super::Ctx,
+    timeout: Option<&(std::time::Duration, String)>,
+) -> Result<(), Cow<'static, str>>
+where
+    F: Fn(super::Ctx) -> Fut,
+    Fut: Future,
+    Fut::Output: IntoOutcome,
+{
+    match timeout {
+        None => call(make, ctx).await,
+        Some((d, message)) => match tokio::time::timeout(*d, call(make, ctx)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Cow::Owned(message.clone())),
+        },
+    }
+}
+
 fn panic_message(payload: &(dyn Any + Send)) -> Cow<'static, str> {
     let text = if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()

@@ -144,11 +144,13 @@ impl Plan {
         None
     }
 
-    /// Scales every phase so that the plan lasts at most `max_ns` (smoke mode).
-    pub fn squeeze(&mut self, max_ns: u64) {
+    /// Scales every phase so that the plan lasts at most `max_ns` (smoke mode). Returns the
+    /// factor applied to the phases' times (1 when the plan already fits), which fault
+    /// windows follow.
+    pub fn squeeze(&mut self, max_ns: u64) -> f64 {
         let end = self.end_ns();
         if end <= max_ns {
-            return;
+            return 1.0;
         }
         if end == u64::MAX {
             // Only a final hold is endless: give it what is left of the budget.
@@ -166,6 +168,7 @@ impl Plan {
             p.dur_ns = (p.dur_ns as f64 * f) as u64;
             t += p.dur_ns;
         }
+        f
     }
 
     /// Open model: a cursor over the scheduled start times of operations 0, 1, 2, ...

@@ -32,7 +32,7 @@ pub(crate) fn put(h: &mut Histogram<u64>, value: u64, count: u64) {
     }
 }
 
-/// The results of one phase of the plan.
+/// The results of one operation of the mix in one phase of the plan.
 #[derive(Debug, Clone)]
 pub(crate) struct PhaseRec {
     pub hist: Histogram<u64>,
@@ -49,31 +49,71 @@ pub(crate) struct Bucket {
 #[derive(Debug, Clone)]
 pub(crate) struct Recorder {
     bucket_ns: u64,
-    pub phases: Vec<PhaseRec>,
+    /// Operations of the mix (1 for a one-operation run).
+    ops: usize,
+    /// One cell per (phase, operation): `cells[phase * ops + op]`.
+    pub cells: Vec<PhaseRec>,
     pub timeline: Vec<Option<Bucket>>,
-    pub errors: HashMap<String, u64>,
+    /// Failure messages per (phase, operation), indexed like `cells`: a stage's top errors
+    /// are that stage's, not the whole run's.
+    pub errors: Vec<HashMap<String, u64>>,
 }
 
 impl Recorder {
-    pub fn new(phases: usize, bucket_ns: u64) -> Recorder {
+    pub fn new(phases: usize, ops: usize, bucket_ns: u64) -> Recorder {
+        let ops = ops.max(1);
         Recorder {
             bucket_ns: bucket_ns.max(1),
-            phases: (0..phases.max(1))
+            ops,
+            cells: (0..phases.max(1) * ops)
                 .map(|_| PhaseRec {
                     hist: histogram(SIGFIG),
                     failures: 0,
                 })
                 .collect(),
             timeline: Vec::new(),
-            errors: HashMap::new(),
+            errors: vec![HashMap::new(); phases.max(1) * ops],
         }
+    }
+
+    pub fn ops(&self) -> usize {
+        self.ops
+    }
+
+    /// The results of operation `op` in phase `phase`.
+    pub fn cell(&self, phase: usize, op: usize) -> &PhaseRec {
+        &self.cells[phase * self.ops + op]
+    }
+
+    fn phases(&self) -> usize {
+        self.cells.len() / self.ops
+    }
+
+    /// The failure messages of some operations over some phases, counted together.
+    pub fn errors_of(&self, phases: &[usize], ops: &[usize]) -> HashMap<String, u64> {
+        let mut all = HashMap::new();
+        for &p in phases {
+            for &o in ops {
+                for (m, n) in &self.errors[p * self.ops + o] {
+                    *all.entry(m.clone()).or_insert(0) += n;
+                }
+            }
+        }
+        all
+    }
+
+    /// Every failure message, all phases and operations together.
+    pub fn all_errors(&self) -> HashMap<String, u64> {
+        let phases: Vec<usize> = (0..self.phases()).collect();
+        let ops: Vec<usize> = (0..self.ops).collect();
+        self.errors_of(&phases, &ops)
     }
 
     /// Records one operation that started `start_ns` after the run's start.
     #[inline]
-    pub fn record(&mut self, phase: usize, start_ns: u64, latency_ns: u64, ok: bool) {
-        let last = self.phases.len() - 1;
-        let p = &mut self.phases[phase.min(last)];
+    pub fn record(&mut self, phase: usize, op: usize, start_ns: u64, latency_ns: u64, ok: bool) {
+        let i = self.index(phase, op);
+        let p = &mut self.cells[i];
         put(&mut p.hist, latency_ns, 1);
         let b = ((start_ns / self.bucket_ns) as usize).min(MAX_BUCKETS - 1);
         if b >= self.timeline.len() {
@@ -90,18 +130,25 @@ impl Recorder {
         }
     }
 
-    pub fn failure_message(&mut self, message: Cow<'_, str>) {
-        if let Some(n) = self.errors.get_mut(message.as_ref()) {
+    fn index(&self, phase: usize, op: usize) -> usize {
+        phase.min(self.phases() - 1) * self.ops + op.min(self.ops - 1)
+    }
+
+    /// Counts one failure's message under its phase and operation.
+    pub fn failure_message(&mut self, phase: usize, op: usize, message: Cow<'_, str>) {
+        let i = self.index(phase, op);
+        let errors = &mut self.errors[i];
+        if let Some(n) = errors.get_mut(message.as_ref()) {
             *n += 1;
-        } else if self.errors.len() < MAX_MESSAGES {
-            self.errors.insert(message.into_owned(), 1);
+        } else if errors.len() < MAX_MESSAGES {
+            errors.insert(message.into_owned(), 1);
         } else {
-            *self.errors.entry(OTHER_MESSAGES.to_string()).or_insert(0) += 1;
+            *errors.entry(OTHER_MESSAGES.to_string()).or_insert(0) += 1;
         }
     }
 
     pub fn merge(&mut self, other: &Recorder) {
-        for (mine, theirs) in self.phases.iter_mut().zip(&other.phases) {
+        for (mine, theirs) in self.cells.iter_mut().zip(&other.cells) {
             add(&mut mine.hist, &theirs.hist);
             mine.failures += theirs.failures;
         }
@@ -119,8 +166,10 @@ impl Recorder {
                 }
             }
         }
-        for (msg, n) in &other.errors {
-            *self.errors.entry(msg.clone()).or_insert(0) += n;
+        for (mine, theirs) in self.errors.iter_mut().zip(&other.errors) {
+            for (msg, n) in theirs {
+                *mine.entry(msg.clone()).or_insert(0) += n;
+            }
         }
     }
 }
@@ -138,10 +187,10 @@ pub(crate) struct Shards {
 }
 
 impl Shards {
-    pub fn new(count: usize, phases: usize, bucket_ns: u64) -> Shards {
+    pub fn new(count: usize, phases: usize, ops: usize, bucket_ns: u64) -> Shards {
         Shards {
             shards: (0..count.max(1))
-                .map(|_| Mutex::new(Recorder::new(phases, bucket_ns)))
+                .map(|_| Mutex::new(Recorder::new(phases, ops, bucket_ns)))
                 .collect(),
         }
     }
@@ -169,6 +218,7 @@ impl Shards {
 #[derive(Clone, Copy)]
 pub(crate) struct Done {
     pub phase: u32,
+    pub op: u32,
     pub ok: bool,
     pub start_ns: u64,
     pub latency_ns: u64,
@@ -197,7 +247,13 @@ impl Batch {
 
     pub fn flush(&mut self, into: &mut Recorder) {
         for d in self.done.drain(..) {
-            into.record(d.phase as usize, d.start_ns, d.latency_ns, d.ok);
+            into.record(
+                d.phase as usize,
+                d.op as usize,
+                d.start_ns,
+                d.latency_ns,
+                d.ok,
+            );
         }
     }
 }
@@ -208,18 +264,20 @@ mod tests {
 
     #[test]
     fn records_by_phase_and_bucket_and_merges() {
-        let mut a = Recorder::new(2, 1_000);
-        a.record(0, 10, 500, true);
-        a.record(1, 2_500, 700, false);
-        a.failure_message(Cow::Borrowed("refused"));
-        let mut b = Recorder::new(2, 1_000);
-        b.record(1, 2_900, 900, true);
-        b.record(1, 5_000_000, 100, true);
-        b.failure_message(Cow::Borrowed("refused"));
+        let mut a = Recorder::new(2, 2, 1_000);
+        a.record(0, 0, 10, 500, true);
+        a.record(1, 1, 2_500, 700, false);
+        a.failure_message(1, 1, Cow::Borrowed("refused"));
+        let mut b = Recorder::new(2, 2, 1_000);
+        b.record(1, 1, 2_900, 900, true);
+        b.record(1, 0, 5_000_000, 100, true);
+        b.failure_message(1, 1, Cow::Borrowed("refused"));
+        b.failure_message(0, 0, Cow::Borrowed("refused"));
         a.merge(&b);
-        assert_eq!(a.phases[0].hist.len(), 1);
-        assert_eq!(a.phases[1].hist.len(), 3);
-        assert_eq!(a.phases[1].failures, 1);
+        assert_eq!(a.cell(0, 0).hist.len(), 1);
+        assert_eq!(a.cell(1, 1).hist.len(), 2);
+        assert_eq!(a.cell(1, 0).hist.len(), 1);
+        assert_eq!(a.cell(1, 1).failures, 1);
         assert_eq!(
             a.timeline.len(),
             MAX_BUCKETS,
@@ -228,26 +286,33 @@ mod tests {
         let b2 = a.timeline[2].as_ref().unwrap();
         assert_eq!((b2.hist.len(), b2.failures), (2, 1));
         assert!(a.timeline[1].is_none());
-        assert_eq!(a.errors["refused"], 2);
+        assert_eq!(a.errors_of(&[1], &[1])["refused"], 2);
+        assert_eq!(a.errors_of(&[0, 1], &[0])["refused"], 1);
+        assert!(
+            a.errors_of(&[1], &[0]).is_empty(),
+            "a stage's errors are its own"
+        );
+        assert_eq!(a.all_errors()["refused"], 3);
     }
 
     #[test]
     fn distinct_messages_are_capped() {
-        let mut r = Recorder::new(1, 1_000);
+        let mut r = Recorder::new(1, 1, 1_000);
         for i in 0..MAX_MESSAGES + 10 {
-            r.failure_message(Cow::Owned(format!("error {i}")));
+            r.failure_message(0, 0, Cow::Owned(format!("error {i}")));
         }
-        assert_eq!(r.errors.len(), MAX_MESSAGES + 1);
-        assert_eq!(r.errors[OTHER_MESSAGES], 10);
+        assert_eq!(r.errors[0].len(), MAX_MESSAGES + 1);
+        assert_eq!(r.errors[0][OTHER_MESSAGES], 10);
     }
 
     #[test]
     fn batches_flush_into_shards() {
-        let shards = Shards::new(2, 1, 1_000);
+        let shards = Shards::new(2, 1, 1, 1_000);
         let mut batch = Batch::with_capacity(4);
         for i in 0..4 {
             batch.push(Done {
                 phase: 0,
+                op: 0,
                 ok: i % 2 == 0,
                 start_ns: i,
                 latency_ns: 100,
@@ -256,9 +321,9 @@ mod tests {
         assert_eq!(batch.len(), 4);
         batch.flush(&mut shards.lock(1));
         assert_eq!(batch.len(), 0);
-        shards.lock(0).record(0, 0, 50, true);
+        shards.lock(0).record(0, 0, 0, 50, true);
         let m = shards.merged();
-        assert_eq!(m.phases[0].hist.len(), 5);
-        assert_eq!(m.phases[0].failures, 2);
+        assert_eq!(m.cell(0, 0).hist.len(), 5);
+        assert_eq!(m.cell(0, 0).failures, 2);
     }
 }

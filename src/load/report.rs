@@ -4,13 +4,28 @@
 use hdrhistogram::Histogram;
 
 use super::config::{Model, RunSpec};
+use super::ctx::Tallies;
 use super::engine::RunData;
-use super::record::histogram;
+use super::record::{histogram, Recorder};
 use crate::protocol::{
-    ErrorCount, LoadDetails, LoadModel, Measurement, StageFigures, TimelinePoint,
+    ErrorCount, LoadDetails, LoadModel, Measurement, OperationFigures, StageFigures, TimelinePoint,
 };
 
-use crate::metrics::Metrics;
+use crate::metrics::{CustomMetric, Direction, Metrics};
+
+/// What the report needs to know of the mix: each operation's name and weight (one unnamed
+/// operation for `run`), what the operations counted, and which counters are costs.
+pub(crate) struct MixInfo<'a> {
+    pub ops: &'a [(String, u32)],
+    pub tallies: Tallies,
+    pub lower_is_better: &'a [String],
+}
+
+impl MixInfo<'_> {
+    fn named(&self) -> bool {
+        self.ops.len() > 1 || self.ops.first().is_some_and(|(n, _)| !n.is_empty())
+    }
+}
 
 /// An open-model run whose scheduler lag p99 exceeds both this and [`LAG_SHARE_LIMIT`] of its
 /// median latency (or `max_scheduler_lag` when given) is invalid: its latencies would measure
@@ -21,17 +36,20 @@ pub(crate) const LAG_SHARE_LIMIT: f64 = 0.25;
 const TOP_ERRORS: usize = 10;
 
 /// Builds the measurement, or explains why there is none (no operation completed).
-pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement, String> {
+pub(crate) fn measurement(
+    spec: &RunSpec,
+    data: &RunData,
+    mix: &MixInfo<'_>,
+) -> Result<Measurement, String> {
+    if let Some(e) = data.faults.iter().find_map(|f| f.error.clone()) {
+        return Err(e);
+    }
     let plan = &spec.plan;
     let counted: Vec<usize> = (0..plan.phases.len())
         .filter(|&i| plan.phases[i].counted)
         .collect();
-    let mut hist = histogram(3);
-    let mut failures = 0;
-    for &i in &counted {
-        add(&mut hist, &data.rec.phases[i].hist);
-        failures += data.rec.phases[i].failures;
-    }
+    let all_ops: Vec<usize> = (0..data.rec.ops()).collect();
+    let (hist, failures) = gather(&data.rec, &counted, &all_ops);
     let operations = hist.len();
     if operations == 0 {
         return Err(if data.unfinished > 0 {
@@ -117,14 +135,14 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
         duration_ns: counted_ns,
         operations,
         failures,
-        errors: top_errors(&data.rec.errors),
+        errors: top_errors(&data.rec.all_errors()),
         dropped: data.dropped,
         late: data.late,
         unfinished: data.unfinished,
         scheduler_lag_p50_ns: lag_p50,
         scheduler_lag_p99_ns: lag_p99,
         scheduler_lag_max_ns: lag_max,
-        stages: stage_figures(spec, data),
+        stages: stage_figures(spec, data, mix),
         timeline_bucket_ns: spec.bucket_ns,
         timeline: timeline(spec, data),
         resources: data.resources.clone(),
@@ -135,12 +153,130 @@ pub(crate) fn measurement(spec: &RunSpec, data: &RunData) -> Result<Measurement,
             .map(|v| [v.value_iterated_to(), v.count_at_value()])
             .collect(),
         capacity: None,
+        by_operation: Vec::new(),
+        faults: Vec::new(),
     };
+    let mut details = details;
+    if mix.named() {
+        details.by_operation = (0..data.rec.ops())
+            .map(|op| operation_figures(mix, &data.rec, &counted, op, counted_ns))
+            .collect();
+    }
+    details.faults = spec
+        .windows
+        .iter()
+        .zip(
+            data.faults
+                .iter()
+                .chain(std::iter::repeat(&Default::default())),
+        )
+        .map(|(w, run)| {
+            let mut f = super::faults::recovery(
+                w,
+                &details.timeline,
+                spec.bucket_ns,
+                plan.counted_start_ns(),
+                spec.recovery_tolerance,
+            );
+            f.on_at_ns = run.on_at_ns;
+            f.off_at_ns = run.off_at_ns;
+            f
+        })
+        .collect();
+    let custom = custom_metrics(mix, &details);
     Ok(Measurement {
         metrics,
         load: Some(details),
+        custom,
         ..Measurement::default()
     })
+}
+
+/// The latencies and failure count of some operations over some phases.
+fn gather(rec: &Recorder, phases: &[usize], ops: &[usize]) -> (Histogram<u64>, u64) {
+    let mut hist = histogram(3);
+    let mut failures = 0;
+    for &p in phases {
+        for &o in ops {
+            let c = rec.cell(p, o);
+            add(&mut hist, &c.hist);
+            failures += c.failures;
+        }
+    }
+    (hist, failures)
+}
+
+fn operation_figures(
+    mix: &MixInfo<'_>,
+    rec: &Recorder,
+    phases: &[usize],
+    op: usize,
+    span_ns: u64,
+) -> OperationFigures {
+    let (h, failures) = gather(rec, phases, &[op]);
+    let q = |v: u64| (!h.is_empty()).then_some(v as f64);
+    let (name, weight) = mix.ops.get(op).cloned().unwrap_or_default();
+    OperationFigures {
+        name,
+        weight,
+        operations: h.len(),
+        failures,
+        throughput_per_sec: h.len() as f64 / (span_ns.max(1) as f64 / 1e9),
+        success_rate: (!h.is_empty())
+            .then(|| 100.0 * (h.len() - failures.min(h.len())) as f64 / h.len() as f64),
+        p50_ns: q(h.value_at_quantile(0.5)),
+        p90_ns: q(h.value_at_quantile(0.9)),
+        p95_ns: q(h.value_at_quantile(0.95)),
+        p99_ns: q(h.value_at_quantile(0.99)),
+        p999_ns: q(h.value_at_quantile(0.999)),
+        max_ns: q(h.max()),
+        mean_ns: (!h.is_empty()).then(|| h.mean()),
+        errors: top_errors(&rec.errors_of(phases, &[op])),
+    }
+}
+
+/// Counters, ratios and recovery times as custom metrics: stored and compared between commits
+/// like `Bencher::metric` values. (Each operation's figures travel in `by_operation`, which
+/// `cargo perf` merges over processes and compares like the headline ones.)
+fn custom_metrics(mix: &MixInfo<'_>, details: &LoadDetails) -> Vec<CustomMetric> {
+    let dir = |name: &str| {
+        if mix.lower_is_better.iter().any(|n| n == name) {
+            Direction::LowerIsBetter
+        } else {
+            Direction::HigherIsBetter
+        }
+    };
+    let mut out: Vec<CustomMetric> = Vec::new();
+    let mut counters: Vec<(&String, &u64)> = mix.tallies.counters.iter().collect();
+    counters.sort();
+    for (name, &n) in counters {
+        out.push(CustomMetric {
+            name: name.clone(),
+            value: n as f64,
+            direction: dir(name),
+        });
+    }
+    let mut ratios: Vec<(&String, &(u64, u64))> = mix.tallies.ratios.iter().collect();
+    ratios.sort();
+    for (name, &(yes, total)) in ratios {
+        if total > 0 {
+            out.push(CustomMetric {
+                name: name.clone(),
+                value: 100.0 * yes as f64 / total as f64,
+                direction: dir(name),
+            });
+        }
+    }
+    for f in &details.faults {
+        if let Some(r) = f.recovery_time_ns {
+            out.push(CustomMetric {
+                name: format!("{}.recovery_time_ns", f.name),
+                value: r as f64,
+                direction: Direction::LowerIsBetter,
+            });
+        }
+    }
+    out
 }
 
 fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
@@ -166,18 +302,19 @@ fn top_errors(errors: &std::collections::HashMap<String, u64>) -> Vec<ErrorCount
     all
 }
 
-fn stage_figures(spec: &RunSpec, data: &RunData) -> Vec<StageFigures> {
+fn stage_figures(spec: &RunSpec, data: &RunData, mix: &MixInfo<'_>) -> Vec<StageFigures> {
     let ran_until = data.ended_ns.min(spec.plan.end_ns());
+    let all_ops: Vec<usize> = (0..data.rec.ops()).collect();
     spec.plan
         .phases
         .iter()
-        .zip(&data.rec.phases)
-        .map(|(phase, rec)| {
+        .enumerate()
+        .map(|(i, phase)| {
             let span = ran_until
                 .saturating_sub(phase.start_ns)
                 .min(phase.dur_ns)
                 .max(1);
-            let h = &rec.hist;
+            let (h, failures) = gather(&data.rec, &[i], &all_ops);
             let q = |v: u64| (!h.is_empty()).then_some(v as f64);
             StageFigures {
                 name: phase.name.clone(),
@@ -186,12 +323,24 @@ fn stage_figures(spec: &RunSpec, data: &RunData) -> Vec<StageFigures> {
                 from: phase.from,
                 to: phase.to,
                 operations: h.len(),
-                failures: rec.failures,
+                failures,
                 throughput_per_sec: h.len() as f64 / (span as f64 / 1e9),
                 p50_ns: q(h.value_at_quantile(0.5)),
                 p99_ns: q(h.value_at_quantile(0.99)),
                 max_ns: q(h.max()),
                 mean_ns: (!h.is_empty()).then(|| h.mean()),
+                p90_ns: q(h.value_at_quantile(0.9)),
+                p95_ns: q(h.value_at_quantile(0.95)),
+                p999_ns: q(h.value_at_quantile(0.999)),
+                errors: top_errors(&data.rec.errors_of(&[i], &all_ops)),
+                by_operation: if mix.named() {
+                    all_ops
+                        .iter()
+                        .map(|&op| operation_figures(mix, &data.rec, &[i], op, span))
+                        .collect()
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect()

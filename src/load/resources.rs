@@ -83,7 +83,7 @@ fn sample_until_stopped(
 /// This process's CPU time from `/proc/self/stat` (Linux). sysinfo derives a process's CPU
 /// share from the machine's total tick count, which under-reports it on a busy machine
 /// (about half of what `top` shows here); the process's own ticks over wall time do not.
-struct ProcCpu {
+pub(crate) struct ProcCpu {
     ticks: u64,
     at: Instant,
 }
@@ -92,7 +92,7 @@ struct ProcCpu {
 const USER_HZ: f64 = 100.0;
 
 impl ProcCpu {
-    fn read() -> Option<ProcCpu> {
+    pub(crate) fn read() -> Option<ProcCpu> {
         let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
         // The command name may hold spaces: fields are counted after its closing `)`.
         let rest = &stat[stat.rfind(')')? + 1..];
@@ -105,7 +105,7 @@ impl ProcCpu {
         })
     }
 
-    fn percent_since(&self, earlier: &ProcCpu) -> f64 {
+    pub(crate) fn percent_since(&self, earlier: &ProcCpu) -> f64 {
         let wall = self.at.saturating_duration_since(earlier.at).as_secs_f64();
         if wall <= 0.0 {
             return 0.0;

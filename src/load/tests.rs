@@ -16,6 +16,7 @@ fn measured(measure_ms: u64) -> Settings {
         measure_ns: measure_ms * 1_000_000,
         process_index: 0,
         processes: 1,
+        load_scale: None,
     }
 }
 
@@ -304,8 +305,8 @@ fn a_lagging_scheduler_makes_the_run_invalid() {
     }
     .resolve(&measured(100))
     .unwrap();
-    let mut rec = record::Recorder::new(1, spec.bucket_ns);
-    rec.record(0, 0, 1_000, true);
+    let mut rec = record::Recorder::new(1, 1, spec.bucket_ns);
+    rec.record(0, 0, 0, 1_000, true);
     let mut lag = record::histogram(3);
     record::put(&mut lag, 5_000_000, 10);
     let data = engine::RunData {
@@ -316,21 +317,25 @@ fn a_lagging_scheduler_makes_the_run_invalid() {
         unfinished: 0,
         lag: Some(lag),
         resources: Vec::new(),
+        faults: Vec::new(),
     };
-    let m = report::measurement(&spec, &data).unwrap();
+    let one = [(String::new(), 1)];
+    let mix = || report::MixInfo {
+        ops: &one,
+        tallies: ctx::Tallies::default(),
+        lower_is_better: &[],
+    };
+    let m = report::measurement(&spec, &data, &mix()).unwrap();
     let d = details(&m);
     assert!(!d.valid);
     let tolerant = config::RunSpec {
         lag_limit_ns: Some(10e6),
         ..spec.clone()
     };
-    assert!(details(&report::measurement(&tolerant, &data).unwrap()).valid);
+    assert!(details(&report::measurement(&tolerant, &data, &mix()).unwrap()).valid);
     assert!(d.invalid_reason.as_deref().unwrap().contains("fell behind"));
-    let load = LoadTest {
-        settings: measured(100),
-        config: Config::default(),
-        result: Some(Ok(m)),
-    };
+    let mut load = LoadTest::new(measured(100));
+    load.result = Some(Ok(m));
     assert!(load.finish().unwrap_err().contains("scheduler lag p99"));
 }
 
@@ -396,4 +401,304 @@ fn capacity_steps_share_one_runtime() {
     let steps = &details(&m).capacity.as_ref().unwrap().steps;
     assert!(steps.len() >= 2, "{steps:?}");
     assert!(steps.iter().all(|s| s.success_rate == 100.0), "{steps:?}");
+}
+
+#[test]
+fn a_mix_holds_its_weights_and_keeps_figures_per_operation() {
+    let _one_at_a_time = exclusive();
+    let mut load = LoadTest::new(measured(300));
+    let report = load
+        .concurrency(4)
+        .operation("fast", 80, |ctx| async move {
+            assert_eq!(ctx.op(), "fast");
+            tokio::task::yield_now().await;
+        })
+        .operation("slow", 20, |ctx| async move {
+            assert_eq!(ctx.op(), "slow");
+            tokio::time::sleep(ms(2)).await;
+            Err::<(), _>("slow fails")
+        })
+        .run_mix();
+    let (fast, slow) = (report.op("fast"), report.op("slow"));
+    let n = (fast.operations() + slow.operations()) as f64;
+    assert!(n > 100.0, "{n}");
+    let share = fast.operations() as f64 / n * 100.0;
+    // Each worker runs its block's picks in order, so the share is exact to a few blocks.
+    assert!((share - 80.0).abs() < 1.6, "{share}");
+    assert_eq!(slow.failures(), slow.operations());
+    assert_eq!(fast.failures(), 0);
+    assert!(fast.p50() < slow.p50());
+    assert_eq!(report.operations(), fast.operations() + slow.operations());
+    let m = load.finish().unwrap();
+    let d = details(&m);
+    assert_eq!(d.by_operation[1].errors[0].message, "slow fails");
+    let panicked = std::panic::catch_unwind(|| report.op("medium").operations());
+    let text = panicked.unwrap_err().downcast::<String>().unwrap();
+    assert!(text.contains("known operations: fast, slow"), "{text}");
+}
+
+#[test]
+fn a_mix_in_the_open_model_holds_its_weights() {
+    let _one_at_a_time = exclusive();
+    let mut load = LoadTest::new(measured(400));
+    let report = load
+        .rate(2_000)
+        .max_scheduler_lag(ms(50))
+        .operation("a", 3, |_| async {})
+        .operation("b", 1, |_| async {})
+        .run_mix();
+    let (a, b) = (report.op("a").operations(), report.op("b").operations());
+    let share = a as f64 / (a + b) as f64 * 100.0;
+    assert!((share - 75.0).abs() < 1.5, "{a} {b}");
+}
+
+#[test]
+fn named_stages_split_the_figures() {
+    let _one_at_a_time = exclusive();
+    let mut load = LoadTest::new(measured(100));
+    let report = load
+        .concurrency(1)
+        .stage("calm", ms(200), 1)
+        .stage("busy", ms(200), 4)
+        .operation("read", 1, |_| async { tokio::time::sleep(ms(1)).await })
+        .operation("write", 1, |_| async { tokio::time::sleep(ms(1)).await })
+        .run_mix();
+    let (calm, busy) = (report.stage("calm"), report.stage("busy"));
+    assert!(busy.operations() > calm.operations(), "{calm:?} {busy:?}");
+    assert_eq!(
+        calm.op("read").operations() + calm.op("write").operations(),
+        calm.operations()
+    );
+    assert_eq!(report.operations(), calm.operations() + busy.operations());
+    let bad = std::panic::catch_unwind(|| report.stage("spike").operations());
+    let text = bad.unwrap_err().downcast::<String>().unwrap();
+    assert!(text.contains("known stages: calm, busy"), "{text}");
+}
+
+#[test]
+fn a_stages_errors_are_its_own() {
+    let _one_at_a_time = exclusive();
+    let mut load = LoadTest::new(measured(100));
+    let began = std::time::Instant::now();
+    // Writes fail "early" well inside the first stage and "late" well inside the second
+    // (the margins absorb the gap between this clock and the run's).
+    load.concurrency(2)
+        .stage("calm", ms(300), 2)
+        .stage("busy", ms(300), 2)
+        .operation("read", 1, |_| async { tokio::time::sleep(ms(1)).await })
+        .operation("write", 1, move |_| async move {
+            let at = began.elapsed();
+            tokio::time::sleep(ms(1)).await;
+            match at.as_millis() {
+                0..=200 => Err("early"),
+                400.. => Err("late"),
+                _ => Ok(()),
+            }
+        })
+        .run_mix();
+    let m = load.finish().unwrap();
+    let d = details(&m);
+    let messages = |errors: &[crate::protocol::ErrorCount]| -> Vec<String> {
+        errors.iter().map(|e| e.message.clone()).collect()
+    };
+    let stage = |name: &str| d.stages.iter().find(|s| s.name == name).unwrap();
+    let (calm, busy) = (stage("calm"), stage("busy"));
+    assert_eq!(messages(&calm.errors), ["early"], "{calm:#?}");
+    assert_eq!(messages(&busy.errors), ["late"], "{busy:#?}");
+    let write = |s: &crate::protocol::StageFigures| {
+        s.by_operation
+            .iter()
+            .find(|o| o.name == "write")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(messages(&write(calm).errors), ["early"]);
+    assert_eq!(messages(&write(busy).errors), ["late"]);
+    // The whole run's operation figures have both.
+    let all = d.by_operation.iter().find(|o| o.name == "write").unwrap();
+    assert_eq!(all.errors.len(), 2, "{all:#?}");
+}
+
+#[test]
+fn op_timeout_cancels_and_counts_in_both_models() {
+    let _one_at_a_time = exclusive();
+    for open in [false, true] {
+        let mut load = LoadTest::new(measured(300));
+        if open {
+            load.rate(100).max_scheduler_lag(ms(50));
+        } else {
+            load.concurrency(2);
+        }
+        let report = load.op_timeout(ms(20)).run(|ctx| async move {
+            if ctx.seq() % 2 == 0 {
+                tokio::time::sleep(ms(500)).await;
+            }
+        });
+        let failures = report.failures();
+        assert!(failures > 0, "open={open}");
+        let ratio = failures as f64 / report.operations() as f64;
+        assert!((0.3..=0.7).contains(&ratio), "open={open}: {ratio}");
+        // Cancelled at 20 ms, so no latency comes near the 500 ms sleep.
+        assert!(report.max() < ms(300), "open={open}: {:?}", report.max());
+        assert!(report.max() >= ms(20), "open={open}");
+        let m = load.finish().unwrap();
+        assert!(
+            details(&m).errors[0]
+                .message
+                .starts_with("timed out after 20"),
+            "{:?}",
+            details(&m).errors
+        );
+    }
+}
+
+#[test]
+fn faults_open_on_the_timeline_and_recovery_is_measured() {
+    let _one_at_a_time = exclusive();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (on, off) = (Arc::clone(&log), Arc::clone(&log));
+    let mut load = LoadTest::new(measured(100));
+    let report = load
+        .concurrency(2)
+        .duration(ms(1500))
+        .timeline_bucket(ms(100))
+        // Success is what the outage changes; p99 and throughput of 1 ms sleeps wander on a
+        // busy machine, so they are held loosely here.
+        .recovery_tolerance(0.9)
+        .fault(
+            "outage",
+            ms(500),
+            ms(300),
+            move || on.lock().unwrap().push("on"),
+            move || off.lock().unwrap().push("off"),
+        )
+        .run(|ctx| async move {
+            tokio::time::sleep(ms(1)).await;
+            !ctx.fault_active("outage")
+        });
+    assert_eq!(*log.lock().unwrap(), ["on", "off"]);
+    let rec = report.recovery_time("outage").expect("recovered");
+    assert!(rec <= ms(200), "{rec:?}");
+    assert!(report.success_rate() < 90.0 && report.success_rate() > 50.0);
+    let m = load.finish().unwrap();
+    let f = &details(&m).faults[0];
+    assert!(f.on_at_ns.unwrap() >= 500_000_000);
+    assert!(f.off_at_ns.unwrap() >= 800_000_000);
+}
+
+#[test]
+fn counters_ratios_and_checks_reach_the_measurement() {
+    let _one_at_a_time = exclusive();
+    let mut load = LoadTest::new(measured(100));
+    let report = load.concurrency(2).iterations(400).run(|ctx| async move {
+        ctx.count("calls");
+        ctx.ratio("hit_rate", ctx.seq() % 4 != 0);
+    });
+    assert_eq!(report.counter("calls"), 400);
+    assert_eq!(report.ratio("hit_rate"), Some(75.0));
+    assert!(report.check("enough", report.operations() == 400));
+    assert!(!report.check("impossible", false));
+    let m = load.finish().unwrap();
+    let checks: Vec<(&str, bool)> = m
+        .checks
+        .iter()
+        .map(|c| (c.metric.as_str(), c.passed))
+        .collect();
+    assert_eq!(
+        checks,
+        [("check[enough]", true), ("check[impossible]", false)]
+    );
+}
+
+#[test]
+fn capacity_in_users_finds_the_most_workers_meeting_the_goal() {
+    let _one_at_a_time = exclusive();
+    // A server with 4 slots, 20 ms per request: up to 4 users see ~20 ms, a fifth waits
+    // a whole extra request.
+    let server = Arc::new(tokio::sync::Semaphore::new(4));
+    let mut load = LoadTest::new(measured(300));
+    let report =
+        load.concurrency(1)
+            .find_capacity(CapacityGoal::p99_below(ms(35)).in_users(), move |_| {
+                let server = Arc::clone(&server);
+                async move {
+                    let _slot = server.acquire().await;
+                    tokio::time::sleep(ms(20)).await;
+                }
+            });
+    let users = report.capacity().expect("a capacity");
+    let steps = report
+        .measurement()
+        .and_then(|m| m.load.as_ref()?.capacity.clone());
+    assert!((3.0..=5.0).contains(&users), "{users}: {steps:#?}");
+    let m = figures(load);
+    let c = details(&m).capacity.clone().unwrap();
+    assert_eq!(c.capacity_users, Some(users as u64));
+    assert!(c.steps.iter().all(|s| s.users.is_some()));
+    assert!(m.custom.iter().any(|x| x.name == "capacity_users"));
+}
+
+#[test]
+fn load_scale_and_env_overrides_reshape_the_plan() {
+    let settings = Settings {
+        load_scale: Some(0.5),
+        ..measured(100)
+    };
+    let c = Config {
+        rate: Some(1000),
+        named_stages: vec![("a".into(), ms(400), 1000), ("b".into(), ms(600), 500)],
+        faults: vec![("f".into(), ms(200), ms(100))],
+        timeline_bucket: Some(ms(20)),
+        op_timeout: Some(ms(50)),
+        ..Config::default()
+    };
+    let spec = c.resolve(&settings).unwrap();
+    assert_eq!(spec.plan.end_ns(), 500_000_000);
+    assert_eq!(spec.plan.peak(), 500.0);
+    assert_eq!(spec.windows[0].start_ns, 100_000_000);
+    assert_eq!(spec.windows[0].end_ns, 150_000_000);
+    // The service's time constants are not the plan's: they stay as set.
+    assert_eq!(spec.bucket_ns, 20_000_000);
+    assert_eq!(spec.op_timeout, Some(ms(50)));
+    let c = Config {
+        concurrency: Some(2),
+        overrides: params::Overrides {
+            concurrency: Some(7),
+            duration: Some(ms(300)),
+            rate: None,
+        },
+        ..Config::default()
+    };
+    let spec = c.resolve(&measured(100)).unwrap();
+    assert_eq!(spec.plan.peak(), 7.0);
+    assert_eq!(spec.plan.end_ns(), 300_000_000);
+}
+
+#[test]
+fn scenario_misuse_is_a_clear_error() {
+    let run = |f: &dyn Fn(&mut LoadTest)| {
+        let mut load = LoadTest::new(measured(50));
+        f(&mut load);
+        load.finish().unwrap_err()
+    };
+    assert!(run(&|l| {
+        l.run_mix();
+    })
+    .contains("no operation registered"));
+    assert!(run(&|l| {
+        l.stage("a", ms(10), 1)
+            .stage("a", ms(10), 1)
+            .run(|_| async {});
+    })
+    .contains("named twice"));
+    assert!(run(&|l| {
+        l.duration(ms(100))
+            .fault("x", ms(500), ms(10), || {}, || {})
+            .run(|_| async {});
+    })
+    .contains("starts at"));
+    assert!(run(&|l| {
+        l.operation("a", 1, |_| async {}).run(|_| async {});
+    })
+    .contains("call run_mix()"));
 }

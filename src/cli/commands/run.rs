@@ -33,6 +33,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let config = RunConfig {
         processes: args.process_count(),
         quick: args.quick,
+        load_scale: args.load_scale,
         test_timeout: args.test_timeout,
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());

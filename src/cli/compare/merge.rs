@@ -105,7 +105,7 @@ pub fn merge_processes(runs: &[Measurement]) -> Option<Merged> {
     if runs.is_empty() {
         return None;
     }
-    let mut metrics = merge_metric_by_metric(runs);
+    let mut metrics = merge_metric_by_metric(runs.iter().map(|m| &m.metrics));
     let process_medians: Vec<f64> = runs
         .iter()
         .filter_map(|m| m.metrics.median_ns.or(m.metrics.p50_ns))
@@ -184,10 +184,10 @@ pub fn merge_processes(runs: &[Measurement]) -> Option<Merged> {
 }
 
 /// Every metric as the median over the processes that report it; min and max as extremes.
-fn merge_metric_by_metric(runs: &[Measurement]) -> Metrics {
+pub fn merge_metric_by_metric<'a>(runs: impl Iterator<Item = &'a Metrics> + Clone) -> Metrics {
     let mut merged = Metrics::default();
     for metric in Metric::ALL {
-        let values = runs.iter().filter_map(|m| metric.get(&m.metrics));
+        let values = runs.clone().filter_map(|m| metric.get(m));
         let value = match metric {
             Metric::Min => values.reduce(f64::min),
             Metric::Max => values.reduce(f64::max),

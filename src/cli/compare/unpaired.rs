@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::{primary_metric, stats, CompareOptions};
-use crate::cli::model::{Comparison, Status, TestReport, Verdict};
-use crate::metrics::{Direction, Metric};
+use crate::cli::model::{Comparison, OperationReport, Status, TestReport, Verdict};
+use crate::metrics::{Direction, Metric, Metrics};
 use crate::protocol::TestKind;
 
 /// How a metric's change is measured.
@@ -43,6 +43,8 @@ pub struct TestComparison {
     /// The deciding metric: the first regressed one, else the first improved, else the primary.
     pub comparison: Comparison,
     pub metrics: Vec<MetricComparison>,
+    /// Each operation of a load mix that the baseline has too: its own verdict.
+    pub operations: Vec<(String, Comparison)>,
 }
 
 /// One test to judge: its baseline (if the baseline has it) and its current figures.
@@ -103,54 +105,80 @@ pub fn compare_all(
                 .into_iter()
                 .map(|d| d.decide(threshold, opts.alpha))
                 .collect();
-            if metrics.is_empty() {
-                return Some(TestComparison {
-                    id: pair.head.id.clone(),
-                    comparison: Comparison {
-                        baseline_commit: baseline_commit.map(str::to_owned),
-                        metric: primary_metric(pair.head.kind).name().to_owned(),
-                        baseline: None,
-                        current: None,
-                        change: None,
-                        ci: None,
-                        verdict: Verdict::Inconclusive,
-                        could_detect: None,
-                        rounds: None,
-                    },
-                    metrics,
-                });
-            }
-            let deciding = metrics
+            // The test's verdict weighs every metric, its operations' included; each
+            // operation also gets its own.
+            let operations = pair
+                .head
+                .operations
                 .iter()
-                .find(|m| m.verdict == Verdict::Regressed)
-                .or_else(|| metrics.iter().find(|m| m.verdict == Verdict::Improved))
-                .unwrap_or(&metrics[0]);
-            let verdict = if metrics.iter().any(|m| m.verdict == Verdict::Regressed) {
-                Verdict::Regressed
-            } else if metrics.iter().any(|m| m.verdict == Verdict::Improved) {
-                Verdict::Improved
-            } else if metrics.iter().all(|m| m.verdict == Verdict::Unchanged) {
-                Verdict::Unchanged
-            } else {
-                Verdict::Inconclusive
-            };
+                .filter_map(|op| {
+                    let own: Vec<MetricComparison> = metrics
+                        .iter()
+                        .filter(|m| m.operation() == Some(op.name.as_str()))
+                        .cloned()
+                        .collect();
+                    let c = summarize(&own, baseline_commit)?;
+                    Some((op.name.clone(), c))
+                })
+                .collect();
+            let comparison = summarize(&metrics, baseline_commit).unwrap_or_else(|| Comparison {
+                baseline_commit: baseline_commit.map(str::to_owned),
+                metric: primary_metric(pair.head.kind).name().to_owned(),
+                baseline: None,
+                current: None,
+                change: None,
+                ci: None,
+                verdict: Verdict::Inconclusive,
+                could_detect: None,
+                rounds: None,
+            });
             Some(TestComparison {
                 id: pair.head.id.clone(),
-                comparison: Comparison {
-                    baseline_commit: baseline_commit.map(str::to_owned),
-                    metric: deciding.metric.clone(),
-                    baseline: Some(deciding.baseline),
-                    current: Some(deciding.current),
-                    change: deciding.change,
-                    ci: deciding.ci,
-                    verdict,
-                    could_detect: None,
-                    rounds: None,
-                },
+                comparison,
                 metrics,
+                operations,
             })
         })
         .collect()
+}
+
+/// One verdict from several compared metrics: regressed when any regressed, improved when
+/// any improved (and none regressed), unchanged when all are; shown by the deciding metric
+/// (the first regressed, else the first improved, else the first). `None` for no metrics.
+fn summarize(metrics: &[MetricComparison], baseline_commit: Option<&str>) -> Option<Comparison> {
+    let first = metrics.first()?;
+    let deciding = metrics
+        .iter()
+        .find(|m| m.verdict == Verdict::Regressed)
+        .or_else(|| metrics.iter().find(|m| m.verdict == Verdict::Improved))
+        .unwrap_or(first);
+    let verdict = if metrics.iter().any(|m| m.verdict == Verdict::Regressed) {
+        Verdict::Regressed
+    } else if metrics.iter().any(|m| m.verdict == Verdict::Improved) {
+        Verdict::Improved
+    } else if metrics.iter().all(|m| m.verdict == Verdict::Unchanged) {
+        Verdict::Unchanged
+    } else {
+        Verdict::Inconclusive
+    };
+    Some(Comparison {
+        baseline_commit: baseline_commit.map(str::to_owned),
+        metric: deciding.metric.clone(),
+        baseline: Some(deciding.baseline),
+        current: Some(deciding.current),
+        change: deciding.change,
+        ci: deciding.ci,
+        verdict,
+        could_detect: None,
+        rounds: None,
+    })
+}
+
+impl MetricComparison {
+    /// The operation of a load mix this metric belongs to (`p99_ns[read]`: `read`).
+    pub fn operation(&self) -> Option<&str> {
+        self.metric.split_once('[')?.1.strip_suffix(']')
+    }
 }
 
 /// Compares `head` against `base` test by test (matched by id) and writes each test's
@@ -176,6 +204,12 @@ pub fn apply(
     };
     for (test, result) in head.iter_mut().zip(&results) {
         test.comparison = result.as_ref().map(|r| r.comparison.clone());
+        for op in &mut test.operations {
+            op.comparison = result.as_ref().and_then(|r| {
+                let found = r.operations.iter().find(|(name, _)| *name == op.name);
+                found.map(|(_, c)| c.clone())
+            });
+        }
     }
     results
 }
@@ -185,6 +219,7 @@ fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> TestComparison 
         id: head.id.clone(),
         comparison: super::new_test(head, baseline_commit),
         metrics: Vec::new(),
+        operations: Vec::new(),
     }
 }
 
@@ -259,11 +294,38 @@ fn compared_metrics(kind: TestKind) -> &'static [(Metric, Scale)] {
     }
 }
 
+/// The metrics each operation of a load mix is compared on (the test's own, less the
+/// allocations, which are the whole test's).
+const OPERATION_METRICS: [Metric; 3] = [Metric::P99, Metric::Throughput, Metric::SuccessRate];
+
+/// `p99_ns[read]`: a metric of one operation, as comparisons and scoped limits name it.
+fn operation_metric(op: &str, metric: Metric) -> String {
+    format!("{}[{op}]", metric.name())
+}
+
 fn draft_metrics(base: &TestReport, head: &TestReport) -> Vec<Draft> {
+    let (b, h) = (Figures::of_test(base), Figures::of_test(head));
     let mut drafts: Vec<Draft> = compared_metrics(head.kind)
         .iter()
-        .filter_map(|&(metric, scale)| draft_builtin(base, head, metric, scale))
+        .filter_map(|&(metric, scale)| draft_builtin(b, h, metric, scale))
         .collect();
+    // Each operation against the baseline's same operation, on the same statistics as the
+    // test's headline figures: a slower read among fast writes is a regression too.
+    for op in &head.operations {
+        let Some(base_op) = base.operations.iter().find(|b| b.name == op.name) else {
+            continue;
+        };
+        for &(metric, scale) in compared_metrics(TestKind::Load) {
+            if !OPERATION_METRICS.contains(&metric) {
+                continue;
+            }
+            let (b, h) = (Figures::of_operation(base_op), Figures::of_operation(op));
+            if let Some(mut d) = draft_builtin(b, h, metric, scale) {
+                d.metric = operation_metric(&op.name, metric);
+                drafts.push(d);
+            }
+        }
+    }
     // Custom metrics carry one value per run and no spread: they are compared as exact
     // figures (a deterministic count or ratio), against the relative threshold only.
     for c in &head.custom {
@@ -293,32 +355,59 @@ fn log_ratio(base: f64, head: f64) -> Option<f64> {
     (base > 0.0 && head > 0.0).then(|| head.ln() - base.ln())
 }
 
+/// What one side of a comparison offers: merged figures, each process's, and (benches) the
+/// interval of the median. A test, or one operation of a load mix.
+#[derive(Debug, Clone, Copy)]
+struct Figures<'a> {
+    metrics: &'a Metrics,
+    processes: &'a [Metrics],
+    median_ci_ns: Option<[f64; 2]>,
+}
+
+impl<'a> Figures<'a> {
+    fn of_test(t: &'a TestReport) -> Figures<'a> {
+        Figures {
+            metrics: &t.metrics,
+            processes: &t.processes,
+            median_ci_ns: t.median_ci_ns,
+        }
+    }
+
+    fn of_operation(o: &'a OperationReport) -> Figures<'a> {
+        Figures {
+            metrics: &o.metrics,
+            processes: &o.processes,
+            median_ci_ns: None,
+        }
+    }
+}
+
 /// The per-process values of `metric`, or the run's aggregate when no process figures exist.
-fn samples(test: &TestReport, metric: Metric) -> Vec<f64> {
+fn samples(test: Figures<'_>, metric: Metric) -> Vec<f64> {
     let per_process: Vec<f64> = test
         .processes
         .iter()
         .filter_map(|m| metric.get(m))
         .collect();
     if per_process.is_empty() {
-        metric.get(&test.metrics).into_iter().collect()
+        metric.get(test.metrics).into_iter().collect()
     } else {
         per_process
     }
 }
 
 fn draft_builtin(
-    base: &TestReport,
-    head: &TestReport,
+    base: Figures<'_>,
+    head: Figures<'_>,
     metric: Metric,
     scale: Scale,
 ) -> Option<Draft> {
     let (b_values, h_values) = (samples(base, metric), samples(head, metric));
     let baseline = metric
-        .get(&base.metrics)
+        .get(base.metrics)
         .or_else(|| stats::mean(&b_values))?;
     let current = metric
-        .get(&head.metrics)
+        .get(head.metrics)
         .or_else(|| stats::mean(&h_values))?;
     let mut sides = None;
     let estimate = match scale {
@@ -363,8 +452,8 @@ fn draft_builtin(
 /// With one process a side, the processes' own bootstrap CIs of the median are the only
 /// measure of spread left; they understate between-process noise, so they are widened ×2.
 fn ci_estimate(
-    base: &TestReport,
-    head: &TestReport,
+    base: Figures<'_>,
+    head: Figures<'_>,
     metric: Metric,
     baseline: f64,
     current: f64,

@@ -28,6 +28,31 @@ pub fn render(details: &LoadDetails) -> String {
             format!("{}", max(&failures) as u64),
         ));
     }
+    if !details.faults.is_empty() {
+        // Fault windows marked on the same buckets as the series above.
+        let width = details.timeline_bucket_ns.max(1);
+        let open: Vec<f64> = tl
+            .iter()
+            .map(|p| {
+                let end = p.start_ns + width;
+                let hit = details
+                    .faults
+                    .iter()
+                    .any(|f| f.start_ns < end && p.start_ns < f.end_ns);
+                if hit {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let names: Vec<&str> = details.faults.iter().map(|f| f.name.as_str()).collect();
+        let marks: String = sparkline(&open)
+            .chars()
+            .map(|c| if c == ' ' { ' ' } else { '▒' })
+            .collect();
+        lines.push(format!("{:>6}  {marks}  {}", "faults", names.join(", ")));
+    }
     let res = &details.resources;
     if !res.is_empty() {
         let cpu: Vec<f64> = res.iter().map(|s| s.cpu_percent).collect();
@@ -117,5 +142,17 @@ mod tests {
         assert!(lines[2].starts_with("errors"), "{text}");
         assert!(lines[4].contains("10.0 MiB"), "{text}");
         assert_eq!(render(&LoadDetails::default()), "");
+        let with_fault = LoadDetails {
+            faults: vec![crate::protocol::FaultFigures {
+                name: "outage".into(),
+                start_ns: 1_000_000_000,
+                end_ns: 3_000_000_000,
+                ..Default::default()
+            }],
+            ..details
+        };
+        let text = render(&with_fault);
+        let line = text.lines().find(|l| l.contains("faults")).unwrap();
+        assert!(line.contains(" ▒▒ ") && line.ends_with("outage"), "{text}");
     }
 }

@@ -202,6 +202,7 @@ fn details(report: &Report) -> String {
                     out.push_str(&format!("    {line}\n"));
                 }
             }
+            out.push_str(&super::operations::human(t));
         }
         if let Some(leak) = t.memory.as_ref().and_then(|m| m.leak.as_ref()) {
             let rate = match leak.bytes_per_iter {

@@ -51,6 +51,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "\n</details>\n");
     }
     memory(&mut out, report);
+    super::operations::markdown(&mut out, report);
     for note in &report.notes {
         let _ = writeln!(out, "> {}", escape_inline(note));
     }

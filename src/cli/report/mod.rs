@@ -12,6 +12,7 @@ pub mod json;
 pub mod junit;
 pub mod list;
 pub mod markdown;
+pub mod operations;
 #[cfg(test)]
 pub(crate) mod sample;
 pub mod words;

@@ -39,6 +39,7 @@ pub fn report() -> Report {
         limit: 2e6,
         actual: Some(3.1e6),
         passed: false,
+        note: None,
     }];
     let mut broken = test("parse <a|b> & \"c\"", 0.0, None);
     broken.status = Status::Error;

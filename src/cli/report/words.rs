@@ -4,19 +4,12 @@
 
 use crate::cli::model::{Comparison, Status, TestReport, Verdict};
 use crate::format;
-use crate::metrics::{Metric, MetricUnit};
 use crate::threshold::ThresholdCheck;
 
-/// `1.20 µs`, `4.50K/s`, `99.5%`, `3.00` — by the metric's JSON name.
-/// A custom metric's name gives a bare number.
+/// `1.20 µs`, `4.50K/s`, `99.5%`, `3.00` — by the metric's JSON name (the library's
+/// wording, which the harness's own messages use too).
 pub fn metric_value(metric: &str, value: f64) -> String {
-    match Metric::from_name(metric).map(Metric::unit) {
-        Some(MetricUnit::Nanoseconds) => format::duration_ns(value),
-        Some(MetricUnit::PerSecond) => format::rate(value),
-        Some(MetricUnit::Percent) => format!("{}%", format::sig3(value)),
-        Some(MetricUnit::Bytes) => format::bytes(value),
-        Some(MetricUnit::Count) | None => format::sig3(value),
-    }
+    crate::metrics::value_text(metric, value)
 }
 
 /// `regressed`, `improved`, ...
@@ -53,27 +46,14 @@ pub fn interval_text([lo, hi]: [f64; 2]) -> String {
     )
 }
 
-/// `p99_ns < 2.00 ms, was 3.10 ms`.
+/// `p99_ns < 2.00 ms, was 3.10 ms` (see `ThresholdCheck`'s `Display`).
 pub fn threshold_text(t: &ThresholdCheck) -> String {
-    let actual = t
-        .actual
-        .map_or_else(|| "not measured".to_owned(), |a| metric_value(&t.metric, a));
-    format!(
-        "{} {} {}, was {actual}",
-        t.metric,
-        t.op.as_str(),
-        metric_value(&t.metric, t.limit)
-    )
+    t.to_string()
 }
 
 /// A threshold as declared: `p99_ns < 2.00 ms`.
 pub fn limit_text(t: &ThresholdCheck) -> String {
-    format!(
-        "{} {} {}",
-        t.metric,
-        t.op.as_str(),
-        metric_value(&t.metric, t.limit)
-    )
+    t.limit_text()
 }
 
 /// How bad a test's outcome is, worst first: used to order reports stably.
@@ -133,9 +113,40 @@ mod tests {
             limit: 2e6,
             actual: Some(3.1e6),
             passed: false,
+            note: None,
         };
         assert_eq!(threshold_text(&t), "p99_ns < 2.00 ms, was 3.10 ms");
         assert_eq!(limit_text(&t), "p99_ns < 2.00 ms");
+        // A scoped limit reads in its base metric's unit; an unmeasured one says why.
+        let recovery = ThresholdCheck {
+            metric: "recovery_time_ns[outage]".into(),
+            op: Op::Lt,
+            limit: 1e9,
+            actual: None,
+            passed: false,
+            note: Some("the run ended before throughput, p99 and success rate were back".into()),
+        };
+        assert_eq!(
+            threshold_text(&recovery),
+            "recovery_time_ns[outage] < 1.00 s, not measured: the run ended before \
+             throughput, p99 and success rate were back"
+        );
+        let read = ThresholdCheck {
+            metric: "p95_ns[op=read,stage=spike]".into(),
+            actual: Some(4.2e6),
+            note: None,
+            ..recovery.clone()
+        };
+        assert_eq!(
+            threshold_text(&read),
+            "p95_ns[op=read,stage=spike] < 1.00 s, was 4.20 ms"
+        );
+        let check = ThresholdCheck {
+            metric: "check[recovered]".into(),
+            ..recovery
+        };
+        assert_eq!(threshold_text(&check), "check \"recovered\" failed");
+        assert_eq!(limit_text(&check), "check \"recovered\"");
         assert_eq!(short("0123456789abcdef"), "0123456");
         assert_eq!(short("abc"), "abc");
     }

@@ -1,9 +1,12 @@
 //! One test's figures from its processes, the same for `run` (K processes) and `ab` (one
 //! process per round and side): merged metrics (min/max are the extremes over processes,
 //! medians are medians), the between-process interval, thresholds checked on the merged
-//! figures, and the details of the representative process.
+//! figures, a load mix's operations merged the same way, and the details of the
+//! representative process.
 
-use crate::cli::model::{Status, TestReport};
+use crate::cli::compare::merge::merge_metric_by_metric;
+use crate::cli::model::{OperationReport, Status, TestReport};
+use crate::metrics::Metrics;
 use crate::protocol::Measurement;
 use crate::threshold::Threshold;
 
@@ -20,6 +23,11 @@ pub fn fill(
         .iter()
         .map(|t| t.check(&merged.metrics))
         .collect();
+    // Limits the harness checked (per operation, stage, fault; metrics; resources) and the
+    // test's named checks: judged over every process.
+    report.thresholds.extend(crate::limits::merge_checks(
+        measurements.iter().map(|m| &m.checks[..]),
+    ));
     report.status = if report.thresholds.iter().all(|c| c.passed) {
         Status::Passed
     } else {
@@ -36,8 +44,40 @@ pub fn fill(
         report.load = measurements[rep].load.clone();
         report.memory = measurements[rep].memory.clone();
     }
+    report.operations = operations(&measurements);
     report.processes = measurements.into_iter().map(|m| m.metrics).collect();
     Ok(())
+}
+
+/// A load mix's operations, in the first process's order, each merged over the processes
+/// like the test's headline figures.
+fn operations(measurements: &[Measurement]) -> Vec<OperationReport> {
+    let names: Vec<String> = measurements
+        .first()
+        .and_then(|m| m.load.as_ref())
+        .map(|l| l.by_operation.iter().map(|o| o.name.clone()).collect())
+        .unwrap_or_default();
+    names
+        .into_iter()
+        .map(|name| {
+            let processes: Vec<Metrics> = measurements
+                .iter()
+                .filter_map(|m| {
+                    let l = m.load.as_ref()?;
+                    l.by_operation
+                        .iter()
+                        .find(|o| o.name == name)
+                        .map(|o| o.metrics())
+                })
+                .collect();
+            OperationReport {
+                metrics: merge_metric_by_metric(processes.iter()),
+                processes,
+                name,
+                comparison: None,
+            }
+        })
+        .collect()
 }
 
 /// The process whose headline figure (median time, or p50 latency) is the median of the

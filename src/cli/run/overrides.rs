@@ -208,6 +208,23 @@ pub fn check_env<'a>(
     check(vars, test_names, strict)
 }
 
+/// Refuses a malformed `PERF_<TEST>_CONCURRENCY/_RATE/_DURATION` of any planned load test,
+/// read by the runtime's own parser, so that it exits 2 before anything runs.
+pub fn check_load_params<'a>(
+    load_tests: impl IntoIterator<Item = &'a str>,
+) -> Result<(), CliError> {
+    for name in load_tests {
+        crate::load::check_env(name, |v| std::env::var(v).ok()).map_err(|e| {
+            CliError::config(
+                e,
+                "give a positive number (CONCURRENCY, RATE) or a duration like `30s` \
+                 (DURATION), or unset the variable",
+            )
+        })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,5 +332,22 @@ mod tests {
             run(&[("PERF_LOG_LEVEL", "debug"), ("HOME", "/")], true).unwrap(),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn the_environment_check_knows_every_load_parameter() {
+        let keys = crate::threshold::override_keys();
+        for (k, _) in perf_spec::LOAD_PARAMETERS {
+            assert!(keys.iter().any(|o| o.name == k), "{k}");
+        }
+        let known = Known::new(["svc/mixed"]);
+        assert!(matches!(
+            known.read("PERF_SVC_MIXED_DURATION", Some("30s")),
+            Reading::Override { .. }
+        ));
+        assert!(matches!(
+            known.read("PERF_SVC_MIXED_DURATION", Some("30")),
+            Reading::Malformed { .. }
+        ));
     }
 }

@@ -11,7 +11,7 @@ use crate::cli::project::build::BuiltTarget;
 use crate::cli::project::select::{self, Skip};
 use crate::cli::run::runner::Planned;
 use crate::cli::run::suite::Suite;
-use crate::protocol::TestInfo;
+use crate::protocol::{TestInfo, TestKind};
 
 /// The suites among `built`; a target without `cargo_perf::main!()` is noted and skipped.
 pub fn open(built: &[BuiltTarget], notes: &mut Vec<String>) -> Result<Vec<Suite>, CliError> {
@@ -67,8 +67,9 @@ pub fn select<'s>(
 
 /// What is checked between listing the tests and running the first one, so that a
 /// configuration mistake exits 2 before anything is measured: the `PERF_<TEST>_<KEY>`
-/// variables against the listed tests, and a selection of nothing (`--no-tests`). Warnings go
-/// to the reporter and are kept in `notes`.
+/// variables against the listed tests (and the load parameters of the planned load tests),
+/// and a selection of nothing (`--no-tests`). Warnings go to the reporter and are kept in
+/// `notes`.
 pub fn check(
     listed: &[Vec<TestInfo>],
     plan: &[Planned<'_>],
@@ -80,6 +81,11 @@ pub fn check(
     let names = all.iter().map(|t| t.name.as_str());
     let mut warnings = overrides::check_env(names, selection.strict_env)?;
     warnings.extend(select::check_selected(selection, quick, &all, plan.len())?);
+    overrides::check_load_params(
+        plan.iter()
+            .filter(|p| p.info.kind == TestKind::Load)
+            .map(|p| p.info.name.as_str()),
+    )?;
     for w in warnings {
         reporter.event(&Event::Warning { text: &w });
         notes.push(w);

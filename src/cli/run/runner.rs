@@ -27,6 +27,8 @@ impl Planned<'_> {
 pub struct RunConfig {
     pub processes: u32,
     pub quick: bool,
+    /// `--load-scale F`, handed to every process.
+    pub load_scale: Option<f64>,
     /// `--test-timeout`: the limit of a test process without a `timeout` key.
     pub test_timeout: Option<Duration>,
 }
@@ -76,7 +78,8 @@ fn run_one(
     let mut measurements: Vec<Measurement> = Vec::new();
     let mut longest = Duration::ZERO;
     for process in 0..config.processes {
-        let settings = Settings::measured(config.processes, process, config.quick);
+        let mut settings = Settings::measured(config.processes, process, config.quick);
+        settings.load_scale = config.load_scale;
         let limit = Limit::for_test(info, &settings, config.test_timeout, longest);
         let mut on_slow = |elapsed| {
             reporter.event(&Event::TestSlow {

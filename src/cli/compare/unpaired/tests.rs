@@ -302,6 +302,87 @@ fn load(id: &str, p99: &[f64], throughput: &[f64]) -> TestReport {
     t
 }
 
+/// `t` with operations `read` and `write`, whose per-process p99s are these.
+fn with_operations(mut t: TestReport, read_p99: &[f64], write_p99: &[f64]) -> TestReport {
+    let op = |name: &str, p99: &[f64]| crate::cli::model::OperationReport {
+        name: name.into(),
+        metrics: Metrics {
+            p99_ns: stats::mean(p99),
+            throughput_per_sec: Some(500.0),
+            success_rate: Some(100.0),
+            ..Metrics::default()
+        },
+        processes: p99
+            .iter()
+            .map(|&p| Metrics {
+                p99_ns: Some(p),
+                throughput_per_sec: Some(500.0),
+                success_rate: Some(100.0),
+                ..Metrics::default()
+            })
+            .collect(),
+        comparison: None,
+    };
+    t.operations = vec![op("read", read_p99), op("write", write_p99)];
+    t
+}
+
+#[test]
+fn each_operation_of_a_mix_is_compared_like_the_test() {
+    let headline = |id| load(id, &[1e6, 1.01e6, 0.99e6], &[1000.0, 1010.0, 990.0]);
+    let base = [with_operations(
+        headline("p/t/mix"),
+        &[1e6, 1.01e6, 0.99e6],
+        &[1e7, 1.01e7, 0.99e7],
+    )];
+    // The headline holds; reads got 30 % slower, writes stayed put.
+    let mut head = vec![with_operations(
+        headline("p/t/mix"),
+        &[1.3e6, 1.31e6, 1.29e6],
+        &[1e7, 1.01e7, 0.99e7],
+    )];
+    apply(
+        &base,
+        &mut head,
+        &BTreeMap::new(),
+        Some("b"),
+        &CompareOptions::default(),
+    );
+    let test = head[0].comparison.as_ref().unwrap();
+    assert_eq!(
+        (test.verdict, test.metric.as_str()),
+        (Verdict::Regressed, "p99_ns[read]"),
+        "an operation's regression is the test's"
+    );
+    let read = head[0].operations[0].comparison.as_ref().unwrap();
+    assert_eq!(
+        (read.verdict, read.metric.as_str()),
+        (Verdict::Regressed, "p99_ns[read]")
+    );
+    assert!((read.change.unwrap() - 0.3).abs() < 0.02, "{read:?}");
+    let write = head[0].operations[1].comparison.as_ref().unwrap();
+    assert_eq!(write.verdict, Verdict::Unchanged, "{write:?}");
+    // Noise of the same size as the base's is no verdict.
+    let mut same = vec![with_operations(
+        headline("p/t/mix"),
+        &[1.01e6, 0.99e6, 1e6],
+        &[0.99e7, 1e7, 1.01e7],
+    )];
+    apply(
+        &base,
+        &mut same,
+        &BTreeMap::new(),
+        Some("b"),
+        &CompareOptions::default(),
+    );
+    assert_ne!(
+        same[0].comparison.as_ref().unwrap().verdict,
+        Verdict::Regressed
+    );
+    // The store keeps figures, not verdicts.
+    assert!(head[0].as_stored().operations[0].comparison.is_none());
+}
+
 #[test]
 fn load_tests_compare_latency_and_throughput_by_direction() {
     let base = [load(
