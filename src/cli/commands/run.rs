@@ -30,7 +30,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let output = args.report.output();
     let mut progress = human::progress_for(&output);
     let config = RunConfig {
-        processes: args.process_count(),
+        rule: args.stop_rule(),
         quick: args.quick,
         test_timeout: args.test_timeout,
     };
