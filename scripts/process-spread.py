@@ -9,15 +9,18 @@ at the batch size chosen from each process's calibration; none, with a spread st
 points at the machine (physical pages, cache placement, frequency), which only more processes
 or re-randomising within a process can sample.
 
-usage: scripts/process-spread.py SUITE_BINARY TEST [--processes N] [--quick] [--pin CPU]
-  --quick      the --quick budget (40 ms warm-up, 120 ms sampling) instead of the default
+usage: scripts/process-spread.py SUITE_BINARY TEST [--processes N] [--budget B] [--pin CPU]
+  --budget B   one process's budget: `bench` (30 ms warm-up, 90 ms sampling: one process of a
+               micro benchmark under `cargo perf run`, the default), `bench-quick` (15/40),
+               or the longer `measured` (150/600) and `measured-quick` (40/120)
   --pin CPU    run every process pinned to this CPU (taskset), to rule the core out
   --no-aslr    run every process with ASLR off (setarch -R), to rule the virtual layout out
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile
 
 PROTOCOL = 1
-BUDGETS = {"default": (150, 600), "quick": (40, 120)}
+# (warm-up ms, sampling ms) as protocol.rs's Settings::bench_process and Settings::measured say.
+BUDGETS = {"bench": (30, 90), "bench-quick": (15, 40), "measured": (150, 600), "measured-quick": (40, 120)}
 
 
 def run(binary, test, settings, prefix):
@@ -58,11 +61,11 @@ def main():
     p.add_argument("binary")
     p.add_argument("test")
     p.add_argument("--processes", type=int, default=10)
-    p.add_argument("--quick", action="store_true")
+    p.add_argument("--budget", choices=sorted(BUDGETS), default="bench")
     p.add_argument("--pin")
     p.add_argument("--no-aslr", action="store_true")
     a = p.parse_args()
-    warm, measure = BUDGETS["quick" if a.quick else "default"]
+    warm, measure = BUDGETS[a.budget]
     prefix = (["taskset", "-c", a.pin] if a.pin else []) + (["setarch", "-R"] if a.no_aslr else [])
     rows = []
     for i in range(a.processes):
