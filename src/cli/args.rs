@@ -143,8 +143,14 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// How many independent processes measure each test: `--processes K`, or the sequential
-    /// rule of the budget.
+    /// How many independent processes measure a load test: `--processes K`, else 5 (3 with
+    /// `--quick`). Load tests are long and few, so they keep a fixed count.
+    pub fn load_process_count(&self) -> u32 {
+        self.processes.unwrap_or(if self.quick { 3 } else { 5 })
+    }
+
+    /// How many independent processes measure a micro benchmark: `--processes K`, or the
+    /// sequential rule of the budget.
     pub fn stop_rule(&self) -> StopRule {
         match self.processes {
             Some(k) => StopRule::fixed(k),
@@ -568,6 +574,7 @@ mod tests {
         assert_eq!(r.build.profile, "bench");
         assert_eq!(r.report.format, Format::Human);
         assert_eq!(r.stop_rule(), StopRule::adaptive(false));
+        assert_eq!(r.load_process_count(), 5);
         assert!((r.regression_threshold() - 0.05).abs() < 1e-12);
         assert_eq!(
             r.verdict.fail_on,
@@ -632,6 +639,7 @@ mod tests {
             r.select.exact && r.list && r.quick && r.results.no_save && r.select.include_ignored
         );
         assert_eq!(r.stop_rule(), StopRule::adaptive(true));
+        assert_eq!(r.load_process_count(), 3);
         assert!((r.regression_threshold() - 0.025).abs() < 1e-12);
         assert!(
             !r.verdict.fail_on.regression && r.verdict.fail_on.threshold && r.verdict.fail_on.error

@@ -19,6 +19,14 @@ pub(crate) const MAX_SETUP_BATCH: u64 = 4_096;
 /// `--quick`'s (issue 12): inputs prepared early were evicted before their turn came.
 pub(crate) const MAX_SETUP_BATCH_BYTES: u64 = 32 * 1024;
 
+/// The most inputs of `input_size` bytes (plus `heap_bytes` each on the heap) one
+/// `iter_with_setup` batch prepares: [`MAX_SETUP_BATCH_BYTES`] of them, at least one, at most
+/// [`MAX_SETUP_BATCH`].
+pub(crate) fn setup_batch_bound(input_size: u64, heap_bytes: u64) -> u64 {
+    let per_input = input_size.saturating_add(heap_bytes).max(1);
+    (MAX_SETUP_BATCH_BYTES / per_input).clamp(1, MAX_SETUP_BATCH)
+}
+
 /// `Bencher::iter`: the output is dropped inside the timed region.
 pub(crate) struct Plain<F, O> {
     body: F,
@@ -123,8 +131,7 @@ impl<S: FnMut() -> I, R: FnMut(I) -> O, I, O> Routine for WithSetup<S, R, I, O> 
     }
 
     fn max_batch(&self) -> u64 {
-        let per_input = std::mem::size_of::<I>() as u64 + self.input_heap_bytes;
-        (MAX_SETUP_BATCH_BYTES / per_input.max(1)).clamp(1, MAX_SETUP_BATCH)
+        setup_batch_bound(std::mem::size_of::<I>() as u64, self.input_heap_bytes)
     }
 }
 

@@ -31,6 +31,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let mut progress = human::progress_for(&output);
     let config = RunConfig {
         rule: args.stop_rule(),
+        load_processes: args.load_process_count(),
         quick: args.quick,
         test_timeout: args.test_timeout,
     };

@@ -101,7 +101,10 @@ mod tests {
         );
         // The figures (1.77, 2.74, 3.13, 3.24, 3.30 µs) are a smear with two gaps above
         // 10 %: three levels, and the report says so.
-        assert_eq!(disagreeing(&[1770.0, 2740.0, 3130.0, 3240.0, 3300.0]).len(), 3);
+        assert_eq!(
+            disagreeing(&[1770.0, 2740.0, 3130.0, 3240.0, 3300.0]).len(),
+            3
+        );
     }
 
     /// A gap is relative to the level below it, so a smear of small steps stays one level.

@@ -11,8 +11,7 @@ use super::Columns;
 use crate::cli::model::{Report, Status, TestReport, Verdict};
 use crate::cli::report::words::{
     change_text, interval_text, is_changed, levels_text, metric_value, severity, short,
-    threshold_text,
-    verdict_word,
+    threshold_text, verdict_word,
 };
 
 /// The hidden first line a bot searches for to update its comment in place.

@@ -92,7 +92,11 @@ mod tests {
             .map(|&m| process(m, m, m))
             .collect();
         fill(&mut t, &[], runs).unwrap();
-        let found: Vec<(f64, usize)> = t.levels.iter().map(|l| (l.median_ns, l.processes)).collect();
+        let found: Vec<(f64, usize)> = t
+            .levels
+            .iter()
+            .map(|l| (l.median_ns, l.processes))
+            .collect();
         assert_eq!(found, vec![(9.05, 2), (14.0, 3)]);
 
         let mut agree = testing::bench("p/t/b").build();

@@ -27,8 +27,10 @@ impl Planned<'_> {
 /// How many processes per test, with which budget and limit.
 #[derive(Debug, Clone, Copy)]
 pub struct RunConfig {
-    /// When to stop adding processes to a micro benchmark (a load test runs `rule.min`).
+    /// When to stop adding processes to a micro benchmark.
     pub rule: StopRule,
+    /// How many processes measure a load test.
+    pub load_processes: u32,
     pub quick: bool,
     /// `--test-timeout`: the limit of a test process without a `timeout` key.
     pub test_timeout: Option<Duration>,
@@ -42,7 +44,7 @@ pub fn run_all(
 ) -> Vec<TestReport> {
     reporter.event(&Event::RunStarted {
         tests: plan.len(),
-        processes: config.rule.max,
+        processes: config.rule.max.max(config.load_processes),
     });
     let mut reports = Vec::with_capacity(plan.len());
     for (index, planned) in plan.iter().enumerate() {
@@ -78,10 +80,9 @@ fn run_one(
     }
     let mut measurements: Vec<Measurement> = Vec::new();
     let mut longest = Duration::ZERO;
-    // Load tests are long and few: a fixed count, the rule's minimum.
     let (rule, bench) = match info.kind {
         TestKind::Bench => (config.rule, true),
-        TestKind::Load => (StopRule::fixed(config.rule.min), false),
+        TestKind::Load => (StopRule::fixed(config.load_processes), false),
     };
     let mut medians: Vec<f64> = Vec::new();
     for process in 0.. {

@@ -184,7 +184,10 @@ mod tests {
         let coverage = covered as f64 / trials as f64;
         assert!(coverage >= 0.93, "coverage {coverage}");
         // The case is only interesting if the rule did stop early in a good share of trials.
-        assert!(early > trials / 10 && early < trials, "stopped early {early} times");
+        assert!(
+            early > trials / 10 && early < trials,
+            "stopped early {early} times"
+        );
     }
 
     #[test]
