@@ -39,10 +39,12 @@ fn allocation_counts_are_exact_and_the_leak_fails_its_threshold() {
     // The body allocates nothing; its set-up keeps one 8 KB vector. The measuring machinery
     // (sample buffer, histogram, bootstrap, the sampler thread) used to add ~400 KB here in
     // every process (issue 12); it is now set up before the watch and summed up after it.
-    // 64 KiB leaves room for the set-up's vector and a few pages of stack, not for the machinery.
+    // Measured: 8 KiB in most processes, 72 KiB in about one in eight (two small allocations
+    // of another thread, with a fresh allocator arena's pages, land inside the window).
+    // 128 KiB leaves room for both, not for the machinery's ~400 KB.
     let growth = metric(free, "rss_growth_bytes");
     assert!(
-        growth < 64.0 * 1024.0,
+        growth < 128.0 * 1024.0,
         "rss_growth_bytes {growth} in {free}"
     );
 
