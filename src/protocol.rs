@@ -100,6 +100,22 @@ impl Settings {
         }
     }
 
+    /// One process of a micro benchmark under `cargo perf run`: shorter than [`Settings::measured`],
+    /// because the runner adds processes until the median is precise enough (its sequential
+    /// rule), and many short processes sample the machine's states better than a few long ones.
+    /// Both budgets sample for less than 5000 samples of 32 µs, so both run the same batches.
+    pub fn bench_process(processes: u32, process_index: u32, quick: bool) -> Settings {
+        let (warmup_ms, measure_ms) = if quick { (15, 40) } else { (30, 90) };
+        Settings {
+            mode: Mode::Measure,
+            warmup_ns: warmup_ms * 1_000_000,
+            measure_ns: measure_ms * 1_000_000,
+            process_index,
+            processes,
+            load_scale: None,
+        }
+    }
+
     pub fn is_smoke(&self) -> bool {
         self.mode == Mode::Smoke
     }

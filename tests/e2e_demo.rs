@@ -192,8 +192,10 @@ fn machine_flag_names_the_machine() {
     assert_eq!(report["machine"]["id"], "e2e-box");
 }
 
+/// `--quick`'s sequential rule: at least 3 processes, at most 6 (more only while the median's
+/// interval is wider than ±1 % or the processes disagree).
 #[test]
-fn each_test_runs_in_k_processes() {
+fn each_test_runs_in_3_to_6_quick_processes() {
     let run = fixture("demo").cargo_perf(&[
         "--quick",
         "--no-save",
@@ -205,11 +207,8 @@ fn each_test_runs_in_k_processes() {
     assert_eq!(run.code, 0, "{}", run.dump());
     let report = run.json();
     let t = test_named(&report, "tokenize_sentence");
-    assert_eq!(
-        t["processes"].as_array().unwrap().len(),
-        3,
-        "--quick runs 3 processes"
-    );
+    let k = t["processes"].as_array().unwrap().len();
+    assert!((3..=6).contains(&k), "--quick ran {k} processes");
     let ci = t["median_ci_ns"].as_array().expect("a CI across processes");
     let median = t["metrics"]["median_ns"].as_f64().unwrap();
     assert!(ci[0].as_f64().unwrap() <= median && median <= ci[1].as_f64().unwrap());

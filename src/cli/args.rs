@@ -20,6 +20,7 @@ use super::project::select::Selection;
 use super::project::workspace::BuildOptions;
 pub use super::report::Format;
 use super::report::Output;
+use super::run::sequential::StopRule;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -129,7 +130,8 @@ pub struct RunArgs {
     /// Multiply every load-test duration and rate by F (e.g. 0.1 for a quick CI pass)
     #[arg(long, value_name = "F", value_parser = parse_load_scale)]
     pub load_scale: Option<f64>,
-    /// Independent processes per test (default 5, 3 with --quick)
+    /// Exactly K independent processes per test (default: 6 to 12, added until the median's
+    /// 95% interval is within ±0.5%; 3 to 6 and ±1% with --quick)
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub processes: Option<u32>,
     /// Compare against stored results of this git ref or commit
@@ -183,9 +185,19 @@ impl RunArgs {
         }
     }
 
-    /// K: how many independent processes measure each test.
-    pub fn process_count(&self) -> u32 {
+    /// How many independent processes measure a load test: `--processes K`, else 5 (3 with
+    /// `--quick`). Load tests are long and few, so they keep a fixed count.
+    pub fn load_process_count(&self) -> u32 {
         self.processes.unwrap_or(if self.quick { 3 } else { 5 })
+    }
+
+    /// How many independent processes measure a micro benchmark: `--processes K`, or the
+    /// sequential rule of the budget.
+    pub fn stop_rule(&self) -> StopRule {
+        match self.processes {
+            Some(k) => StopRule::fixed(k),
+            None => StopRule::adaptive(self.quick),
+        }
     }
 
     /// The regression threshold as a fraction (default 5 %).
@@ -655,7 +667,8 @@ mod tests {
         let r = run_args(&["cargo-perf", "perf"]);
         assert_eq!(r.build.profile, "bench");
         assert_eq!(r.report.format, Format::Human);
-        assert_eq!(r.process_count(), 5);
+        assert_eq!(r.stop_rule(), StopRule::adaptive(false));
+        assert_eq!(r.load_process_count(), 5);
         assert!((r.regression_threshold() - 0.05).abs() < 1e-12);
         assert_eq!(
             r.verdict.fail_on,
@@ -719,7 +732,8 @@ mod tests {
         assert!(
             r.select.exact && r.list && r.quick && r.results.no_save && r.select.include_ignored
         );
-        assert_eq!(r.process_count(), 3);
+        assert_eq!(r.stop_rule(), StopRule::adaptive(true));
+        assert_eq!(r.load_process_count(), 3);
         assert!((r.regression_threshold() - 0.025).abs() < 1e-12);
         assert!(
             !r.verdict.fail_on.regression && r.verdict.fail_on.threshold && r.verdict.fail_on.error

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cli::compare::levels::Level;
 use crate::metrics::{CustomMetric, Metrics};
 use crate::protocol::{LoadDetails, MemoryDetails, TestKind, Throughput};
 use crate::threshold::ThresholdCheck;
@@ -195,6 +196,10 @@ pub struct TestReport {
     /// Each independent process's figures: what later comparisons are computed from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub processes: Vec<Metrics>,
+    /// When the processes' medians disagree (two or more groups more than 10 % apart), each
+    /// group's median and size, lowest first; absent when they agree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<Level>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomMetric>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -250,6 +255,7 @@ impl TestReport {
             thresholds: Vec::new(),
             comparison: None,
             processes: Vec::new(),
+            levels: Vec::new(),
             custom: Vec::new(),
             tags,
             wall_ns: 0,

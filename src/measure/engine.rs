@@ -14,9 +14,12 @@ pub(crate) const MIN_SAMPLES: usize = 10;
 /// Most samples of a smoke run (`cargo test`), which only checks that the body works.
 const SMOKE_SAMPLES: usize = 10;
 /// A sample lasts at least this long, so that the clock's resolution and the cost of reading
-/// it are negligible next to it.
-const MIN_SAMPLE_NS: u64 = 10_000;
-/// ... and at least this many times the measured cost of reading the clock twice.
+/// it are negligible next to it. A constant, not a multiple of this process's timer
+/// calibration: the calibration differs between processes (22 to 31 ns on one VM), and a
+/// sample length that follows it gives every process its own batch size (issue 12).
+const MIN_SAMPLE_NS: u64 = 32_000;
+/// ... and at least this many times the measured cost of reading the clock twice: only a clock
+/// far slower than usual (above 32 ns) moves the sample length off the constant.
 const OVERHEAD_FACTOR: u64 = 1_000;
 /// Iterations in the allocation-counting pass (fewer when the sampling batch is smaller).
 const COUNTING_ITERS: u64 = 1_000;
@@ -40,17 +43,74 @@ pub(crate) trait Routine {
     }
 }
 
-/// What one process measured: per-iteration times, one per sample, and how they were taken.
+/// What one process measured: raw batch times, one per sample, and how they were taken.
 #[derive(Debug, Clone)]
 pub(crate) struct Sampled {
-    /// Each sample's time per iteration, timer overhead subtracted, in nanoseconds.
-    pub per_iter_ns: Vec<f64>,
+    /// Each sample's raw batch time in nanoseconds (timer overhead not yet subtracted: the
+    /// conversion allocates, so it waits until the memory watch has stopped).
+    pub raw_ns: Vec<u64>,
     pub batch: u64,
     /// Iterations timed in the sampling phase (warm-up excluded).
     pub iterations: u64,
     pub timer_overhead_ns: f64,
     /// Allocation counts of the counting pass and its iteration count.
     pub allocs: Option<(AllocCounts, u64)>,
+}
+
+impl Sampled {
+    /// Each sample's time per iteration, timer overhead subtracted, in nanoseconds.
+    pub fn per_iter_ns(&self) -> Vec<f64> {
+        self.raw_ns
+            .iter()
+            .map(|&ns| (ns as f64 - self.timer_overhead_ns).max(0.0) / self.batch as f64)
+            .collect()
+    }
+}
+
+/// What the engine needs before a body runs, set up before the memory watch starts so that
+/// its pages are not counted as the body's `rss_growth_bytes`: the timer calibration (its
+/// stack frame) and the sample buffer, allocated once and touched page by page.
+pub(crate) struct Prepared {
+    pub timer_overhead_ns: f64,
+    pub buffer: Vec<u64>,
+}
+
+impl Prepared {
+    pub fn new() -> Prepared {
+        let mut buffer = vec![0u64; MAX_SAMPLES];
+        // `vec!` of zeros may come from fresh, untouched zero pages: write them so they are
+        // resident now, then empty the buffer (its capacity stays).
+        for slot in buffer.iter_mut() {
+            *slot = std::hint::black_box(1);
+        }
+        buffer.clear();
+        Prepared {
+            timer_overhead_ns: timer_overhead_ns(),
+            buffer,
+        }
+    }
+}
+
+/// The batch size for a body of `per_iter_ns` and samples of `target_ns`: the next power of two
+/// above their ratio, so that processes whose warm-up estimates differ by a few per cent still
+/// run the same loop (a different trip count is a different layout of the work in time).
+pub(crate) fn batch_size(target_ns: f64, per_iter_ns: f64, max_batch: u64) -> u64 {
+    let exact = (target_ns / per_iter_ns.max(1e-3)).ceil().max(1.0);
+    let pow2 = if exact >= (1u64 << 62) as f64 {
+        1u64 << 62
+    } else {
+        (exact as u64).next_power_of_two()
+    };
+    pow2.clamp(1, max_batch.max(1))
+}
+
+/// A sample's length: [`MIN_SAMPLE_NS`] (or 1000x a slow clock), longer only when the budget
+/// would otherwise take more than [`MAX_SAMPLES`] samples. Default and `--quick` budgets both
+/// stay below that, so both run the same batches (issue 12, item 4).
+pub(crate) fn sample_target_ns(overhead_ns: f64, measure_ns: u64) -> f64 {
+    (OVERHEAD_FACTOR as f64 * overhead_ns)
+        .max(MIN_SAMPLE_NS as f64)
+        .max(measure_ns as f64 / MAX_SAMPLES as f64)
 }
 
 /// The cost of an empty timed region (`Instant::now()` then `elapsed()`), in nanoseconds: the
@@ -66,23 +126,27 @@ pub(crate) fn timer_overhead_ns() -> f64 {
 }
 
 /// Measure `routine` as `settings` say: a few plain runs in smoke mode, the whole procedure
-/// (calibration, warm-up, batching, sampling, allocation counting) in measure mode.
-pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R) -> Sampled {
-    let overhead = timer_overhead_ns();
+/// (warm-up, batching, sampling, allocation counting) in measure mode, with the calibration
+/// and buffer of `prepared`.
+pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R, prepared: Prepared) -> Sampled {
+    let Prepared {
+        timer_overhead_ns: overhead,
+        buffer: mut raw_ns,
+    } = prepared;
     if settings.is_smoke() {
-        return smoke(settings, routine, overhead);
+        return smoke(settings, routine, overhead, raw_ns);
     }
-    let max_batch = routine.max_batch().max(1);
     let budget = Duration::from_nanos(settings.measure_ns);
-    let target_ns = (OVERHEAD_FACTOR as f64 * overhead)
-        .max(MIN_SAMPLE_NS as f64)
-        .max(settings.measure_ns as f64 / MAX_SAMPLES as f64);
+    let target_ns = sample_target_ns(overhead, settings.measure_ns);
 
-    let per_iter_estimate = warm_up(settings, routine, target_ns, max_batch);
-    let batch = ((target_ns / per_iter_estimate.max(1e-3)).ceil() as u64).clamp(1, max_batch);
+    let per_iter_estimate = warm_up(settings, routine, target_ns, routine.max_batch().max(1));
+    // Asked again: `iter_with_setup` bounds its batch by its inputs' size, known only once
+    // the warm-up has built some.
+    let batch = batch_size(target_ns, per_iter_estimate, routine.max_batch());
 
-    // Allocated before sampling starts, never grown: `push` stays below capacity.
-    let mut raw_ns: Vec<u64> = Vec::with_capacity(MAX_SAMPLES);
+    // Allocated and touched before the body ran (`Prepared`), never grown: `push` stays below
+    // capacity.
+    raw_ns.clear();
     let start = Instant::now();
     while raw_ns.len() < MAX_SAMPLES {
         raw_ns.push(routine.timed_batch(batch));
@@ -92,10 +156,6 @@ pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R) -> Sampled {
             break;
         }
     }
-    let per_iter_ns = raw_ns
-        .iter()
-        .map(|&ns| (ns as f64 - overhead).max(0.0) / batch as f64)
-        .collect();
 
     // Only with a counting allocator: the pass runs the body (and its setup) for nothing
     // otherwise.
@@ -107,9 +167,9 @@ pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R) -> Sampled {
         None => None,
     };
     Sampled {
-        per_iter_ns,
-        batch,
         iterations: batch * raw_ns.len() as u64,
+        raw_ns,
+        batch,
         timer_overhead_ns: overhead,
         allocs,
     }
@@ -148,20 +208,24 @@ fn warm_up<R: Routine>(
 
 /// A handful of single iterations, to check that the body runs: a rough median, no budget
 /// beyond `measure_ns`.
-fn smoke<R: Routine>(settings: &Settings, routine: &mut R, overhead: f64) -> Sampled {
+fn smoke<R: Routine>(
+    settings: &Settings,
+    routine: &mut R,
+    overhead: f64,
+    mut raw_ns: Vec<u64>,
+) -> Sampled {
     let budget = Duration::from_nanos(settings.measure_ns);
     let start = Instant::now();
-    let mut per_iter_ns = Vec::with_capacity(SMOKE_SAMPLES);
-    while per_iter_ns.len() < SMOKE_SAMPLES {
-        let ns = routine.timed_batch(1);
-        per_iter_ns.push((ns as f64 - overhead).max(0.0));
+    raw_ns.clear();
+    while raw_ns.len() < SMOKE_SAMPLES {
+        raw_ns.push(routine.timed_batch(1));
         if start.elapsed() >= budget {
             break;
         }
     }
     Sampled {
-        iterations: per_iter_ns.len() as u64,
-        per_iter_ns,
+        iterations: raw_ns.len() as u64,
+        raw_ns,
         batch: 1,
         timer_overhead_ns: overhead,
         allocs: None,

@@ -3,11 +3,13 @@
 //! In measure mode (`cargo perf`, `cargo bench`) one call to `iter`, `iter_with_setup` or
 //! `iter_async`:
 //! 1. calibrates the timer: the median cost of an empty timed region, subtracted from every
-//!    sample;
+//!    sample (done when the `Bencher` is made, before the memory watch starts, together with
+//!    the sample buffer: neither counts as the body's RSS growth);
 //! 2. warms up for `warmup_ns` with growing batches, which also estimates the cost of one
 //!    iteration;
-//! 3. picks a batch size so that each sample lasts at least 10 µs, 1000× the timer overhead and
-//!    `measure_ns / 5000`, so that even sub-nanosecond bodies are resolved;
+//! 3. picks a batch size so that each sample lasts at least 32 µs (1000× the timer overhead on
+//!    a slow clock, `measure_ns / 5000` on a long budget), rounded up to a power of two so that
+//!    every process of a test runs the same batch, whatever its calibration;
 //! 4. takes samples (one timed batch each) until `measure_ns` has elapsed: at least 10, at most
 //!    5000, into a buffer allocated beforehand;
 //! 5. with a counting global allocator, runs a separate untimed pass of up to 1000 iterations
@@ -30,7 +32,7 @@ use crate::protocol::{BenchDetails, Measurement, Settings, Throughput};
 
 use crate::metrics::{CustomMetric, Direction, Metrics};
 use crate::stats;
-use engine::{Routine, Sampled};
+use engine::{Prepared, Routine, Sampled};
 use routines::{Async, Plain, WithSetup};
 
 /// Times the body of a micro-benchmark. Handed to `#[perf_test] fn f(b: &mut Bencher)`.
@@ -59,15 +61,20 @@ pub struct Bencher {
     custom: Vec<CustomMetric>,
     /// `None` until a body was measured; `Err` when the test misused the `Bencher`.
     sampled: Option<Result<Sampled, String>>,
+    /// The calibration and sample buffer, taken by the one body that is measured.
+    prepared: Option<Prepared>,
 }
 
 impl Bencher {
+    /// Calibrates the timer and allocates the sample buffer: the harness makes the `Bencher`
+    /// before it starts watching memory.
     pub(crate) fn new(settings: Settings) -> Bencher {
         Bencher {
             settings,
             throughput: None,
             custom: Vec::new(),
             sampled: None,
+            prepared: Some(Prepared::new()),
         }
     }
 
@@ -142,7 +149,9 @@ impl Bencher {
     }
 
     fn measure<R: Routine>(&mut self, routine: &mut R) {
-        self.sampled = Some(Ok(engine::run(&self.settings, routine)));
+        // `second_body` has already refused a second call, so the buffer is still here.
+        let prepared = self.prepared.take().unwrap_or_else(Prepared::new);
+        self.sampled = Some(Ok(engine::run(&self.settings, routine, prepared)));
     }
 
     pub(crate) fn finish(self) -> Result<Measurement, String> {
@@ -159,7 +168,7 @@ fn summarize(
     throughput: Option<Throughput>,
     custom: Vec<CustomMetric>,
 ) -> Measurement {
-    let mut sorted = s.per_iter_ns.clone();
+    let mut sorted = s.per_iter_ns();
     sorted.sort_by(f64::total_cmp);
     let mut hist = stats::new_histogram();
     for &ns in &sorted {

@@ -18,6 +18,8 @@ use crate::protocol::{AllocTotals, LeakReport, Measurement, MemoryDetails};
 const MAX_SAMPLES: usize = 512;
 /// The first sampling interval; it doubles each time the buffer is thinned.
 const FIRST_INTERVAL: Duration = Duration::from_millis(5);
+/// How long the watch waits for the sampler's first sample before it reads its "before" figures.
+const READY_WAIT: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Sample {
@@ -106,17 +108,32 @@ impl Drop for MemoryWatch {
 
 fn spawn_sampler(started: Instant) -> Option<Sampler> {
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    let buffer = Vec::with_capacity(MAX_SAMPLES);
+    let ready = Arc::new(AtomicBool::new(false));
+    let (flag, signal) = (Arc::clone(&stop), Arc::clone(&ready));
+    // Touched now, so that filling it later adds no resident pages to the body's figure.
+    let mut buffer = vec![Sample::default(); MAX_SAMPLES];
+    buffer.clear();
     let handle = std::thread::Builder::new()
         .name("cargo-perf-memory".into())
         .stack_size(64 * 1024)
-        .spawn(move || sample_until(&flag, started, buffer))
+        .spawn(move || sample_until(&flag, &signal, started, buffer))
         .ok()?;
+    // The "before" figures wait for the sampler's first sample: by then its stack pages are
+    // resident and its start-up is done, so neither counts as the body's RSS growth. Bounded,
+    // in case the thread is never scheduled.
+    let waiting = Instant::now();
+    while !ready.load(Ordering::Acquire) && waiting.elapsed() < READY_WAIT {
+        std::thread::yield_now();
+    }
     Some(Sampler { stop, handle })
 }
 
-fn sample_until(stop: &AtomicBool, started: Instant, mut samples: Vec<Sample>) -> Vec<Sample> {
+fn sample_until(
+    stop: &AtomicBool,
+    ready: &AtomicBool,
+    started: Instant,
+    mut samples: Vec<Sample>,
+) -> Vec<Sample> {
     let mut interval = FIRST_INTERVAL;
     while !stop.load(Ordering::Acquire) {
         if samples.len() == MAX_SAMPLES {
@@ -124,6 +141,7 @@ fn sample_until(stop: &AtomicBool, started: Instant, mut samples: Vec<Sample>) -
             interval *= 2;
         }
         samples.push(Sample::take(started));
+        ready.store(true, Ordering::Release);
         // Park can wake early (spuriously or on unpark); the loop re-checks the flag.
         let deadline = Instant::now() + interval;
         while !stop.load(Ordering::Acquire) {

@@ -31,7 +31,8 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
 
     let config = RunConfig {
-        processes: args.process_count(),
+        rule: args.stop_rule(),
+        load_processes: args.load_process_count(),
         quick: args.quick,
         load_scale: args.load_scale,
         test_timeout: args.test_timeout,

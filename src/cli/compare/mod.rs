@@ -4,6 +4,7 @@
 
 pub mod dist;
 pub mod history;
+pub mod levels;
 pub mod merge;
 pub mod paired;
 pub mod stats;

@@ -204,6 +204,13 @@ fn details(report: &Report) -> String {
             }
             out.push_str(&super::operations::human(t));
         }
+        if let Some(levels) = super::words::levels_text(t) {
+            out.push_str(&format!(
+                "\nprocesses disagree: {}: {levels} (the interval spans them; the machine \
+                 changed state between processes)\n",
+                t.name
+            ));
+        }
         if let Some(leak) = t.memory.as_ref().and_then(|m| m.leak.as_ref()) {
             let rate = match leak.bytes_per_iter {
                 Some(b) => format!("{} per iteration", format::bytes(b)),

@@ -10,8 +10,8 @@ use super::Columns;
 
 use crate::cli::model::{Report, Status, TestReport, Verdict};
 use crate::cli::report::words::{
-    change_text, interval_text, is_changed, metric_value, severity, short, threshold_text,
-    verdict_word,
+    change_text, interval_text, is_changed, levels_text, metric_value, severity, short,
+    threshold_text, verdict_word,
 };
 
 /// The hidden first line a bot searches for to update its comment in place.
@@ -52,6 +52,25 @@ pub fn render(report: &Report) -> String {
     }
     memory(&mut out, report);
     super::operations::markdown(&mut out, report);
+    let mut disagree: Vec<&TestReport> = report
+        .tests
+        .iter()
+        .filter(|t| t.levels.len() >= 2)
+        .collect();
+    disagree.sort_by(|a, b| a.id.cmp(&b.id));
+    for t in &disagree {
+        if let Some(levels) = levels_text(t) {
+            let _ = writeln!(
+                out,
+                "> ⚠️ {}: processes disagree, {}",
+                code(&t.name),
+                escape_inline(&levels)
+            );
+        }
+    }
+    if !disagree.is_empty() {
+        out.push('\n');
+    }
     for note in &report.notes {
         let _ = writeln!(out, "> {}", escape_inline(note));
     }

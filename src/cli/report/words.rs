@@ -91,6 +91,35 @@ pub fn width<'a>(header: &str, cells: impl Iterator<Item = &'a String>) -> usize
         .unwrap_or(0)
 }
 
+/// `two levels: 9.00 ns in 2 processes, 14.0 ns in 3`; `None` when the processes agree.
+pub fn levels_text(t: &TestReport) -> Option<String> {
+    if t.levels.len() < 2 {
+        return None;
+    }
+    const COUNTS: [&str; 7] = ["", "one", "two", "three", "four", "five", "six"];
+    let count = COUNTS
+        .get(t.levels.len())
+        .map_or_else(|| t.levels.len().to_string(), |w| w.to_string());
+    let parts: Vec<String> = t
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let unit = match (i, l.processes) {
+                (0, 1) => " process",
+                (0, _) => " processes",
+                _ => "",
+            };
+            format!(
+                "{} in {}{unit}",
+                format::duration_ns(l.median_ns),
+                l.processes
+            )
+        })
+        .collect();
+    Some(format!("{count} levels: {}", parts.join(", ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +178,26 @@ mod tests {
         assert_eq!(limit_text(&check), "check \"recovered\"");
         assert_eq!(short("0123456789abcdef"), "0123456");
         assert_eq!(short("abc"), "abc");
+    }
+
+    #[test]
+    fn levels_read_as_a_sentence() {
+        use crate::cli::model::Level;
+        let mut t = crate::cli::testing::bench("p/t/a").build();
+        assert_eq!(levels_text(&t), None);
+        t.levels = vec![
+            Level {
+                median_ns: 9.0,
+                processes: 2,
+            },
+            Level {
+                median_ns: 14.0,
+                processes: 3,
+            },
+        ];
+        assert_eq!(
+            levels_text(&t).as_deref(),
+            Some("two levels: 9.00 ns in 2 processes, 14.0 ns in 3")
+        );
     }
 }

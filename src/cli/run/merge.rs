@@ -45,6 +45,7 @@ pub fn fill(
         report.memory = measurements[rep].memory.clone();
     }
     report.operations = operations(&measurements);
+    report.levels = crate::cli::compare::levels::disagreeing(&merged.process_medians_ns);
     report.processes = measurements.into_iter().map(|m| m.metrics).collect();
     Ok(())
 }
@@ -121,6 +122,27 @@ mod tests {
         assert_eq!(t.metrics.median_ns, Some(101.0));
         assert_eq!(t.processes.len(), 3);
         assert_eq!(t.status, Status::Passed);
+    }
+
+    #[test]
+    fn processes_that_disagree_are_reported_as_levels() {
+        let mut t = testing::bench("p/t/a").build();
+        let runs = [9.0, 9.1, 14.0, 14.2, 13.9]
+            .iter()
+            .map(|&m| process(m, m, m))
+            .collect();
+        fill(&mut t, &[], runs).unwrap();
+        let found: Vec<(f64, usize)> = t
+            .levels
+            .iter()
+            .map(|l| (l.median_ns, l.processes))
+            .collect();
+        assert_eq!(found, vec![(9.05, 2), (14.0, 3)]);
+
+        let mut agree = testing::bench("p/t/b").build();
+        let runs = vec![process(9.0, 9.0, 9.0), process(9.2, 9.2, 9.2)];
+        fill(&mut agree, &[], runs).unwrap();
+        assert!(agree.levels.is_empty());
     }
 
     #[test]

@@ -12,4 +12,5 @@ pub mod overrides;
 pub mod plan;
 pub mod process;
 pub mod runner;
+pub mod sequential;
 pub mod suite;

@@ -1,13 +1,15 @@
-//! Runs the selected tests: each in K independent processes, one test per process, in order;
-//! merges the processes' measurements, checks thresholds and decides each test's status.
+//! Runs the selected tests: each in independent processes, one test per process, in order, as
+//! many as the sequential rule ([`super::sequential`]) asks for; merges the processes'
+//! measurements, checks thresholds and decides each test's status.
 
 use std::time::Duration;
 
 use super::events::{Event, Reporter};
 use super::interrupt;
+use super::sequential::{Stop, StopRule};
 use super::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::model::{TestId, TestReport};
-use crate::protocol::{Measurement, Outcome, Settings, TestInfo};
+use crate::protocol::{Measurement, Outcome, Settings, TestInfo, TestKind};
 
 /// One test to run, and the suite it lives in.
 pub struct Planned<'s> {
@@ -25,7 +27,10 @@ impl Planned<'_> {
 /// How many processes per test, with which budget and limit.
 #[derive(Debug, Clone, Copy)]
 pub struct RunConfig {
-    pub processes: u32,
+    /// When to stop adding processes to a micro benchmark.
+    pub rule: StopRule,
+    /// How many processes measure a load test.
+    pub load_processes: u32,
     pub quick: bool,
     /// `--load-scale F`, handed to every process.
     pub load_scale: Option<f64>,
@@ -41,7 +46,7 @@ pub fn run_all(
 ) -> Vec<TestReport> {
     reporter.event(&Event::RunStarted {
         tests: plan.len(),
-        processes: config.processes,
+        processes: config.rule.max.max(config.load_processes),
     });
     let mut reports = Vec::with_capacity(plan.len());
     for (index, planned) in plan.iter().enumerate() {
@@ -77,8 +82,17 @@ fn run_one(
     }
     let mut measurements: Vec<Measurement> = Vec::new();
     let mut longest = Duration::ZERO;
-    for process in 0..config.processes {
-        let mut settings = Settings::measured(config.processes, process, config.quick);
+    let (rule, bench) = match info.kind {
+        TestKind::Bench => (config.rule, true),
+        TestKind::Load => (StopRule::fixed(config.load_processes), false),
+    };
+    let mut medians: Vec<f64> = Vec::new();
+    for process in 0.. {
+        let mut settings = if bench {
+            Settings::bench_process(rule.max, process, config.quick)
+        } else {
+            Settings::measured(rule.max, process, config.quick)
+        };
         settings.load_scale = config.load_scale;
         let limit = Limit::for_test(info, &settings, config.test_timeout, longest);
         let mut on_slow = |elapsed| {
@@ -99,6 +113,7 @@ fn run_one(
                 longest = longest.max(Duration::from_nanos(result.wall_ns));
                 match (result.outcome, result.measurement) {
                     (Outcome::Passed, Some(m)) => {
+                        medians.extend(m.metrics.median_ns.or(m.metrics.p50_ns));
                         measurements.push(m);
                         None
                     }
@@ -117,21 +132,20 @@ fn run_one(
         reporter.event(&Event::ProcessFinished {
             id,
             process,
-            processes: config.processes,
+            processes: rule.max,
             ok: failure.is_none(),
         });
         if let Some(message) = failure {
             // A panic or a timeout would repeat in every process: report it once, move on.
-            report.error = Some(if config.processes > 1 {
-                format!(
-                    "{message} (process {} of {})",
-                    process + 1,
-                    config.processes
-                )
+            report.error = Some(if rule.max > 1 {
+                format!("{message} (process {})", process + 1)
             } else {
                 message
             });
             return report;
+        }
+        if rule.decide(&medians) != Stop::More {
+            break;
         }
     }
     if let Err(e) = super::merge::fill(&mut report, &info.thresholds, measurements) {
