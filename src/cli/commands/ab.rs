@@ -14,8 +14,9 @@ use crate::cli::run::{interrupt, plan};
 use crate::cli::store::policy::Session;
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
+    let started = std::time::SystemTime::now();
     let (build_options, selection) = (args.build.options(), args.select.selection());
-    let (output, rounds) = (args.report.output(), args.plan()?);
+    let (output, rounds) = (args.report.output()?, args.plan()?);
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
     let profile = &args.build.profile;
@@ -99,7 +100,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         let saved = results::save_sides(&session.store, &opts.fingerprint, sides);
         report.notes.extend(saved);
     }
-    let report = report.finish();
+    let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
     Ok(args.verdict.fail_on.exit_code(&report))

@@ -11,12 +11,13 @@ pub mod run;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::args::{Command, SaveArgs, StoreArgs};
 use super::compare::CompareOptions;
 use super::errors::CliError;
 use super::fingerprint::{self, Fingerprint};
-use super::model::MachineInfo;
+use super::model::{MachineInfo, Report};
 use super::project::workspace::{cargo_program, Workspace};
 use super::store::{self, policy};
 
@@ -29,6 +30,15 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::History(a) => history::run(&a),
         Command::Baseline(a) => baseline::run(&a),
     }
+}
+
+/// `report` with when it started and how long it took, since `started`.
+fn timed(mut report: Report, started: SystemTime) -> Report {
+    let since_epoch = started.duration_since(UNIX_EPOCH).unwrap_or_default();
+    report.started_at = Some(store::rfc3339(since_epoch.as_secs()));
+    let took = started.elapsed().unwrap_or_default();
+    report.duration_ns = Some(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX));
+    report
 }
 
 /// The workspace root: `cargo locate-project --workspace`, else the current directory (the

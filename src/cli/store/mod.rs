@@ -16,7 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 pub use self::fs::rfc3339;
-use self::fs::{file_safe, write_atomic};
+use self::fs::file_safe;
+use crate::cli::atomic::write_atomic;
 pub use self::lock::StoreLock;
 
 use crate::cli::errors::CliError;
