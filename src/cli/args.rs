@@ -712,7 +712,10 @@ mod tests {
             "--emit",
             "markdown=c.md",
         ];
-        let argv: Vec<&str> = ["cargo-perf", "perf", "run"].into_iter().chain(emits).collect();
+        let argv: Vec<&str> = ["cargo-perf", "perf", "run"]
+            .into_iter()
+            .chain(emits)
+            .collect();
         let out = run_args(&argv).report.output().unwrap();
         let formats: Vec<Format> = out.emits.iter().map(|e| e.format).collect();
         assert_eq!(formats, [Format::Json, Format::Junit, Format::Markdown]);
@@ -723,7 +726,11 @@ mod tests {
                 .chain(command.iter().copied())
                 .chain(emits)
                 .collect();
-            let report = match parse(argv.iter().map(OsString::from)).unwrap().unwrap().command {
+            let report = match parse(argv.iter().map(OsString::from))
+                .unwrap()
+                .unwrap()
+                .command
+            {
                 Command::Compare(c) => c.report,
                 Command::Ab(a) => a.report,
                 other => panic!("{other:?}"),

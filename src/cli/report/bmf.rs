@@ -65,7 +65,11 @@ mod tests {
         );
         assert_eq!(slow["throughput"], json!({"value": 7.5e5}));
         let measures = v.as_object().unwrap();
-        assert_eq!(measures.len(), report.tests.len() - 1, "the errored test has no figure");
+        assert_eq!(
+            measures.len(),
+            report.tests.len() - 1,
+            "the errored test has no figure"
+        );
         for (name, m) in measures {
             for (measure, figure) in m.as_object().unwrap() {
                 assert!(figure["value"].is_f64(), "{name} {measure}: {figure}");

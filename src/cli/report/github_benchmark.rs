@@ -81,10 +81,16 @@ mod tests {
             .iter()
             .find(|e| e["name"] == "pkg/perf/slow_now (median_ns)")
             .expect("slow_now's median");
-        assert_eq!((slow["unit"].as_str(), slow["value"].as_f64()), (Some("ns"), Some(1300.0)));
+        assert_eq!(
+            (slow["unit"].as_str(), slow["value"].as_f64()),
+            (Some("ns"), Some(1300.0))
+        );
         assert_eq!(slow["range"], "± 50.0");
         let extra = slow["extra"].as_str().unwrap();
-        assert!(extra.contains("commit: aaaaaaa") && extra.contains("2026-12-02T05:00:00Z"), "{extra}");
+        assert!(
+            extra.contains("commit: aaaaaaa") && extra.contains("2026-12-02T05:00:00Z"),
+            "{extra}"
+        );
         assert!(extra.contains("severity: critical"), "{extra}");
     }
 }

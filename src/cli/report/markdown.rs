@@ -80,7 +80,10 @@ fn compared_details(out: &mut String, t: &TestReport) {
         metrics.len(),
         plural(metrics.len())
     );
-    let _ = writeln!(out, "| Metric | Base | Head | Change | Verdict | Severity |");
+    let _ = writeln!(
+        out,
+        "| Metric | Base | Head | Change | Verdict | Severity |"
+    );
     let _ = writeln!(out, "|:--|--:|--:|--:|:--|:--|");
     for m in &metrics {
         let change = match (m.change, m.ci) {

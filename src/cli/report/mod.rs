@@ -100,7 +100,10 @@ impl Emit {
         if path.trim().is_empty() {
             return Err(CliError::usage(
                 format!("`--emit {text}` has an empty path"),
-                format!("name the file after `=`, e.g. `--emit {name}=perf-report.{}`", format.extension()),
+                format!(
+                    "name the file after `=`, e.g. `--emit {name}=perf-report.{}`",
+                    format.extension()
+                ),
             ));
         }
         Ok(Emit {
@@ -174,14 +177,20 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
-/// `text` into `path`, atomically (a dashboard uploader never reads half a report).
+/// `text` into `path`, atomically (a dashboard uploader never reads half a report); a
+/// missing parent directory is created (`--emit junit=target/perf/junit.xml` in a fresh CI
+/// checkout).
 fn write_file(path: &Path, text: &str, flag: &str) -> Result<(), CliError> {
-    crate::cli::atomic::write_atomic(path, text.as_bytes()).map_err(|e| {
-        CliError::io(
-            format!("cannot write the report to {}: {e}", path.display()),
-            format!("pass {flag} a path in a writable directory"),
-        )
-    })
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let created = parent.map_or(Ok(()), std::fs::create_dir_all);
+    created
+        .and_then(|_| crate::cli::atomic::write_atomic(path, text.as_bytes()))
+        .map_err(|e| {
+            CliError::io(
+                format!("cannot write the report to {}: {e}", path.display()),
+                format!("pass {flag} a path in a writable directory"),
+            )
+        })
 }
 
 /// Write `report` where `output` says, and every `--emit` file; the human summary always

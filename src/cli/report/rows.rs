@@ -31,7 +31,11 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
     tests.sort_by(|a, b| a.id.cmp(&b.id));
     let mut out = Vec::new();
     for t in tests {
-        let compared = t.comparison.as_ref().map(compared_metrics).unwrap_or_default();
+        let compared = t
+            .comparison
+            .as_ref()
+            .map(compared_metrics)
+            .unwrap_or_default();
         let find = |name: &str| compared.iter().find(|c| c.metric == name).cloned();
         for metric in Metric::ALL {
             let Some(value) = metric.get(&t.metrics) else {
@@ -43,7 +47,9 @@ pub fn rows(report: &Report) -> Vec<Row<'_>> {
                 unit: unit(metric, t.throughput_unit),
                 direction: metric.direction(),
                 value,
-                value_ci: (metric == Metric::Median).then_some(t.median_ci_ns).flatten(),
+                value_ci: (metric == Metric::Median)
+                    .then_some(t.median_ci_ns)
+                    .flatten(),
                 compared: find(metric.name()),
             });
         }

@@ -160,7 +160,10 @@ mod tests {
                 })
                 .build()
         };
-        let (minor, critical) = (regressed(Some(Severity::Minor)), regressed(Some(Severity::Critical)));
+        let (minor, critical) = (
+            regressed(Some(Severity::Minor)),
+            regressed(Some(Severity::Critical)),
+        );
         let major = regressed(Some(Severity::Major));
         let improved = bench("p/t/y")
             .comparison(Comparison {

@@ -15,10 +15,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-pub use self::fs::rfc3339;
 use self::fs::file_safe;
-use crate::cli::atomic::write_atomic;
+pub use self::fs::rfc3339;
 pub use self::lock::StoreLock;
+use crate::cli::atomic::write_atomic;
 
 use crate::cli::errors::CliError;
 use crate::cli::fingerprint::Fingerprint;

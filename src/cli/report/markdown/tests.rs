@@ -75,18 +75,29 @@ fn regressions_are_sorted_by_severity_then_name() {
     }
     let md = render(&report);
     let pos = |name: &str| md.find(&format!("| `pkg/perf/{name}`")).unwrap();
-    assert!(pos("slow_now") < pos("b_major"), "critical before major:\n{md}");
+    assert!(
+        pos("slow_now") < pos("b_major"),
+        "critical before major:\n{md}"
+    );
     assert!(pos("b_major") < pos("a_minor"), "major before minor:\n{md}");
-    assert!(pos("a_minor") < pos("fast_now"), "every regression before improvements");
+    assert!(
+        pos("a_minor") < pos("fast_now"),
+        "every regression before improvements"
+    );
     let minor = md.lines().find(|l| l.contains("a_minor")).unwrap();
-    assert!(minor.ends_with("🔴 regressed · minor (median_ns) |"), "{minor}");
+    assert!(
+        minor.ends_with("🔴 regressed · minor (median_ns) |"),
+        "{minor}"
+    );
 }
 
 #[test]
 fn a_changed_test_folds_every_compared_metric() {
     let md = render(&sample::report());
     let summary = "<details><summary>`pkg/perf/slow_now`: 2 compared metrics</summary>";
-    let at = md.find(summary).unwrap_or_else(|| panic!("no details of slow_now:\n{md}"));
+    let at = md
+        .find(summary)
+        .unwrap_or_else(|| panic!("no details of slow_now:\n{md}"));
     let block = &md[at..at + md[at..].find("</details>").unwrap()];
     assert!(
         block.contains("| `median_ns` | 1.00 µs | 1.30 µs | +30% | regressed | critical |"),
@@ -101,14 +112,20 @@ fn a_changed_test_folds_every_compared_metric() {
         "under the changed tests, before the folded rest"
     );
     // An improvement compared on one metric only gets its one-row table too.
-    assert!(md.contains("<summary>`pkg/perf/fast_now`: 1 compared metric</summary>"), "{md}");
+    assert!(
+        md.contains("<summary>`pkg/perf/fast_now`: 1 compared metric</summary>"),
+        "{md}"
+    );
 }
 
 #[test]
 fn the_footer_says_when_the_run_was_and_how_long_it_took() {
     let md = render(&sample::report());
     let last = md.trim_end().lines().last().unwrap();
-    assert!(last.contains("2026-12-02 05:00:00 UTC, took 83.5 s"), "{last}");
+    assert!(
+        last.contains("2026-12-02 05:00:00 UTC, took 83.5 s"),
+        "{last}"
+    );
 }
 
 #[test]
