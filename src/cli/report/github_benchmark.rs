@@ -1,7 +1,8 @@
 //! `--format github-benchmark`: github-action-benchmark's `customSmallerIsBetter` input, a
 //! JSON array of `{name, unit, value, range?, extra?}`. The action charts each name over
 //! commits and alerts when a value grows, so only the metrics where smaller is better are
-//! listed (times, allocations, memory; not throughput or success rate). A name is
+//! listed (times, allocations, memory; not throughput or success rate), and of the times not
+//! the spread and the extremes ([`UNCHARTED`]): one chart per test and metric. A name is
 //! `<test id> (<metric>)`; `range` is the half-width of the median's 95 % interval
 //! (`± 12.5`); `extra` carries the commit, the run's date and duration, and the verdict.
 
@@ -13,11 +14,26 @@ use crate::cli::report::words::{short, verdict_word};
 use crate::format;
 use crate::metrics::Direction;
 
+/// Lower-is-better metrics left out: a chart of the spread (`std_dev_ns`, `mad_ns`), of the
+/// extremes (`min_ns`, `max_ns`) or of every percentile would alert on noise, and the median
+/// with `p50_ns`/`p99_ns` already tells the story.
+pub const UNCHARTED: [&str; 8] = [
+    "mean_ns",
+    "min_ns",
+    "max_ns",
+    "std_dev_ns",
+    "mad_ns",
+    "p90_ns",
+    "p95_ns",
+    "p999_ns",
+];
+
 pub fn render(report: &Report) -> String {
     let run = run_text(report);
     let entries: Vec<Value> = rows(report)
         .into_iter()
         .filter(|r| r.direction == Direction::LowerIsBetter)
+        .filter(|r| !UNCHARTED.contains(&r.metric.as_str()))
         .map(|r| {
             let mut entry = json!({
                 "name": format!("{} ({})", r.test.id, r.metric),
@@ -71,9 +87,18 @@ mod tests {
         let mut report = sample::report();
         report.tests[2].median_ci_ns = Some([1250.0, 1350.0]);
         report.tests[2].metrics.throughput_per_sec = Some(7.5e5);
+        report.tests[2].metrics.std_dev_ns = Some(40.0);
+        report.tests[2].metrics.allocs_per_iter = Some(2.0);
         let v: Value = serde_json::from_str(&render(&report)).unwrap();
         let entries = v.as_array().unwrap();
-        assert_eq!(entries.len(), report.tests.len() - 1, "no throughput entry");
+        assert_eq!(
+            entries.len(),
+            report.tests.len(),
+            "a median per measured test, slow_now's allocations; no throughput, no spread"
+        );
+        assert!(entries
+            .iter()
+            .any(|e| e["name"] == "pkg/perf/slow_now (allocs_per_iter)" && e["unit"] == "count"));
         for e in entries {
             assert!(e["name"].is_string() && e["unit"].is_string() && e["value"].is_f64());
         }
