@@ -4,73 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 
-use common::{fixture, repo_root};
-
-fn docs(name: &str) -> PathBuf {
-    repo_root().join("docs").join(name)
-}
-
-fn read_json(path: &Path) -> Value {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
-}
-
-/// The published schema with every object that lists its `properties` closed
-/// (`additionalProperties: false` unless it says otherwise). Readers must tolerate fields
-/// added later (see the policy in docs/schema.md), so the published files stay open; this
-/// test closes them so that a field the binary emits but the schema does not list fails here.
-fn closed(schema: &Value) -> Value {
-    match schema {
-        Value::Object(map) => {
-            let mut out: serde_json::Map<String, Value> =
-                map.iter().map(|(k, v)| (k.clone(), closed(v))).collect();
-            if out.contains_key("properties") && !out.contains_key("additionalProperties") {
-                out.insert("additionalProperties".into(), Value::Bool(false));
-            }
-            Value::Object(out)
-        }
-        Value::Array(items) => Value::Array(items.iter().map(closed).collect()),
-        other => other.clone(),
-    }
-}
-
-/// A validator of `docs/<name>`, closed, with the sibling schemas it refers to registered.
-fn validator(name: &str) -> jsonschema::Validator {
-    let mut registry = jsonschema::Registry::new();
-    for sibling in ["report.schema.json", "record.schema.json"] {
-        let s = closed(&read_json(&docs(sibling)));
-        let id = s["$id"]
-            .as_str()
-            .expect("every schema has an $id")
-            .to_string();
-        registry = registry
-            .add(id, jsonschema::Resource::from_contents(s))
-            .expect("a schema $id is a URI");
-    }
-    let registry = registry.prepare().expect("the schemas' references resolve");
-    jsonschema::options()
-        .with_registry(&registry)
-        .build(&closed(&read_json(&docs(name))))
-        .unwrap_or_else(|e| panic!("docs/{name} is not a valid JSON Schema: {e}"))
-}
-
-fn assert_valid(name: &str, instance: &Value, what: &str) {
-    let v = validator(name);
-    let errors: Vec<String> = v
-        .iter_errors(instance)
-        .map(|e| format!("  at {}: {e}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match docs/{name}:\n{}",
-        errors.join("\n")
-    );
-}
+use common::fixture;
+use common::schema::{assert_valid, docs, read_json, validator};
 
 /// Keep a copy of what was validated, for a reader of a failure.
 fn keep(name: &str, value: &Value) {
@@ -183,6 +122,23 @@ fn real_reports_and_records_match_the_schemas() {
             .any(|t| t["comparison"].is_object()),
         "the second run is compared with the first: {second:#}"
     );
+    for report in [&first, &second] {
+        assert!(
+            report["started_at"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+                && report["duration_ns"].as_u64().is_some_and(|ns| ns > 0),
+            "every report says when the run was and how long it took: {report:#}"
+        );
+    }
+    assert!(
+        second["tests"]
+            .as_array()
+            .expect("tests")
+            .iter()
+            .any(|t| t["comparison"]["metrics"].is_array()),
+        "a compared test lists its compared metrics: {second:#}"
+    );
     assert_valid("report.schema.json", &first, "the first run's report");
     assert_valid("report.schema.json", &second, "the compared run's report");
 
@@ -226,7 +182,12 @@ fn real_load_and_memory_reports_match_the_schema() {
 
     let load = fixture("load").cargo_perf(&common::with_args(
         common::QUICK_JSON_TWO_PROCESSES,
-        &["echo_open", "flaky_errors", "serial_capacity", "mixed_read_write"],
+        &[
+            "echo_open",
+            "flaky_errors",
+            "serial_capacity",
+            "mixed_read_write",
+        ],
     ));
     let load_report = load.json();
     keep("report-load.json", &load_report);

@@ -19,7 +19,7 @@ pub use super::project::select::NoTests;
 use super::project::select::Selection;
 use super::project::workspace::BuildOptions;
 pub use super::report::Format;
-use super::report::Output;
+use super::report::{Emit, Output};
 use super::run::sequential::StopRule;
 
 #[derive(Debug, Parser)]
@@ -246,7 +246,7 @@ pub struct VerdictArgs {
     pub fail_on: FailOn,
 }
 
-/// `--format` and `-o`: where the report goes.
+/// `--format`, `-o` and `--emit`: where the reports go.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
     /// Report format
@@ -255,14 +255,25 @@ pub struct OutputArgs {
     /// Write the report to FILE (the human summary still goes to the terminal)
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also write the report in FORMAT to PATH (repeatable), e.g. `--emit junit=junit.xml`
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub emit: Vec<String>,
 }
 
 impl OutputArgs {
-    pub fn output(&self) -> Output {
-        Output {
+    /// The outputs; a malformed `--emit` is a usage error, found before anything runs.
+    pub fn output(&self) -> Result<Output, CliError> {
+        let emits = self
+            .emit
+            .iter()
+            .map(|e| Emit::parse(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        Emit::check_distinct(&emits, self.output.as_deref())?;
+        Ok(Output {
             format: self.format,
             path: self.output.clone(),
-        }
+            emits,
+        })
     }
 }
 
@@ -808,6 +819,43 @@ mod tests {
                 )
             }
             other => panic!("not ab: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn emit_repeats_on_run_compare_and_ab() {
+        let emits = [
+            "--emit",
+            "json=r.json",
+            "--emit",
+            "junit=j.xml",
+            "--emit",
+            "markdown=c.md",
+        ];
+        let argv: Vec<&str> = ["cargo-perf", "perf", "run"]
+            .into_iter()
+            .chain(emits)
+            .collect();
+        let out = run_args(&argv).report.output().unwrap();
+        let formats: Vec<Format> = out.emits.iter().map(|e| e.format).collect();
+        assert_eq!(formats, [Format::Json, Format::Junit, Format::Markdown]);
+        assert_eq!(out.format, Format::Human, "--format keeps its meaning");
+        for command in [&["compare"][..], &["ab", "main"][..]] {
+            let argv: Vec<&str> = ["cargo-perf", "perf"]
+                .into_iter()
+                .chain(command.iter().copied())
+                .chain(emits)
+                .collect();
+            let report = match parse(argv.iter().map(OsString::from))
+                .unwrap()
+                .unwrap()
+                .command
+            {
+                Command::Compare(c) => c.report,
+                Command::Ab(a) => a.report,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(report.output().unwrap().emits.len(), 3, "{command:?}");
         }
     }
 

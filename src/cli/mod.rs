@@ -6,6 +6,7 @@
 
 pub mod ab;
 pub mod args;
+pub mod atomic;
 pub mod commands;
 pub mod compare;
 pub mod errors;

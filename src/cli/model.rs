@@ -26,6 +26,13 @@ pub struct Report {
     /// Why results were not saved or compared, and similar things the reader should know.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// When the measurements started, RFC 3339 UTC (`compare`: when the head record was
+    /// stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// How long the run took, nanoseconds (`compare`: the head record's test wall times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ns: Option<u64>,
 }
 
 impl Report {
@@ -42,6 +49,8 @@ impl Report {
             summary: Summary::default(),
             tests,
             notes,
+            started_at: None,
+            duration_ns: None,
         }
     }
 
@@ -298,6 +307,70 @@ pub struct Comparison {
     /// `cargo perf ab`: the paired rounds the verdict was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<AbRounds>,
+    /// How far beyond the threshold a `regressed` or `improved` change is ([`Severity::of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Every metric the test was compared on, the deciding one included (`run`, `compare`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<MetricChange>,
+}
+
+/// One compared metric of a test: what the reports list under a changed test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricChange {
+    pub metric: String,
+    pub baseline: f64,
+    pub current: f64,
+    /// Relative change, positive = a higher figure (whichever direction is better).
+    pub change: Option<f64>,
+    pub ci: Option<[f64; 2]>,
+    pub verdict: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+}
+
+/// How far beyond its threshold a change is, by the multiple `|change| / threshold`:
+/// below 2x `minor`, from 2x to below 4x `major`, 4x and more `critical`. For metrics judged
+/// by an absolute step (allocations per iteration, success-rate points) the multiple is the
+/// step count: `|difference| / smallest step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Minor,
+    Major,
+    Critical,
+}
+
+impl Severity {
+    /// The multiple of the threshold from which a change is `major`.
+    pub const MAJOR_AT: f64 = 2.0;
+    /// The multiple of the threshold from which a change is `critical`.
+    pub const CRITICAL_AT: f64 = 4.0;
+
+    /// The severity of a change `multiple` times its threshold, for a verdict that is a
+    /// change (`regressed`, `improved`); `None` for every other verdict. The one place
+    /// severity is decided, for `run`, `compare` and `ab` alike.
+    pub fn of(verdict: Verdict, multiple: f64) -> Option<Severity> {
+        if !matches!(verdict, Verdict::Regressed | Verdict::Improved) || multiple.is_nan() {
+            return None;
+        }
+        Some(if multiple >= Severity::CRITICAL_AT {
+            Severity::Critical
+        } else if multiple >= Severity::MAJOR_AT {
+            Severity::Major
+        } else {
+            Severity::Minor
+        })
+    }
+
+    /// `minor`, `major`, `critical`: the JSON name, used by every format.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Minor => "minor",
+            Severity::Major => "major",
+            Severity::Critical => "critical",
+        }
+    }
 }
 
 /// The paired base/head rounds of one test in `cargo perf ab`, and what they came to.
@@ -386,6 +459,28 @@ mod tests {
         assert_eq!(only_errors.exit_code(&failed), 0);
         assert_eq!(only_errors.exit_code(&errored), 1);
         assert_eq!(only_errors.exit_code(&regressed), 0);
+    }
+
+    #[test]
+    fn severity_boundaries_are_two_and_four_times_the_threshold() {
+        let of = |m: f64| Severity::of(Verdict::Regressed, m);
+        assert_eq!(of(1.0), Some(Severity::Minor));
+        assert_eq!(of(1.999), Some(Severity::Minor));
+        assert_eq!(of(2.0), Some(Severity::Major));
+        assert_eq!(of(3.999), Some(Severity::Major));
+        assert_eq!(of(4.0), Some(Severity::Critical));
+        assert_eq!(of(40.0), Some(Severity::Critical));
+        assert_eq!(of(f64::INFINITY), Some(Severity::Critical));
+        assert_eq!(of(f64::NAN), None);
+        assert_eq!(
+            Severity::of(Verdict::Improved, 2.5),
+            Some(Severity::Major),
+            "an improvement has a severity too"
+        );
+        for v in [Verdict::Unchanged, Verdict::Inconclusive, Verdict::New] {
+            assert_eq!(Severity::of(v, 10.0), None, "{v:?} is not a change");
+        }
+        assert!(Severity::Critical > Severity::Major && Severity::Major > Severity::Minor);
     }
 
     #[test]

@@ -88,6 +88,8 @@ pub(crate) fn comparison(verdict: Verdict) -> Comparison {
         verdict,
         could_detect: None,
         rounds: None,
+        severity: None,
+        metrics: Vec::new(),
     }
 }
 

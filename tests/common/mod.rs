@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each e2e binary uses a different part of this module
 
+pub mod schema;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};

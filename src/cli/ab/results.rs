@@ -8,7 +8,7 @@ use super::rounds::TestResult;
 use crate::cli::compare::primary_metric;
 use crate::cli::fingerprint::Fingerprint;
 use crate::cli::git;
-use crate::cli::model::{AbRounds, Comparison, Report, Status, TestId, TestReport};
+use crate::cli::model::{AbRounds, Comparison, Report, Severity, Status, TestId, TestReport};
 use crate::cli::run::merge;
 use crate::cli::run::runner::Planned;
 use crate::cli::store::policy::{self, Session, Side};
@@ -49,6 +49,7 @@ pub fn compared(
     let est = result.estimate.as_ref();
     let pairs =
         |ps: &[crate::cli::compare::paired::Pair]| ps.iter().map(|p| [p.base, p.head]).collect();
+    let multiple = est.map_or(f64::NAN, |e| e.change().abs() / result.threshold);
     report.comparison = Some(Comparison {
         baseline_commit: Some(base_commit.to_string()),
         metric: primary_metric(info.kind).name().to_string(),
@@ -65,6 +66,8 @@ pub fn compared(
             adjusted_p: result.adjusted_p,
             threshold: result.threshold,
         }),
+        severity: Severity::of(result.verdict, multiple),
+        metrics: Vec::new(),
     });
     report
 }

@@ -13,8 +13,9 @@ use crate::cli::run::interrupt;
 use crate::cli::store::policy::Session;
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
+    let started = std::time::SystemTime::now();
     let (build_options, selection) = (args.build.options(), args.select.selection());
-    let (output, rounds) = (args.report.output(), args.plan()?);
+    let (output, rounds) = (args.report.output()?, args.plan()?);
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
     let profile = &args.build.profile;
@@ -72,7 +73,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let base_side = base_side.map(|commit| (commit, measured.base_tests, &plans.base[..]));
     let saving = (&opts.fingerprint, args.results.save());
     results::save(&mut report, base_side, &plans.head, &session, saving);
-    let report = report.finish();
+    let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
     Ok(args.verdict.fail_on.exit_code(&report))

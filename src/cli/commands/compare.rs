@@ -6,8 +6,9 @@ use crate::cli::report;
 use crate::cli::store::policy;
 
 pub fn run(args: &CompareArgs) -> Result<i32, CliError> {
+    let output = args.report.output()?;
     let opts = super::store_options(&args.store, args.verdict.threshold, args.force);
     let report = policy::compare_stored(&opts, args.base.as_deref(), args.head.as_deref())?;
-    report::emit(&report, &args.report.output())?;
+    report::emit(&report, &output)?;
     Ok(args.verdict.fail_on.exit_code(&report))
 }

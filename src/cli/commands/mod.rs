@@ -10,12 +10,13 @@ pub mod report;
 pub mod run;
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::args::{Command, SaveArgs, StoreArgs};
 use super::compare::CompareOptions;
 use super::errors::CliError;
 use super::fingerprint::{self, Fingerprint};
-use super::model::MachineInfo;
+use super::model::{MachineInfo, Report};
 use super::project::workspace::{self, Workspace};
 use super::store::{self, policy};
 
@@ -31,6 +32,15 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::Baseline(a) => baseline::run(&a),
         Command::Report(a) => report::run(&a),
     }
+}
+
+/// `report` with when it started and how long it took, since `started`.
+fn timed(mut report: Report, started: SystemTime) -> Report {
+    let since_epoch = started.duration_since(UNIX_EPOCH).unwrap_or_default();
+    report.started_at = Some(store::rfc3339(since_epoch.as_secs()));
+    let took = started.elapsed().unwrap_or_default();
+    report.duration_ns = Some(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX));
+    report
 }
 
 /// Options for a command that measures (`run`, `ab`): the store beside the workspace (or

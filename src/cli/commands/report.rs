@@ -37,7 +37,7 @@ pub fn run(args: &ReportArgs) -> Result<i32, CliError> {
         Some(path) => path.clone(),
         None => default_path(&args.store.manifest_path, &opts.workspace_root)?,
     };
-    report::write_file(&path, &page)?;
+    report::write_file(&path, &page, "-o")?;
     eprintln!("wrote the HTML report to {}", path.display());
     Ok(exit::OK)
 }

@@ -12,9 +12,10 @@ use crate::cli::run::{interrupt, plan};
 use crate::cli::store::policy;
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
+    let started = std::time::SystemTime::now();
+    let output = args.report.output()?;
     let build_options = args.build.options();
     let selection = args.select.selection();
-    let output = args.report.output();
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
     let built = build::build(&ws, &build_options, &mut notes_to(progress.as_mut()))?;
@@ -48,7 +49,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     opts.noise = plan::noise(&plan);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
     policy::compare_and_save(&mut report, &opts)?;
-    let report = report.finish();
+    let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
     Ok(args.verdict.fail_on.exit_code(&report))

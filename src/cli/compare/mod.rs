@@ -47,6 +47,8 @@ pub fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> Comparison 
         verdict: Verdict::New,
         could_detect: None,
         rounds: None,
+        severity: None,
+        metrics: Vec::new(),
     }
 }
 

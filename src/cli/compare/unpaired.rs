@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::{primary_metric, stats, CompareOptions};
-use crate::cli::model::{Comparison, OperationReport, Status, TestReport, Verdict};
+use crate::cli::model::{
+    Comparison, MetricChange, OperationReport, Severity, Status, TestReport, Verdict,
+};
 use crate::metrics::{Direction, Metric, Metrics};
 use crate::protocol::TestKind;
 
@@ -34,6 +36,23 @@ pub struct MetricComparison {
     /// The p-value after adjustment for every comparison of the run.
     pub p_adjusted: Option<f64>,
     pub verdict: Verdict,
+    /// How far beyond the threshold the change is, for a `regressed` or `improved` verdict.
+    pub severity: Option<Severity>,
+}
+
+impl MetricComparison {
+    /// The report's form of this metric's comparison.
+    pub fn change(&self) -> MetricChange {
+        MetricChange {
+            metric: self.metric.clone(),
+            baseline: self.baseline,
+            current: self.current,
+            change: self.change,
+            ci: self.ci,
+            verdict: self.verdict,
+            severity: self.severity,
+        }
+    }
 }
 
 /// Every compared metric of one test, and the one the report shows.
@@ -131,6 +150,8 @@ pub fn compare_all(
                 verdict: Verdict::Inconclusive,
                 could_detect: None,
                 rounds: None,
+                severity: None,
+                metrics: Vec::new(),
             });
             Some(TestComparison {
                 id: pair.head.id.clone(),
@@ -171,6 +192,8 @@ fn summarize(metrics: &[MetricComparison], baseline_commit: Option<&str>) -> Opt
         verdict,
         could_detect: None,
         rounds: None,
+        severity: deciding.severity,
+        metrics: metrics.iter().map(MetricComparison::change).collect(),
     })
 }
 
@@ -479,11 +502,12 @@ impl Draft {
             Direction::LowerIsBetter => signed > 0.0,
             Direction::HigherIsBetter => signed < 0.0,
         };
-        let (change, ci, verdict) = match (self.scale, self.estimate) {
+        let (change, ci, verdict, multiple) = match (self.scale, self.estimate) {
             (_, None) => (
                 relative(self.baseline, self.current),
                 None,
                 Verdict::Inconclusive,
+                f64::NAN,
             ),
             (Scale::Ratio, Some(e)) => {
                 let change = e.diff.exp_m1();
@@ -506,7 +530,7 @@ impl Draft {
                 } else {
                     Verdict::Inconclusive
                 };
-                (Some(change), Some(ci), verdict)
+                (Some(change), Some(ci), verdict, change.abs() / threshold)
             }
             (Scale::Delta { min_delta }, Some(e)) => {
                 let significant = self.p_value.is_some_and(|p| p < alpha);
@@ -524,7 +548,8 @@ impl Draft {
                 };
                 let ci = (self.baseline != 0.0)
                     .then(|| [lo / self.baseline.abs(), hi / self.baseline.abs()]);
-                (relative(self.baseline, self.current), ci, verdict)
+                let multiple = e.diff.abs() / min_delta;
+                (relative(self.baseline, self.current), ci, verdict, multiple)
             }
         };
         MetricComparison {
@@ -537,6 +562,7 @@ impl Draft {
             p_value: self.p_value,
             p_adjusted: self.p_adjusted,
             verdict,
+            severity: Severity::of(verdict, multiple),
         }
     }
 }

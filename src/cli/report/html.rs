@@ -15,7 +15,7 @@ use crate::cli::compare::history::{interval, Series};
 use crate::cli::compare::primary_metric;
 use crate::cli::model::{Report, Status, TestReport};
 use crate::cli::report::words::{
-    change_text, metric_value, severity, short, threshold_text, verdict_word,
+    change_text, metric_value, rank, short, threshold_text, verdict_word,
 };
 use crate::format;
 
@@ -38,7 +38,7 @@ pub struct Page<'a> {
 pub fn render(page: &Page<'_>) -> String {
     let r = page.report;
     let mut tests: Vec<&TestReport> = r.tests.iter().collect();
-    tests.sort_by(|a, b| severity(a).cmp(&severity(b)).then(a.id.cmp(&b.id)));
+    tests.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.id.cmp(&b.id)));
     let mut out = String::with_capacity(64 * 1024);
     let title = match &r.commit {
         Some(c) => format!("cargo perf report · {}", short(c)),
@@ -184,7 +184,7 @@ fn summary(out: &mut String, tests: &[&TestReport]) {
             ))),
             num(change),
             change.map_or("–".to_owned(), format::percent_change),
-            severity(t),
+            rank(t).0,
             verdict_chip(t),
             t.processes.len(),
             t.processes.len(),

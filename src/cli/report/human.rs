@@ -7,7 +7,7 @@ use console::style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::model::{Report, Status, TestReport};
-use crate::cli::report::words::{limit_text, threshold_text, width};
+use crate::cli::report::words::{limit_text, run_time, threshold_text, width};
 use crate::cli::run::events::{Event, Reporter};
 use crate::format;
 use crate::protocol::Throughput;
@@ -183,8 +183,11 @@ pub fn render(report: &Report, color: bool) -> String {
     } else {
         style("FAILED").red().bold().force_styling(color)
     };
+    let when = run_time(report)
+        .map(|t| format!("; {t}"))
+        .unwrap_or_default();
     out.push_str(&format!(
-        "\nperf result: {verdict}. {} passed; {} failed; {} total (machine {})\n",
+        "\nperf result: {verdict}. {} passed; {} failed; {} total (machine {}{when})\n",
         s.passed, s.failed, s.total, report.machine.id
     ));
     out
@@ -323,6 +326,11 @@ mod tests {
         let text = render(&crate::cli::testing::report(vec![t]), false);
         assert!(text.contains("ERROR p/t/n\n    panicked: boom"), "{text}");
         assert!(text.contains("0 passed; 1 failed; 1 total"), "{text}");
+        let sample = render(&crate::cli::report::sample::report(), false);
+        assert!(
+            sample.contains("(machine ci-box; 2026-12-02 05:00:00 UTC, took 83.5 s)"),
+            "{sample}"
+        );
         assert!(
             !text.contains('\u{1b}'),
             "no colour codes when colour is off"

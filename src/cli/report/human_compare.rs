@@ -4,7 +4,7 @@
 
 use console::style;
 
-use super::words::{change_text, metric_value, short, verdict_word, width};
+use super::words::{change_text, metric_value, severity_word, short, verdict_word, width};
 use super::Columns;
 use crate::cli::model::{Report, Verdict};
 
@@ -23,8 +23,10 @@ pub fn render(report: &Report, color: bool) -> String {
     if paired {
         header.push("could detect");
     }
+    header.push("severity");
     header.push("verdict");
     let verdict_at = header.len() - 1;
+    let severity_at = verdict_at - 1;
     let rows: Vec<Vec<String>> = compared
         .iter()
         .map(|(t, c)| {
@@ -43,6 +45,7 @@ pub fn render(report: &Report, color: bool) -> String {
                         .map_or_else(|| "-".to_owned(), |d| format!("≥ {:.1}%", d * 100.0)),
                 );
             }
+            row.push(severity_word(c.severity).to_owned());
             row.push(verdict_word(c.verdict).to_owned());
             row
         })
@@ -64,7 +67,7 @@ pub fn render(report: &Report, color: bool) -> String {
             .enumerate()
             .map(|(i, c)| {
                 let fill = " ".repeat(widths[i].saturating_sub(console::measure_text_width(c)));
-                if (2..verdict_at).contains(&i) {
+                if (2..severity_at).contains(&i) {
                     format!("{fill}{c}")
                 } else {
                     format!("{c}{fill}")
@@ -129,7 +132,7 @@ mod tests {
             slow.contains("1.00 µs") && slow.contains("1.30 µs"),
             "{slow}"
         );
-        assert!(slow.ends_with("regressed"), "{slow}");
+        assert!(slow.ends_with("critical  regressed"), "{slow}");
         let colored = render(&report, true);
         assert!(colored.contains("\u{1b}[31m"), "regressions are red");
     }

@@ -28,9 +28,15 @@ pub fn render(report: &Report) -> String {
     for ((package, target), mut tests) in suites {
         tests.sort_by(|a, b| a.name.cmp(&b.name));
         let (failures, errors) = counts(&tests);
+        // JUnit's `timestamp` is local time without a zone; UTC's wall clock is that.
+        let timestamp = report
+            .started_at
+            .as_deref()
+            .map(|t| format!(" timestamp=\"{}\"", escape(t.trim_end_matches('Z'))))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{}\"{timestamp}>",
             escape(&format!("{package}/{target}")),
             tests.len(),
             seconds(&tests)
@@ -53,6 +59,14 @@ fn properties(out: &mut String, report: &Report) {
             report.baseline.commit.clone().unwrap_or_default(),
         ),
         ("machine", report.machine.id.clone()),
+        ("started_at", report.started_at.clone().unwrap_or_default()),
+        (
+            "duration_s",
+            report
+                .duration_ns
+                .map(|ns| format!("{:.3}", ns as f64 / 1e9))
+                .unwrap_or_default(),
+        ),
     ];
     props.retain(|(_, v)| !v.is_empty());
     let _ = writeln!(out, "    <properties>");
@@ -110,7 +124,11 @@ fn testcase(out: &mut String, t: &TestReport) {
             ),
             _ => c.metric.clone(),
         };
-        let text = format!("regressed {} ({figures})", change_text(c));
+        let severity = c
+            .severity
+            .map(|s| format!(", {}", s.name()))
+            .unwrap_or_default();
+        let text = format!("regressed {} ({figures}{severity})", change_text(c));
         let _ = writeln!(
             body,
             "      <failure type=\"regression\" message=\"{}\">{}</failure>",

@@ -9,9 +9,10 @@ use std::fmt::Write;
 use super::Columns;
 
 use crate::cli::model::{Report, Status, TestReport, Verdict};
+use crate::cli::report::rows::compared_metrics;
 use crate::cli::report::words::{
-    change_text, interval_text, is_changed, levels_text, metric_value, severity, short,
-    threshold_text, verdict_word,
+    change_text, interval_text, is_changed, levels_text, metric_value, rank, run_time,
+    severity_word, short, threshold_text, verdict_word,
 };
 
 /// The hidden first line a bot searches for to update its comment in place.
@@ -30,7 +31,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "{}\n", headline(report, columns));
 
     let mut tests: Vec<&TestReport> = report.tests.iter().collect();
-    tests.sort_by(|a, b| (severity(a), &a.id).cmp(&(severity(b), &b.id)));
+    tests.sort_by(|a, b| (rank(a), &a.id).cmp(&(rank(b), &b.id)));
     let (changed, rest): (Vec<&TestReport>, Vec<&TestReport>) =
         tests.into_iter().partition(|t| is_changed(t));
 
@@ -39,6 +40,9 @@ pub fn render(report: &Report) -> String {
     } else {
         table(&mut out, &changed, columns);
         out.push('\n');
+        for t in &changed {
+            compared_details(&mut out, t);
+        }
     }
     if !rest.is_empty() {
         let _ = writeln!(
@@ -79,6 +83,49 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(out, "{}", footer(report, columns));
     out
+}
+
+/// Every metric a changed test was compared on, folded under its own `<details>`: the
+/// table shows the deciding metric only.
+fn compared_details(out: &mut String, t: &TestReport) {
+    let Some(c) = &t.comparison else { return };
+    let metrics = compared_metrics(c);
+    if metrics.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>{}: {} compared metric{}</summary>\n",
+        code(&t.id),
+        metrics.len(),
+        plural(metrics.len())
+    );
+    let _ = writeln!(
+        out,
+        "| Metric | Base | Head | Change | Verdict | Severity |"
+    );
+    let _ = writeln!(out, "|:--|--:|--:|--:|:--|:--|");
+    for m in &metrics {
+        let change = match (m.change, m.ci) {
+            (Some(change), Some(ci)) => format!(
+                "{} {}",
+                crate::format::percent_change(change),
+                interval_text(ci)
+            ),
+            (Some(change), None) => crate::format::percent_change(change),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {change} | {} | {} |",
+            code(&m.metric),
+            metric_value(&m.metric, m.baseline),
+            metric_value(&m.metric, m.current),
+            verdict_word(m.verdict),
+            severity_word(m.severity)
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
 }
 
 /// Memory figures of the tests that have them, folded: allocations per iteration, resident
@@ -253,7 +300,10 @@ fn verdict_cell(t: &TestReport) -> String {
                     Verdict::New => "🆕",
                 };
                 let on = if c.verdict == Verdict::Regressed || c.verdict == Verdict::Improved {
-                    format!(" ({})", c.metric)
+                    match c.severity {
+                        Some(s) => format!(" · {} ({})", s.name(), c.metric),
+                        None => format!(" ({})", c.metric),
+                    }
                 } else {
                     String::new()
                 };
@@ -290,8 +340,11 @@ fn footer(report: &Report, columns: Columns) -> String {
         Columns::Paired => " · paired rounds, interleaved on one machine",
     };
     let m = &report.machine;
+    let when = run_time(report)
+        .map(|t| format!(" · {}", escape_inline(&t)))
+        .unwrap_or_default();
     format!(
-        "<sub>base {base} → head {head} · machine {} ({}, {} cores, {} {}){how} · cargo-perf {}</sub>",
+        "<sub>base {base} → head {head} · machine {} ({}, {} cores, {} {}){how}{when} · cargo-perf {}</sub>",
         code(&m.id),
         escape_inline(&m.cpu),
         m.cores,

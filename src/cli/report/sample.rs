@@ -1,7 +1,8 @@
 //! A report with one test of every outcome, for the renderers' tests.
 
 use crate::cli::model::{
-    BaselineRef, Comparison, MachineInfo, Report, Status, Summary, TestReport, Verdict,
+    BaselineRef, Comparison, MachineInfo, MetricChange, Report, Severity, Status, Summary,
+    TestReport, Verdict,
 };
 use crate::cli::testing;
 use crate::metrics::Metrics;
@@ -24,6 +25,8 @@ fn test(name: &str, median: f64, verdict: Option<(Verdict, f64, f64)>) -> TestRe
         current: Some(median),
         change: known.then_some(change),
         ci: known.then_some([change - 0.02, change + 0.02]),
+        // The 5 % threshold: +30 % is 6x it, -20 % 4x.
+        severity: Severity::of(verdict, change.abs() / 0.05),
         ..testing::comparison(verdict)
     })
     .build()
@@ -45,10 +48,26 @@ pub fn report() -> Report {
     broken.status = Status::Error;
     broken.metrics = Metrics::default();
     broken.error = Some("panicked at 'x < y' | </details>\nsecond line\u{1}".into());
+    let mut slow = test("slow_now", 1300.0, Some((Verdict::Regressed, 1000.0, 0.30)));
+    if let Some(c) = slow.comparison.as_mut() {
+        let change = |metric: &str, baseline: f64, current: f64, verdict, severity| MetricChange {
+            metric: metric.into(),
+            baseline,
+            current,
+            change: Some(current / baseline - 1.0),
+            ci: None,
+            verdict,
+            severity,
+        };
+        c.metrics = vec![
+            change("median_ns", 1000.0, 1300.0, Verdict::Regressed, c.severity),
+            change("allocs_per_iter", 4.0, 4.0, Verdict::Unchanged, None),
+        ];
+    }
     let tests = vec![
         test("zeta", 100.0, Some((Verdict::Unchanged, 101.0, -0.01))),
         test("alpha", 130.0, Some((Verdict::Unchanged, 129.0, 0.008))),
-        test("slow_now", 1300.0, Some((Verdict::Regressed, 1000.0, 0.30))),
+        slow,
         broken,
         test("fresh", 50.0, Some((Verdict::New, 0.0, 0.0))),
         test("fast_now", 800.0, Some((Verdict::Improved, 1000.0, -0.20))),
@@ -87,5 +106,7 @@ pub fn report() -> Report {
         },
         tests,
         notes: vec!["compared against main".into()],
+        started_at: Some("2026-12-02T05:00:00Z".into()),
+        duration_ns: Some(83_500_000_000),
     }
 }

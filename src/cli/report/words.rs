@@ -2,7 +2,7 @@
 //! threshold check as a sentence, a commit shortened, and the order a reader sees tests in.
 //! Every renderer (human, Markdown, JUnit, history, baseline) says these things through here.
 
-use crate::cli::model::{Comparison, Status, TestReport, Verdict};
+use crate::cli::model::{Comparison, Report, Severity, Status, TestReport, Verdict};
 use crate::format;
 use crate::threshold::ThresholdCheck;
 
@@ -56,9 +56,10 @@ pub fn limit_text(t: &ThresholdCheck) -> String {
     t.limit_text()
 }
 
-/// How bad a test's outcome is, worst first: used to order reports stably.
-pub fn severity(t: &TestReport) -> u8 {
-    match (t.status, t.comparison.as_ref().map(|c| c.verdict)) {
+/// How bad a test's outcome is, worst first: the order reports list tests in. Within one
+/// verdict the more severe change comes first (critical, major, minor).
+pub fn rank(t: &TestReport) -> (u8, std::cmp::Reverse<Option<Severity>>) {
+    let outcome = match (t.status, t.comparison.as_ref().map(|c| c.verdict)) {
         (Status::Error, _) => 0,
         (Status::Failed, _) => 1,
         (_, Some(Verdict::Regressed)) => 2,
@@ -66,12 +67,35 @@ pub fn severity(t: &TestReport) -> u8 {
         (_, Some(Verdict::Inconclusive)) => 4,
         (_, Some(Verdict::New)) => 5,
         _ => 6,
-    }
+    };
+    let severity = t.comparison.as_ref().and_then(|c| c.severity);
+    (outcome, std::cmp::Reverse(severity))
 }
 
 /// Whether a test belongs among the "changed" ones a reader must see first.
 pub fn is_changed(t: &TestReport) -> bool {
-    severity(t) <= 3
+    rank(t).0 <= 3
+}
+
+/// A severity's name (`critical`), or nothing when the change has none.
+pub fn severity_word(s: Option<Severity>) -> &'static str {
+    s.map_or("", Severity::name)
+}
+
+/// `2026-12-02 05:00:00 UTC, took 1m 23s`: when the run was and how long it took, as every
+/// human-read format says it; `None` when the report knows neither.
+pub fn run_time(report: &Report) -> Option<String> {
+    let at = report
+        .started_at
+        .as_deref()
+        .map(|t| t.replace('T', " ").replace('Z', " UTC"));
+    let took = report
+        .duration_ns
+        .map(|ns| format!("took {}", format::duration_ns(ns as f64)));
+    match (at, took) {
+        (Some(at), Some(took)) => Some(format!("{at}, {took}")),
+        (at, took) => at.or(took),
+    }
 }
 
 /// How many characters of a commit id every report shows.
@@ -132,6 +156,47 @@ mod tests {
         assert_eq!(metric_value("success_rate", 99.5), "99.5%");
         assert_eq!(metric_value("allocs_per_iter", 3.0), "3.00");
         assert_eq!(metric_value("rss_growth_bytes", 2048.0), "2.00 KiB");
+    }
+
+    #[test]
+    fn reports_order_the_worse_and_more_severe_first() {
+        use crate::cli::testing::{bench, comparison};
+        let regressed = |s: Option<Severity>| {
+            bench("p/t/x")
+                .comparison(Comparison {
+                    severity: s,
+                    ..comparison(Verdict::Regressed)
+                })
+                .build()
+        };
+        let (minor, critical) = (
+            regressed(Some(Severity::Minor)),
+            regressed(Some(Severity::Critical)),
+        );
+        let major = regressed(Some(Severity::Major));
+        let improved = bench("p/t/y")
+            .comparison(Comparison {
+                severity: Some(Severity::Critical),
+                ..comparison(Verdict::Improved)
+            })
+            .build();
+        let error = bench("p/t/z").error("boom").build();
+        let mut ranks = [&improved, &minor, &error, &critical, &major].map(rank);
+        ranks.sort();
+        assert_eq!(
+            ranks,
+            [&error, &critical, &major, &minor, &improved].map(rank),
+            "errors, then regressions by severity, then improvements"
+        );
+    }
+
+    #[test]
+    fn the_run_time_reads_as_a_date_and_a_duration() {
+        let report = crate::cli::report::sample::report();
+        assert_eq!(
+            run_time(&report).as_deref(),
+            Some("2026-12-02 05:00:00 UTC, took 83.5 s")
+        );
     }
 
     #[test]

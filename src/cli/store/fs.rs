@@ -1,35 +1,5 @@
-//! The store's file handling: atomic writes, file-safe names, record time stamps.
-
-use std::fs::{self, File};
-use std::io::{self, Write};
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Writes `bytes` to a temporary file next to `path` and renames it over `path`, so readers
-/// see the old file or the new one, never a half-written one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
+//! The store's file handling: file-safe names, record time stamps (atomic writes are
+//! [`crate::cli::atomic`]'s, shared with the reports).
 
 /// A machine id or commit as a file name: anything but `[A-Za-z0-9._-]` becomes `_`.
 pub(super) fn file_safe(text: &str) -> String {

@@ -15,9 +15,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use self::fs::file_safe;
 pub use self::fs::rfc3339;
-use self::fs::{file_safe, write_atomic};
 pub use self::lock::StoreLock;
+use crate::cli::atomic::write_atomic;
 
 use crate::cli::errors::CliError;
 use crate::cli::fingerprint::Fingerprint;

@@ -432,6 +432,13 @@ pub fn compare_records(
     report.tool_version = head.tool_version.clone();
     report.commit = Some(head.commit.clone());
     report.dirty = head.dirty;
+    // A record keeps when its run finished and each test's wall time; the tests ran one
+    // after another, so their sum is the run's duration and gives when it started.
+    let took: u64 = head.tests.iter().map(|t| t.wall_ns).sum();
+    report.duration_ns = Some(took);
+    report.started_at = Some(super::rfc3339(
+        head.unix_time.saturating_sub(took / 1_000_000_000),
+    ));
     if let Some((base_label, base)) = base {
         check_fingerprints(
             &base.fingerprint(),

@@ -33,13 +33,17 @@ fn one_testcase_per_test_with_counts() {
         xml.matches("</testsuite>").count()
     );
     assert!(xml.contains("<property name=\"machine\" value=\"ci-box\"/>"));
+    // When the run was and how long it took.
+    assert!(xml.contains("timestamp=\"2026-12-02T05:00:00\""), "{xml}");
+    assert!(xml.contains("<property name=\"started_at\" value=\"2026-12-02T05:00:00Z\"/>"));
+    assert!(xml.contains("<property name=\"duration_s\" value=\"83.500\"/>"));
 }
 
 #[test]
 fn regressions_and_thresholds_are_failures_and_errors_are_errors() {
     let xml = render(&sample::report());
     let slow = testcase_block(&xml, "slow_now");
-    assert!(slow.contains("<failure type=\"regression\" message=\"regressed +30% (+28% … +32%) (median_ns: 1.00 µs → 1.30 µs)\">"), "{slow}");
+    assert!(slow.contains("<failure type=\"regression\" message=\"regressed +30% (+28% … +32%) (median_ns: 1.00 µs → 1.30 µs, critical)\">"), "{slow}");
     let sorted = testcase_block(&xml, "sort/100");
     assert!(sorted.contains("<failure type=\"threshold\" message=\"threshold failed: p99_ns &lt; 2.00 ms, was 3.10 ms\">"), "{sorted}");
     assert!(!sorted.contains("regression"));

@@ -27,7 +27,7 @@ fn starts_with_the_marker_and_a_one_line_verdict() {
 #[test]
 fn changed_tests_come_first_worst_first_and_the_rest_is_folded() {
     let md = render(&sample::report());
-    let details = md.find("<details>").expect("folded section");
+    let details = md.find("other tests</summary>").expect("folded section");
     let pos = |name: &str| {
         md.find(&format!("| `pkg/perf/{name}`"))
             .unwrap_or_else(|| panic!("{name} missing:\n{md}"))
@@ -47,12 +47,84 @@ fn changed_tests_come_first_worst_first_and_the_rest_is_folded() {
     let regressed = md.lines().find(|l| l.contains("slow_now")).unwrap();
     assert_eq!(
         regressed,
-        "| `pkg/perf/slow_now` | 1.00 µs | 1.30 µs | +30% (+28% … +32%) | 🔴 regressed (median_ns) |"
+        "| `pkg/perf/slow_now` | 1.00 µs | 1.30 µs | +30% (+28% … +32%) | 🔴 regressed · critical (median_ns) |"
     );
     let failed = md.lines().find(|l| l.contains("sort/100")).unwrap();
     assert!(
         failed.contains("❌ failed: p99_ns < 2.00 ms, was 3.10 ms"),
         "{failed}"
+    );
+}
+
+#[test]
+fn regressions_are_sorted_by_severity_then_name() {
+    use crate::cli::model::Severity;
+    let mut report = sample::report();
+    let template = report
+        .tests
+        .iter()
+        .find(|t| t.name == "slow_now")
+        .unwrap()
+        .clone();
+    for (name, severity) in [("a_minor", Severity::Minor), ("b_major", Severity::Major)] {
+        let mut t = template.clone();
+        t.name = name.into();
+        t.id = format!("pkg/perf/{name}");
+        t.comparison.as_mut().unwrap().severity = Some(severity);
+        report.tests.push(t);
+    }
+    let md = render(&report);
+    let pos = |name: &str| md.find(&format!("| `pkg/perf/{name}`")).unwrap();
+    assert!(
+        pos("slow_now") < pos("b_major"),
+        "critical before major:\n{md}"
+    );
+    assert!(pos("b_major") < pos("a_minor"), "major before minor:\n{md}");
+    assert!(
+        pos("a_minor") < pos("fast_now"),
+        "every regression before improvements"
+    );
+    let minor = md.lines().find(|l| l.contains("a_minor")).unwrap();
+    assert!(
+        minor.ends_with("🔴 regressed · minor (median_ns) |"),
+        "{minor}"
+    );
+}
+
+#[test]
+fn a_changed_test_folds_every_compared_metric() {
+    let md = render(&sample::report());
+    let summary = "<details><summary>`pkg/perf/slow_now`: 2 compared metrics</summary>";
+    let at = md
+        .find(summary)
+        .unwrap_or_else(|| panic!("no details of slow_now:\n{md}"));
+    let block = &md[at..at + md[at..].find("</details>").unwrap()];
+    assert!(
+        block.contains("| `median_ns` | 1.00 µs | 1.30 µs | +30% | regressed | critical |"),
+        "{block}"
+    );
+    assert!(
+        block.contains("| `allocs_per_iter` | 4.00 | 4.00 | +0.0% | unchanged |  |"),
+        "{block}"
+    );
+    assert!(
+        at < md.find("other tests</summary>").unwrap(),
+        "under the changed tests, before the folded rest"
+    );
+    // An improvement compared on one metric only gets its one-row table too.
+    assert!(
+        md.contains("<summary>`pkg/perf/fast_now`: 1 compared metric</summary>"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_footer_says_when_the_run_was_and_how_long_it_took() {
+    let md = render(&sample::report());
+    let last = md.trim_end().lines().last().unwrap();
+    assert!(
+        last.contains("2026-12-02 05:00:00 UTC, took 83.5 s"),
+        "{last}"
     );
 }
 
@@ -87,7 +159,11 @@ fn test_text_cannot_break_the_table_or_the_markup() {
     assert_eq!(borders, 6, "{row}");
     assert!(row.contains("&lt;/details&gt;"), "{row}");
     assert!(!row.contains("second line"), "only the first line: {row}");
-    assert_eq!(md.matches("</details>").count(), 1);
+    // The message's `</details>` closes nothing: every fold the comment opens, it closes.
+    assert_eq!(
+        md.matches("</details>").count(),
+        md.matches("<details>").count()
+    );
 }
 
 #[test]
