@@ -98,6 +98,9 @@ pub fn save(
     (fingerprint, asked): (&Fingerprint, Option<bool>),
 ) {
     if asked == Some(false) {
+        report
+            .notes
+            .push("results not saved (ask with --save)".to_string());
         return;
     }
     let sides = sides(base, head_plan, &session.context, asked, report);
