@@ -119,7 +119,11 @@ pub struct RunArgs {
     /// Short measurement budget; skips tests tagged `slow`
     #[arg(long)]
     pub quick: bool,
-    /// Independent processes per test (default 5, 3 with --quick)
+    /// Count instructions per iteration (`instructions_per_iter`): hardware counters when
+    /// the machine has them, else Valgrind (timing is not measured then); MODE forces one
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "auto", require_equals = true)]
+    pub instructions: Option<InstructionsArg>,
+    /// Independent processes per test (default 5, 3 with --quick, 2 under Valgrind)
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub processes: Option<u32>,
     /// Compare against stored results of this git ref or commit
@@ -140,7 +144,28 @@ pub struct RunArgs {
     pub test_timeout: Option<std::time::Duration>,
 }
 
+/// `--instructions=MODE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InstructionsArg {
+    /// Hardware counters when available, else Valgrind
+    Auto,
+    /// Hardware counters (perf_event_open) only
+    Hardware,
+    /// Callgrind only: deterministic counts, no timing
+    Valgrind,
+}
+
 impl RunArgs {
+    /// `--instructions[=MODE]` as the run step takes it.
+    pub fn instructions(&self) -> Option<crate::cli::run::instructions::Requested> {
+        use crate::cli::run::instructions::Requested;
+        self.instructions.map(|m| match m {
+            InstructionsArg::Auto => Requested::Auto,
+            InstructionsArg::Hardware => Requested::Hardware,
+            InstructionsArg::Valgrind => Requested::Valgrind,
+        })
+    }
+
     /// K: how many independent processes measure each test.
     pub fn process_count(&self) -> u32 {
         self.processes.unwrap_or(if self.quick { 3 } else { 5 })

@@ -268,6 +268,10 @@ pub struct Comparison {
     /// `cargo perf ab`: the paired rounds the verdict was computed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<AbRounds>,
+    /// How the verdict was reached, when it is not the usual statistical comparison:
+    /// `deterministic (instructions)` for an instruction count compared as an exact figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The paired base/head rounds of one test in `cargo perf ab`, and what they came to.

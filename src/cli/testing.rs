@@ -88,6 +88,7 @@ pub(crate) fn comparison(verdict: Verdict) -> Comparison {
         verdict,
         could_detect: None,
         rounds: None,
+        note: None,
     }
 }
 

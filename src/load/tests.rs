@@ -16,6 +16,7 @@ fn measured(measure_ms: u64) -> Settings {
         measure_ns: measure_ms * 1_000_000,
         process_index: 0,
         processes: 1,
+        counting: crate::protocol::Counting::Off,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::counters::Probe;
 use crate::memory::{self, AllocCounts};
 use crate::protocol::Settings;
 
@@ -32,6 +33,11 @@ pub(crate) trait Routine {
     /// Run `iters` iterations untimed, dropping every output inside the pass, between two
     /// snapshots of this thread's allocation counts (`None` without a counting allocator).
     fn count_allocs(&mut self, iters: u64) -> Option<AllocCounts>;
+
+    /// Run `iters` iterations between `probe.start()` and `probe.stop()`, with everything the
+    /// timed batch keeps outside its clock reads (setup, runtime entry) outside the probe too:
+    /// the instruction-counting pass of `--instructions`.
+    fn probed_batch(&mut self, iters: u64, probe: &mut dyn Probe);
 
     /// The largest batch this shape supports (bounded for `iter_with_setup`, whose inputs are
     /// all prepared before the batch starts).
@@ -97,15 +103,7 @@ pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R) -> Sampled {
         .map(|&ns| (ns as f64 - overhead).max(0.0) / batch as f64)
         .collect();
 
-    // Only with a counting allocator: the pass runs the body (and its setup) for nothing
-    // otherwise.
-    let counting_iters = batch.min(COUNTING_ITERS);
-    let allocs = match memory::thread_counts() {
-        Some(_) => routine
-            .count_allocs(counting_iters)
-            .map(|c| (c, counting_iters)),
-        None => None,
-    };
+    let allocs = alloc_pass(routine, batch);
     Sampled {
         per_iter_ns,
         batch,
@@ -113,6 +111,17 @@ pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R) -> Sampled {
         timer_overhead_ns: overhead,
         allocs,
     }
+}
+
+/// The allocation-counting pass of up to [`COUNTING_ITERS`] iterations (fewer when `batch`
+/// is smaller). Only with a counting allocator: the pass runs the body (and its setup) for
+/// nothing otherwise.
+pub(crate) fn alloc_pass<R: Routine>(routine: &mut R, batch: u64) -> Option<(AllocCounts, u64)> {
+    let counting_iters = batch.min(COUNTING_ITERS);
+    memory::thread_counts()?;
+    routine
+        .count_allocs(counting_iters)
+        .map(|c| (c, counting_iters))
 }
 
 /// Run growing batches for `warmup_ns` (and until one batch lasts about a sample) and return

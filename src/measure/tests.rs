@@ -37,6 +37,7 @@ fn measured(warmup_ms: u64, measure_ms: u64) -> Settings {
         measure_ns: measure_ms * 1_000_000,
         process_index: 0,
         processes: 1,
+        counting: crate::protocol::Counting::Off,
     }
 }
 

@@ -65,6 +65,7 @@ pub fn compared(
             adjusted_p: result.adjusted_p,
             threshold: result.threshold,
         }),
+        note: None,
     });
     report
 }
@@ -92,6 +93,7 @@ pub fn added(
         verdict: Verdict::New,
         could_detect: None,
         rounds: None,
+        note: None,
     });
     report
 }

@@ -30,6 +30,7 @@ pub fn round_settings(round: u32, quick: bool) -> Settings {
         measure_ns: measure_ms * 1_000_000,
         process_index: round,
         processes: 0,
+        counting: crate::protocol::Counting::Off,
     }
 }
 

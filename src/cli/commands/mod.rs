@@ -77,6 +77,7 @@ fn measured_store_options(
         compare: CompareOptions::default(),
         force: false,
         noise: BTreeMap::new(),
+        scope: fingerprint::Scope::Timing,
     }
 }
 
@@ -104,5 +105,6 @@ fn store_options(args: &StoreArgs, threshold: Option<f64>, force: bool) -> polic
         },
         force,
         noise: BTreeMap::new(),
+        scope: fingerprint::Scope::Timing,
     }
 }

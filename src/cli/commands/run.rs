@@ -8,8 +8,9 @@ use crate::cli::project::{build, workspace};
 use crate::cli::report::{self, human};
 use crate::cli::run::events::Event;
 use crate::cli::run::runner::{self, RunConfig};
-use crate::cli::run::{interrupt, plan};
+use crate::cli::run::{instructions, interrupt, plan};
 use crate::cli::store::policy;
+use crate::protocol::Counting;
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let build_options = args.build.options();
@@ -27,12 +28,21 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
     plan::check(&listed, &plan, &selection, args.quick, &mut notes)?;
 
+    let counting = match args.instructions() {
+        Some(requested) => instructions::choose(requested)?,
+        None => Counting::Off,
+    };
+    notes.extend(instructions::note(counting));
     let output = args.report.output();
     let mut progress = human::progress_for(&output);
     let config = RunConfig {
-        processes: args.process_count(),
+        processes: match (counting, args.processes) {
+            (Counting::Valgrind, None) => instructions::VALGRIND_PROCESSES,
+            _ => args.process_count(),
+        },
         quick: args.quick,
         test_timeout: args.test_timeout,
+        counting,
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());
     // An interrupted run ends here: nothing of it is compared, saved or reported.
@@ -43,6 +53,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     opts.compare.threshold = args.regression_threshold();
     opts.force = args.force;
     opts.noise = plan::noise(&plan);
+    instructions::store_options(counting, &mut opts);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
     policy::compare_and_save(&mut report, &opts)?;
     let report = report.finish();

@@ -4,7 +4,7 @@
 
 use console::style;
 
-use super::words::{change_text, metric_value, short, verdict_word, width};
+use super::words::{change_text, metric_value, short, verdict_text, width};
 use super::Columns;
 use crate::cli::model::{Report, Verdict};
 
@@ -43,7 +43,7 @@ pub fn render(report: &Report, color: bool) -> String {
                         .map_or_else(|| "-".to_owned(), |d| format!("≥ {:.1}%", d * 100.0)),
                 );
             }
-            row.push(verdict_word(c.verdict).to_owned());
+            row.push(verdict_text(c));
             row
         })
         .collect();

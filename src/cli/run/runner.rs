@@ -7,7 +7,7 @@ use super::events::{Event, Reporter};
 use super::interrupt;
 use super::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::model::{TestId, TestReport};
-use crate::protocol::{Measurement, Outcome, Settings, TestInfo};
+use crate::protocol::{Counting, Measurement, Outcome, Settings, TestInfo};
 
 /// One test to run, and the suite it lives in.
 pub struct Planned<'s> {
@@ -29,6 +29,8 @@ pub struct RunConfig {
     pub quick: bool,
     /// `--test-timeout`: the limit of a test process without a `timeout` key.
     pub test_timeout: Option<Duration>,
+    /// `--instructions`: how bench processes count instructions.
+    pub counting: Counting,
 }
 
 /// Run every planned test in order and report each through `reporter`.
@@ -76,7 +78,10 @@ fn run_one(
     let mut measurements: Vec<Measurement> = Vec::new();
     let mut longest = Duration::ZERO;
     for process in 0..config.processes {
-        let settings = Settings::measured(config.processes, process, config.quick);
+        let settings = Settings {
+            counting: super::instructions::for_test(config.counting, info.kind),
+            ..Settings::measured(config.processes, process, config.quick)
+        };
         let limit = Limit::for_test(info, &settings, config.test_timeout, longest);
         let mut on_slow = |elapsed| {
             reporter.event(&Event::TestSlow {

@@ -47,6 +47,7 @@ fn fixture() -> Fixture {
         compare: CompareOptions::default(),
         force: false,
         noise: BTreeMap::new(),
+        scope: crate::cli::fingerprint::Scope::Timing,
     };
     Fixture { repo, opts }
 }
