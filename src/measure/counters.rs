@@ -121,6 +121,7 @@ pub(crate) fn hardware<R: Routine>(routine: &mut R) -> Result<Counts, String> {
 
 /// Whether this machine's hardware counters count instructions here (`cargo perf` asks before
 /// it picks a mode); the error says why not.
+#[cfg(any(test, feature = "cli"))]
 pub(crate) fn hardware_available() -> Result<(), String> {
     hardware::Group::open().map(drop)
 }
