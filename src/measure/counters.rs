@@ -8,15 +8,9 @@
 //! own reads and toggles, the loop's set-up) is in both and cancels, as the timer's overhead
 //! is subtracted from every sample.
 
-use super::engine::{self, Routine, Sampled};
+use super::engine::{self, Probe, Routine, Sampled};
 use crate::metrics::Metrics;
 use crate::protocol::{Counting, Settings};
-
-/// Brackets the region a [`Routine::probed_batch`] counts.
-pub(crate) trait Probe {
-    fn start(&mut self);
-    fn stop(&mut self);
-}
 
 /// What a counting pass measured, per iteration.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::counters::Probe;
 use crate::memory::{self, AllocCounts};
 use crate::protocol::Settings;
 
@@ -23,6 +22,13 @@ const OVERHEAD_FACTOR: u64 = 1_000;
 const COUNTING_ITERS: u64 = 1_000;
 /// Empty timed regions measured to calibrate the timer overhead.
 const CALIBRATION_ROUNDS: usize = 501;
+
+/// Brackets the region a [`Routine::probed_batch`] runs: instruction counters, for
+/// `--instructions` (see `counters`).
+pub(crate) trait Probe {
+    fn start(&mut self);
+    fn stop(&mut self);
+}
 
 /// One body shape (`iter`, `iter_with_setup`, `iter_async`) as the engine drives it.
 pub(crate) trait Routine {

@@ -7,8 +7,7 @@ use std::hint::black_box;
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use super::counters::Probe;
-use super::engine::{counted, Routine};
+use super::engine::{counted, Probe, Routine};
 use crate::memory::AllocCounts;
 
 /// Inputs prepared ahead of one `iter_with_setup` batch, at most: they all live at once.

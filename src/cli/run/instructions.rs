@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::cli::compare;
 use crate::cli::errors::CliError;
 use crate::cli::fingerprint;
 use crate::cli::store::policy;
@@ -16,10 +17,6 @@ pub const ENV_VALGRIND: &str = "CARGO_PERF_VALGRIND";
 /// Processes per test in Valgrind mode unless `--processes` says otherwise: the count is
 /// deterministic, so two processes are enough to see that they agree.
 pub const VALGRIND_PROCESSES: u32 = 2;
-/// The smallest relative change of an instruction count reported as a regression or an
-/// improvement: counts are deterministic (Valgrind) or nearly so (hardware counters), so the
-/// threshold is tiny and no between-process noise model is used.
-pub const INSTRUCTIONS_THRESHOLD: f64 = 0.002;
 
 /// What `--instructions[=MODE]` asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +123,7 @@ pub fn store_options(counting: Counting, opts: &mut policy::Options) {
 
 /// What the report says about the mode, once.
 pub fn note(counting: Counting) -> Option<String> {
-    let threshold = format!("{}%", INSTRUCTIONS_THRESHOLD * 100.0);
+    let threshold = format!("{}%", compare::INSTRUCTIONS_THRESHOLD * 100.0);
     match counting {
         Counting::Off => None,
         Counting::Hardware => Some(format!(

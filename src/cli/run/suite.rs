@@ -473,6 +473,7 @@ impl Drop for ScratchDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     #[test]
     fn finds_the_marker_anywhere() {

@@ -250,6 +250,7 @@ fn outside_git_nothing_is_saved_or_compared_and_the_report_says_why() {
         compare: CompareOptions::default(),
         force: false,
         noise: BTreeMap::new(),
+        scope: crate::cli::fingerprint::Scope::Timing,
     };
     let r = run(&opts, vec![test("a", &STEADY)]).unwrap();
     assert_eq!((r.commit.clone(), r.baseline.commit.clone()), (None, None));
