@@ -40,6 +40,17 @@ pub struct Metrics {
     pub alloc_bytes_per_iter: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rss_growth_bytes: Option<i64>,
+    /// User-space instructions retired per iteration (`--instructions`): a deterministic count
+    /// under Valgrind, nearly so with hardware counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_per_iter: Option<f64>,
+    /// Hardware counters only (`--instructions` on a machine with a PMU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycles_per_iter: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch_misses_per_iter: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_misses_per_iter: Option<f64>,
 }
 
 /// Which way a metric improves.
@@ -92,11 +103,15 @@ pub enum Metric {
     Allocs,
     AllocBytes,
     RssGrowth,
+    Instructions,
+    Cycles,
+    BranchMisses,
+    CacheMisses,
 }
 
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 impl Metric {
-    pub(crate) const ALL: [Metric; 16] = [
+    pub(crate) const ALL: [Metric; 20] = [
         Metric::Median,
         Metric::Mean,
         Metric::Min,
@@ -113,6 +128,10 @@ impl Metric {
         Metric::Allocs,
         Metric::AllocBytes,
         Metric::RssGrowth,
+        Metric::Instructions,
+        Metric::Cycles,
+        Metric::BranchMisses,
+        Metric::CacheMisses,
     ];
 
     /// The field's name in the JSON report.
@@ -134,6 +153,10 @@ impl Metric {
             Metric::Allocs => "allocs_per_iter",
             Metric::AllocBytes => "alloc_bytes_per_iter",
             Metric::RssGrowth => "rss_growth_bytes",
+            Metric::Instructions => "instructions_per_iter",
+            Metric::Cycles => "cycles_per_iter",
+            Metric::BranchMisses => "branch_misses_per_iter",
+            Metric::CacheMisses => "cache_misses_per_iter",
         }
     }
 
@@ -146,7 +169,11 @@ impl Metric {
         match self {
             Metric::Throughput => MetricUnit::PerSecond,
             Metric::SuccessRate => MetricUnit::Percent,
-            Metric::Allocs => MetricUnit::Count,
+            Metric::Allocs
+            | Metric::Instructions
+            | Metric::Cycles
+            | Metric::BranchMisses
+            | Metric::CacheMisses => MetricUnit::Count,
             Metric::AllocBytes | Metric::RssGrowth => MetricUnit::Bytes,
             _ => MetricUnit::Nanoseconds,
         }
@@ -197,6 +224,10 @@ impl Metric {
             Metric::SuccessRate => &m.success_rate,
             Metric::Allocs => &m.allocs_per_iter,
             Metric::AllocBytes => &m.alloc_bytes_per_iter,
+            Metric::Instructions => &m.instructions_per_iter,
+            Metric::Cycles => &m.cycles_per_iter,
+            Metric::BranchMisses => &m.branch_misses_per_iter,
+            Metric::CacheMisses => &m.cache_misses_per_iter,
             Metric::RssGrowth => return None,
         })
     }
@@ -218,6 +249,10 @@ impl Metric {
             Metric::SuccessRate => &mut m.success_rate,
             Metric::Allocs => &mut m.allocs_per_iter,
             Metric::AllocBytes => &mut m.alloc_bytes_per_iter,
+            Metric::Instructions => &mut m.instructions_per_iter,
+            Metric::Cycles => &mut m.cycles_per_iter,
+            Metric::BranchMisses => &mut m.branch_misses_per_iter,
+            Metric::CacheMisses => &mut m.cache_misses_per_iter,
             Metric::RssGrowth => return None,
         })
     }
@@ -240,6 +275,7 @@ impl From<perf_spec::Key> for Metric {
             Key::Allocs => Metric::Allocs,
             Key::AllocBytes => Metric::AllocBytes,
             Key::RssGrowth => Metric::RssGrowth,
+            Key::Instructions => Metric::Instructions,
         }
     }
 }
@@ -312,6 +348,7 @@ mod tests {
                     MetricUnit::PerSecond
                 }
                 perf_spec::Unit::Number if key == perf_spec::Key::AllocBytes => MetricUnit::Bytes,
+                // `instructions` is a count per iteration, like `allocs`.
                 perf_spec::Unit::Number => MetricUnit::Count,
             };
             assert_eq!(metric.unit(), unit, "{key:?}");

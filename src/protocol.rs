@@ -20,6 +20,9 @@ pub const ENV_REQUEST: &str = "CARGO_PERF_REQUEST";
 /// reaches end-of-file when `cargo perf` is gone; the harness then exits with
 /// [`LIFELINE_EXIT_CODE`] instead of running on as an orphan.
 pub const ENV_LIFELINE: &str = "CARGO_PERF_LIFELINE";
+/// Set by `cargo perf --instructions` in Valgrind mode to the file it passed Callgrind as
+/// `--callgrind-out-file`: the harness reads its own dumps (`<file>.<part>`) from there.
+pub const ENV_CALLGRIND_OUT: &str = "CARGO_PERF_CALLGRIND_OUT";
 /// The exit code of a harness whose lifeline closed.
 pub const LIFELINE_EXIT_CODE: i32 = 3;
 
@@ -63,6 +66,22 @@ pub struct Settings {
     /// `cargo perf --load-scale F`: multiplies every load-test duration and rate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_scale: Option<f64>,
+    /// `--instructions`: how instructions are counted, if they are.
+    #[serde(default)]
+    pub counting: Counting,
+}
+
+/// How a process counts instructions (`cargo perf --instructions`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Counting {
+    /// Time only.
+    #[default]
+    Off,
+    /// Hardware counters (`perf_event_open`) around a counting pass after the timed samples.
+    Hardware,
+    /// The process runs under Callgrind: instructions only, no timing (its clock is Valgrind's).
+    Valgrind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +103,7 @@ impl Settings {
             process_index: 0,
             processes: 1,
             load_scale: None,
+            counting: Counting::Off,
         }
     }
 
@@ -97,6 +117,7 @@ impl Settings {
             process_index,
             processes,
             load_scale: None,
+            counting: Counting::Off,
         }
     }
 
@@ -113,6 +134,7 @@ impl Settings {
             process_index,
             processes,
             load_scale: None,
+            counting: Counting::Off,
         }
     }
 

@@ -281,8 +281,9 @@ fn every_documented_flag_is_accepted_by_the_cli() {
     for d in &documented {
         let help = &helps[&d.sub];
         for flag in &d.flags {
-            // clap lists `-o, --output <FILE>` and `--quick`: a flag is followed by one of these.
-            let listed = [" ", ",", "\n", "="]
+            // clap lists `-o, --output <FILE>`, `--quick` and `--instructions[=<MODE>]`: a flag
+            // is followed by one of these.
+            let listed = [" ", ",", "\n", "=", "["]
                 .iter()
                 .any(|end| help.contains(&format!("{flag}{end}")));
             if !listed {

@@ -460,7 +460,7 @@ fn check_threshold(key: Key, key_name: &str, item: Item, errors: &mut Errors) ->
                  like `{example}`"
             )),
         },
-        Key::Allocs | Key::AllocBytes => match number(value) {
+        Key::Allocs | Key::AllocBytes | Key::Instructions => match number(value) {
             Some((n, true)) => Ok(n),
             Some((_, false)) => Err(format!(
                 "`{key_name}` takes a whole number, like `{example}`"

@@ -66,10 +66,12 @@ pub enum Key {
     Allocs,
     AllocBytes,
     RssGrowth,
+    /// User-space instructions per iteration (`cargo perf --instructions`).
+    Instructions,
 }
 
 impl Key {
-    pub const ALL: [Key; 12] = [
+    pub const ALL: [Key; 13] = [
         Key::P50,
         Key::P90,
         Key::P95,
@@ -82,6 +84,7 @@ impl Key {
         Key::Allocs,
         Key::AllocBytes,
         Key::RssGrowth,
+        Key::Instructions,
     ];
 
     /// The spelling in the attribute (and, upper-cased, in `PERF_<TEST>_<KEY>`).
@@ -99,6 +102,7 @@ impl Key {
             Key::Allocs => "allocs",
             Key::AllocBytes => "alloc_bytes",
             Key::RssGrowth => "rss_growth",
+            Key::Instructions => "instructions",
         }
     }
 
@@ -112,7 +116,7 @@ impl Key {
             Key::P50 | Key::P90 | Key::P95 | Key::P99 | Key::P999 | Key::Mean | Key::Max => {
                 Unit::Duration
             }
-            Key::Throughput | Key::Allocs | Key::AllocBytes => Unit::Number,
+            Key::Throughput | Key::Allocs | Key::AllocBytes | Key::Instructions => Unit::Number,
             Key::SuccessRate => Unit::Percent,
             Key::RssGrowth => Unit::Bytes,
         }
@@ -135,6 +139,7 @@ impl Key {
             Key::Allocs => "allocs <= 10".into(),
             Key::AllocBytes => "alloc_bytes <= 4096".into(),
             Key::RssGrowth => "rss_growth < \"10MB\"".into(),
+            Key::Instructions => "instructions <= 12_000".into(),
             time => format!("{} < \"2ms\"", time.name()),
         }
     }
@@ -214,6 +219,7 @@ pub const ATTRIBUTE_KEYS: &[&str] = &[
     "metric",
     "cpu",
     "peak_rss",
+    "instructions",
 ];
 
 /// The keys a `PERF_<TEST>_<KEY>` variable may name: the thresholds.

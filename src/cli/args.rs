@@ -130,8 +130,12 @@ pub struct RunArgs {
     /// Multiply every load-test duration and rate by F (e.g. 0.1 for a quick CI pass)
     #[arg(long, value_name = "F", value_parser = parse_load_scale)]
     pub load_scale: Option<f64>,
+    /// Count instructions per iteration (`instructions_per_iter`): hardware counters when
+    /// the machine has them, else Valgrind (timing is not measured then); MODE forces one
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "auto", require_equals = true)]
+    pub instructions: Option<InstructionsArg>,
     /// Exactly K independent processes per test (default: 6 to 12, added until the median's
-    /// 95% interval is within ±0.5%; 3 to 6 and ±1% with --quick)
+    /// 95% interval is within ±0.5%; 3 to 6 and ±1% with --quick; 2 under Valgrind)
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub processes: Option<u32>,
     /// Compare against stored results of this git ref or commit
@@ -159,7 +163,28 @@ pub const PRE_COMMIT_BUDGET: Duration = Duration::from_secs(5);
 pub const PRE_COMMIT_ROUNDS: (u32, u32) = (10, 30);
 pub const PRE_COMMIT_THRESHOLD: f64 = 0.05;
 
+/// `--instructions=MODE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InstructionsArg {
+    /// Hardware counters when available, else Valgrind
+    Auto,
+    /// Hardware counters (perf_event_open) only
+    Hardware,
+    /// Callgrind only: deterministic counts, no timing
+    Valgrind,
+}
+
 impl RunArgs {
+    /// `--instructions[=MODE]` as the run step takes it.
+    pub fn instructions(&self) -> Option<crate::cli::run::instructions::Requested> {
+        use crate::cli::run::instructions::Requested;
+        self.instructions.map(|m| match m {
+            InstructionsArg::Auto => Requested::Auto,
+            InstructionsArg::Hardware => Requested::Hardware,
+            InstructionsArg::Valgrind => Requested::Valgrind,
+        })
+    }
+
     /// `--pre-commit` as the `ab` it is: base HEAD, head the working tree.
     pub fn pre_commit_ab(&self) -> AbArgs {
         let mut verdict = self.verdict.clone();

@@ -51,6 +51,40 @@ pub struct Fingerprint {
     pub profile: String,
 }
 
+/// Appended to the machine id that Valgrind-mode results (instruction counts, no timing) are
+/// stored under, which is how a stored record says it holds instruction counts only.
+pub const VALGRIND_MACHINE_SUFFIX: &str = "+valgrind";
+
+/// What two records must share to be compared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// Timing figures: the same machine (CPU, cores, OS, arch), compiler and profile.
+    #[default]
+    Timing,
+    /// Instruction counts (Valgrind mode, no timing): the same architecture, compiler and
+    /// profile; the CPU model, core count and OS may differ, so a baseline stored by one
+    /// hosted-CI job is compared in the next, on whatever machine it lands.
+    Instructions,
+}
+
+impl Scope {
+    /// The scope of records stored under `machine_id`.
+    pub fn of_machine(machine_id: &str) -> Scope {
+        if machine_id.ends_with(VALGRIND_MACHINE_SUFFIX) {
+            Scope::Instructions
+        } else {
+            Scope::Timing
+        }
+    }
+
+    fn covers(self, field: &str) -> bool {
+        match self {
+            Scope::Timing => true,
+            Scope::Instructions => matches!(field, "arch" | "rustc" | "profile"),
+        }
+    }
+}
+
 /// One field two fingerprints disagree on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldDiff {
@@ -63,6 +97,11 @@ impl Fingerprint {
     /// The fields that differ, in a fixed order. The machine id is not one of them: records
     /// are looked up by id, and two ids on one machine are the user's explicit choice.
     pub fn differences(&self, head: &Fingerprint) -> Vec<FieldDiff> {
+        self.differences_in(head, Scope::Timing)
+    }
+
+    /// The differing fields that matter to `scope`.
+    pub fn differences_in(&self, head: &Fingerprint, scope: Scope) -> Vec<FieldDiff> {
         let (b, h) = (&self.machine, &head.machine);
         let pairs = [
             ("cpu", b.cpu.clone(), h.cpu.clone()),
@@ -74,7 +113,7 @@ impl Fingerprint {
         ];
         pairs
             .into_iter()
-            .filter(|(_, base, head)| base != head)
+            .filter(|(field, base, head)| base != head && scope.covers(field))
             .map(|(field, base, head)| FieldDiff { field, base, head })
             .collect()
     }
@@ -119,8 +158,9 @@ pub fn check(
     base: &Fingerprint,
     head: &Fingerprint,
     force: bool,
+    scope: Scope,
 ) -> Result<Vec<FieldDiff>, Mismatch> {
-    let differences = base.differences(head);
+    let differences = base.differences_in(head, scope);
     if differences.is_empty() || force {
         Ok(differences)
     } else {
@@ -165,10 +205,10 @@ mod tests {
 
     #[test]
     fn identical_fingerprints_compare() {
-        assert_eq!(check(&fp(), &fp(), false), Ok(vec![]));
+        assert_eq!(check(&fp(), &fp(), false, Scope::Timing), Ok(vec![]));
         let mut other_id = fp();
         other_id.machine.id = "renamed".into();
-        assert_eq!(check(&fp(), &other_id, false), Ok(vec![]));
+        assert_eq!(check(&fp(), &other_id, false, Scope::Timing), Ok(vec![]));
     }
 
     #[test]
@@ -176,7 +216,7 @@ mod tests {
         let mut head = fp();
         head.rustc = "rustc 1.96.0".into();
         head.machine.cores = 8;
-        let err = check(&fp(), &head, false).unwrap_err();
+        let err = check(&fp(), &head, false, Scope::Timing).unwrap_err();
         let fields: Vec<_> = err.differences.iter().map(|d| d.field).collect();
         assert_eq!(fields, ["cores", "rustc"]);
         let text = err.to_string();
@@ -189,10 +229,25 @@ mod tests {
     }
 
     #[test]
+    fn instruction_counts_compare_across_machines_of_one_arch_and_compiler() {
+        let mut head = fp();
+        head.machine.cpu = "EPYC 7763".into();
+        head.machine.cores = 4;
+        head.machine.os = "Ubuntu 24.04".into();
+        assert!(check(&fp(), &head, false, Scope::Timing).is_err());
+        assert_eq!(check(&fp(), &head, false, Scope::Instructions), Ok(vec![]));
+        head.rustc = "rustc 1.96.0".into();
+        head.machine.arch = "aarch64".into();
+        let err = check(&fp(), &head, false, Scope::Instructions).unwrap_err();
+        let fields: Vec<_> = err.differences.iter().map(|d| d.field).collect();
+        assert_eq!(fields, ["arch", "rustc"]);
+    }
+
+    #[test]
     fn forcing_compares_and_keeps_the_differences() {
         let mut head = fp();
         head.profile = "release".into();
-        let diffs = check(&fp(), &head, true).unwrap();
+        let diffs = check(&fp(), &head, true, Scope::Timing).unwrap();
         assert_eq!(diffs.len(), 1);
         assert_eq!(
             (diffs[0].base.as_str(), diffs[0].head.as_str()),

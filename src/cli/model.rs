@@ -313,6 +313,10 @@ pub struct Comparison {
     /// Every metric the test was compared on, the deciding one included (`run`, `compare`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<MetricChange>,
+    /// How the verdict was reached, when it is not the usual statistical comparison:
+    /// `deterministic (instructions)` for an instruction count compared as an exact figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One compared metric of a test: what the reports list under a changed test.

@@ -90,6 +90,7 @@ pub(crate) fn comparison(verdict: Verdict) -> Comparison {
         rounds: None,
         severity: None,
         metrics: Vec::new(),
+        note: None,
     }
 }
 

@@ -17,6 +17,7 @@ fn measured(measure_ms: u64) -> Settings {
         process_index: 0,
         processes: 1,
         load_scale: None,
+        counting: crate::protocol::Counting::Off,
     }
 }
 

@@ -26,6 +26,13 @@ const COUNTING_ITERS: u64 = 1_000;
 /// Empty timed regions measured to calibrate the timer overhead.
 const CALIBRATION_ROUNDS: usize = 501;
 
+/// Brackets the region a [`Routine::probed_batch`] runs: instruction counters, for
+/// `--instructions` (see `counters`).
+pub(crate) trait Probe {
+    fn start(&mut self);
+    fn stop(&mut self);
+}
+
 /// One body shape (`iter`, `iter_with_setup`, `iter_async`) as the engine drives it.
 pub(crate) trait Routine {
     /// Run `iters` iterations and return how long they took in nanoseconds. Implementations
@@ -35,6 +42,11 @@ pub(crate) trait Routine {
     /// Run `iters` iterations untimed, dropping every output inside the pass, between two
     /// snapshots of this thread's allocation counts (`None` without a counting allocator).
     fn count_allocs(&mut self, iters: u64) -> Option<AllocCounts>;
+
+    /// Run `iters` iterations between `probe.start()` and `probe.stop()`, with everything the
+    /// timed batch keeps outside its clock reads (setup, runtime entry) outside the probe too:
+    /// the instruction-counting pass of `--instructions`.
+    fn probed_batch(&mut self, iters: u64, probe: &mut dyn Probe);
 
     /// The largest batch this shape supports (bounded for `iter_with_setup`, whose inputs are
     /// all prepared before the batch starts).
@@ -157,15 +169,7 @@ pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R, prepared: Pr
         }
     }
 
-    // Only with a counting allocator: the pass runs the body (and its setup) for nothing
-    // otherwise.
-    let counting_iters = batch.min(COUNTING_ITERS);
-    let allocs = match memory::thread_counts() {
-        Some(_) => routine
-            .count_allocs(counting_iters)
-            .map(|c| (c, counting_iters)),
-        None => None,
-    };
+    let allocs = alloc_pass(routine, batch);
     Sampled {
         iterations: batch * raw_ns.len() as u64,
         raw_ns,
@@ -173,6 +177,17 @@ pub(crate) fn run<R: Routine>(settings: &Settings, routine: &mut R, prepared: Pr
         timer_overhead_ns: overhead,
         allocs,
     }
+}
+
+/// The allocation-counting pass of up to [`COUNTING_ITERS`] iterations (fewer when `batch`
+/// is smaller). Only with a counting allocator: the pass runs the body (and its setup) for
+/// nothing otherwise.
+pub(crate) fn alloc_pass<R: Routine>(routine: &mut R, batch: u64) -> Option<(AllocCounts, u64)> {
+    let counting_iters = batch.min(COUNTING_ITERS);
+    memory::thread_counts()?;
+    routine
+        .count_allocs(counting_iters)
+        .map(|c| (c, counting_iters))
 }
 
 /// Run growing batches for `warmup_ns` (and until one batch lasts about a sample) and return

@@ -23,6 +23,7 @@
 //! A test measures exactly one body: a second call to `iter`, `iter_with_setup` or
 //! `iter_async` fails the test (rather than silently keeping one of the two figures).
 
+mod counters;
 mod engine;
 mod routines;
 
@@ -32,6 +33,9 @@ use crate::protocol::{BenchDetails, Measurement, Settings, Throughput};
 
 use crate::metrics::{CustomMetric, Direction, Metrics};
 use crate::stats;
+#[cfg(feature = "cli")] // `cargo perf --instructions` asks before it picks a mode
+pub(crate) use counters::hardware_available;
+use counters::Counts;
 use engine::{Prepared, Routine, Sampled};
 use routines::{Async, Plain, WithSetup};
 
@@ -60,7 +64,8 @@ pub struct Bencher {
     throughput: Option<Throughput>,
     custom: Vec<CustomMetric>,
     /// `None` until a body was measured; `Err` when the test misused the `Bencher`.
-    sampled: Option<Result<Sampled, String>>,
+    /// With `--instructions`, the counting pass's figures ride along.
+    sampled: Option<Result<(Sampled, Option<Counts>), String>>,
     /// The calibration and sample buffer, taken by the one body that is measured.
     prepared: Option<Prepared>,
 }
@@ -151,14 +156,18 @@ impl Bencher {
     fn measure<R: Routine>(&mut self, routine: &mut R) {
         // `second_body` has already refused a second call, so the buffer is still here.
         let prepared = self.prepared.take().unwrap_or_else(Prepared::new);
-        self.sampled = Some(Ok(engine::run(&self.settings, routine, prepared)));
+        self.sampled = Some(counters::measure(&self.settings, routine, prepared));
     }
 
     pub(crate) fn finish(self) -> Result<Measurement, String> {
-        let sampled = self.sampled.unwrap_or_else(|| {
+        let (sampled, counts) = self.sampled.unwrap_or_else(|| {
             Err("the test never called `iter`, `iter_with_setup` or `iter_async`".into())
         })?;
-        Ok(summarize(&sampled, self.throughput, self.custom))
+        let mut measurement = summarize(&sampled, self.throughput, self.custom);
+        if let Some(counts) = counts {
+            counts.write(&mut measurement.metrics);
+        }
+        Ok(measurement)
     }
 }
 
@@ -180,9 +189,12 @@ fn summarize(
         Some(Throughput::Bytes(n) | Throughput::Elements(n)) => n as f64,
         None => 1.0,
     };
+    // No samples at all (Valgrind mode times nothing): zeros, since JSON has no NaN; the
+    // absent median says there is no interval.
+    let no_ci = if sorted.is_empty() { 0.0 } else { f64::NAN };
     let median_ci_ns =
         stats::bootstrap_median_ci(&sorted, stats::BOOTSTRAP_RESAMPLES, stats::BOOTSTRAP_SEED)
-            .unwrap_or([f64::NAN; 2]);
+            .unwrap_or([no_ci; 2]);
     let (allocs_per_iter, alloc_bytes_per_iter) = s
         .allocs
         .and_then(|(counts, n)| counts.per_iteration(n))

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::marker::PhantomData;
 use std::time::Instant;
 
-use super::engine::{counted, Routine};
+use super::engine::{counted, Probe, Routine};
 use crate::memory::{self, AllocCounts};
 
 /// Inputs prepared ahead of one `iter_with_setup` batch, at most: they all live at once.
@@ -52,6 +52,16 @@ impl<F: FnMut() -> O, O> Routine for Plain<F, O> {
             black_box(body());
         }
         start.elapsed().as_nanos() as u64
+    }
+
+    #[inline(never)]
+    fn probed_batch(&mut self, iters: u64, probe: &mut dyn Probe) {
+        let body = &mut self.body;
+        probe.start();
+        for _ in 0..iters {
+            black_box(body());
+        }
+        probe.stop();
     }
 
     fn count_allocs(&mut self, iters: u64) -> Option<AllocCounts> {
@@ -119,6 +129,17 @@ impl<S: FnMut() -> I, R: FnMut(I) -> O, I, O> Routine for WithSetup<S, R, I, O> 
         ns
     }
 
+    #[inline(never)]
+    fn probed_batch(&mut self, iters: u64, probe: &mut dyn Probe) {
+        self.prepare(iters);
+        let routine = &mut self.routine;
+        let (inputs, outputs) = (&mut self.inputs, &mut self.outputs);
+        probe.start();
+        outputs.extend(inputs.drain(..).map(&mut *routine));
+        probe.stop();
+        outputs.clear();
+    }
+
     fn count_allocs(&mut self, iters: u64) -> Option<AllocCounts> {
         self.prepare(iters);
         let routine = &mut self.routine;
@@ -167,6 +188,18 @@ impl<F: FnMut() -> Fut, Fut: Future> Routine for Async<F, Fut> {
                 black_box(body().await);
             }
             start.elapsed().as_nanos() as u64
+        })
+    }
+
+    #[inline(never)]
+    fn probed_batch(&mut self, iters: u64, probe: &mut dyn Probe) {
+        let body = &mut self.body;
+        self.runtime.block_on(async move {
+            probe.start();
+            for _ in 0..iters {
+                black_box(body().await);
+            }
+            probe.stop();
         })
     }
 

@@ -38,6 +38,7 @@ fn measured(warmup_ms: u64, measure_ms: u64) -> Settings {
         process_index: 0,
         processes: 1,
         load_scale: None,
+        counting: crate::protocol::Counting::Off,
     }
 }
 

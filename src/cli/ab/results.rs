@@ -68,6 +68,7 @@ pub fn compared(
         }),
         severity: Severity::of(result.verdict, multiple),
         metrics: Vec::new(),
+        note: None,
     });
     report
 }

@@ -31,6 +31,7 @@ pub fn round_settings(round: u32, quick: bool) -> Settings {
         process_index: round,
         processes: 0,
         load_scale: None,
+        counting: crate::protocol::Counting::Off,
     }
 }
 

@@ -70,6 +70,7 @@ fn measured_store_options(
         compare: CompareOptions::default(),
         force: false,
         noise: BTreeMap::new(),
+        scope: fingerprint::Scope::Timing,
     }
 }
 
@@ -97,5 +98,6 @@ fn store_options(args: &StoreArgs, threshold: Option<f64>, force: bool) -> polic
         },
         force,
         noise: BTreeMap::new(),
+        scope: fingerprint::Scope::Timing,
     }
 }

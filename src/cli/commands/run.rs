@@ -8,8 +8,10 @@ use crate::cli::project::{build, workspace};
 use crate::cli::report::{self, human};
 use crate::cli::run::events::{notes_to, Event};
 use crate::cli::run::runner::{self, RunConfig};
-use crate::cli::run::{interrupt, plan};
+use crate::cli::run::sequential::StopRule;
+use crate::cli::run::{instructions, interrupt, plan};
 use crate::cli::store::policy;
+use crate::protocol::Counting;
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let started = std::time::SystemTime::now();
@@ -31,12 +33,21 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
 
+    let counting = match args.instructions() {
+        Some(requested) => instructions::choose(requested)?,
+        None => Counting::Off,
+    };
+    notes.extend(instructions::note(counting));
     let config = RunConfig {
-        rule: args.stop_rule(),
+        rule: match (counting, args.processes) {
+            (Counting::Valgrind, None) => StopRule::fixed(instructions::VALGRIND_PROCESSES),
+            _ => args.stop_rule(),
+        },
         load_processes: args.load_process_count(),
         quick: args.quick,
         load_scale: args.load_scale,
         test_timeout: args.test_timeout,
+        counting,
     };
     let tests = runner::run_all(&plan, config, progress.as_mut());
     // An interrupted run ends here: nothing of it is compared, saved or reported.
@@ -47,6 +58,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     opts.compare.threshold = args.regression_threshold();
     opts.force = args.force;
     opts.noise = plan::noise(&plan);
+    instructions::store_options(counting, &mut opts);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
     policy::compare_and_save(&mut report, &opts)?;
     let report = super::timed(report.finish(), started);

@@ -162,7 +162,7 @@ pub fn merge_processes(runs: &[Measurement]) -> Option<Merged> {
                 1.0 - 2.0 * binomial_half_cdf(k, 0),
             ),
         }
-    } else if let Some(b) = benches.first() {
+    } else if let Some(b) = benches.first().filter(|_| metrics.median_ns.is_some()) {
         (b.median_ci_ns, CiMethod::SingleProcess, CI_LEVEL)
     } else {
         ([center, center], CiMethod::None, 0.0)

@@ -49,6 +49,7 @@ pub fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> Comparison 
         rounds: None,
         severity: None,
         metrics: Vec::new(),
+        note: None,
     }
 }
 

@@ -11,6 +11,14 @@ use crate::cli::model::{
 use crate::metrics::{Direction, Metric, Metrics};
 use crate::protocol::TestKind;
 
+/// The smallest relative change of an instruction count reported as a regression or an
+/// improvement: counts are deterministic (Valgrind) or nearly so (hardware counters), so the
+/// threshold is tiny and no between-process noise model is used.
+pub const INSTRUCTIONS_THRESHOLD: f64 = 0.002;
+
+/// The verdict note of a test decided on its instruction count.
+pub const DETERMINISTIC_NOTE: &str = "deterministic (instructions)";
+
 /// How a metric's change is measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Scale {
@@ -19,6 +27,11 @@ enum Scale {
     /// Absolute: a change of at least `min_delta` units counts (allocations per iteration,
     /// success-rate percentage points), whatever the relative threshold says.
     Delta { min_delta: f64 },
+    /// A deterministic count (instructions): the merged figures compared as exact numbers,
+    /// a relative change above `min_change` counts; no p-value, no between-process model. A
+    /// side whose processes disagree by more than half of `min_change` widens it to twice
+    /// their spread, so a count that is not deterministic after all cannot raise false alarms.
+    Exact { min_change: f64 },
 }
 
 /// One metric of one test, compared.
@@ -152,6 +165,7 @@ pub fn compare_all(
                 rounds: None,
                 severity: None,
                 metrics: Vec::new(),
+                note: None,
             });
             Some(TestComparison {
                 id: pair.head.id.clone(),
@@ -194,6 +208,8 @@ fn summarize(metrics: &[MetricComparison], baseline_commit: Option<&str>) -> Opt
         rounds: None,
         severity: deciding.severity,
         metrics: metrics.iter().map(MetricComparison::change).collect(),
+        note: (deciding.metric == Metric::Instructions.name())
+            .then(|| DETERMINISTIC_NOTE.to_string()),
     })
 }
 
@@ -306,8 +322,16 @@ struct Draft {
 fn compared_metrics(kind: TestKind) -> &'static [(Metric, Scale)] {
     const ALLOCS: Scale = Scale::Delta { min_delta: 1.0 };
     const POINTS: Scale = Scale::Delta { min_delta: 1.0 };
+    const INSTRUCTIONS: Scale = Scale::Exact {
+        min_change: INSTRUCTIONS_THRESHOLD,
+    };
     match kind {
-        TestKind::Bench => &[(Metric::Median, Scale::Ratio), (Metric::Allocs, ALLOCS)],
+        TestKind::Bench => &[
+            (Metric::Median, Scale::Ratio),
+            // Before allocations: the headline of a Valgrind-mode run, which has no timing.
+            (Metric::Instructions, INSTRUCTIONS),
+            (Metric::Allocs, ALLOCS),
+        ],
         TestKind::Load => &[
             (Metric::P99, Scale::Ratio),
             (Metric::Throughput, Scale::Ratio),
@@ -447,6 +471,11 @@ fn draft_builtin(
                 _ => None,
             }
         }
+        Scale::Exact { .. } => log_ratio(baseline, current).map(|diff| stats::Estimate {
+            diff,
+            se: 0.0,
+            df: 1.0,
+        }),
         // Single figures: an exact comparison (allocation counts are deterministic).
         Scale::Delta { .. } => stats::welch(&b_values, &h_values).or(Some(stats::Estimate {
             diff: current - baseline,
@@ -457,6 +486,13 @@ fn draft_builtin(
     let p_value = match scale {
         Scale::Ratio => estimate.filter(|e| e.se > 0.0).map(|e| e.p_value()),
         Scale::Delta { .. } => estimate.map(|e| e.p_value()),
+        Scale::Exact { .. } => None,
+    };
+    let scale = match scale {
+        Scale::Exact { min_change } => Scale::Exact {
+            min_change: min_change.max(2.0 * spread(&b_values).max(spread(&h_values))),
+        },
+        other => other,
     };
     Some(Draft {
         metric: metric.name().to_owned(),
@@ -470,6 +506,19 @@ fn draft_builtin(
         alpha_ci: 0.05,
         sides,
     })
+}
+
+/// How far a side's processes disagree: `max / min - 1` (0 for one process).
+fn spread(values: &[f64]) -> f64 {
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if values.len() < 2 || lo <= 0.0 {
+        return 0.0;
+    }
+    hi / lo - 1.0
 }
 
 /// With one process a side, the processes' own bootstrap CIs of the median are the only
@@ -531,6 +580,19 @@ impl Draft {
                     Verdict::Inconclusive
                 };
                 (Some(change), Some(ci), verdict, change.abs() / threshold)
+            }
+            (Scale::Exact { min_change }, Some(e)) => {
+                let change = e.diff.exp_m1();
+                let verdict = if change.abs() > min_change {
+                    if worse(change) {
+                        Verdict::Regressed
+                    } else {
+                        Verdict::Improved
+                    }
+                } else {
+                    Verdict::Unchanged
+                };
+                (Some(change), None, verdict, change.abs() / min_change)
             }
             (Scale::Delta { min_delta }, Some(e)) => {
                 let significant = self.p_value.is_some_and(|p| p < alpha);

@@ -113,18 +113,24 @@ pub fn render(report: &Report, color: bool) -> String {
         "throughput",
         "allocs/iter",
         "bytes/iter",
+        "instr/iter",
         "thresholds",
     ];
-    let mut rows: Vec<[String; 8]> = Vec::new();
-    let show_memory = report
-        .tests
-        .iter()
-        .any(|t| t.metrics.allocs_per_iter.is_some() || t.metrics.alloc_bytes_per_iter.is_some());
+    let mut rows: Vec<[String; 9]> = Vec::new();
+    let any = |f: fn(&TestReport) -> bool| report.tests.iter().any(f);
+    let show_memory =
+        any(|t| t.metrics.allocs_per_iter.is_some() || t.metrics.alloc_bytes_per_iter.is_some());
+    let show_instructions = any(|t| t.metrics.instructions_per_iter.is_some());
+    // Valgrind mode times nothing: no empty timing columns then.
+    let show_timing =
+        !show_instructions || any(|t| t.metrics.median_ns.is_some() || t.metrics.p50_ns.is_some());
     for t in &report.tests {
         rows.push(row(t));
     }
     let keep: Vec<usize> = (0..header.len())
         .filter(|&i| show_memory || !matches!(i, 5 | 6))
+        .filter(|&i| show_instructions || i != 7)
+        .filter(|&i| show_timing || !matches!(i, 2..=4))
         .collect();
     let widths: Vec<usize> = keep
         .iter()
@@ -234,14 +240,14 @@ fn details(report: &Report) -> String {
 fn pad(text: &str, width: usize, column: usize) -> String {
     let w = console::measure_text_width(text);
     let fill = " ".repeat(width.saturating_sub(w));
-    if matches!(column, 2..=6) {
+    if matches!(column, 2..=7) {
         format!("{fill}{text}")
     } else {
         format!("{text}{fill}")
     }
 }
 
-fn row(t: &TestReport) -> [String; 8] {
+fn row(t: &TestReport) -> [String; 9] {
     let m = &t.metrics;
     let dash = || "-".to_string();
     let median = m
@@ -272,6 +278,10 @@ fn row(t: &TestReport) -> [String; 8] {
         .alloc_bytes_per_iter
         .map(format::bytes)
         .unwrap_or_else(dash);
+    let instructions = m
+        .instructions_per_iter
+        .map(format::sig3)
+        .unwrap_or_else(dash);
     let thresholds = if t.thresholds.is_empty() {
         String::new()
     } else {
@@ -289,6 +299,7 @@ fn row(t: &TestReport) -> [String; 8] {
         throughput,
         allocs,
         bytes,
+        instructions,
         thresholds,
     ]
 }

@@ -4,7 +4,7 @@
 
 use console::style;
 
-use super::words::{change_text, metric_value, severity_word, short, verdict_word, width};
+use super::words::{change_text, metric_value, severity_word, short, verdict_text, width};
 use super::Columns;
 use crate::cli::model::{Report, Verdict};
 
@@ -46,7 +46,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 );
             }
             row.push(severity_word(c.severity).to_owned());
-            row.push(verdict_word(c.verdict).to_owned());
+            row.push(verdict_text(c));
             row
         })
         .collect();

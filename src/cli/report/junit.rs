@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::cli::model::{Report, Status, TestReport, Verdict};
-use crate::cli::report::words::{change_text, metric_value, threshold_text, verdict_word};
+use crate::cli::report::words::{change_text, metric_value, threshold_text, verdict_text};
 
 pub fn render(report: &Report) -> String {
     let mut suites: BTreeMap<(&str, &str), Vec<&TestReport>> = BTreeMap::new();
@@ -136,15 +136,21 @@ fn testcase(out: &mut String, t: &TestReport) {
             escape(&text)
         );
     }
+    let mut said: Vec<String> = Vec::new();
     if let Some(c) = &t.comparison {
+        said.push(format!("verdict: {} {}", verdict_text(c), change_text(c)));
+    }
+    if let Some(n) = t.metrics.instructions_per_iter {
+        said.push(format!(
+            "instructions_per_iter: {}",
+            metric_value("instructions_per_iter", n)
+        ));
+    }
+    if !said.is_empty() {
         let _ = writeln!(
             body,
             "      <system-out>{}</system-out>",
-            escape(&format!(
-                "verdict: {} {}",
-                verdict_word(c.verdict),
-                change_text(c)
-            ))
+            escape(&said.join("\n"))
         );
     }
     if body.is_empty() {

@@ -12,7 +12,7 @@ use crate::cli::model::{Report, Status, TestReport, Verdict};
 use crate::cli::report::rows::compared_metrics;
 use crate::cli::report::words::{
     change_text, interval_text, is_changed, levels_text, metric_value, rank, run_time,
-    severity_word, short, threshold_text, verdict_word,
+    severity_word, short, threshold_text, verdict_text, verdict_word,
 };
 
 /// The hidden first line a bot searches for to update its comment in place.
@@ -75,6 +75,7 @@ pub fn render(report: &Report) -> String {
     if !disagree.is_empty() {
         out.push('\n');
     }
+    instructions(&mut out, report);
     for note in &report.notes {
         let _ = writeln!(out, "> {}", escape_inline(note));
     }
@@ -169,6 +170,40 @@ fn memory(out: &mut String, report: &Report) {
             code(&t.name),
             num(m.allocs_per_iter),
             num(m.alloc_bytes_per_iter),
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
+}
+
+/// Instruction counts (`--instructions`) of the tests that have them, folded, with the other
+/// hardware counters where the machine has them.
+fn instructions(out: &mut String, report: &Report) {
+    let mut rows: Vec<&TestReport> = report
+        .tests
+        .iter()
+        .filter(|t| t.metrics.instructions_per_iter.is_some())
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    let _ = writeln!(out, "<details><summary>Instructions</summary>\n");
+    let _ = writeln!(
+        out,
+        "| test | instructions/iter | cycles/iter | branch misses/iter | cache misses/iter |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|");
+    for t in rows {
+        let m = &t.metrics;
+        let num = |v: Option<f64>| v.map(crate::format::sig3).unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            code(&t.name),
+            num(m.instructions_per_iter),
+            num(m.cycles_per_iter),
+            num(m.branch_misses_per_iter),
+            num(m.cache_misses_per_iter),
         );
     }
     let _ = writeln!(out, "\n</details>\n");
@@ -286,7 +321,7 @@ fn verdict_cell(t: &TestReport) -> String {
                 .collect();
             let mut text = format!("❌ failed: {}", failed.join("; "));
             if let Some(c) = &t.comparison {
-                let _ = write!(text, " ({})", verdict_word(c.verdict));
+                let _ = write!(text, " ({})", verdict_text(c));
             }
             text
         }
@@ -307,7 +342,7 @@ fn verdict_cell(t: &TestReport) -> String {
                 } else {
                     String::new()
                 };
-                format!("{icon} {}{on}", verdict_word(c.verdict))
+                format!("{icon} {}{on}", verdict_text(c))
             }
             None => "✅ passed".to_owned(),
         },

@@ -23,6 +23,15 @@ pub fn verdict_word(v: Verdict) -> &'static str {
     }
 }
 
+/// `unchanged`, or `unchanged, deterministic (instructions)` when the comparison says how it
+/// was decided.
+pub fn verdict_text(c: &Comparison) -> String {
+    match &c.note {
+        Some(note) => format!("{}, {note}", verdict_word(c.verdict)),
+        None => verdict_word(c.verdict).to_owned(),
+    }
+}
+
 /// `+30%` or `+30% (+25% … +35%)` when the interval is known.
 pub fn change_text(c: &Comparison) -> String {
     match (c.change, c.ci) {

@@ -3,9 +3,11 @@
 //! per test ([`runner`]) and how their measurements become one test's figures ([`merge`]),
 //! told to reporters as [`events`]. [`process`] spawns, watches and kills the test processes;
 //! [`overrides`] checks the `PERF_<TEST>_<KEY>` variables before anything runs;
+//! [`instructions`] picks how `--instructions` counts and wraps processes in Callgrind;
 //! [`interrupt`] turns a signal into killed children and exit 128 + the signal.
 
 pub mod events;
+pub mod instructions;
 pub mod interrupt;
 pub mod merge;
 pub mod overrides;

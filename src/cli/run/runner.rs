@@ -9,7 +9,7 @@ use super::interrupt;
 use super::sequential::{Stop, StopRule};
 use super::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::model::{TestId, TestReport};
-use crate::protocol::{Measurement, Outcome, Settings, TestInfo, TestKind};
+use crate::protocol::{Counting, Measurement, Outcome, Settings, TestInfo, TestKind};
 
 /// One test to run, and the suite it lives in.
 pub struct Planned<'s> {
@@ -36,6 +36,8 @@ pub struct RunConfig {
     pub load_scale: Option<f64>,
     /// `--test-timeout`: the limit of a test process without a `timeout` key.
     pub test_timeout: Option<Duration>,
+    /// `--instructions`: how bench processes count instructions.
+    pub counting: Counting,
 }
 
 /// Run every planned test in order and report each through `reporter`.
@@ -94,6 +96,7 @@ fn run_one(
             Settings::measured(rule.max, process, config.quick)
         };
         settings.load_scale = config.load_scale;
+        settings.counting = super::instructions::for_test(config.counting, info.kind);
         let limit = Limit::for_test(info, &settings, config.test_timeout, longest);
         let mut on_slow = |elapsed| {
             reporter.event(&Event::TestSlow {

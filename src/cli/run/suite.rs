@@ -4,7 +4,7 @@
 //! and decides how long a test process may run ([`Limit`]) before it is killed.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::ExitStatus;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -13,8 +13,8 @@ use super::process::{self, Ended, Finished, Watch};
 use crate::cli::errors::CliError;
 use crate::cli::project::build::BuiltTarget;
 use crate::protocol::{
-    Action, Envelope, Request, Response, RunResult, Settings, TestInfo, TestKind, ENV_LIFELINE,
-    ENV_PROTOCOL, ENV_REQUEST, HARNESS_MARKER, LIBRARY_VERSION, PROTOCOL_VERSION,
+    Action, Counting, Envelope, Request, Response, RunResult, Settings, TestInfo, TestKind,
+    ENV_LIFELINE, ENV_PROTOCOL, ENV_REQUEST, HARNESS_MARKER, LIBRARY_VERSION, PROTOCOL_VERSION,
 };
 
 /// How long listing the tests of a suite may take before the process is killed.
@@ -263,6 +263,10 @@ impl Suite {
         watch: Watch<'_>,
         limit: Option<Limit>,
     ) -> Result<Envelope, String> {
+        let counting = match &action {
+            Action::Run { settings, .. } => settings.counting,
+            Action::List => Counting::Off,
+        };
         let n = self.scratch.next_id();
         let request_path = self.scratch.path.join(format!("request-{n}.json"));
         let out = self.scratch.path.join(format!("response-{n}.json"));
@@ -275,13 +279,16 @@ impl Suite {
         let json = serde_json::to_vec(&request).map_err(|e| format!("cannot encode: {e}"))?;
         std::fs::write(&request_path, json)
             .map_err(|e| format!("cannot write {}: {e}", request_path.display()))?;
-        let mut cmd = Command::new(&self.executable);
+        let callgrind_out = self.scratch.path.join(format!("callgrind-{n}.out"));
+        let mut cmd = super::instructions::command(&self.executable, counting, &callgrind_out);
         cmd.env(ENV_PROTOCOL, PROTOCOL_VERSION.to_string())
             .env(ENV_REQUEST, &request_path)
             .env(ENV_LIFELINE, "stdin")
             .current_dir(&self.cwd);
         let finished = process::run(&mut cmd, watch);
         let _ = std::fs::remove_file(&request_path);
+        // Callgrind's dump at exit (the harness removes the dumps of its regions).
+        let _ = std::fs::remove_file(&callgrind_out);
         let answer = std::fs::read(&out);
         let _ = std::fs::remove_file(&out);
         let mut tmp = out.into_os_string();
@@ -466,6 +473,7 @@ impl Drop for ScratchDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     #[test]
     fn finds_the_marker_anywhere() {

@@ -36,6 +36,8 @@ pub struct Options {
     pub force: bool,
     /// Each test's own `noise` threshold, by test id.
     pub noise: BTreeMap<String, f64>,
+    /// Which fingerprint fields a baseline must share (fewer for instruction counts).
+    pub scope: fingerprint::Scope,
 }
 
 /// The store and the repository's state, opened once per command.
@@ -195,7 +197,12 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
         Some(spec) => {
             let commit = session.resolve(spec, &machine_id)?;
             let record = session.load_required(spec, &commit, &machine_id)?;
-            check_fingerprints(&record.fingerprint(), &opts.fingerprint, opts.force, report)?;
+            check_fingerprints(
+                &record.fingerprint(),
+                &opts.fingerprint,
+                (opts.force, opts.scope),
+                report,
+            )?;
             Some(record)
         }
         None => default_baseline(&session, opts, report),
@@ -237,20 +244,24 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
 fn check_fingerprints(
     base: &Fingerprint,
     head: &Fingerprint,
-    force: bool,
+    (force, scope): (bool, fingerprint::Scope),
     report: &mut Report,
 ) -> Result<(), CliError> {
-    match fingerprint::check(base, head, force) {
+    match fingerprint::check(base, head, force, scope) {
         Ok(diffs) if !diffs.is_empty() => {
-            report.notes.push(format!(
-                "compared across fingerprints (forced): {}",
-                fingerprint::Mismatch { differences: diffs }.describe()
-            ));
+            report.notes.push(forced_note(diffs));
             Ok(())
         }
         Ok(_) => Ok(()),
         Err(m) => Err(CliError::config(m.to_string(), m.help())),
     }
+}
+
+fn forced_note(differences: Vec<fingerprint::FieldDiff>) -> String {
+    format!(
+        "compared across fingerprints (forced): {}",
+        fingerprint::Mismatch { differences }.describe()
+    )
 }
 
 /// The nearest first-parent ancestor with a readable record of a matching fingerprint;
@@ -279,7 +290,12 @@ fn default_baseline(session: &Session, opts: &Options, report: &mut Report) -> O
     for commit in &candidates {
         match session.store.load(machine_id, commit) {
             Ok(Some(record)) => {
-                match fingerprint::check(&record.fingerprint(), &opts.fingerprint, opts.force) {
+                match fingerprint::check(
+                    &record.fingerprint(),
+                    &opts.fingerprint,
+                    opts.force,
+                    opts.scope,
+                ) {
                     Ok(_) => return Some(record),
                     Err(m) => report.notes.push(format!(
                         "skipped the results of {}: {}",
@@ -440,10 +456,12 @@ pub fn compare_records(
         head.unix_time.saturating_sub(took / 1_000_000_000),
     ));
     if let Some((base_label, base)) = base {
+        // Instruction counts (a `+valgrind` machine id) are comparable across machines.
+        let scope = fingerprint::Scope::of_machine(&head.machine.id).max(opts.scope);
         check_fingerprints(
             &base.fingerprint(),
             &head.fingerprint(),
-            opts.force,
+            (opts.force, scope),
             &mut report,
         )?;
         report.baseline.reference = base_label;

@@ -451,3 +451,52 @@ fn custom_metrics_follow_their_direction() {
     );
     assert_eq!(same, [Verdict::Unchanged]);
 }
+
+/// A Valgrind-mode test: instruction counts per process, no timing.
+fn counted(id: &str, per_process: &[f64]) -> TestReport {
+    let mut t = crate::cli::testing::bench(id).build();
+    t.processes = per_process
+        .iter()
+        .map(|&n| Metrics {
+            instructions_per_iter: Some(n),
+            ..Metrics::default()
+        })
+        .collect();
+    t.metrics = Metrics {
+        instructions_per_iter: crate::stats::median(per_process),
+        ..Metrics::default()
+    };
+    t
+}
+
+#[test]
+fn instruction_counts_are_exact_figures_with_a_tiny_threshold() {
+    let compare = |base: &[f64], head: &[f64]| {
+        let mut heads = vec![counted("p/t/a", head)];
+        let results = apply(
+            &[counted("p/t/a", base)],
+            &mut heads,
+            &BTreeMap::new(),
+            Some("b"),
+            &CompareOptions::default(),
+        );
+        results[0].clone().expect("compared").comparison
+    };
+    // 1 % more instructions: a regression at any noise threshold, with the note.
+    let c = compare(&[7013.0, 7013.0], &[7083.0, 7083.0]);
+    assert_eq!(c.verdict, Verdict::Regressed);
+    assert_eq!(c.metric, "instructions_per_iter");
+    assert_eq!(c.note.as_deref(), Some(DETERMINISTIC_NOTE));
+    assert!((c.change.unwrap() - 70.0 / 7013.0).abs() < 1e-12);
+    assert_eq!(c.ci, None, "an exact figure has no interval");
+    // 0.5 % fewer: an improvement, though far below the 5 % timing threshold.
+    let c = compare(&[7013.0], &[6978.0]);
+    assert_eq!(c.verdict, Verdict::Improved);
+    // Identical counts, and a 0.1 % wobble: unchanged.
+    assert_eq!(compare(&[7013.0], &[7013.0]).verdict, Verdict::Unchanged);
+    assert_eq!(compare(&[7013.0], &[7020.0]).verdict, Verdict::Unchanged);
+    // Processes that disagree by 1 % (counts that are not deterministic after all) widen
+    // the threshold to twice that: a 1 % change is then no longer claimed.
+    let c = compare(&[7000.0, 7070.0], &[7070.0, 7140.0]);
+    assert_eq!(c.verdict, Verdict::Unchanged, "{c:?}");
+}

@@ -40,6 +40,7 @@ fn options_in(root: &std::path::Path, target_dir: Option<std::path::PathBuf>) ->
         compare: CompareOptions::default(),
         force: false,
         noise: BTreeMap::new(),
+        scope: crate::cli::fingerprint::Scope::Timing,
     }
 }
 
