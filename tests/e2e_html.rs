@@ -151,12 +151,16 @@ fn the_html_report_loads_in_a_browser_and_shows_every_test() {
     );
     assert!(expected.is_file());
 
-    // An unwritable path is a usage-level error naming it.
-    let bad = report(dir, &["-o", "/nonexistent-dir/report.html"]);
+    // An unwritable path is a usage-level error naming it. Missing directories are created
+    // (as for `--emit`), and these tests may run as root: a path under a regular file is
+    // what cannot be written whoever runs it.
+    let blocker = dir.join("not-a-directory");
+    std::fs::write(&blocker, "a file, not a directory").unwrap();
+    let unwritable = blocker.join("report.html");
+    let bad = report(dir, &["-o", unwritable.to_str().unwrap()]);
     assert_eq!(bad.code, 2, "{}", bad.dump());
-    assert!(bad
-        .stderr
-        .contains("error: cannot write the report to /nonexistent-dir/report.html"));
+    let said = format!("error: cannot write the report to {}", unwritable.display());
+    assert!(bad.stderr.contains(&said), "{}", bad.dump());
     assert!(bad.stderr.contains("help:"), "{}", bad.dump());
 
     let Some(browser) = chromium() else {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::events::{Event, Reporter};
 use super::interrupt;
-use super::sequential::{Stop, StopRule};
+use super::sequential::StopRule;
 use super::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::model::{TestId, TestReport};
 use crate::protocol::{Counting, Measurement, Outcome, Settings, TestInfo, TestKind};
@@ -147,7 +147,7 @@ fn run_one(
             });
             return report;
         }
-        if rule.decide(&medians) != Stop::More {
+        if rule.enough(measurements.len() as u32, &medians) {
             break;
         }
     }

@@ -67,6 +67,19 @@ impl StopRule {
         }
     }
 
+    /// Whether `processes` measured processes are enough, `medians` being the timed ones'
+    /// medians. Never more than the cap; processes without a median (instruction counts under
+    /// Valgrind time nothing) have no interval to narrow, so the minimum is enough for them.
+    pub fn enough(&self, processes: u32, medians: &[f64]) -> bool {
+        if processes >= self.max {
+            return true;
+        }
+        if (medians.len() as u32) < processes {
+            return processes >= self.min;
+        }
+        self.decide(medians) != Stop::More
+    }
+
     /// What to do after the processes so far produced `medians`.
     pub fn decide(&self, medians: &[f64]) -> Stop {
         let k = medians.len() as u32;
@@ -104,13 +117,6 @@ mod tests {
     use super::*;
     use crate::stats::XorShift64;
 
-    /// A standard normal draw (Box–Muller) from the project's deterministic generator.
-    fn normal(rng: &mut XorShift64) -> f64 {
-        let u1 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        (-2.0 * u1.max(1e-300).ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-
     /// Run the rule on simulated processes: `draw` gives one process median.
     fn simulate(rule: StopRule, mut draw: impl FnMut() -> f64) -> (Vec<f64>, Stop) {
         let mut medians = Vec::new();
@@ -128,7 +134,7 @@ mod tests {
         let rule = StopRule::adaptive(false);
         let mut rng = XorShift64::new(1);
         // 0.1 % between-process noise: the spin workload on a quiet machine.
-        let (medians, stop) = simulate(rule, || 100.0 * (1.0 + 0.001 * normal(&mut rng)));
+        let (medians, stop) = simulate(rule, || 100.0 * (1.0 + 0.001 * rng.normal()));
         assert_eq!(stop, Stop::Precise);
         assert_eq!(medians.len() as u32, rule.min);
     }
@@ -163,12 +169,26 @@ mod tests {
     /// 0.4 % noise (so the rule sometimes stops early, sometimes goes on); the coverage of the
     /// final order-statistic (or range) interval of the true median 100 must stay ≥ 93 %.
     #[test]
+    fn untimed_processes_stop_at_the_minimum_and_nothing_runs_past_the_cap() {
+        let rule = StopRule::adaptive(false);
+        // Valgrind mode: measurements without medians.
+        assert!(!rule.enough(rule.min - 1, &[]));
+        assert!(rule.enough(rule.min, &[]));
+        assert!(StopRule::fixed(2).enough(2, &[]));
+        assert!(!StopRule::fixed(2).enough(1, &[]));
+        // Two levels want more processes, but never more than the cap.
+        let levels: Vec<f64> = (0..rule.max).map(|i| [1.0, 2.0][i as usize % 2]).collect();
+        assert!(!rule.enough(rule.max - 1, &levels[..rule.max as usize - 1]));
+        assert!(rule.enough(rule.max, &levels));
+    }
+
+    #[test]
     fn stopping_early_keeps_the_interval_honest() {
         let rule = StopRule::adaptive(false);
         let mut rng = XorShift64::new(7);
         let (mut covered, mut early, trials) = (0, 0, 4000);
         for _ in 0..trials {
-            let (mut m, stop) = simulate(rule, || 100.0 * (1.0 + 0.004 * normal(&mut rng)));
+            let (mut m, stop) = simulate(rule, || 100.0 * (1.0 + 0.004 * rng.normal()));
             if stop == Stop::Precise && m.len() < rule.max as usize {
                 early += 1;
             }

@@ -183,6 +183,23 @@ pub fn timeline(load: &LoadDetails) -> Vec<String> {
             )
         })
         .collect();
+    // A fault window as it happened (when its hooks ran), else as planned; its label says
+    // how long recovery took.
+    let faults: Vec<(f64, f64, String)> = load
+        .faults
+        .iter()
+        .map(|f| {
+            let recovery = match f.recovery_time_ns {
+                Some(ns) => format!("recovered in {}", format::duration_ns(ns as f64)),
+                None => "not recovered".to_owned(),
+            };
+            (
+                secs(f.on_at_ns.unwrap_or(f.start_ns)),
+                secs(f.off_at_ns.unwrap_or(f.end_ns)),
+                format!("fault {}: {recovery}", f.name),
+            )
+        })
+        .collect();
     let chart = |label: &str, points: Vec<(f64, f64)>, text: &dyn Fn(f64) -> String| {
         let mut plot = Plot::new(
             label,
@@ -195,6 +212,9 @@ pub fn timeline(load: &LoadDetails) -> Vec<String> {
         );
         for (i, (a, b, name)) in stages.iter().enumerate() {
             plot.span(&format!("stage s{}", i % 2), *a, *b, name);
+        }
+        for (a, b, label) in &faults {
+            plot.span("fault", *a, *b, label);
         }
         plot.y_axis(text);
         plot.x_axis(|v| format!("{}s", format::sig3(v)));

@@ -7,7 +7,7 @@ use crate::cli::compare::CompareOptions;
 use crate::cli::model::Verdict;
 use crate::cli::store::Record;
 use crate::cli::testing;
-use crate::protocol::{LoadDetails, StageFigures, TimelinePoint};
+use crate::protocol::{FaultFigures, LoadDetails, StageFigures, TimelinePoint};
 
 fn stored(commit: &str, time: u64, tests: Vec<TestReport>) -> Record {
     let mut r = Record::new(commit.into(), false, testing::fingerprint("m"), tests);
@@ -115,6 +115,13 @@ fn a_load_test_shows_its_timeline_stages_and_histogram() {
             },
         ],
         histogram_ns: vec![[1000, 5], [2000, 9], [40_000, 1]],
+        faults: vec![FaultFigures {
+            name: "outage".into(),
+            start_ns: 3_000_000_000,
+            end_ns: 4_000_000_000,
+            recovery_time_ns: Some(250_000_000),
+            ..FaultFigures::default()
+        }],
         ..LoadDetails::default()
     });
     let records = [stored("a", 1, vec![t.clone()]), stored("b", 2, vec![t])];
@@ -125,6 +132,12 @@ fn a_load_test_shows_its_timeline_stages_and_histogram() {
         "throughput and p99"
     );
     assert!(html.contains("class=\"stage s0\"") && html.contains("class=\"stage s1\""));
+    assert_eq!(
+        html.matches("<rect class=\"fault\"").count(),
+        2,
+        "the fault window on both timelines"
+    );
+    assert!(html.contains("fault outage: recovered in 250"));
     assert!(html.contains("ramp &lt;up&gt;") && !html.contains("ramp <up>"));
     assert!(html.contains("latency histogram"));
     assert!(html.contains("<td>steady</td>"), "the stages table");
