@@ -215,11 +215,11 @@ pub const ATTRIBUTE_KEYS: &[&str] = &[
     "allocs",
     "alloc_bytes",
     "rss_growth",
+    "instructions",
     "recovery_time",
     "metric",
     "cpu",
     "peak_rss",
-    "instructions",
 ];
 
 /// The keys a `PERF_<TEST>_<KEY>` variable may name: the thresholds.
