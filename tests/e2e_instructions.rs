@@ -2,12 +2,13 @@
 //! iteration (under Valgrind on a machine without a PMU, like this project's VM), the count is
 //! the same in every process and every run, twice the work counts about twice the
 //! instructions, a 1 % change of the work is reported as a deterministic regression, the
-//! `instructions` threshold is enforced, and a machine that can count neither way gets a usage
-//! error naming what to install.
+//! `instructions` threshold is enforced, `cargo perf ab --instructions` reports a commit with
+//! 1 % more work as a deterministic regression in two rounds, and a machine that can count
+//! neither way gets a usage error naming what to install.
 
 mod common;
 
-use common::{fixture, test_named};
+use common::{commit_all, fixture, git, test_named};
 
 fn instructions(test: &serde_json::Value) -> f64 {
     test["metrics"]["instructions_per_iter"]
@@ -103,6 +104,68 @@ fn instruction_counts_are_stable_proportional_and_a_one_percent_change_is_caught
         assert!(
             (0.008..=0.012).contains(&change),
             "{name}: 1 % more work measured {change}"
+        );
+    }
+}
+
+/// `ab --instructions=valgrind`: base is the fixture as checked in, head a commit whose loops
+/// take 1 % more steps (a source change: an environment variable would reach both sides).
+#[test]
+fn ab_compares_instruction_counts_exactly_and_catches_a_one_percent_commit() {
+    if !valgrind_installed() {
+        eprintln!("valgrind is not installed: skipping the A/B instruction test");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    common::copy_fixture("instructions", dir);
+    git(dir, &["init", "-q", "-b", "main"]);
+    commit_all(dir, "fixture");
+    git(dir, &["checkout", "-q", "-b", "more-work"]);
+    let perf = dir.join("benches/perf.rs");
+    let text = std::fs::read_to_string(&perf).unwrap();
+    let default = "        .unwrap_or(0);";
+    assert!(
+        text.contains(default),
+        "the fixture's default extra per mille moved"
+    );
+    let more = text.replace(default, "        .unwrap_or(10);");
+    std::fs::write(&perf, more).unwrap();
+    commit_all(dir, "1 % more loop steps");
+
+    let target = common::own_target_dir("e2e-instructions-ab");
+    let args = [
+        "ab",
+        "main",
+        "--instructions=valgrind",
+        "--format",
+        "json",
+        "--no-save",
+    ];
+    let out = common::cargo_perf_at(dir, &args, &target);
+    let stdout = common::stdout(&out);
+    let dump = format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // Regressions (and `capped`'s threshold) fail the session.
+    assert_eq!(out.status.code(), Some(1), "{dump}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON report");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("under Valgrind"), "{notes}");
+    for name in ["spin_n/1000", "spin_n/2000", "capped"] {
+        let c = &test_named(&report, name)["comparison"];
+        assert_eq!(c["verdict"], "regressed", "{name}: {c}");
+        assert_eq!(c["metric"], "instructions_per_iter", "{c}");
+        assert_eq!(c["note"], "deterministic (instructions)", "{c}");
+        let change = c["change"].as_f64().unwrap();
+        assert!(
+            (0.008..=0.012).contains(&change),
+            "{name}: 1 % more work measured {change}"
+        );
+        // A deterministic count needs no more than two rounds, and they agree.
+        let pairs = c["rounds"]["pairs"].as_array().unwrap();
+        assert_eq!(pairs.len(), 2, "{c}");
+        assert_eq!(
+            pairs[0], pairs[1],
+            "{name}: counts differ between rounds: {c}"
         );
     }
 }

@@ -20,6 +20,7 @@ use super::project::select::Selection;
 use super::project::workspace::BuildOptions;
 pub use super::report::Format;
 use super::report::{Emit, Output};
+use super::run::instructions;
 use super::run::sequential::StopRule;
 
 #[derive(Debug, Parser)]
@@ -174,15 +175,22 @@ pub enum InstructionsArg {
     Valgrind,
 }
 
-impl RunArgs {
-    /// `--instructions[=MODE]` as the run step takes it.
-    pub fn instructions(&self) -> Option<crate::cli::run::instructions::Requested> {
-        use crate::cli::run::instructions::Requested;
-        self.instructions.map(|m| match m {
+impl InstructionsArg {
+    /// The mode as `run` and `ab` ask [`instructions::choose`] for it.
+    pub fn requested(self) -> instructions::Requested {
+        use instructions::Requested;
+        match self {
             InstructionsArg::Auto => Requested::Auto,
             InstructionsArg::Hardware => Requested::Hardware,
             InstructionsArg::Valgrind => Requested::Valgrind,
-        })
+        }
+    }
+}
+
+impl RunArgs {
+    /// `--instructions[=MODE]` as the run step takes it.
+    pub fn instructions(&self) -> Option<instructions::Requested> {
+        self.instructions.map(InstructionsArg::requested)
     }
 
     /// `--pre-commit` as the `ab` it is: base HEAD, head the working tree.
@@ -203,6 +211,8 @@ impl RunArgs {
             confirm: false,
             random_order: None,
             quick: true,
+            load_scale: self.load_scale,
+            instructions: self.instructions,
             verdict,
             report: self.report.clone(),
             results,
@@ -368,6 +378,14 @@ pub struct AbArgs {
     /// Shorter processes; skips tests tagged `slow`
     #[arg(long)]
     pub quick: bool,
+    /// Multiply every load-test duration and rate by F, on both sides (e.g. 0.1 for a quick
+    /// CI pass)
+    #[arg(long, value_name = "F", value_parser = parse_load_scale)]
+    pub load_scale: Option<f64>,
+    /// Compare micro benchmarks on instructions per iteration (exactly, in 2 rounds):
+    /// hardware counters when the machine has them, else Valgrind; MODE forces one
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "auto", require_equals = true)]
+    pub instructions: Option<InstructionsArg>,
     #[command(flatten)]
     pub verdict: VerdictArgs,
     #[command(flatten)]
@@ -381,7 +399,9 @@ pub struct AbArgs {
 }
 
 impl AbArgs {
-    /// The rounds' policy and budget; `--min-rounds` above `--max-rounds` is a usage error.
+    /// The rounds' policy and budget, and how processes run; `--min-rounds` above
+    /// `--max-rounds` is a usage error, and so is `--instructions` on a machine that cannot
+    /// count them.
     pub fn plan(&self) -> Result<session::Plan, CliError> {
         if self.min_rounds > self.max_rounds {
             return Err(CliError::usage(
@@ -409,7 +429,11 @@ impl AbArgs {
                 .verdict
                 .threshold
                 .unwrap_or(session::DEFAULT_AB_THRESHOLD),
-            quick: self.quick,
+            processes: session::Processes {
+                quick: self.quick,
+                load_scale: self.load_scale,
+                counting: instructions::chosen(self.instructions.map(InstructionsArg::requested))?,
+            },
         })
     }
 }
@@ -649,6 +673,7 @@ fn usage_error(e: &clap::Error) -> CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Counting;
 
     fn run_args(argv: &[&str]) -> RunArgs {
         let cli = parse(argv.iter().map(OsString::from))
@@ -831,6 +856,53 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    fn ab_args(argv: &[&str]) -> AbArgs {
+        match parse(argv.iter().map(OsString::from))
+            .unwrap()
+            .unwrap()
+            .command
+        {
+            Command::Ab(ab) => ab,
+            other => panic!("not ab: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ab_takes_run_s_load_scale_and_instructions_and_pre_commit_passes_them_on() {
+        let ab = ab_args(&["cargo-perf", "perf", "ab", "main", "--load-scale", "0.25"]);
+        assert_eq!(ab.load_scale, Some(0.25));
+        assert_eq!(ab.plan().unwrap().processes.load_scale, Some(0.25));
+        let e = parse(["cargo-perf", "ab", "main", "--load-scale", "0"].map(OsString::from));
+        assert_eq!(e.unwrap_err().exit_code(), 2);
+        let plain = ab_args(&["cargo-perf", "ab", "main"]);
+        assert_eq!((plain.load_scale, plain.instructions), (None, None));
+        assert_eq!(plain.plan().unwrap().processes.counting, Counting::Off);
+        for (flag, mode) in [
+            ("--instructions", InstructionsArg::Auto),
+            ("--instructions=hardware", InstructionsArg::Hardware),
+            ("--instructions=valgrind", InstructionsArg::Valgrind),
+        ] {
+            assert_eq!(
+                ab_args(&["cargo-perf", "ab", "main", flag]).instructions,
+                Some(mode)
+            );
+        }
+        let r = run_args(&[
+            "cargo-perf",
+            "--pre-commit",
+            "--load-scale",
+            "0.1",
+            "--instructions=valgrind",
+        ]);
+        let ab = r.pre_commit_ab();
+        assert_eq!(ab.load_scale, Some(0.1));
+        assert_eq!(ab.instructions, Some(InstructionsArg::Valgrind));
+        assert_eq!(
+            ab.instructions.map(InstructionsArg::requested),
+            r.instructions()
+        );
     }
 
     #[test]

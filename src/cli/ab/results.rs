@@ -5,14 +5,18 @@
 use std::collections::HashSet;
 
 use super::rounds::TestResult;
+use crate::cli::compare::exact::DETERMINISTIC_NOTE;
 use crate::cli::compare::primary_metric;
 use crate::cli::fingerprint::Fingerprint;
 use crate::cli::git;
-use crate::cli::model::{AbRounds, Comparison, Report, Severity, Status, TestId, TestReport};
+use crate::cli::model::{
+    AbRounds, BaselineRef, Comparison, Report, Severity, Status, TestId, TestReport,
+};
 use crate::cli::run::merge;
 use crate::cli::run::runner::Planned;
 use crate::cli::store::policy::{self, Session, Side};
 use crate::cli::store::Store;
+use crate::metrics::Metric;
 use crate::protocol::{Measurement, TestInfo};
 
 /// Head's figures of a test, merged, with head's thresholds checked on them.
@@ -49,13 +53,18 @@ pub fn compared(
     let est = result.estimate.as_ref();
     let pairs =
         |ps: &[crate::cli::compare::paired::Pair]| ps.iter().map(|p| [p.base, p.head]).collect();
-    let multiple = est.map_or(f64::NAN, |e| e.change().abs() / result.threshold);
+    // A deterministic count was judged exactly, on its medians; a timing on its paired estimate.
+    let (metric, change, note) = match result.exact_change {
+        Some(change) => (Metric::Instructions, Some(change), Some(DETERMINISTIC_NOTE)),
+        None => (primary_metric(info.kind), est.map(|e| e.change()), None),
+    };
+    let multiple = change.map_or(f64::NAN, |c| c.abs() / result.threshold);
     report.comparison = Some(Comparison {
         baseline_commit: Some(base_commit.to_string()),
-        metric: primary_metric(info.kind).name().to_string(),
+        metric: metric.name().to_string(),
         baseline: crate::stats::median(&base_values),
         current: crate::stats::median(&head_values),
-        change: est.map(|e| e.change()),
+        change,
         ci: est.map(|e| e.ci()),
         verdict: result.verdict,
         could_detect: est.map(|e| e.could_detect),
@@ -68,9 +77,21 @@ pub fn compared(
         }),
         severity: Severity::of(result.verdict, multiple),
         metrics: Vec::new(),
-        note: None,
+        note: note.map(str::to_string),
     });
     report
+}
+
+/// What the report names as the baseline: the base's commit, and the ref asked for (A/A:
+/// HEAD itself).
+pub fn baseline(base_commit: String, asked: Option<&str>, calibrate: bool) -> BaselineRef {
+    BaselineRef {
+        commit: Some(base_commit),
+        reference: match calibrate {
+            true => Some("HEAD (calibration)".to_string()),
+            false => asked.map(str::to_string),
+        },
+    }
 }
 
 /// A test only head has: measured, thresholds checked, verdict `new`.
@@ -202,6 +223,7 @@ mod tests {
             error: None,
             threshold: 0.02,
             wall_ns: 5,
+            exact_change: None,
         }
     }
 

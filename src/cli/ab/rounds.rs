@@ -1,15 +1,18 @@
 //! Scheduling of A/B rounds: which side runs first in each round, when a test has seen enough
 //! rounds (sequential looks with stopping when the verdict is clear), how the remaining time
 //! budget goes to the tests nearest their threshold, the suite-wide Holm correction, and the
-//! optional confirmation of a change with fresh rounds.
+//! optional confirmation of a change with fresh rounds; and the few rounds of a test compared
+//! on a deterministic count (instructions), judged exactly.
 //!
 //! The driver is generic over a [`RoundRunner`] so that the same code runs real processes in
 //! `cargo perf ab` and simulated noise in the tests below.
 
 use std::time::Instant;
 
+use crate::cli::compare::exact;
 use crate::cli::compare::paired::{self, Pair, PairedEstimate};
 use crate::cli::model::Verdict;
+use crate::metrics::Metric;
 use crate::stats::XorShift64;
 
 /// Which side goes first in each round. Alternating the order cancels drift that is linear over
@@ -93,6 +96,9 @@ pub struct TestResult {
     pub error: Option<String>,
     pub threshold: f64,
     pub wall_ns: u64,
+    /// For a test compared on a deterministic count: the relative change of head's median
+    /// count over the base's, judged exactly against `threshold` (no estimate, no p-value).
+    pub exact_change: Option<f64>,
 }
 
 struct State {
@@ -181,6 +187,85 @@ pub fn run_suite<R: RoundRunner>(
     finish(runner, states, thresholds, policy, looks.len())
 }
 
+/// Rounds of a test compared on a deterministic count: the count is the same in every
+/// process, so two rounds (one of each order) show it and that it holds still.
+pub const EXACT_ROUNDS: usize = 2;
+
+/// Run every test's rounds and decide: a test with `exact[i]` set (compared on its instruction
+/// count) gets [`EXACT_ROUNDS`] rounds and the exact comparison at
+/// [`exact::INSTRUCTIONS_THRESHOLD`]; the others get [`run_suite`]'s sequential paired rounds at
+/// `thresholds[i]`, corrected among themselves.
+pub fn run_mixed<R: RoundRunner>(
+    runner: &mut R,
+    thresholds: &[f64],
+    exact: &[bool],
+    policy: &Policy,
+    deadline: Option<Instant>,
+) -> Vec<TestResult> {
+    let timed: Vec<usize> = (0..thresholds.len()).filter(|&i| !exact[i]).collect();
+    let timed_thresholds: Vec<f64> = timed.iter().map(|&i| thresholds[i]).collect();
+    let mut subset = Subset {
+        runner: &mut *runner,
+        tests: &timed,
+    };
+    let mut timed_results = run_suite(&mut subset, &timed_thresholds, policy, deadline).into_iter();
+    (0..thresholds.len())
+        .map(|i| match exact[i] {
+            true => run_exact(runner, i, policy.order),
+            false => timed_results.next().expect("one result per timed test"),
+        })
+        .collect()
+}
+
+/// The tests `tests` of `runner`, renumbered from 0, for [`run_suite`].
+struct Subset<'r, R> {
+    runner: &'r mut R,
+    tests: &'r [usize],
+}
+
+impl<R: RoundRunner> RoundRunner for Subset<'_, R> {
+    fn run_round(&mut self, test: usize, base_first: bool) -> Result<Pair, String> {
+        self.runner.run_round(self.tests[test], base_first)
+    }
+}
+
+/// [`EXACT_ROUNDS`] rounds of test `i`, then the exact comparison of the sides' median counts.
+fn run_exact<R: RoundRunner>(runner: &mut R, i: usize, order: Order) -> TestResult {
+    let started = Instant::now();
+    let mut pairs = Vec::with_capacity(EXACT_ROUNDS);
+    let mut error = None;
+    for round in 0..EXACT_ROUNDS {
+        match runner.run_round(i, order.base_first(i, round)) {
+            Ok(pair) => pairs.push(pair),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    let base: Vec<f64> = pairs.iter().map(|p| p.base).collect();
+    let head: Vec<f64> = pairs.iter().map(|p| p.head).collect();
+    let threshold = exact::min_change(exact::INSTRUCTIONS_THRESHOLD, &base, &head);
+    let change = match (crate::stats::median(&base), crate::stats::median(&head)) {
+        (Some(b), Some(h)) if b > 0.0 && error.is_none() => Some(h / b - 1.0),
+        _ => None,
+    };
+    let direction = Metric::Instructions.direction();
+    TestResult {
+        pairs,
+        confirm_pairs: Vec::new(),
+        estimate: None,
+        adjusted_p: None,
+        verdict: change.map_or(Verdict::Inconclusive, |c| {
+            exact::verdict(c, threshold, direction)
+        }),
+        error,
+        threshold,
+        wall_ns: started.elapsed().as_nanos() as u64,
+        exact_change: change,
+    }
+}
+
 /// How far the interval must still shrink before one of the verdicts is reached.
 fn boundary_distance(est: &PairedEstimate, threshold: f64) -> f64 {
     let up = threshold.ln_1p();
@@ -262,6 +347,7 @@ fn finish<R: RoundRunner>(
             error,
             threshold: thresholds[i],
             wall_ns,
+            exact_change: None,
         });
     }
     results
@@ -537,5 +623,46 @@ mod tests {
             confirmed(Verdict::Regressed, &fresh, THRESHOLD, &policy),
             Verdict::Inconclusive
         );
+    }
+
+    #[test]
+    fn counted_tests_get_two_rounds_judged_exactly_and_timed_ones_the_paired_rounds() {
+        // No noise at all: a count is the same in every process.
+        let mut sim = Simulated::new(3, vec![0.01, 0.001, 0.08, -0.01], 0.0, 0.0);
+        sim.burst_rate = 0.0;
+        let exact = [true, true, false, true];
+        let results = run_mixed(&mut sim, &[THRESHOLD; 4], &exact, &Policy::default(), None);
+        let verdicts: Vec<Verdict> = results.iter().map(|r| r.verdict).collect();
+        use Verdict::*;
+        assert_eq!(verdicts, [Regressed, Unchanged, Regressed, Improved]);
+        for i in [0, 1, 3] {
+            let r = &results[i];
+            assert_eq!(r.pairs.len(), EXACT_ROUNDS, "{i}");
+            assert_eq!(r.threshold, exact::INSTRUCTIONS_THRESHOLD);
+            assert!(r.estimate.is_none() && r.adjusted_p.is_none());
+        }
+        let change = results[0].exact_change.unwrap();
+        assert!((change - 0.01).abs() < 1e-9, "{change}");
+        // The timed test ran its own rounds, on its own costs (test 2: 3000 base).
+        let timed = &results[2];
+        assert!(timed.exact_change.is_none() && timed.pairs.len() >= 10);
+        assert!(
+            (timed.pairs[0].base - 3000.0).abs() < 1e-9,
+            "{:?}",
+            timed.pairs[0]
+        );
+
+        // A failing counted test is an error without a verdict.
+        sim.fail_test = Some(1);
+        let results = run_mixed(
+            &mut sim,
+            &[THRESHOLD; 2],
+            &[true, true],
+            &Policy::default(),
+            None,
+        );
+        assert_eq!(results[1].verdict, Inconclusive);
+        assert!(results[1].error.is_some() && results[1].exact_change.is_none());
+        assert_eq!(results[0].verdict, Regressed);
     }
 }

@@ -12,26 +12,49 @@ use crate::cli::compare::primary_metric;
 use crate::cli::model::{TestId, TestReport};
 use crate::cli::report::words::short;
 use crate::cli::run::events::{Event, Reporter};
+use crate::cli::run::instructions;
 use crate::cli::run::runner::Planned;
 use crate::cli::run::suite::{Limit, ProcessOutcome};
-use crate::protocol::{Measurement, Mode, Outcome, Settings, TestInfo};
+use crate::metrics::Metric;
+use crate::protocol::{Counting, Measurement, Mode, Outcome, Settings, TestInfo, TestKind};
 
 /// Default threshold of `ab`: pairing removes most of the machine's noise, so changes well
 /// below `run`'s 5 % are resolved; `--threshold` and a test's `noise` override it.
 pub const DEFAULT_AB_THRESHOLD: f64 = 0.02;
 
-/// How long one process of a round warms up and measures: enough work (≥ 10 ms) for a stable
-/// median, short enough that base and head see the same machine state.
-pub fn round_settings(round: u32, quick: bool) -> Settings {
-    let (warmup_ms, measure_ms) = if quick { (10, 20) } else { (20, 40) };
-    Settings {
-        mode: Mode::Measure,
-        warmup_ns: warmup_ms * 1_000_000,
-        measure_ns: measure_ms * 1_000_000,
-        process_index: round,
-        processes: 0,
-        load_scale: None,
-        counting: crate::protocol::Counting::Off,
+/// How every process of a session runs, on both sides: short or not (`--quick`), load tests
+/// scaled (`--load-scale`), instructions counted (`--instructions`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Processes {
+    pub quick: bool,
+    pub load_scale: Option<f64>,
+    pub counting: Counting,
+}
+
+impl Processes {
+    /// One process of round `round` of a test of `kind`: enough work (≥ 10 ms) for a stable
+    /// median, short enough that base and head see the same machine state; counted the way
+    /// `run` counts a test of this kind.
+    pub fn settings(&self, round: u32, kind: TestKind) -> Settings {
+        let (warmup_ms, measure_ms) = if self.quick { (10, 20) } else { (20, 40) };
+        Settings {
+            mode: Mode::Measure,
+            warmup_ns: warmup_ms * 1_000_000,
+            measure_ns: measure_ms * 1_000_000,
+            process_index: round,
+            processes: 0,
+            load_scale: self.load_scale,
+            counting: instructions::for_test(self.counting, kind),
+        }
+    }
+
+    /// The metric the rounds of a test of `kind` compare: its instruction count when counted
+    /// (a deterministic figure, judged exactly), else its primary timing metric.
+    pub fn compared_metric(&self, kind: TestKind) -> Metric {
+        match instructions::for_test(self.counting, kind) {
+            Counting::Off => primary_metric(kind),
+            Counting::Hardware | Counting::Valgrind => Metric::Instructions,
+        }
     }
 }
 
@@ -172,7 +195,7 @@ pub struct Interleaved<'a> {
     pub tests: &'a [PairedTest],
     pub base: &'a dyn Side,
     pub head: &'a dyn Side,
-    pub quick: bool,
+    pub processes: Processes,
     pub base_runs: Vec<Vec<Measurement>>,
     pub head_runs: Vec<Vec<Measurement>>,
     /// Told every round (`RoundFinished`) and what the sides' processes report.
@@ -184,14 +207,14 @@ impl<'a> Interleaved<'a> {
         tests: &'a [PairedTest],
         base: &'a dyn Side,
         head: &'a dyn Side,
-        quick: bool,
+        processes: Processes,
         reporter: &'a mut dyn Reporter,
     ) -> Self {
         Interleaved {
             tests,
             base,
             head,
-            quick,
+            processes,
             base_runs: vec![Vec::new(); tests.len()],
             head_runs: vec![Vec::new(); tests.len()],
             reporter,
@@ -206,10 +229,11 @@ impl<'a> Interleaved<'a> {
         round: u32,
     ) -> Result<(Measurement, f64), String> {
         let t = &self.tests[test];
+        let settings = self.processes.settings(round, t.info.kind);
         let measured = side
-            .measure(&t.id, round_settings(round, self.quick), self.reporter)
+            .measure(&t.id, settings, self.reporter)
             .map_err(|e| format!("{label}: {e}"))?;
-        let metric = primary_metric(t.info.kind);
+        let metric = self.processes.compared_metric(t.info.kind);
         let value = metric
             .get(&measured.metrics)
             .ok_or_else(|| format!("{label}: the test reported no {}", metric.name()))?;
@@ -241,7 +265,7 @@ impl RoundRunner for Interleaved<'_> {
 }
 
 /// How an A/B session runs: the decision policy, the budget for extra rounds, the threshold
-/// of tests without their own `noise`, and whether processes are short.
+/// of tests without their own `noise`, and how every process runs.
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub policy: Policy,
@@ -249,7 +273,7 @@ pub struct Plan {
     pub calibrate: bool,
     pub budget: Duration,
     pub threshold: f64,
-    pub quick: bool,
+    pub processes: Processes,
 }
 
 /// What a session measured: head's reports (compared and new), the base's own figures of the
@@ -289,10 +313,14 @@ pub fn run(
         .iter()
         .map(|t| t.info.noise.unwrap_or(plan.threshold))
         .collect();
-    let mut runner = Interleaved::new(&matched.both, base, head, plan.quick, reporter);
+    let mut runner = Interleaved::new(&matched.both, base, head, plan.processes, reporter);
     let started = Instant::now();
     let deadline = started + plan.budget;
-    let decided = rounds::run_suite(&mut runner, &thresholds, &plan.policy, Some(deadline));
+    let exact: Vec<bool> = (matched.both.iter())
+        .map(|t| plan.processes.compared_metric(t.info.kind) == Metric::Instructions)
+        .collect();
+    let (policy, deadline) = (&plan.policy, Some(deadline));
+    let decided = rounds::run_mixed(&mut runner, &thresholds, &exact, policy, deadline);
     let (head_runs, base_runs) = (runner.head_runs, runner.base_runs);
 
     let mut tests = Vec::new();
@@ -311,7 +339,7 @@ pub fn run(
         }
     }
     for t in &matched.added {
-        let (runs, error) = measure_added(head, t, plan.quick, reporter);
+        let (runs, error) = measure_added(head, t, plan.processes, reporter);
         tests.push(results::added(&t.test_id, &t.info, runs, error));
     }
     let rounds: usize = decided
@@ -329,12 +357,12 @@ pub fn run(
 fn measure_added(
     head: &dyn Side,
     t: &PairedTest,
-    quick: bool,
+    processes: Processes,
     reporter: &mut dyn Reporter,
 ) -> (Vec<Measurement>, Option<String>) {
     let mut runs = Vec::new();
     for round in 0..3 {
-        match head.measure(&t.id, round_settings(round, quick), reporter) {
+        match head.measure(&t.id, processes.settings(round, t.info.kind), reporter) {
             Ok(m) => runs.push(m),
             Err(e) => return (runs, Some(e)),
         }
@@ -350,6 +378,12 @@ mod tests {
     use crate::metrics::Metrics;
     use crate::protocol::TestKind;
     use std::cell::Cell;
+
+    const QUICK: Processes = Processes {
+        quick: true,
+        load_scale: None,
+        counting: Counting::Off,
+    };
 
     fn paired(name: &str, kind: TestKind) -> PairedTest {
         let test_id = TestId::new("p", "t", name);
@@ -433,7 +467,7 @@ mod tests {
             fail: false,
         };
         let mut silent = Silent;
-        let mut runner = Interleaved::new(&tests, &base, &head, false, &mut silent);
+        let mut runner = Interleaved::new(&tests, &base, &head, Processes::default(), &mut silent);
         let p = runner.run_round(0, true).unwrap();
         assert_eq!((p.base, p.head), (100.0, 108.0));
         runner.run_round(0, false).unwrap();
@@ -443,6 +477,91 @@ mod tests {
         );
         assert_eq!(runner.base_runs[0].len(), 2);
         assert_eq!(runner.head_runs[0][1].metrics.median_ns, Some(108.0));
+    }
+
+    /// Records the settings of every process it is asked to run, and answers with an
+    /// instruction count and a time.
+    #[derive(Default)]
+    struct Settled(std::cell::RefCell<Vec<Settings>>);
+
+    impl Side for Settled {
+        fn measure(
+            &self,
+            _id: &str,
+            settings: Settings,
+            _reporter: &mut dyn Reporter,
+        ) -> Result<Measurement, String> {
+            self.0.borrow_mut().push(settings);
+            Ok(crate::cli::testing::measurement(Metrics {
+                median_ns: Some(50.0),
+                p99_ns: Some(60.0),
+                instructions_per_iter: Some(7000.0),
+                ..Metrics::default()
+            }))
+        }
+    }
+
+    #[test]
+    fn every_process_of_both_sides_carries_the_load_scale_and_the_counting() {
+        let matched = Matched {
+            both: vec![paired("b", TestKind::Bench), paired("l", TestKind::Load)],
+            added: vec![paired("new", TestKind::Load)],
+            removed: vec![],
+        };
+        let (base, head) = (Settled::default(), Settled::default());
+        let plan = Plan {
+            policy: Policy::default(),
+            calibrate: false,
+            budget: Duration::ZERO,
+            threshold: DEFAULT_AB_THRESHOLD,
+            processes: Processes {
+                quick: true,
+                load_scale: Some(0.25),
+                counting: Counting::Valgrind,
+            },
+        };
+        let measured = run(
+            &matched,
+            &base,
+            &head,
+            &plan,
+            ("b1", Some("h1")),
+            &mut Silent,
+        );
+        let (base, head) = (base.0.into_inner(), head.0.into_inner());
+        // The bench test: two rounds, counted; the load test: its paired rounds, timed.
+        assert_eq!(
+            base.len(),
+            rounds::EXACT_ROUNDS + Policy::default().min_rounds
+        );
+        assert_eq!(
+            head.len(),
+            base.len() + 3,
+            "and three processes of the new test"
+        );
+        for s in base.iter().chain(&head) {
+            assert_eq!(s.load_scale, Some(0.25));
+        }
+        let counted = |side: &[Settings]| {
+            let n = side
+                .iter()
+                .filter(|s| s.counting == Counting::Valgrind)
+                .count();
+            (n, side.len() - n)
+        };
+        assert_eq!(counted(&base), (rounds::EXACT_ROUNDS, 10));
+        let c = measured.tests[0].comparison.as_ref().unwrap();
+        assert_eq!(c.metric, "instructions_per_iter");
+        assert_eq!(
+            c.note.as_deref(),
+            Some(crate::cli::compare::exact::DETERMINISTIC_NOTE)
+        );
+        assert_eq!(
+            (c.verdict, c.change),
+            (crate::cli::model::Verdict::Unchanged, Some(0.0))
+        );
+        let c = measured.tests[1].comparison.as_ref().unwrap();
+        assert_eq!((c.metric.as_str(), c.note.as_deref()), ("p99_ns", None));
     }
 
     /// Keeps the lines the terminal reporter would log, and the rounds it was told of.
@@ -469,7 +588,7 @@ mod tests {
         };
         let (base, head) = (side("base"), side("head"));
         let mut recording = Recording::default();
-        let mut runner = Interleaved::new(&tests, &base, &head, true, &mut recording);
+        let mut runner = Interleaved::new(&tests, &base, &head, QUICK, &mut recording);
         runner.run_round(0, true).unwrap();
         runner.run_round(0, false).unwrap();
         assert_eq!(recording.0, ["p/t/a 1", "p/t/a 2"]);
@@ -493,11 +612,11 @@ mod tests {
             fail: true,
         };
         let mut silent = Silent;
-        let mut runner = Interleaved::new(&tests, &base, &head, true, &mut silent);
+        let mut runner = Interleaved::new(&tests, &base, &head, QUICK, &mut silent);
         let e = runner.run_round(0, true).unwrap_err();
         assert!(e.starts_with("base: the test reported no p99_ns"), "{e}");
         let tests = vec![paired("a", TestKind::Bench)];
-        let mut runner = Interleaved::new(&tests, &base, &head, true, &mut silent);
+        let mut runner = Interleaved::new(&tests, &base, &head, QUICK, &mut silent);
         let e = runner.run_round(0, true).unwrap_err();
         assert_eq!(e, "head: process exited with signal 11");
     }

@@ -5,11 +5,11 @@
 use crate::cli::ab::{base, results, session, sides};
 use crate::cli::args::AbArgs;
 use crate::cli::errors::CliError;
-use crate::cli::model::{BaselineRef, Report};
+use crate::cli::model::Report;
 use crate::cli::project::workspace;
 use crate::cli::report::{self, human};
 use crate::cli::run::events::Event;
-use crate::cli::run::interrupt;
+use crate::cli::run::{instructions, interrupt};
 use crate::cli::store::policy::Session;
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
@@ -19,13 +19,16 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
     let profile = &args.build.profile;
-    let opts = super::measured_store_options(&ws, &args.results, profile, &mut Vec::new());
+    let mut opts = super::measured_store_options(&ws, &args.results, profile, &mut Vec::new());
+    instructions::store_options(rounds.processes.counting, &mut opts);
     let session = Session::open(&opts)?;
     let git = session
         .git
         .as_ref()
         .ok_or_else(|| base::not_a_repository(&ws))?;
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = instructions::note(rounds.processes.counting)
+        .into_iter()
+        .collect();
     let spec = (!args.calibrate).then(|| args.base.as_deref().unwrap_or("HEAD"));
     let (merge_base, reporter) = (args.merge_base, progress.as_mut());
     let built = base::build_both(
@@ -59,16 +62,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     notes.push(measured.note);
 
     let mut report = Report::new(opts.fingerprint.machine.clone(), measured.tests, notes);
-    report.commit = head_commit;
-    report.dirty = session.context.dirty;
-    let asked = match args.calibrate {
-        true => Some("HEAD (calibration)".to_string()),
-        false => args.base.clone(),
-    };
-    report.baseline = BaselineRef {
-        commit: Some(base_commit),
-        reference: asked,
-    };
+    (report.commit, report.dirty) = (head_commit, session.context.dirty);
+    report.baseline = results::baseline(base_commit, args.base.as_deref(), args.calibrate);
     let base_side = built.base.as_ref().map(|b| b.commit.clone());
     let base_side = base_side.map(|commit| (commit, measured.base_tests, &plans.base[..]));
     let saving = (&opts.fingerprint, args.results.save());

@@ -33,10 +33,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
 
-    let counting = match args.instructions() {
-        Some(requested) => instructions::choose(requested)?,
-        None => Counting::Off,
-    };
+    let counting = instructions::chosen(args.instructions())?;
     notes.extend(instructions::note(counting));
     let config = RunConfig {
         rule: match (counting, args.processes) {

@@ -1,8 +1,10 @@
 //! Verdicts: whether each test got slower, faster or stayed put. The module root holds what
 //! both comparisons share (options, the primary metric); `unpaired` judges a stored baseline
-//! against a run, `paired` judges A/B rounds, `dist` and `stats` are their statistics.
+//! against a run, `paired` judges A/B rounds, `exact` judges deterministic counts for both,
+//! `dist` and `stats` are their statistics.
 
 pub mod dist;
+pub mod exact;
 pub mod history;
 pub mod levels;
 pub mod merge;

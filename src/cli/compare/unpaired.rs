@@ -11,13 +11,7 @@ use crate::cli::model::{
 use crate::metrics::{Direction, Metric, Metrics};
 use crate::protocol::TestKind;
 
-/// The smallest relative change of an instruction count reported as a regression or an
-/// improvement: counts are deterministic (Valgrind) or nearly so (hardware counters), so the
-/// threshold is tiny and no between-process noise model is used.
-pub const INSTRUCTIONS_THRESHOLD: f64 = 0.002;
-
-/// The verdict note of a test decided on its instruction count.
-pub const DETERMINISTIC_NOTE: &str = "deterministic (instructions)";
+use super::exact::{DETERMINISTIC_NOTE, INSTRUCTIONS_THRESHOLD};
 
 /// How a metric's change is measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -490,7 +484,7 @@ fn draft_builtin(
     };
     let scale = match scale {
         Scale::Exact { min_change } => Scale::Exact {
-            min_change: min_change.max(2.0 * spread(&b_values).max(spread(&h_values))),
+            min_change: super::exact::min_change(min_change, &b_values, &h_values),
         },
         other => other,
     };
@@ -506,19 +500,6 @@ fn draft_builtin(
         alpha_ci: 0.05,
         sides,
     })
-}
-
-/// How far a side's processes disagree: `max / min - 1` (0 for one process).
-fn spread(values: &[f64]) -> f64 {
-    let (lo, hi) = values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    if values.len() < 2 || lo <= 0.0 {
-        return 0.0;
-    }
-    hi / lo - 1.0
 }
 
 /// With one process a side, the processes' own bootstrap CIs of the median are the only
@@ -583,15 +564,7 @@ impl Draft {
             }
             (Scale::Exact { min_change }, Some(e)) => {
                 let change = e.diff.exp_m1();
-                let verdict = if change.abs() > min_change {
-                    if worse(change) {
-                        Verdict::Regressed
-                    } else {
-                        Verdict::Improved
-                    }
-                } else {
-                    Verdict::Unchanged
-                };
+                let verdict = super::exact::verdict(change, min_change, self.direction);
                 (Some(change), None, verdict, change.abs() / min_change)
             }
             (Scale::Delta { min_delta }, Some(e)) => {

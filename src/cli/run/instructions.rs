@@ -54,6 +54,11 @@ pub fn choose(requested: Requested) -> Result<Counting, CliError> {
     }
 }
 
+/// The counting mode of a command's `--instructions` (`None`: not given, nothing counted).
+pub fn chosen(requested: Option<Requested>) -> Result<Counting, CliError> {
+    requested.map_or(Ok(Counting::Off), choose)
+}
+
 fn install_help() -> String {
     format!(
         "install valgrind (e.g. `sudo apt-get install valgrind`, `dnf install valgrind`), or set \
@@ -123,7 +128,7 @@ pub fn store_options(counting: Counting, opts: &mut policy::Options) {
 
 /// What the report says about the mode, once.
 pub fn note(counting: Counting) -> Option<String> {
-    let threshold = format!("{}%", compare::unpaired::INSTRUCTIONS_THRESHOLD * 100.0);
+    let threshold = format!("{}%", compare::exact::INSTRUCTIONS_THRESHOLD * 100.0);
     match counting {
         Counting::Off => None,
         Counting::Hardware => Some(format!(
