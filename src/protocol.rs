@@ -110,15 +110,7 @@ impl Settings {
     /// One process of the default `cargo perf` budget.
     pub fn measured(processes: u32, process_index: u32, quick: bool) -> Settings {
         let (warmup_ms, measure_ms) = if quick { (40, 120) } else { (150, 600) };
-        Settings {
-            mode: Mode::Measure,
-            warmup_ns: warmup_ms * 1_000_000,
-            measure_ns: measure_ms * 1_000_000,
-            process_index,
-            processes,
-            load_scale: None,
-            counting: Counting::Off,
-        }
+        Settings::measuring(warmup_ms, measure_ms, process_index, processes)
     }
 
     /// One process of a micro benchmark under `cargo perf run`: shorter than [`Settings::measured`],
@@ -127,6 +119,17 @@ impl Settings {
     /// Both budgets sample for less than 5000 samples of 32 µs, so both run the same batches.
     pub fn bench_process(processes: u32, process_index: u32, quick: bool) -> Settings {
         let (warmup_ms, measure_ms) = if quick { (15, 40) } else { (30, 90) };
+        Settings::measuring(warmup_ms, measure_ms, process_index, processes)
+    }
+
+    /// A measured process warming up for `warmup_ms` and sampling for `measure_ms`, timed
+    /// only (no load scale, no instruction counting: the caller sets those).
+    pub fn measuring(
+        warmup_ms: u64,
+        measure_ms: u64,
+        process_index: u32,
+        processes: u32,
+    ) -> Settings {
         Settings {
             mode: Mode::Measure,
             warmup_ns: warmup_ms * 1_000_000,

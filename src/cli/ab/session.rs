@@ -16,7 +16,7 @@ use crate::cli::run::instructions;
 use crate::cli::run::runner::Planned;
 use crate::cli::run::suite::{Limit, ProcessOutcome};
 use crate::metrics::Metric;
-use crate::protocol::{Counting, Measurement, Mode, Outcome, Settings, TestInfo, TestKind};
+use crate::protocol::{Counting, Measurement, Outcome, Settings, TestInfo, TestKind};
 
 /// Default threshold of `ab`: pairing removes most of the machine's noise, so changes well
 /// below `run`'s 5 % are resolved; `--threshold` and a test's `noise` override it.
@@ -38,13 +38,9 @@ impl Processes {
     pub fn settings(&self, round: u32, kind: TestKind) -> Settings {
         let (warmup_ms, measure_ms) = if self.quick { (10, 20) } else { (20, 40) };
         Settings {
-            mode: Mode::Measure,
-            warmup_ns: warmup_ms * 1_000_000,
-            measure_ns: measure_ms * 1_000_000,
-            process_index: round,
-            processes: 0,
             load_scale: self.load_scale,
             counting: instructions::for_test(self.counting, kind),
+            ..Settings::measuring(warmup_ms, measure_ms, round, 0)
         }
     }
 
@@ -435,7 +431,7 @@ mod tests {
             settings: Settings,
             _reporter: &mut dyn Reporter,
         ) -> Result<Measurement, String> {
-            assert_eq!(settings.mode, Mode::Measure);
+            assert_eq!(settings.mode, crate::protocol::Mode::Measure);
             assert!(settings.measure_ns >= 10_000_000);
             self.calls.set(self.calls.get() + 1);
             self.log.with(|l| l.borrow_mut().push(self.label));
