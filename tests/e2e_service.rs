@@ -10,6 +10,18 @@ use std::sync::{Mutex, OnceLock};
 use common::{fixture, test_named, Run};
 use serde_json::Value;
 
+/// Every run of the service suite here: a tenth of its durations and rates (a few seconds),
+/// one process, nothing saved, the JSON report.
+const SHORT_JSON: &[&str] = &[
+    "--load-scale",
+    "0.1",
+    "--processes",
+    "1",
+    "--no-save",
+    "--format",
+    "json",
+];
+
 /// Load tests measure the machine: never two `cargo perf` runs of this binary at once.
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -30,15 +42,7 @@ fn scenario() -> &'static Value {
     static REPORT: OnceLock<Result<Value, String>> = OnceLock::new();
     let report = REPORT.get_or_init(|| {
         let _one = one_at_a_time();
-        let run = fixture("service").cargo_perf(&[
-            "--load-scale",
-            "0.1",
-            "--processes",
-            "1",
-            "--no-save",
-            "--format",
-            "json",
-        ]);
+        let run = fixture("service").cargo_perf(SHORT_JSON);
         if run.code == 0 {
             Ok(run.json())
         } else {
@@ -194,19 +198,15 @@ fn an_outage_longer_than_the_recovery_limit_fails_naming_the_limit() {
     let out = tempfile::tempdir().expect("a temp dir");
     let json = out.path().join("report.json");
     let run: Run = fixture("service").cargo_perf_env(
-        &[
-            "outage_recovery",
-            "--exact",
-            "--load-scale",
-            "0.1",
-            "--processes",
-            "1",
-            "--no-save",
-            "--format",
-            "json",
-            "-o",
-            json.to_str().expect("a UTF-8 path"),
-        ],
+        &common::with_args(
+            SHORT_JSON,
+            &[
+                "outage_recovery",
+                "--exact",
+                "-o",
+                json.to_str().expect("a UTF-8 path"),
+            ],
+        ),
         &[("SERVICE_RESTART", "2s")],
     );
     assert_eq!(run.code, 1, "{}", run.dump());
