@@ -16,8 +16,12 @@ use crate::protocol::{AllocTotals, LeakReport, Measurement, MemoryDetails};
 
 /// Samples kept at most; the buffer is thinned when it fills.
 const MAX_SAMPLES: usize = 512;
-/// The first sampling interval; it doubles each time the buffer is thinned.
-const FIRST_INTERVAL: Duration = Duration::from_millis(5);
+/// The first sampling interval; it doubles each time the buffer is thinned. Short, because
+/// a `--quick` process lasts ~50 ms and the leak fit needs six distinct samples in its second
+/// half even when a loaded machine deschedules the body for some of them (at 5 ms a CI run
+/// saw too few and missed a 1 KiB-per-iteration leak). A sample is one read of
+/// `/proc/self/statm` on the sampler's own thread.
+const FIRST_INTERVAL: Duration = Duration::from_millis(1);
 /// How long the watch waits for the sampler's first sample before it reads its "before" figures.
 const READY_WAIT: Duration = Duration::from_millis(200);
 
