@@ -2,6 +2,7 @@
 //! honest margins, never absolute times (the machine is shared and noisy).
 
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::hint::black_box;
 
 use super::*;
@@ -272,9 +273,9 @@ fn smoke_mode_reports_no_allocation_figures() {
 
 /// Issue 12, item 4: `iter_with_setup` measured 11.9 µs with the default budget and 7.34 µs
 /// with `--quick` for one body, because the batch of prepared inputs followed the budget. Now
-/// both budgets of a `cargo perf` process run the same batch, and the medians of a sort on a
-/// cloned vector agree: the lowest of three interleaved runs each, within 25 % (the machine
-/// is shared; the bug was a 62 % difference).
+/// both budgets of a `cargo perf` process run the same batch. The check is structural (the
+/// batch each budget picks), not a timing ratio: CI runs this beside the other unit tests on
+/// two cores, where one budget's median came out 30 % off the other's with identical batches.
 #[test]
 fn iter_with_setup_does_not_depend_on_the_budget() {
     let input: Vec<u32> = (0..300).rev().collect();
@@ -287,23 +288,21 @@ fn iter_with_setup_does_not_depend_on_the_budget() {
             },
         )
     };
-    let (mut default, mut quick) = (f64::INFINITY, f64::INFINITY);
-    let mut batches = Vec::new();
+    let (mut default, mut quick) = (BTreeSet::new(), BTreeSet::new());
     for _ in 0..3 {
-        for (is_quick, best) in [(false, &mut default), (true, &mut quick)] {
+        for (is_quick, batches) in [(false, &mut default), (true, &mut quick)] {
             let m = run(Settings::bench_process(1, 0, is_quick), sort).unwrap();
-            batches.push(m.bench.as_ref().unwrap().batch);
-            *best = best.min(median(&m));
+            batches.insert(m.bench.as_ref().unwrap().batch);
         }
     }
     // The batch is a power of two of the per-iteration estimate (or the bytes bound): the
-    // estimate may differ between runs by a few per cent, rarely across a power of two.
-    let distinct: std::collections::BTreeSet<u64> = batches.iter().copied().collect();
-    assert!(distinct.len() <= 2, "batches {batches:?}");
-    let ratio = default / quick;
+    // estimate may differ between runs by a few per cent, rarely across a power of two, so
+    // each budget sees at most two batches and the two budgets share one.
+    let all: BTreeSet<u64> = default.union(&quick).copied().collect();
+    assert!(all.len() <= 2, "default {default:?}, quick {quick:?}");
     assert!(
-        (0.8..1.25).contains(&ratio),
-        "default {default} ns, quick {quick} ns"
+        default.intersection(&quick).next().is_some(),
+        "the budgets chose different batches: default {default:?}, quick {quick:?}"
     );
 }
 
