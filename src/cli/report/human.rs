@@ -7,7 +7,9 @@ use console::style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::model::{Report, Status, TestReport};
-use crate::cli::report::words::{limit_text, run_time, threshold_text, width};
+use crate::cli::report::words::{
+    growth_change_text, growth_text, limit_text, run_time, threshold_text, width,
+};
 use crate::cli::run::events::{Event, Reporter};
 use crate::format;
 use crate::protocol::Throughput;
@@ -180,6 +182,7 @@ pub fn render(report: &Report, color: bool) -> String {
         }
     }
     out.push_str(&super::human_compare::render(report, color));
+    out.push_str(&growth(report, color));
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }
@@ -232,6 +235,25 @@ fn details(report: &Report) -> String {
                 leak.confidence * 100.0
             ));
         }
+    }
+    out
+}
+
+/// Each `args` family's growth exponent (or scaling, or why there is none), then a line per
+/// family whose exponent changed against the baseline.
+fn growth(report: &Report, color: bool) -> String {
+    if report.growth.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\ngrowth with size (log-log fit, 95% interval):\n");
+    let names: Vec<String> = report.growth.iter().map(|g| g.name.clone() + ":").collect();
+    let w = width("", names.iter());
+    for (g, name) in report.growth.iter().zip(&names) {
+        out.push_str(&format!("    {name:<w$} {}\n", growth_text(g)));
+    }
+    for line in report.growth.iter().filter_map(growth_change_text) {
+        let line = style(line).yellow().bold().force_styling(color);
+        out.push_str(&format!("{line}\n"));
     }
     out
 }
