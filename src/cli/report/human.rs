@@ -383,6 +383,44 @@ mod tests {
         assert!(crate::cli::report::junit::render(&report).contains(&escaped));
     }
 
+    /// A family that went from n to n² and one with too few sizes, fitted from the tests:
+    /// every format prints the exponents, the change as one sentence, and why there is no fit.
+    #[test]
+    fn growth_reads_the_same_in_every_format() {
+        let family = |stem: &str, sizes: &[f64], k: f64| -> Vec<TestReport> {
+            sizes
+                .iter()
+                .map(|&n| {
+                    let m = 3.0 * n.powf(k);
+                    crate::cli::testing::bench(&format!("p/t/{stem}/{n}"))
+                        .processes(&[m, m * 1.02, m * 0.98])
+                        .build()
+                })
+                .collect()
+        };
+        let sizes = [100.0f64, 200.0, 400.0, 800.0];
+        let mut head = family("sort", &sizes, 2.0);
+        head.extend(family("pair", &sizes[..2], 1.0));
+        let base = family("sort", &sizes, 1.0);
+        let mut report = crate::cli::testing::report(head);
+        report.growth = crate::cli::compare::growth::of(&report.tests, Some(&base));
+        let change = "growth changed: sort n^1.00 → n^2.00 (steeper)";
+        let fit = "n^2.00 [1.99, 2.01] (median_ns over 4 sizes; base n^1.00 [0.99, 1.01])";
+        let none = "no fit: 2 sizes measured, a fit needs 3 or more";
+        let text = render(&report, false);
+        assert!(text.contains(&format!("    sort: {fit}\n")), "{text}");
+        assert!(text.contains(&format!("    pair: {none}\n")), "{text}");
+        assert!(text.contains(&format!("\n{change}\n")), "{text}");
+        let md = crate::cli::report::markdown::render(&report);
+        assert!(md.contains(&format!("> 📈 {change}")), "{md}");
+        assert!(md.contains(&format!("| `sort` | {fit} |")), "{md}");
+        assert!(md.contains(&format!("| `pair` | {none} |")), "{md}");
+        let json = crate::cli::report::json::render(&report);
+        assert!(json.contains("\"change\": \"steeper\""), "{json}");
+        let quiet = render(&crate::cli::testing::report(Vec::new()), false);
+        assert!(!quiet.contains("growth"), "no family, no section: {quiet}");
+    }
+
     #[test]
     fn load_timelines_and_leaks_are_drawn_under_the_table() {
         let mut report = crate::cli::report::sample::report();

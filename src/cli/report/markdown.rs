@@ -54,8 +54,8 @@ pub fn render(report: &Report) -> String {
         table(&mut out, &rest, columns);
         let _ = writeln!(out, "\n</details>\n");
     }
-    memory(&mut out, report);
     growth(&mut out, report);
+    memory(&mut out, report);
     super::operations::markdown(&mut out, report);
     let mut disagree: Vec<&TestReport> = report
         .tests
