@@ -26,21 +26,32 @@ pub struct Family<'a> {
     pub members: Vec<(f64, &'a TestReport)>,
 }
 
-/// Tests named `<stem>/<arg>` grouped by package, target and stem (in report order), each
-/// group with at least two members: `(package/target/stem, stem, [(arg, test)])`.
-fn groups(tests: &[TestReport]) -> Vec<(String, &str, Vec<(&str, &TestReport)>)> {
-    let mut out: Vec<(String, &str, Vec<(&str, &TestReport)>)> = Vec::new();
+/// Tests named `<stem>/<arg>` of one package, target and stem, with their arguments.
+struct Group<'a> {
+    /// `package/target/stem`.
+    name: String,
+    stem: &'a str,
+    members: Vec<(&'a str, &'a TestReport)>,
+}
+
+/// The groups of `tests` (in report order) with at least two members.
+fn groups(tests: &[TestReport]) -> Vec<Group<'_>> {
+    let mut out: Vec<Group<'_>> = Vec::new();
     for t in tests {
         let Some((stem, arg)) = t.name.rsplit_once('/') else {
             continue;
         };
         let name = format!("{}/{}/{stem}", t.package, t.target);
-        match out.iter_mut().find(|g| g.0 == name) {
-            Some(g) => g.2.push((arg, t)),
-            None => out.push((name, stem, vec![(arg, t)])),
+        match out.iter_mut().find(|g| g.name == name) {
+            Some(g) => g.members.push((arg, t)),
+            None => out.push(Group {
+                name,
+                stem,
+                members: vec![(arg, t)],
+            }),
         }
     }
-    out.retain(|g| g.2.len() >= 2);
+    out.retain(|g| g.members.len() >= 2);
     out
 }
 
@@ -56,7 +67,7 @@ fn size(arg: &str) -> Option<f64> {
 pub fn families(tests: &[TestReport]) -> Vec<Family<'_>> {
     groups(tests)
         .into_iter()
-        .filter_map(|(name, _, members)| {
+        .filter_map(|Group { name, members, .. }| {
             let mut members: Vec<(f64, &TestReport)> = members
                 .into_iter()
                 .map(|(arg, t)| Some((size(arg)?, t)))
@@ -71,68 +82,74 @@ pub fn families(tests: &[TestReport]) -> Vec<Family<'_>> {
 pub fn of(tests: &[TestReport], base: Option<&[TestReport]>) -> Vec<Growth> {
     groups(tests)
         .into_iter()
-        .map(|(family, stem, members)| {
-            let mut growth = Growth {
-                family,
-                name: stem.to_owned(),
-                metric: primary_metric(members[0].1.kind).name().to_owned(),
-                args: members.iter().map(|m| m.0.to_owned()).collect(),
-                fit: None,
-                baseline: None,
-                change: None,
-                scaling: Vec::new(),
-                note: None,
-            };
-            let Some(mut sized) = members
-                .iter()
-                .map(|&(arg, t)| Some((size(arg)?, t)))
-                .collect::<Option<Vec<_>>>()
-            else {
-                growth.note = Some(format!(
-                    "no fit: the arguments ({}) are not all numbers",
-                    growth.args.join(", ")
-                ));
-                return growth;
-            };
-            sized.sort_by(|a, b| a.0.total_cmp(&b.0));
-            growth.args = sized
-                .iter()
-                .map(|(_, t)| t.name.rsplit_once('/').map_or("", |p| p.1).to_owned())
-                .collect();
-            if let Some(levels) = scaling(&sized) {
-                growth.metric = Metric::Throughput.name().to_owned();
-                growth.scaling = levels;
-                return growth;
-            }
-            let metric = primary_metric(sized[0].1.kind);
-            let measured = figures(&sized, metric);
-            growth.fit = fit(&measured);
-            if growth.fit.is_none() {
-                let n = distinct(&measured);
-                growth.note = Some(if n < MIN_SIZES {
-                    format!(
-                        "no fit: {n} size{} measured, a fit needs {MIN_SIZES} or more",
-                        if n == 1 { "" } else { "s" }
-                    )
-                } else {
-                    "no fit: a size or a figure is not positive (a log-log fit needs both)"
-                        .to_owned()
-                });
-                return growth;
-            }
-            if let Some(base) = base {
-                let based: Vec<(f64, &TestReport)> = sized
+        .map(
+            |Group {
+                 name,
+                 stem,
+                 members,
+             }| {
+                let mut growth = Growth {
+                    family: name,
+                    name: stem.to_owned(),
+                    metric: primary_metric(members[0].1.kind).name().to_owned(),
+                    args: members.iter().map(|m| m.0.to_owned()).collect(),
+                    fit: None,
+                    baseline: None,
+                    change: None,
+                    scaling: Vec::new(),
+                    note: None,
+                };
+                let Some(mut sized) = members
                     .iter()
-                    .filter_map(|(n, t)| Some((*n, base.iter().find(|b| b.id == t.id)?)))
+                    .map(|&(arg, t)| Some((size(arg)?, t)))
+                    .collect::<Option<Vec<_>>>()
+                else {
+                    growth.note = Some(format!(
+                        "no fit: the arguments ({}) are not all numbers",
+                        growth.args.join(", ")
+                    ));
+                    return growth;
+                };
+                sized.sort_by(|a, b| a.0.total_cmp(&b.0));
+                growth.args = sized
+                    .iter()
+                    .map(|(_, t)| t.name.rsplit_once('/').map_or("", |p| p.1).to_owned())
                     .collect();
-                growth.baseline = fit(&figures(&based, metric));
-            }
-            growth.change = growth
-                .fit
-                .zip(growth.baseline)
-                .map(|(head, base)| change(&head, &base));
-            growth
-        })
+                if let Some(levels) = scaling(&sized) {
+                    growth.metric = Metric::Throughput.name().to_owned();
+                    growth.scaling = levels;
+                    return growth;
+                }
+                let metric = primary_metric(sized[0].1.kind);
+                let measured = figures(&sized, metric);
+                growth.fit = fit(&measured);
+                if growth.fit.is_none() {
+                    let n = distinct(&measured);
+                    growth.note = Some(if n < MIN_SIZES {
+                        format!(
+                            "no fit: {n} size{} measured, a fit needs {MIN_SIZES} or more",
+                            if n == 1 { "" } else { "s" }
+                        )
+                    } else {
+                        "no fit: a size or a figure is not positive (a log-log fit needs both)"
+                            .to_owned()
+                    });
+                    return growth;
+                }
+                if let Some(base) = base {
+                    let based: Vec<(f64, &TestReport)> = sized
+                        .iter()
+                        .filter_map(|(n, t)| Some((*n, base.iter().find(|b| b.id == t.id)?)))
+                        .collect();
+                    growth.baseline = fit(&figures(&based, metric));
+                }
+                growth.change = growth
+                    .fit
+                    .zip(growth.baseline)
+                    .map(|(head, base)| change(&head, &base));
+                growth
+            },
+        )
         .collect()
 }
 

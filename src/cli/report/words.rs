@@ -182,11 +182,12 @@ pub fn growth_text(g: &Growth) -> String {
             g.scaling.iter().map(f).collect::<Vec<_>>().join(", ")
         };
         return format!(
-            "throughput at concurrency {}: {}; scaling efficiency from {} {}",
+            "throughput at concurrency {}: {}; scaling efficiency {} (100% = linear from \
+             concurrency {})",
             join(&|l| l.concurrency.to_string()),
             join(&|l| format::rate(l.throughput_per_sec)),
-            first.concurrency,
             join(&|l| format!("{:.0}%", l.efficiency * 100.0)),
+            first.concurrency,
         );
     }
     g.note.clone().unwrap_or_default()
@@ -211,6 +212,32 @@ pub fn growth_change_text(g: &Growth) -> Option<String> {
 mod tests {
     use super::*;
     use crate::threshold::Op;
+
+    #[test]
+    fn scaling_reads_levels_throughputs_and_efficiencies() {
+        let level = |c: u64, t: f64, e: f64| crate::cli::model::ScalingLevel {
+            concurrency: c,
+            throughput_per_sec: t,
+            efficiency: e,
+        };
+        let g = Growth {
+            family: "p/t/serve".into(),
+            name: "serve".into(),
+            metric: "throughput_per_sec".into(),
+            args: vec!["1".into(), "16".into()],
+            fit: None,
+            baseline: None,
+            change: None,
+            scaling: vec![level(1, 1.49e6, 1.0), level(16, 5.66e6, 0.2374)],
+            note: None,
+        };
+        assert_eq!(
+            growth_text(&g),
+            "throughput at concurrency 1, 16: 1.49M/s, 5.66M/s; scaling efficiency 100%, 24% \
+             (100% = linear from concurrency 1)"
+        );
+        assert_eq!(growth_change_text(&g), None);
+    }
 
     #[test]
     fn values_use_their_metrics_unit() {
