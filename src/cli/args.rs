@@ -276,7 +276,8 @@ pub struct VerdictArgs {
     /// test's `noise` wins)
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     pub threshold: Option<f64>,
-    /// What makes the exit code 1: any of regression,threshold,error, or never
+    /// What makes the exit code 1: any of regression,threshold,error,growth, or never
+    /// (growth: an `args` family's exponent got steeper; not in the default)
     #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
     pub fail_on: FailOn,
 }
@@ -557,16 +558,18 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
         regression: false,
         threshold: false,
         error: false,
+        growth: false,
     };
     for item in text.split(',').map(str::trim) {
         match item {
             "regression" => out.regression = true,
             "threshold" => out.threshold = true,
             "error" => out.error = true,
+            "growth" => out.growth = true,
             "never" => {}
             other => {
                 return Err(format!(
-                    "`{other}` is not one of regression, threshold, error, never"
+                    "`{other}` is not one of regression, threshold, error, growth, never"
                 ))
             }
         }
@@ -736,7 +739,8 @@ mod tests {
             FailOn {
                 regression: true,
                 threshold: true,
-                error: true
+                error: true,
+                growth: false,
             }
         );
     }
