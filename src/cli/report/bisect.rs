@@ -1,0 +1,95 @@
+//! `cargo perf bisect`'s report: the human summary (the first bad commit, its change, the
+//! steps, the commits it could not judge) and the JSON object of `docs/bisect.schema.json`.
+
+use crate::cli::bisect::{BisectReport, CommitRef, Outcome, StepReport, TestChange};
+use crate::cli::report::words::short;
+use crate::format;
+
+/// The summary the terminal shows.
+pub fn human(r: &BisectReport) -> String {
+    let mut out = String::new();
+    let (good, bad) = (short(&r.good.commit), short(&r.bad.commit));
+    match r.outcome {
+        Outcome::Found => {
+            if let Some(first) = &r.first_bad {
+                out.push_str(&format!(
+                    "first bad commit: {}\n",
+                    commit_line(&first.commit)
+                ));
+                for t in &first.tests {
+                    out.push_str(&format!("  {}\n", test_line(t)));
+                }
+            }
+        }
+        Outcome::Ambiguous => {
+            out.push_str("the first bad commit is one of (the others could not be judged):\n");
+            for c in &r.candidates {
+                out.push_str(&format!("  {}\n", commit_line(c)));
+            }
+        }
+        Outcome::NoRegression => out.push_str(&format!(
+            "no regression: BAD `{}` ({bad}) is not slower than GOOD `{}` ({good})\n",
+            r.bad.reference, r.good.reference
+        )),
+    }
+    let judged = r.steps.len();
+    out.push_str(&format!(
+        "{judged} step(s) over {} commit(s) after GOOD {good} up to BAD {bad}, in {:.1}s:\n",
+        r.commits,
+        r.duration_ns as f64 / 1e9
+    ));
+    for s in &r.steps {
+        out.push_str(&format!(
+            "  {:<4} {}{}\n",
+            s.verdict,
+            commit_line(&s.commit),
+            detail(s)
+        ));
+    }
+    if !r.skipped.is_empty() {
+        out.push_str("could not judge:\n");
+        for s in &r.skipped {
+            let why = s.reason.as_deref().unwrap_or("");
+            out.push_str(&format!("  {}: {why}\n", commit_line(&s.commit)));
+        }
+    }
+    out
+}
+
+/// The JSON report, pretty-printed, with a final newline.
+pub fn json(r: &BisectReport) -> String {
+    let mut text = serde_json::to_string_pretty(r).expect("a bisect report always serializes");
+    text.push('\n');
+    text
+}
+
+fn commit_line(c: &CommitRef) -> String {
+    match &c.subject {
+        Some(subject) => format!("{} {subject}", short(&c.commit)),
+        None => short(&c.commit).to_string(),
+    }
+}
+
+/// ` (+30.1%)`: the largest change of a step's tracked tests.
+fn detail(s: &StepReport) -> String {
+    let largest = (s.tests.iter().filter_map(|t| t.change)).max_by(f64::total_cmp);
+    largest.map_or_else(String::new, |c| format!(" ({})", format::percent_change(c)))
+}
+
+/// `pkg/perf/slowed: +30.1% (+29.0% … +31.2%) regressed (threshold 15.0%)`.
+fn test_line(t: &TestChange) -> String {
+    let change = t.change.map_or_else(String::new, format::percent_change);
+    let ci = t.ci.map_or_else(String::new, |[lo, hi]| {
+        format!(
+            " ({} … {})",
+            format::percent_change(lo),
+            format::percent_change(hi)
+        )
+    });
+    format!(
+        "{}: {change}{ci} {} (threshold {:.1}%)",
+        t.id,
+        t.verdict,
+        t.threshold * 100.0
+    )
+}
