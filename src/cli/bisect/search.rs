@@ -169,4 +169,27 @@ mod tests {
         assert_eq!(found.undecided, all);
         assert_eq!(found.steps.len(), 6);
     }
+
+    #[test]
+    fn an_error_of_the_judge_ends_the_search() {
+        let mut asked = 0;
+        let result = bisect(16, (), |_| {
+            asked += 1;
+            if asked == 2 {
+                Err("interrupted")
+            } else {
+                Ok(Judgement::Good)
+            }
+        });
+        assert_eq!(result, Err("interrupted"));
+        assert_eq!(asked, 2);
+    }
+
+    #[test]
+    fn the_progress_estimate_counts_down_to_zero() {
+        assert_eq!(steps_left(64, 0), 7);
+        assert_eq!(steps_left(64, 1), 6);
+        assert_eq!(steps_left(64, 9), 0);
+        assert_eq!(steps_left(1, 1), 0);
+    }
 }
