@@ -10,6 +10,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::sync::Mutex;
 
 use common::{commit_all, git};
 
@@ -18,14 +19,16 @@ const SLOW_AT: usize = 5;
 const COMMITS: usize = 8;
 
 /// The fixture as a repository: GOOD (tagged `good`) and `COMMITS` commits on top, each
-/// touching a file; the `SLOW_AT`-th also makes `slowed` do 30 % more work. Returns every
+/// touching a file; the `SLOW_AT`-th also makes `slowed` do 30 % more work, and the
+/// `broken`-th (if any) leaves the library not compiling until the next commit. Returns every
 /// commit after GOOD, oldest first.
-fn fixture_repo(dir: &Path) -> Vec<String> {
+fn fixture_repo(dir: &Path, broken: Option<usize>) -> Vec<String> {
     common::copy_fixture("ab", dir);
     git(dir, &["init", "-q", "-b", "main"]);
     commit_all(dir, "fixture");
     git(dir, &["tag", "good"]);
-    let perf = dir.join("benches/perf.rs");
+    let (perf, lib) = (dir.join("benches/perf.rs"), dir.join("src/lib.rs"));
+    let lib_text = fs::read_to_string(&lib).unwrap();
     (1..=COMMITS)
         .map(|i| {
             fs::write(dir.join("CHANGES.txt"), format!("change {i}\n")).unwrap();
@@ -38,10 +41,19 @@ fn fixture_repo(dir: &Path) -> Vec<String> {
                 fs::write(&perf, slower).unwrap();
                 message = format!("change {i}: make `slowed` 30% slower");
             }
+            let text = if broken == Some(i) {
+                format!("{lib_text}pub fn broken( {{}}\n")
+            } else {
+                lib_text.clone()
+            };
+            fs::write(&lib, text).unwrap();
             commit_all(dir, &message)
         })
         .collect()
 }
+
+/// One measuring test at a time: another's builds and rounds would be the noise under test.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 /// A target directory that outlives the test, so reruns do not rebuild the dependencies.
 fn fixture_target() -> PathBuf {
@@ -82,9 +94,10 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 #[test]
 fn bisect_finds_the_commit_that_made_it_slower_and_leaves_a_dirty_tree_alone() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let commits = fixture_repo(dir);
+    let commits = fixture_repo(dir, None);
     // A dirty tree: a tracked file modified (and made much slower, which bisect must not see)
     // and an untracked one.
     let perf = dir.join("benches/perf.rs");
@@ -180,7 +193,7 @@ fn bisect_finds_the_commit_that_made_it_slower_and_leaves_a_dirty_tree_alone() {
 fn unknown_refs_and_refs_out_of_order_exit_2_before_building() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    fixture_repo(dir);
+    fixture_repo(dir, None);
     for (good, bad, says) in [
         ("no-such-ref", "main", "`no-such-ref`"),
         ("good", "nope", "`nope`"),
@@ -197,4 +210,33 @@ fn unknown_refs_and_refs_out_of_order_exit_2_before_building() {
         assert!(err.contains(says), "{good} {bad}: {err}");
         assert!(!err.contains("Building"), "{err}");
     }
+}
+
+#[test]
+fn a_commit_that_does_not_build_is_skipped_and_the_range_named() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    // Commit 4 does not compile: the search goes around it, and since it sits right before
+    // the slow commit, the first bad one is 4 or 5, and bisect says so (exit 1).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let commits = fixture_repo(dir, Some(SLOW_AT - 1));
+    let args = [
+        "bisect", "good", "main", "slowed", "--quick", "--budget", "10s", "--format", "json",
+    ];
+    let out = cargo_perf(dir, &args);
+    assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::schema::assert_valid("bisect.schema.json", &report, "the bisect report");
+    assert_eq!(report["outcome"], "ambiguous", "{report:#}");
+    assert!(report["first_bad"].is_null());
+    let candidates: Vec<&str> = (report["candidates"].as_array().unwrap().iter())
+        .map(|c| c["commit"].as_str().unwrap())
+        .collect();
+    assert_eq!(candidates, [&commits[SLOW_AT - 2], &commits[SLOW_AT - 1]]);
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report:#}");
+    assert_eq!(skipped[0]["commit"], commits[SLOW_AT - 2].as_str());
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("does not build"), "{reason}");
+    assert!(stderr(&out).contains("could not judge"), "{}", stderr(&out));
 }

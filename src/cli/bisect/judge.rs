@@ -57,7 +57,7 @@ pub fn build_good(
     options: &BuildOptions,
     reporter: &mut dyn Reporter,
 ) -> Result<Vec<BuiltTarget>, CliError> {
-    base::build(git, good, ws, options, reporter)?.ok_or_else(|| {
+    base::build(git, good, "GOOD", ws, options, reporter)?.ok_or_else(|| {
         CliError::config(
             format!("GOOD `{}` has no perf suites", good.reference),
             "give a GOOD commit that already has the perf tests to compare",
@@ -73,7 +73,7 @@ impl Judge<'_> {
         bad: &ResolvedBase,
         reporter: &mut dyn Reporter,
     ) -> Result<Judged, CliError> {
-        let targets = base::build(self.git, bad, self.ws, self.options, reporter)?;
+        let targets = base::build(self.git, bad, "BAD", self.ws, self.options, reporter)?;
         let targets = targets.ok_or_else(|| {
             CliError::config(
                 format!("BAD `{}` has no perf suites", bad.reference),
@@ -129,7 +129,15 @@ impl Judge<'_> {
             commit: commit.to_string(),
             merge_base_of: None,
         };
-        let targets = match base::build(self.git, &candidate, self.ws, self.options, reporter) {
+        let built = base::build(
+            self.git,
+            &candidate,
+            "commit",
+            self.ws,
+            self.options,
+            reporter,
+        );
+        let targets = match built {
             Ok(Some(t)) => t,
             Ok(None) => return Ok(skip("it has no perf suites".into(), Vec::new(), 0)),
             Err(e) => {

@@ -22,7 +22,9 @@ pub fn human(r: &BisectReport) -> String {
             }
         }
         Outcome::Ambiguous => {
-            out.push_str("the first bad commit is one of (the others could not be judged):\n");
+            out.push_str(
+                "the first bad commit is one of these (skipped commits sit next to the change):\n",
+            );
             for c in &r.candidates {
                 out.push_str(&format!("  {}\n", commit_line(c)));
             }
