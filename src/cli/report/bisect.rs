@@ -95,3 +95,81 @@ fn test_line(t: &TestChange) -> String {
         t.threshold * 100.0
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::bisect::Endpoint;
+
+    fn report(outcome: Outcome) -> BisectReport {
+        let sha = |c: char| c.to_string().repeat(40);
+        let step = |c: char, verdict, reason: Option<&str>| StepReport {
+            commit: CommitRef {
+                commit: sha(c),
+                subject: Some(format!("commit {c}")),
+            },
+            verdict,
+            reason: reason.map(str::to_string),
+            tests: vec![TestChange {
+                id: "p/perf/slowed".into(),
+                metric: "median_ns".into(),
+                change: Some(0.3),
+                ci: Some([0.28, 0.32]),
+                verdict: "regressed".into(),
+                threshold: 0.15,
+            }],
+            attempts: 1,
+        };
+        BisectReport {
+            schema_version: 1,
+            tool_version: "0.1.0".into(),
+            good: Endpoint {
+                reference: "v1".into(),
+                commit: sha('a'),
+            },
+            bad: Endpoint {
+                reference: "main".into(),
+                commit: sha('d'),
+            },
+            commits: 3,
+            outcome,
+            tracked: vec!["p/perf/slowed".into()],
+            first_bad: (outcome == Outcome::Found).then(|| step('c', "bad", None)),
+            candidates: Vec::new(),
+            steps: vec![
+                step('d', "bad", None),
+                step('b', "skip", Some("it does not build")),
+            ],
+            skipped: vec![step('b', "skip", Some("it does not build"))],
+            duration_ns: 2_500_000_000,
+        }
+    }
+
+    #[test]
+    fn the_summary_names_the_commit_its_change_the_steps_and_the_skips() {
+        let text = human(&report(Outcome::Found));
+        assert!(
+            text.starts_with("first bad commit: ccccccc commit c\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("p/perf/slowed: +30% (+28% … +32%) regressed"),
+            "{text}"
+        );
+        assert!(text.contains("2 step(s) over 3 commit(s)"), "{text}");
+        assert!(text.contains("could not judge:\n  bbbbbbb commit b: it does not build"));
+        assert_eq!(report(Outcome::Found).exit_code(), 0);
+    }
+
+    #[test]
+    fn no_regression_and_ambiguity_exit_1_and_say_so() {
+        let none = report(Outcome::NoRegression);
+        assert!(human(&none).starts_with("no regression: BAD `main` (ddddddd) is not slower"));
+        assert_eq!(none.exit_code(), 1);
+        assert_eq!(report(Outcome::Ambiguous).exit_code(), 1);
+        let json: serde_json::Value = serde_json::from_str(&json(&none)).unwrap();
+        assert_eq!(json["outcome"], "no_regression");
+        assert_eq!(json["good"]["ref"], "v1");
+        assert_eq!(json["steps"][1]["reason"], "it does not build");
+    }
+}
