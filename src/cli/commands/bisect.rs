@@ -72,22 +72,6 @@ pub fn run(args: &BisectArgs) -> Result<i32, CliError> {
     };
     let mut found = bisect::run(&mut judge, endpoints, &commits, progress.as_mut())?;
     found.duration_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    let summary = report::bisect::human(&found);
-    match (&output.path, args.json()) {
-        (Some(path), json) => {
-            let text = if json {
-                report::bisect::json(&found)
-            } else {
-                summary.clone()
-            };
-            report::write_file(path, &text, "-o")?;
-            report::print_stdout(&summary)?;
-        }
-        (None, true) => {
-            eprint!("{summary}");
-            report::print_stdout(&report::bisect::json(&found))?;
-        }
-        (None, false) => report::print_stdout(&summary)?,
-    }
+    report::bisect::emit(&found, args.output.as_deref(), args.json())?;
     Ok(found.exit_code())
 }

@@ -1,9 +1,35 @@
 //! `cargo perf bisect`'s report: the human summary (the first bad commit, its change, the
 //! steps, the commits it could not judge) and the JSON object of `docs/bisect.schema.json`.
 
+use std::path::Path;
+
 use crate::cli::bisect::{BisectReport, CommitRef, Outcome, StepReport, TestChange};
+use crate::cli::errors::CliError;
 use crate::cli::report::words::short;
+use crate::cli::report::{print_stdout, write_file};
 use crate::format;
+
+/// Write the report: to `path` when given (the summary still goes to stdout), else the
+/// summary to stdout, or with `json` the JSON to stdout and the summary to stderr.
+pub fn emit(r: &BisectReport, path: Option<&Path>, json_format: bool) -> Result<(), CliError> {
+    let summary = human(r);
+    match path {
+        Some(path) => {
+            let text = if json_format {
+                json(r)
+            } else {
+                summary.clone()
+            };
+            write_file(path, &text, "-o")?;
+            print_stdout(&summary)
+        }
+        None if json_format => {
+            eprint!("{summary}");
+            print_stdout(&json(r))
+        }
+        None => print_stdout(&summary),
+    }
+}
 
 /// The summary the terminal shows.
 pub fn human(r: &BisectReport) -> String {
