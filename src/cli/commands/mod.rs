@@ -4,6 +4,7 @@
 
 pub mod ab;
 pub mod baseline;
+pub mod bisect;
 pub mod compare;
 pub mod history;
 pub mod report;
@@ -31,6 +32,7 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::History(a) => history::run(&a),
         Command::Baseline(a) => baseline::run(&a),
         Command::Report(a) => report::run(&a),
+        Command::Bisect(a) => bisect::run(&a),
     }
 }
 

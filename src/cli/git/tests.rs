@@ -271,3 +271,35 @@ fn a_dirty_tree_names_its_first_paths_and_counts_the_rest() {
          commit them, or pass --save"
     );
 }
+
+#[test]
+fn the_bisect_range_is_bad_s_first_parents_back_to_good() {
+    let tmp = repo();
+    let good = commit(tmp.path(), "a.rs", "1");
+    let c2 = commit(tmp.path(), "a.rs", "2");
+    git(tmp.path(), &["checkout", "-q", "-b", "side"]);
+    let side = commit(tmp.path(), "b.rs", "side");
+    git(tmp.path(), &["checkout", "-q", "main"]);
+    let c3 = commit(tmp.path(), "a.rs", "3");
+    git(
+        tmp.path(),
+        &["merge", "-q", "--no-ff", "-m", "merge", "side"],
+    );
+    let merge = git(tmp.path(), &["rev-parse", "HEAD"]);
+    let g = Git::discover(tmp.path()).unwrap().unwrap();
+
+    // Oldest first, BAD included, GOOD excluded, the merged side branch not walked.
+    assert_eq!(
+        g.first_parent_range(&good, &merge).unwrap(),
+        Some(vec![c2.clone(), c3.clone(), merge.clone()])
+    );
+    // GOOD on a merged branch: the walk stops at the first commit GOOD descends from.
+    assert_eq!(
+        g.first_parent_range(&side, &merge).unwrap(),
+        Some(vec![c3.clone(), merge.clone()])
+    );
+    // Not an ancestor, or the same commit: nothing to search.
+    assert_eq!(g.first_parent_range(&merge, &good).unwrap(), None);
+    assert_eq!(g.first_parent_range(&side, &c3).unwrap(), None);
+    assert_eq!(g.first_parent_range(&c2, &c2).unwrap(), None);
+}
