@@ -13,7 +13,15 @@ fn processes_of_different_tests_alternate_in_rounds() {
     let trace = tempfile::NamedTempFile::new().expect("trace file");
     let path = trace.path().to_str().expect("utf-8 temp path").to_string();
     let run = fx.cargo_perf_env(
-        &["--quick", "--processes", "3", "--no-save", "--format", "json", "steady_"],
+        &[
+            "--quick",
+            "--processes",
+            "3",
+            "--no-save",
+            "--format",
+            "json",
+            "steady_",
+        ],
         &[("AB_FIXTURE_TRACE", path.as_str())],
     );
     assert_eq!(run.code, 0, "{}", run.dump());

@@ -57,10 +57,8 @@ pub fn run_all(
         processes: config.rule.max.max(config.load_processes),
     });
     // A test's slot holds its run until it is done, then its report.
-    let mut runs: Vec<Option<TestRun<'_, '_>>> = plan
-        .iter()
-        .map(|p| Some(TestRun::new(p, config)))
-        .collect();
+    let mut runs: Vec<Option<TestRun<'_, '_>>> =
+        plan.iter().map(|p| Some(TestRun::new(p, config))).collect();
     let mut reports: Vec<Option<TestReport>> = (0..plan.len()).map(|_| None).collect();
     let mut process = 0u32;
     while runs.iter().any(Option::is_some) {
@@ -164,7 +162,8 @@ impl<'p, 's> TestRun<'p, 's> {
                 self.longest = self.longest.max(Duration::from_nanos(result.wall_ns));
                 match (result.outcome, result.measurement) {
                     (Outcome::Passed, Some(m)) => {
-                        self.medians.extend(m.metrics.median_ns.or(m.metrics.p50_ns));
+                        self.medians
+                            .extend(m.metrics.median_ns.or(m.metrics.p50_ns));
                         self.measurements.push(m);
                         None
                     }
