@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::schema::assert_valid;
-use common::{commit_all, cargo_perf_in, git, Run};
+use common::{cargo_perf_in, commit_all, git, Run};
 use serde_json::Value;
 
 fn perf(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -17,7 +17,15 @@ fn perf(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// `compare BASE HEAD` with `requires`, as JSON, failing only on requirements.
 fn compare(dir: &Path, base: &str, requires: &[&str]) -> (Run, Value) {
-    let mut args = vec!["compare", base, "HEAD", "--machine", "e2e", "--fail-on", "never"];
+    let mut args = vec![
+        "compare",
+        base,
+        "HEAD",
+        "--machine",
+        "e2e",
+        "--fail-on",
+        "never",
+    ];
     for r in requires {
         args.extend(["--require", r]);
     }
@@ -57,7 +65,14 @@ fn speedup_requirements_pass_on_the_intervals_lower_end_and_fail_when_missed() {
     common::copy_fixture("store", dir);
     git(dir, &["init", "-q", "-b", "main"]);
     let c1 = commit_all(dir, "fixture");
-    let save = ["--quick", "--machine", "e2e", "--save", "--fail-on", "never"];
+    let save = [
+        "--quick",
+        "--machine",
+        "e2e",
+        "--save",
+        "--fail-on",
+        "never",
+    ];
     // The base does 6x the work in `scaled`; the head (a docs-only commit) the normal amount.
     let r = perf(dir, &save, &[("PERF_FIXTURE_SLOWDOWN", "6")]);
     assert_eq!(r.code, 0, "{}", r.dump());
@@ -128,10 +143,16 @@ fn speedup_requirements_pass_on_the_intervals_lower_end_and_fail_when_missed() {
     assert_eq!(checks.len(), 2, "{json:#}");
     assert_eq!(
         (&checks[0]["test"], &checks[0]["passed"]),
-        (&Value::from("store-fixture/perf/scaled"), &Value::from(true)),
+        (
+            &Value::from("store-fixture/perf/scaled"),
+            &Value::from(true)
+        ),
         "{json:#}"
     );
     assert_eq!(checks[1]["passed"], false, "{json:#}");
     let ab_speedup = checks[0]["speedup"].as_f64().unwrap();
-    assert!((0.5..2.0).contains(&ab_speedup), "A/A speed-up {ab_speedup}");
+    assert!(
+        (0.5..2.0).contains(&ab_speedup),
+        "A/A speed-up {ab_speedup}"
+    );
 }

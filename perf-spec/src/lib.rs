@@ -526,6 +526,16 @@ mod tests {
     }
 
     #[test]
+    fn factors_take_an_optional_x_and_must_be_positive() {
+        assert_eq!(factor("5x").unwrap(), 5.0);
+        assert_eq!(factor(" 1.5 ").unwrap(), 1.5);
+        assert_eq!(factor("0.9X").unwrap(), 0.9);
+        for bad in ["0x", "-2x", "fast", "x", "5%"] {
+            assert!(factor(bad).unwrap_err().message().contains("5x"), "{bad}");
+        }
+    }
+
+    #[test]
     fn durations_convert_to_nanoseconds() {
         assert_eq!(duration_ns("40ns").unwrap(), 40.0);
         assert_eq!(duration_ns("250us").unwrap(), 250e3);

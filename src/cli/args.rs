@@ -11,9 +11,9 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{CommandFactory, Parser, Subcommand};
 
-use super::compare::require::Requirement;
 use super::ab::rounds::{Order, Policy};
 use super::ab::session;
+use super::compare::require::Requirement;
 use super::errors::CliError;
 pub use super::model::FailOn;
 pub use super::project::select::NoTests;

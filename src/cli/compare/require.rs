@@ -168,7 +168,10 @@ mod tests {
     #[test]
     fn parses_a_plain_and_a_filtered_requirement() {
         let r = parse("speedup >= 5x").unwrap();
-        assert_eq!((r.filter.as_deref(), r.inclusive, r.limit), (None, true, 5.0));
+        assert_eq!(
+            (r.filter.as_deref(), r.inclusive, r.limit),
+            (None, true, 5.0)
+        );
         let r = parse(" cache:: speedup>1.5 ").unwrap();
         assert_eq!(
             (r.filter.as_deref(), r.inclusive, r.limit),
