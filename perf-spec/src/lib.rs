@@ -436,6 +436,19 @@ pub fn percent_with_sign(text: &str) -> Result<f64, SpecError> {
     in_percent_range(percent(text)?)
 }
 
+/// `"5x"` (or a bare `"5"`) into the factor 5.0: a speed-up or slow-down; it must be positive
+/// (the speed-up requirements of `cargo perf compare`/`ab`, and ratios between tests).
+pub fn factor(text: &str) -> Result<f64, SpecError> {
+    let trimmed = text.trim();
+    let num = trimmed.strip_suffix(['x', 'X']).unwrap_or(trimmed).trim();
+    match number(num) {
+        Ok(f) if f > 0.0 => Ok(f),
+        _ => Err(SpecError(format!(
+            "{text:?} is not a factor; write it like \"5x\" (a positive number, `x` optional)"
+        ))),
+    }
+}
+
 /// Accept `n` only when it is a percentage between 0 and 100.
 pub fn in_percent_range(n: f64) -> Result<f64, SpecError> {
     if (0.0..=100.0).contains(&n) {
@@ -510,6 +523,16 @@ mod tests {
 
     fn err(r: Result<f64, SpecError>) -> String {
         r.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn factors_take_an_optional_x_and_must_be_positive() {
+        assert_eq!(factor("5x").unwrap(), 5.0);
+        assert_eq!(factor(" 1.5 ").unwrap(), 1.5);
+        assert_eq!(factor("0.9X").unwrap(), 0.9);
+        for bad in ["0x", "-2x", "fast", "x", "5%"] {
+            assert!(factor(bad).unwrap_err().message().contains("5x"), "{bad}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 use super::ab::rounds::{Order, Policy};
 use super::ab::session;
+use super::compare::require::Requirement;
 use super::errors::CliError;
 pub use super::model::FailOn;
 pub use super::project::select::NoTests;
@@ -211,6 +212,7 @@ impl RunArgs {
             min_rounds: PRE_COMMIT_ROUNDS.0,
             max_rounds: PRE_COMMIT_ROUNDS.1,
             confirm: false,
+            require: Vec::new(),
             random_order: None,
             quick: true,
             load_scale: self.load_scale,
@@ -375,6 +377,11 @@ pub struct AbArgs {
     /// Re-run fresh rounds for every change before reporting it
     #[arg(long)]
     pub confirm: bool,
+    /// A speed-up the head must reach over the base, e.g. `speedup >= 5x` or, for some tests,
+    /// `cache:: speedup >= 1.5x` (repeatable): met only when the lower end of the speed-up's
+    /// confidence interval reaches it; exit 1 when missed
+    #[arg(long = "require", value_name = "REQUIREMENT", value_parser = parse_requirement)]
+    pub require: Vec<Requirement>,
     /// Randomise which side goes first in each round (default: ABBA)
     #[arg(long, value_name = "SEED")]
     pub random_order: Option<u64>,
@@ -530,6 +537,11 @@ pub struct CompareArgs {
     pub force: bool,
     #[command(flatten)]
     pub verdict: VerdictArgs,
+    /// A speed-up the head must reach over the base, e.g. `speedup >= 5x` or, for some tests,
+    /// `cache:: speedup >= 1.5x` (repeatable): met only when the lower end of the speed-up's
+    /// confidence interval reaches it; exit 1 when missed
+    #[arg(long = "require", value_name = "REQUIREMENT", value_parser = parse_requirement)]
+    pub require: Vec<Requirement>,
     #[command(flatten)]
     pub report: OutputArgs,
 }
@@ -641,6 +653,11 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 /// `5%`, `5` and `2.5%` are percentages; the result is a fraction (0.05).
 pub(crate) fn parse_percent(text: &str) -> Result<f64, String> {
     Ok(perf_spec::percent(text)? / 100.0)
+}
+
+/// `--require '[FILTER] speedup >= 5x'`: malformed is a usage error before anything runs.
+pub(crate) fn parse_requirement(text: &str) -> Result<Requirement, String> {
+    crate::cli::compare::require::parse(text)
 }
 
 /// `90s`, `10m`, `1h`, `500ms`, `2.5s`.

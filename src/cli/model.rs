@@ -37,6 +37,31 @@ pub struct Report {
     /// the argument ([`crate::cli::compare::growth`]). Absent when the run has no family.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub growth: Vec<Growth>,
+    /// `compare`/`ab --require`: each speed-up requirement judged on each test it covers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<RequirementCheck>,
+}
+
+/// One `--require '[FILTER] speedup >= 5x'` judged on one test: passed only when the lower end
+/// of the speed-up's confidence interval meets the limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequirementCheck {
+    /// The requirement as written.
+    pub requirement: String,
+    /// The test's id; `None` when the requirement covered no compared test (then failed).
+    pub test: Option<String>,
+    /// The speed-up factor required (base time / head time).
+    pub limit: f64,
+    /// The measured speed-up (base / head of the compared time metric).
+    pub speedup: Option<f64>,
+    /// Its confidence interval, `[low, high]`; `low` is what is judged.
+    pub ci: Option<[f64; 2]>,
+    /// By how much it passed (positive) or missed (negative): `ci[0] / limit - 1`.
+    pub margin: Option<f64>,
+    pub passed: bool,
+    /// Why there was nothing to judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Report {
@@ -56,6 +81,7 @@ impl Report {
             started_at: None,
             duration_ns: None,
             growth: Vec::new(),
+            requirements: Vec::new(),
         }
     }
 
@@ -122,7 +148,10 @@ impl FailOn {
             .growth
             .iter()
             .any(|g| g.change == Some(GrowthChange::Steeper));
-        let fail = (self.threshold && failed_threshold)
+        // A `--require` was asked for explicitly: missing it fails whatever `--fail-on` says.
+        let missed = report.requirements.iter().any(|r| !r.passed);
+        let fail = missed
+            || (self.threshold && failed_threshold)
             || (self.error && errored)
             || (self.regression && regressed)
             || (self.growth && steeper);

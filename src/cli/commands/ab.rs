@@ -5,6 +5,7 @@
 use crate::cli::ab::{base, results, session, sides};
 use crate::cli::args::AbArgs;
 use crate::cli::compare::growth;
+use crate::cli::compare::require;
 use crate::cli::errors::CliError;
 use crate::cli::model::Report;
 use crate::cli::project::workspace;
@@ -70,6 +71,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let base_side = base_side.map(|commit| (commit, measured.base_tests, &plans.base[..]));
     let saving = (&opts.fingerprint, args.results.save());
     results::save(&mut report, base_side, &plans.head, &session, saving);
+    report.requirements = require::check(&args.require, &report.tests);
     let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;

@@ -10,6 +10,7 @@ pub mod history;
 pub mod levels;
 pub mod merge;
 pub mod paired;
+pub mod require;
 pub mod stats;
 pub mod unpaired;
 

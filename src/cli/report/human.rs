@@ -183,11 +183,20 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     out.push_str(&super::human_compare::render(report, color));
     out.push_str(&growth(report, color));
+    for check in &report.requirements {
+        let line = crate::cli::compare::require::describe(check);
+        let line = if check.passed {
+            style(line).green()
+        } else {
+            style(line).red().bold()
+        };
+        out.push_str(&format!("require {}\n", line.force_styling(color)));
+    }
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }
     let s = &report.summary;
-    let verdict = if s.failed == 0 {
+    let verdict = if s.failed == 0 && report.requirements.iter().all(|r| r.passed) {
         style("ok").green().force_styling(color)
     } else {
         style("FAILED").red().bold().force_styling(color)

@@ -18,11 +18,13 @@ pub fn render(report: &Report) -> String {
     }
     let all: Vec<&TestReport> = report.tests.iter().collect();
     let (failures, errors) = counts(&all);
+    let missed = report.requirements.iter().filter(|r| !r.passed).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"cargo-perf\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{}\">",
-        report.tests.len(),
+        "<testsuites name=\"cargo-perf\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" time=\"{}\">",
+        report.tests.len() + report.requirements.len(),
+        failures + missed,
         seconds(&all)
     );
     for ((package, target), mut tests) in suites {
@@ -47,8 +49,45 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(out, "  </testsuite>");
     }
+    requirements(&mut out, report, missed);
     let _ = writeln!(out, "</testsuites>");
     out
+}
+
+/// `--require`: one `<testcase>` per check in a suite of their own, a `<failure>` when missed.
+fn requirements(out: &mut String, report: &Report, missed: usize) {
+    if report.requirements.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"cargo-perf/requirements\" tests=\"{}\" failures=\"{missed}\" errors=\"0\">",
+        report.requirements.len()
+    );
+    for c in &report.requirements {
+        let name = match &c.test {
+            Some(test) => format!("{} ({test})", c.requirement),
+            None => c.requirement.clone(),
+        };
+        let line = escape(&crate::cli::compare::require::describe(c));
+        let _ = write!(
+            out,
+            "    <testcase name=\"{}\" classname=\"cargo-perf/requirements\"",
+            escape(&name)
+        );
+        if c.passed {
+            let _ = writeln!(
+                out,
+                ">\n      <system-out>{line}</system-out>\n    </testcase>"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                ">\n      <failure message=\"{line}\" type=\"requirement\">{line}</failure>\n    </testcase>"
+            );
+        }
+    }
+    let _ = writeln!(out, "  </testsuite>");
 }
 
 fn properties(out: &mut String, report: &Report) {

@@ -77,6 +77,14 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
     instructions(&mut out, report);
+    for check in &report.requirements {
+        let mark = if check.passed { "✅" } else { "❌" };
+        let line = crate::cli::compare::require::describe(check);
+        let _ = writeln!(out, "- {mark} {}", escape_inline(&line));
+    }
+    if !report.requirements.is_empty() {
+        out.push('\n');
+    }
     for note in &report.notes {
         let _ = writeln!(out, "> {}", escape_inline(note));
     }

@@ -109,5 +109,6 @@ pub fn report() -> Report {
         started_at: Some("2026-12-02T05:00:00Z".into()),
         duration_ns: Some(83_500_000_000),
         growth: Vec::new(),
+        requirements: Vec::new(),
     }
 }

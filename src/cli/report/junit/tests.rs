@@ -80,3 +80,28 @@ fn suites_split_by_package_and_target() {
     let pkg = xml.find("name=\"pkg/perf\"").unwrap();
     assert!(other < pkg, "suites in name order");
 }
+
+#[test]
+fn requirements_are_testcases_of_their_own_suite_and_count_as_failures_when_missed() {
+    use crate::cli::model::RequirementCheck;
+    let mut report = sample::report();
+    let check = |passed: bool, margin: f64| RequirementCheck {
+        requirement: "speedup >= 2x".into(),
+        test: Some("pkg/perf/fast".into()),
+        limit: 2.0,
+        speedup: Some(2.0 * (1.0 + margin) + 0.1),
+        ci: Some([2.0 * (1.0 + margin), 2.0 * (1.0 + margin) + 0.2]),
+        margin: Some(margin),
+        passed,
+        note: None,
+    };
+    report.requirements = vec![check(true, 0.1), check(false, -0.25)];
+    let xml = render(&report);
+    assert_eq!(xml.matches("<testcase ").count(), 10);
+    assert!(xml.contains("<testsuites name=\"cargo-perf\" tests=\"10\" failures=\"3\""));
+    assert!(xml.contains(
+        "<testsuite name=\"cargo-perf/requirements\" tests=\"2\" failures=\"1\" errors=\"0\">"
+    ));
+    assert_eq!(xml.matches("type=\"requirement\"").count(), 1);
+    assert!(xml.contains("missed by 25.0 %"), "{xml}");
+}
