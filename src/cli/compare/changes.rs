@@ -8,6 +8,7 @@
 //! processes of one run agree with each other far better than runs on different days do.
 
 use crate::cli::compare::dist::t_quantile;
+use crate::cli::compare::history::Series;
 use crate::stats::XorShift64;
 
 /// How a test decides.
@@ -35,7 +36,9 @@ impl Default for Options {
 pub enum Shape {
     Step,
     /// Ramped from commit `from` (the last at the old level) to `at` (the first at the new one).
-    Drift { from: usize },
+    Drift {
+        from: usize,
+    },
 }
 
 /// One change point, in indices of the input's commits.
@@ -73,6 +76,25 @@ pub fn detect(y: &[f64], opts: &Options) -> Vec<Change> {
     found
 }
 
+/// A series' change points, in indices of its points (commits without figures are skipped
+/// by the test and never named as a change's commit).
+pub fn of_series(series: &Series, opts: &Options) -> Vec<Change> {
+    let processes: Vec<Vec<f64>> = series.points.iter().map(|p| p.processes.clone()).collect();
+    let (index, y): (Vec<usize>, Vec<f64>) = levels(&processes)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, l)| Some((i, l?)))
+        .unzip();
+    let mut found = detect(&y, opts);
+    for c in &mut found {
+        c.at = index[c.at];
+        if let Shape::Drift { from } = &mut c.shape {
+            *from = index[*from];
+        }
+    }
+    found
+}
+
 /// Binary segmentation of `y` (which starts at commit `offset`).
 fn segment(y: &[f64], offset: usize, opts: &Options, rng: &mut XorShift64, out: &mut Vec<Change>) {
     if y.len() < 3 {
@@ -98,9 +120,17 @@ fn segment(y: &[f64], offset: usize, opts: &Options, rng: &mut XorShift64, out: 
     // BIC: the step has two levels and a location, the ramp two levels and two ends.
     let bic = |f: &Fit, k: f64| n * (f.sse / n).max(1e-300).ln() + k * n.ln();
     let (left_end, right_start, change) = match ramp {
-        Some(r) if bic(&r.fit, 4.0) < bic(&step.fit, 3.0) => {
-            (r.from + 1, r.at, (r.fit, Shape::Drift { from: r.from + offset }, r.at))
-        }
+        Some(r) if bic(&r.fit, 4.0) < bic(&step.fit, 3.0) => (
+            r.from + 1,
+            r.at,
+            (
+                r.fit,
+                Shape::Drift {
+                    from: r.from + offset,
+                },
+                r.at,
+            ),
+        ),
         _ => (step.at, step.at, (step.fit, Shape::Step, step.at)),
     };
     let (fit, shape, at) = change;
@@ -284,7 +314,10 @@ mod tests {
         let c = &found[0];
         assert_eq!((c.at, c.shape), (17, Shape::Step));
         assert!((c.size - 0.10).abs() < 0.02, "{c:?}");
-        assert!(c.ci[0] < c.size && c.size < c.ci[1] && c.ci[0] > 0.05, "{c:?}");
+        assert!(
+            c.ci[0] < c.size && c.size < c.ci[1] && c.ci[0] > 0.05,
+            "{c:?}"
+        );
     }
 
     #[test]
