@@ -116,7 +116,35 @@ fn history_places_a_step_at_its_commit_and_none_in_unchanged_tests() {
     let line = format!("step at {}  commit {STEP}", &commits[STEP][..7]);
     assert!(text.contains(&line) && text.contains("▲ +"), "{text}");
 
-    // Since the step's commit, the level is flat: no change point in any test.
+    // Since the step's commit: its level and the five after it, no change point (six commits
+    // could not reach α = 1 % anyway; this checks which commits `--since` keeps).
+    let out = cargo_perf(
+        dir,
+        &[
+            "history",
+            "--since",
+            &commits[STEP],
+            "--machine",
+            "e2e",
+            "--format",
+            "json",
+        ],
+        "1.0",
+    );
+    let json: Value = serde_json::from_str(&stdout(&out)).expect("history --since JSON");
+    assert_valid(
+        "history.schema.json",
+        &json,
+        "history --since --format json",
+    );
+    assert_eq!(json["since"], commits[STEP].as_str());
+    for t in json["tests"].as_array().unwrap() {
+        assert_eq!(
+            t["commits"].as_array().unwrap().len(),
+            COMMITS - STEP,
+            "{t:#}"
+        );
+    }
     let since = format!("HEAD~{}", COMMITS - 1 - STEP);
     let out = cargo_perf(
         dir,
@@ -129,27 +157,17 @@ fn history_places_a_step_at_its_commit_and_none_in_unchanged_tests() {
         text.contains("4 of 4 tests without a change point"),
         "{text}"
     );
-    // Since the commit before it, the step is the one change.
-    let since = format!("HEAD~{}", COMMITS - STEP);
+    // Since the first commit, the step is the one change of the four tests.
     let out = cargo_perf(
         dir,
-        &[
-            "history",
-            "--since",
-            &since,
-            "--machine",
-            "e2e",
-            "--alpha",
-            "0.2",
-        ],
+        &["history", "--since", &commits[0], "--machine", "e2e"],
         "1.0",
     );
     let text = stdout(&out);
     assert!(
-        text.contains("scaled  ▲ +") && text.contains("3 of 4 tests"),
+        text.contains("perf/scaled  ▲ +") && text.contains("3 of 4 tests without a change point"),
         "{text}"
     );
-
     let out = cargo_perf(
         dir,
         &["history", "--since", "no-such-ref", "--machine", "e2e"],
