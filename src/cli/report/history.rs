@@ -279,6 +279,63 @@ mod tests {
         assert!(text.ends_with("note: a note\n"));
     }
 
+    /// Twelve commits, `a` 30 % slower from the seventh: one step, named by commit and
+    /// subject in the text, the `--since` summary and the JSON.
+    #[test]
+    fn change_points_are_shown_with_size_interval_and_commit() {
+        let records: Vec<Record> = (0..12)
+            .map(|i| {
+                let m = if i >= 6 { 130.0 } else { 100.0 } * (1.0 + 0.002 * (i % 3) as f64);
+                record(&format!("c{i:02}abcdef"), i, &[("a", m), ("b", 50.0)])
+            })
+            .collect();
+        let all = series(&records, None, &CompareOptions::default());
+        let changes: Vec<Vec<Change>> = all
+            .iter()
+            .map(|s| crate::cli::compare::changes::of_series(s, &Default::default()))
+            .collect();
+        assert_eq!(changes[0].len(), 1, "{changes:?}");
+        assert!(changes[1].is_empty(), "{changes:?}");
+        let view = View {
+            series: all,
+            changes,
+            subjects: HashMap::from([("c06abcdef".to_owned(), "slower a".to_owned())]),
+            alpha: 0.01,
+            since: Some(("v1".into(), "c00abcdef".into())),
+            notes: vec![],
+        };
+        let text = render(&view);
+        assert!(
+            text.contains("    ▲ +30% [+")
+                && text.contains("]  step at c06abcd  slower a  (p = 0.00"),
+            "{text}"
+        );
+        let summary = render_since(&view);
+        assert!(
+            summary.starts_with("change points since v1 (c00abcd), α = 0.01:\n  p/t/a  ▲ +30%"),
+            "{summary}"
+        );
+        assert!(
+            summary.ends_with("1 of 2 tests without a change point\n"),
+            "{summary}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&render_json(&view)).unwrap();
+        let c = &json["tests"][0]["changes"][0];
+        assert_eq!(
+            (&c["commit"], &c["shape"], &c["subject"]),
+            (&"c06abcdef".into(), &"step".into(), &"slower a".into())
+        );
+        assert!(c["from_commit"].is_null() && (c["size"].as_f64().unwrap() - 0.3).abs() < 0.01);
+        assert_eq!(json["since"], "c00abcdef");
+        assert_eq!(
+            json["tests"][0]["commits"][0]["processes"]
+                .as_array()
+                .unwrap()
+                .len(),
+            5
+        );
+    }
+
     #[test]
     fn sparklines_scale_between_min_and_max() {
         assert_eq!(sparkline(&[Some(1.0), Some(2.0), None, Some(8.0)]), "▁▂ █");
