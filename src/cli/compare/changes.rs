@@ -345,7 +345,7 @@ mod tests {
         for seed in 1..=runs {
             let mut rng = XorShift64::new(seed);
             let levels: Vec<f64> = (0..30)
-                .map(|i| 1.01f64.powi((i as i32 - 9).clamp(0, 10)))
+                .map(|i| 1.01f64.powi((i - 9).clamp(0, 10)))
                 .collect();
             let y = history(&mut rng, &levels, 0.005, 0.01);
             let found = detect(&y, &opts(0.01, seed));
