@@ -577,6 +577,32 @@ pub struct HistoryArgs {
     /// Smallest change marked as a regression, e.g. `5%`
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     pub threshold: Option<f64>,
+    /// Significance level of the change-point test (per segment of history)
+    #[arg(long, value_name = "A", default_value_t = 0.01, value_parser = parse_alpha)]
+    pub alpha: f64,
+    /// Summarise every matching test's change points since this ref (inclusive of its level)
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+    /// `human` (default) or `json` (docs/history.schema.json)
+    #[arg(long, value_name = "FORMAT", default_value = "human")]
+    pub format: HistoryFormat,
+}
+
+/// `history --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    Human,
+    Json,
+}
+
+/// `--alpha A`: a significance level strictly between 0 and 1.
+fn parse_alpha(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(a) if a > 0.0 && a < 1.0 => Ok(a),
+        _ => Err(format!(
+            "`{text}` is not a level between 0 and 1 (e.g. 0.01)"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]

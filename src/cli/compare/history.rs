@@ -20,6 +20,8 @@ pub struct Point {
     /// Against the previous stored commit; `None` for the oldest point.
     pub change: Option<f64>,
     pub verdict: Option<Verdict>,
+    /// Each process's figure of the metric: what the change-point test reads.
+    pub processes: Vec<f64>,
 }
 
 /// One test's series, oldest first.
@@ -62,6 +64,11 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
             let measured = t.status != Status::Error;
             let value = measured.then(|| metric.get(&t.metrics)).flatten();
             let ci = measured.then(|| interval(t, metric)).flatten();
+            let processes = if measured {
+                t.processes.iter().filter_map(|m| metric.get(m)).collect()
+            } else {
+                Vec::new()
+            };
             let (change, verdict) = verdicts
                 .get(&t.id)
                 .map_or((None, None), |(c, v)| (*c, Some(*v)));
@@ -80,6 +87,7 @@ pub fn series(records: &[Record], filter: Option<&str>, opts: &CompareOptions) -
                     ci,
                     change,
                     verdict,
+                    processes,
                 });
         }
     }

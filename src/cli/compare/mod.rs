@@ -3,6 +3,7 @@
 //! against a run, `paired` judges A/B rounds, `exact` judges deterministic counts for both,
 //! `dist` and `stats` are their statistics.
 
+pub mod changes;
 pub mod dist;
 pub mod exact;
 pub mod growth;

@@ -1,7 +1,10 @@
-//! `cargo perf history`'s text: one block per test with a sparkline, one line per commit.
+//! `cargo perf history`'s text and JSON: one block per test with a sparkline, one line per
+//! commit and its change points; `--since` a summary of change points only.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
+use crate::cli::compare::changes::{Change, Shape};
 use crate::cli::compare::history::Series;
 use crate::cli::model::Verdict;
 use crate::cli::report::words::{metric_value, short};
@@ -26,10 +29,131 @@ pub fn sparkline(values: &[Option<f64>]) -> String {
         .collect()
 }
 
-/// The whole `history` output.
-pub fn render(series: &[Series], notes: &[String]) -> String {
+/// What `history` shows: the series, each one's change points, and the commits' subjects.
+pub struct View {
+    pub series: Vec<Series>,
+    /// `changes[i]` belongs to `series[i]`.
+    pub changes: Vec<Vec<Change>>,
+    pub subjects: HashMap<String, String>,
+    pub alpha: f64,
+    /// `--since`'s ref as given, with the commit it names.
+    pub since: Option<(String, String)>,
+    pub notes: Vec<String>,
+}
+
+impl View {
+    fn subject(&self, commit: &str) -> &str {
+        self.subjects.get(commit).map_or("", String::as_str)
+    }
+
+    /// `▲ +10% [+8.1%, +12%]  step at abc1234  subject  (p = 0.001)`.
+    fn change_line(&self, s: &Series, c: &Change) -> String {
+        let arrow = if c.size > 0.0 { '▲' } else { '▼' };
+        let commit = &s.points[c.at].commit;
+        let place = match c.shape {
+            Shape::Step => format!("step at {}", short(commit)),
+            Shape::Drift { from } => format!(
+                "drift over {}..{} ({} commits)",
+                short(&s.points[from].commit),
+                short(commit),
+                c.at - from
+            ),
+        };
+        let subject = match self.subject(commit) {
+            "" => String::new(),
+            text => format!("  {text}"),
+        };
+        format!(
+            "{arrow} {} [{}, {}]  {place}{subject}  (p = {:.3})",
+            format::percent_change(c.size),
+            format::percent_change(c.ci[0]),
+            format::percent_change(c.ci[1]),
+            c.p
+        )
+    }
+}
+
+/// `history --since REF`: each test's change points on one line each.
+pub fn render_since(view: &View) -> String {
     let mut out = String::new();
-    for s in series {
+    let (spec, commit) = view.since.as_ref().map_or(("", ""), |(s, c)| (s, c));
+    let _ = writeln!(
+        out,
+        "change points since {spec} ({}), α = {}:",
+        short(commit),
+        view.alpha
+    );
+    let mut quiet = 0;
+    for (s, changes) in view.series.iter().zip(&view.changes) {
+        if changes.is_empty() {
+            quiet += 1;
+        }
+        for c in changes {
+            let _ = writeln!(out, "  {}  {}", s.id, view.change_line(s, c));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{quiet} of {} test{} without a change point",
+        view.series.len(),
+        if view.series.len() == 1 { "" } else { "s" }
+    );
+    for n in &view.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    out
+}
+
+/// `history --format json` (docs/history.schema.json).
+pub fn render_json(view: &View) -> String {
+    let tests: Vec<serde_json::Value> = view
+        .series
+        .iter()
+        .zip(&view.changes)
+        .map(|(s, changes)| {
+            let commits: Vec<serde_json::Value> = s
+                .points
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "commit": p.commit, "time": p.time, "value": p.value, "processes": p.processes,
+                    })
+                })
+                .collect();
+            let changes: Vec<serde_json::Value> = changes
+                .iter()
+                .map(|c| {
+                    let commit = &s.points[c.at].commit;
+                    let (shape, from) = match c.shape {
+                        Shape::Step => ("step", None),
+                        Shape::Drift { from } => ("drift", Some(&s.points[from].commit)),
+                    };
+                    serde_json::json!({
+                        "commit": commit, "subject": view.subject(commit), "shape": shape,
+                        "from_commit": from, "size": c.size, "ci": c.ci, "p": c.p,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "id": s.id, "metric": s.metric, "commits": commits, "changes": changes,
+            })
+        })
+        .collect();
+    let value = serde_json::json!({
+        "alpha": view.alpha,
+        "since": view.since.as_ref().map(|(_, c)| c),
+        "tests": tests,
+        "notes": view.notes,
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The whole `history` output.
+pub fn render(view: &View) -> String {
+    let mut out = String::new();
+    for (s, changes) in view.series.iter().zip(&view.changes) {
         let values: Vec<Option<f64>> = s.points.iter().map(|p| p.value).collect();
         let _ = writeln!(
             out,
@@ -58,9 +182,16 @@ pub fn render(series: &[Series], notes: &[String]) -> String {
             );
             let _ = writeln!(out, "{}", line.trim_end());
         }
+        let _ = writeln!(out, "  change points (α = {}):", view.alpha);
+        if changes.is_empty() {
+            let _ = writeln!(out, "    none");
+        }
+        for c in changes {
+            let _ = writeln!(out, "    {}", view.change_line(s, c));
+        }
         out.push('\n');
     }
-    for n in notes {
+    for n in &view.notes {
         let _ = writeln!(out, "note: {n}");
     }
     out
@@ -116,7 +247,19 @@ mod tests {
 
         let only_b = series(&records, Some("/b"), &CompareOptions::default());
         assert_eq!(only_b.len(), 1);
-        let text = render(&all, &["a note".into()]);
+        let changes = all
+            .iter()
+            .map(|s| crate::cli::compare::changes::of_series(s, &Default::default()))
+            .collect();
+        let view = View {
+            series: all,
+            changes,
+            subjects: HashMap::from([("c3".to_owned(), "slower a".to_owned())]),
+            alpha: 0.01,
+            since: None,
+            notes: vec!["a note".into()],
+        };
+        let text = render(&view);
         let a_block: Vec<&str> = text.lines().take(5).collect();
         assert!(
             a_block[0].starts_with("p/t/a  ▁▁██  (median_ns, 4 commits)"),
@@ -127,7 +270,70 @@ mod tests {
             "{text}"
         );
         assert!(a_block[1].starts_with("  c1  1970-01-01"), "{text}");
+        // Four commits cannot reach α = 1 % by permutation (at best 2 of 4! orders are as
+        // extreme): the block says so rather than inventing a change.
+        assert!(
+            text.contains("  change points (α = 0.01):\n    none\n"),
+            "{text}"
+        );
         assert!(text.ends_with("note: a note\n"));
+    }
+
+    /// Twelve commits, `a` 30 % slower from the seventh: one step, named by commit and
+    /// subject in the text, the `--since` summary and the JSON.
+    #[test]
+    fn change_points_are_shown_with_size_interval_and_commit() {
+        let records: Vec<Record> = (0..12)
+            .map(|i| {
+                let m = if i >= 6 { 130.0 } else { 100.0 } * (1.0 + 0.002 * (i % 3) as f64);
+                record(&format!("c{i:02}abcdef"), i, &[("a", m), ("b", 50.0)])
+            })
+            .collect();
+        let all = series(&records, None, &CompareOptions::default());
+        let changes: Vec<Vec<Change>> = all
+            .iter()
+            .map(|s| crate::cli::compare::changes::of_series(s, &Default::default()))
+            .collect();
+        assert_eq!(changes[0].len(), 1, "{changes:?}");
+        assert!(changes[1].is_empty(), "{changes:?}");
+        let view = View {
+            series: all,
+            changes,
+            subjects: HashMap::from([("c06abcdef".to_owned(), "slower a".to_owned())]),
+            alpha: 0.01,
+            since: Some(("v1".into(), "c00abcdef".into())),
+            notes: vec![],
+        };
+        let text = render(&view);
+        assert!(
+            text.contains("    ▲ +30% [+")
+                && text.contains("]  step at c06abcd  slower a  (p = 0.00"),
+            "{text}"
+        );
+        let summary = render_since(&view);
+        assert!(
+            summary.starts_with("change points since v1 (c00abcd), α = 0.01:\n  p/t/a  ▲ +30%"),
+            "{summary}"
+        );
+        assert!(
+            summary.ends_with("1 of 2 tests without a change point\n"),
+            "{summary}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&render_json(&view)).unwrap();
+        let c = &json["tests"][0]["changes"][0];
+        assert_eq!(
+            (&c["commit"], &c["shape"], &c["subject"]),
+            (&"c06abcdef".into(), &"step".into(), &"slower a".into())
+        );
+        assert!(c["from_commit"].is_null() && (c["size"].as_f64().unwrap() - 0.3).abs() < 0.01);
+        assert_eq!(json["since"], "c00abcdef");
+        assert_eq!(
+            json["tests"][0]["commits"][0]["processes"]
+                .as_array()
+                .unwrap()
+                .len(),
+            5
+        );
     }
 
     #[test]
