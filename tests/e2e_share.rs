@@ -92,6 +92,25 @@ fn records_travel_through_notes_between_two_clones() {
     let history = ok(&b, &["history", "steady_a", "--machine", "ci"]);
     assert!(history.contains(&c1[..7]), "{history}");
     assert!(ok(&b, &["fetch"]).contains("0 record(s) imported, 1 already stored"));
+    // The default baseline search finds the fetched record: B's next commit compares with it.
+    git(&b, &["commit", "-q", "--allow-empty", "-m", "b's change"]);
+    let report = b.join("report.json");
+    let run_b = [
+        "--quick",
+        "--machine",
+        "ci",
+        "--processes",
+        "1",
+        "--no-save",
+        "--format",
+        "json",
+        "-o",
+    ];
+    let mut args = run_b.to_vec();
+    args.push(report.to_str().unwrap());
+    cargo_perf(&b, &args);
+    let report: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["baseline"]["commit"], c1.as_str(), "{report}");
 
     // A second machine's record of the same commit merges into the same note.
     let mut laptop = record(&b, "ci", &c1);
