@@ -14,6 +14,11 @@ pub fn run(args: &ShareArgs) -> Result<i32, CliError> {
             "pushed to {} {NOTES_REF}: {} added, {} replaced, {} already there\n",
             args.remote, summary.added, summary.replaced, summary.unchanged
         )
+    } else if summary.unchanged == 0 {
+        format!(
+            "nothing to push: the store {} has no clean record\n",
+            store.dir().display()
+        )
     } else {
         format!(
             "nothing to push: {} {NOTES_REF} already has every record ({} already there)\n",
