@@ -160,7 +160,7 @@ def verdict_quality(exe, args, tmp):
                 if verdict != "regressed":
                     missed_by_head[shd][h[:7]] = missed_by_head[shd].get(h[:7], 0) + 1
 
-    budget = "default budget (5 processes)" if args.full else "--quick (3 processes)"
+    budget = "default budget (6-12 processes)" if args.full else "--quick (3-6 processes)"
     print(f"\n== verdicts: {len(runs)} runs of 4 tests, {budget}, threshold 5 %")
     lo, hi = wilson(aa_flagged, aa_total)
     print(f"A/A false alarms: {aa_flagged}/{aa_total} = {100 * aa_flagged / aa_total:.2f} % "

@@ -58,7 +58,7 @@ PROTOCOL = 1
 # Settings::bench_process(..): (warm-up ms, measure ms, processes) of one micro-benchmark process
 # under `cargo perf` and `--quick`. This driver runs a fixed K; `cargo perf` itself adds processes
 # until the median is precise (run/sequential.rs): use --cli for its real wall time.
-BUDGETS = {"default": (30, 90, K), "quick": (15, 40, 3)}
+BUDGETS = {"default": (20, 60, K), "quick": (15, 40, 3)}
 tmp = tempfile.mkdtemp(prefix="cargo-perf-figures-")
 
 

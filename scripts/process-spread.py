@@ -10,7 +10,7 @@ points at the machine (physical pages, cache placement, frequency), which only m
 or re-randomising within a process can sample.
 
 usage: scripts/process-spread.py SUITE_BINARY TEST [--processes N] [--budget B] [--pin CPU]
-  --budget B   one process's budget: `bench` (30 ms warm-up, 90 ms sampling: one process of a
+  --budget B   one process's budget: `bench` (20 ms warm-up, 60 ms sampling: one process of a
                micro benchmark under `cargo perf run`, the default), `bench-quick` (15/40),
                or the longer `measured` (150/600) and `measured-quick` (40/120)
   --pin CPU    run every process pinned to this CPU (taskset), to rule the core out
@@ -20,7 +20,7 @@ import argparse, json, os, statistics, subprocess, sys, tempfile
 
 PROTOCOL = 1
 # (warm-up ms, sampling ms) as protocol.rs's Settings::bench_process and Settings::measured say.
-BUDGETS = {"bench": (30, 90), "bench-quick": (15, 40), "measured": (150, 600), "measured-quick": (40, 120)}
+BUDGETS = {"bench": (20, 60), "bench-quick": (15, 40), "measured": (150, 600), "measured-quick": (40, 120)}
 
 
 def run(binary, test, settings, prefix):

@@ -54,6 +54,8 @@ pub enum Command {
     Push(ShareArgs),
     /// Import REMOTE's refs/notes/cargo-perf into the store (local records are never replaced)
     Fetch(ShareArgs),
+    /// Find the first commit after GOOD up to BAD that made FILTER's tests slower
+    Bisect(BisectArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -280,7 +282,8 @@ pub struct VerdictArgs {
     /// test's `noise` wins)
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     pub threshold: Option<f64>,
-    /// What makes the exit code 1: any of regression,threshold,error, or never
+    /// What makes the exit code 1: any of regression,threshold,error,growth, or never
+    /// (growth: an `args` family's exponent got steeper; not in the default)
     #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
     pub fail_on: FailOn,
 }
@@ -442,6 +445,65 @@ impl AbArgs {
     }
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct BisectArgs {
+    /// A commit, branch or tag without the slowdown (excluded from the search)
+    #[arg(value_name = "GOOD")]
+    pub good: String,
+    /// A later commit, branch or tag with it (its first-parent ancestors after GOOD are searched)
+    #[arg(value_name = "BAD")]
+    pub bad: String,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Time for extra rounds per step, e.g. `30s`, `2m` (an inconclusive step gets 4x once)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1m")]
+    pub budget: Duration,
+    /// Rounds before the first look at each step
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(6..=1000))]
+    pub min_rounds: u32,
+    /// Shorter processes; skips tests tagged `slow`
+    #[arg(long)]
+    pub quick: bool,
+    /// Smallest change at BAD counted as the regression to find, e.g. `5%` (default 2%)
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub threshold: Option<f64>,
+    /// Report format: human or json
+    #[arg(long, value_name = "FORMAT", value_parser = PossibleValuesParser::new(["human", "json"]), default_value = "human")]
+    pub format: String,
+    /// Write the report to FILE (the human summary still goes to the terminal)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Kill a test process after DURATION, e.g. `90s`, `5m` (a test's `timeout` key wins)
+    #[arg(long, value_name = "DURATION", value_parser = parse_test_timeout)]
+    pub test_timeout: Option<Duration>,
+}
+
+impl BisectArgs {
+    /// Each step's rounds: `ab`'s session with this command's budget and threshold.
+    pub fn plan(&self) -> session::Plan {
+        session::Plan {
+            policy: Policy {
+                min_rounds: self.min_rounds as usize,
+                ..Policy::default()
+            },
+            calibrate: false,
+            budget: self.budget,
+            threshold: self.threshold.unwrap_or(session::DEFAULT_AB_THRESHOLD),
+            processes: session::Processes {
+                quick: self.quick,
+                ..session::Processes::default()
+            },
+        }
+    }
+
+    /// `--format json`.
+    pub fn json(&self) -> bool {
+        self.format == "json"
+    }
+}
+
 /// Where the store is, for commands that do not build anything.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StoreArgs {
@@ -571,16 +633,18 @@ pub(crate) fn parse_fail_on(text: &str) -> Result<FailOn, String> {
         regression: false,
         threshold: false,
         error: false,
+        growth: false,
     };
     for item in text.split(',').map(str::trim) {
         match item {
             "regression" => out.regression = true,
             "threshold" => out.threshold = true,
             "error" => out.error = true,
+            "growth" => out.growth = true,
             "never" => {}
             other => {
                 return Err(format!(
-                    "`{other}` is not one of regression, threshold, error, never"
+                    "`{other}` is not one of regression, threshold, error, growth, never"
                 ))
             }
         }
@@ -750,7 +814,8 @@ mod tests {
             FailOn {
                 regression: true,
                 threshold: true,
-                error: true
+                error: true,
+                growth: false,
             }
         );
     }

@@ -232,6 +232,38 @@ impl Git {
         Ok(out)
     }
 
+    /// The first-parent commits after `good` up to `bad` (included), oldest first: `bad`,
+    /// its first parent, and so on until a commit that is `good` or one of its ancestors (a
+    /// merge can bring `good` in through a second parent). `None` when `good` is not an
+    /// ancestor of `bad`.
+    pub fn first_parent_range(
+        &self,
+        good: &str,
+        bad: &str,
+    ) -> Result<Option<Vec<String>>, CliError> {
+        let (good_oid, bad_oid) = (self.oid(good)?, self.oid(bad)?);
+        let is_ancestor = |a: Oid, of: Oid| -> Result<bool, CliError> {
+            if a == of {
+                return Ok(true);
+            }
+            (self.repo.graph_descendant_of(of, a))
+                .map_err(|e| git_error("could not walk the history".into(), &e))
+        };
+        if good_oid == bad_oid || !is_ancestor(good_oid, bad_oid)? {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        for commit in self.first_parents(bad, usize::MAX)? {
+            let oid = self.oid(&commit)?;
+            if is_ancestor(oid, good_oid)? {
+                break;
+            }
+            out.push(commit);
+        }
+        out.reverse();
+        Ok(Some(out))
+    }
+
     /// The first-parent ancestors of `from` for which `has_record` holds, nearest first, at
     /// most `limit` commits back; `from` itself is a candidate only when `include_from` (a
     /// dirty tree compares against HEAD). The one "nearest stored ancestor" search.

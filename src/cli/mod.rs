@@ -7,6 +7,7 @@
 pub mod ab;
 pub mod args;
 pub mod atomic;
+pub mod bisect;
 pub mod commands;
 pub mod compare;
 pub mod errors;

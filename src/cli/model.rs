@@ -33,6 +33,10 @@ pub struct Report {
     /// How long the run took, nanoseconds (`compare`: the head record's test wall times).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ns: Option<u64>,
+    /// Each family of `args` tests (`sort/100`, `sort/1000`, ...): how its figure grows with
+    /// the argument ([`crate::cli::compare::growth`]). Absent when the run has no family.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub growth: Vec<Growth>,
 }
 
 impl Report {
@@ -51,6 +55,7 @@ impl Report {
             notes,
             started_at: None,
             duration_ns: None,
+            growth: Vec::new(),
         }
     }
 
@@ -89,6 +94,10 @@ pub struct FailOn {
     pub regression: bool,
     pub threshold: bool,
     pub error: bool,
+    /// A family's growth exponent got steeper against the baseline (opt-in: not in the
+    /// default list, since an exponent fitted over a few sizes is a finding to look at
+    /// rather than a gate).
+    pub growth: bool,
 }
 
 impl Default for FailOn {
@@ -98,6 +107,7 @@ impl Default for FailOn {
             regression: true,
             threshold: true,
             error: true,
+            growth: false,
         }
     }
 }
@@ -108,9 +118,14 @@ impl FailOn {
         let failed_threshold = report.tests.iter().any(|t| t.status == Status::Failed);
         let errored = report.tests.iter().any(|t| t.status == Status::Error);
         let regressed = report.summary.regressed > 0;
+        let steeper = report
+            .growth
+            .iter()
+            .any(|g| g.change == Some(GrowthChange::Steeper));
         let fail = (self.threshold && failed_threshold)
             || (self.error && errored)
-            || (self.regression && regressed);
+            || (self.regression && regressed)
+            || (self.growth && steeper);
         if fail {
             crate::cli::errors::exit::FAILED
         } else {
@@ -377,6 +392,69 @@ impl Severity {
     }
 }
 
+/// How a family of `args` tests (`sort/100`, `sort/1000`, ...) grows with its argument.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Growth {
+    /// `package/target/stem`: the family's tests are `<family>/<arg>`.
+    pub family: String,
+    /// The stem (`sort`), as the reports print it.
+    pub name: String,
+    /// The figure fitted against the argument (`median_ns` for benches, `p99_ns` for load
+    /// tests) or, for a load family whose arguments are its concurrency levels,
+    /// `throughput_per_sec`.
+    pub metric: String,
+    /// The arguments, by size when they are numbers (as the test names spell them).
+    pub args: Vec<String>,
+    /// The head's fit: `metric ∝ n^exponent`. Absent when no fit could be made (`note` says why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<GrowthFit>,
+    /// The same fit of the baseline's tests of these arguments, when compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<GrowthFit>,
+    /// Whether the exponent changed against the baseline (both fits present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<GrowthChange>,
+    /// A load family over concurrency levels: throughput per level against perfect scaling
+    /// from the lowest level.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<ScalingLevel>,
+    /// Why there is no fit (too few sizes, arguments that are not numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A log-log least-squares fit of a figure against size: `figure ∝ n^exponent`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GrowthFit {
+    pub exponent: f64,
+    /// 95 % confidence interval of `exponent`.
+    pub ci: [f64; 2],
+    /// How many sizes the fit used.
+    pub sizes: usize,
+}
+
+/// A change of growth exponent between the baseline and the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrowthChange {
+    /// The head grows faster: its interval lies above the baseline's (by at least
+    /// [`crate::cli::compare::growth::GROWTH_STEP`]).
+    Steeper,
+    /// The head grows slower: its interval lies below the baseline's.
+    Flatter,
+    /// The intervals overlap, or the exponents differ by less than the step.
+    Unchanged,
+}
+
+/// One concurrency level of a load family: `efficiency` is `throughput(c) / (c / c0 ×
+/// throughput(c0))` with `c0` the lowest level (1.0 = perfect scaling).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScalingLevel {
+    pub concurrency: u64,
+    pub throughput_per_sec: f64,
+    pub efficiency: f64,
+}
+
 /// The paired base/head rounds of one test in `cargo perf ab`, and what they came to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AbRounds {
@@ -452,6 +530,7 @@ mod tests {
             regression: false,
             threshold: false,
             error: false,
+            growth: false,
         };
         for r in [&failed, &errored, &regressed] {
             assert_eq!(never.exit_code(r), 0);

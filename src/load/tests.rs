@@ -579,7 +579,10 @@ fn faults_open_on_the_timeline_and_recovery_is_measured() {
         });
     assert_eq!(*log.lock().unwrap(), ["on", "off"]);
     let rec = report.recovery_time("outage").expect("recovered");
-    assert!(rec <= ms(200), "{rec:?}");
+    // The truth is 0 (success returns with the window's end); up to four 100 ms buckets allow
+    // for a loaded machine's slow buckets after it (CI measured more than two), while a
+    // recovery never seen, or timed from the wrong instant, would read 700 ms or none.
+    assert!(rec <= ms(400), "{rec:?}");
     assert!(report.success_rate() < 90.0 && report.success_rate() > 50.0);
     let m = load.finish().unwrap();
     let f = &details(&m).faults[0];

@@ -75,7 +75,7 @@ pub fn build_both(
         ));
     }
     let base_targets = match &base {
-        Some(b) => build(git, b, ws, options, reporter)?,
+        Some(b) => build(git, b, "base", ws, options, reporter)?,
         None => None,
     };
     let head_targets = build::build(ws, options, &mut events::notes_to(reporter))?;
@@ -86,11 +86,13 @@ pub fn build_both(
     })
 }
 
-/// The base's perf targets, built (or reused from an earlier run); `None` when the base has no
-/// perf suites at all (every head test is then new).
+/// A commit's perf targets, built aside (or reused from an earlier run); `None` when the
+/// commit has no perf suites at all (for `ab`'s base: every head test is then new). `role`
+/// names the commit in messages: `base` for `ab`, `GOOD`, `BAD` or `commit` for `bisect`.
 pub fn build(
     git: &Git,
     base: &ResolvedBase,
+    role: &str,
     ws: &Workspace,
     options: &BuildOptions,
     reporter: &mut dyn Reporter,
@@ -101,9 +103,15 @@ pub fn build(
         .dir
         .join(relative_to(&ws.manifest_path, git.workdir()));
     let short = short(&base.commit);
+    // `main` (3f2a1b0), or just the short id when that is what the user gave.
+    let named = if base.reference == short {
+        format!("{role} {short}")
+    } else {
+        format!("{role} `{}` ({short})", base.reference)
+    };
     let failed = |e: CliError| {
         CliError::build(
-            format!("could not build the base `{}` ({short}): {}", base.reference, e.message),
+            format!("could not build the {named}: {}", e.message),
             format!(
                 "check that `{}` builds (`git checkout {}` and `cargo build --benches`), or compare against another ref",
                 base.reference, short
@@ -123,7 +131,7 @@ pub fn build(
         &ws.package_names(),
     );
     if let Some(built) = cache::load(&aside) {
-        let what = format!("base `{}` ({short}), built earlier", base.reference);
+        let what = format!("{named}, built earlier");
         reporter.event(&Event::Step {
             verb: "Reusing",
             what: &what,
@@ -156,11 +164,7 @@ pub fn build(
         Err(e) if e.kind == ErrorKind::NoSuites => return Ok(None),
         Err(e) => return Err(failed(e)),
     };
-    let what = format!(
-        "base `{}` ({short}) in {}",
-        base.reference,
-        checkout.dir.display()
-    );
+    let what = format!("{named} in {}", checkout.dir.display());
     reporter.event(&Event::Step {
         verb: "Building",
         what: &what,

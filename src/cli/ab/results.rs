@@ -475,6 +475,7 @@ mod tests {
             regression: false,
             threshold: false,
             error: false,
+            growth: false,
         };
         assert_eq!(never.exit_code(&r), 0);
         let quiet = report(vec![one_round("same", &result(0.0, Verdict::Unchanged))]);

@@ -4,6 +4,7 @@
 
 use crate::cli::ab::{base, results, session, sides};
 use crate::cli::args::AbArgs;
+use crate::cli::compare::growth;
 use crate::cli::errors::CliError;
 use crate::cli::model::Report;
 use crate::cli::project::workspace;
@@ -64,6 +65,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let mut report = Report::new(opts.fingerprint.machine.clone(), measured.tests, notes);
     (report.commit, report.dirty) = (head_commit, session.context.dirty);
     report.baseline = results::baseline(base_commit, args.base.as_deref(), args.calibrate);
+    report.growth = growth::of(&report.tests, Some(&measured.base_tests));
     let base_side = built.base.as_ref().map(|b| b.commit.clone());
     let base_side = base_side.map(|commit| (commit, measured.base_tests, &plans.base[..]));
     let saving = (&opts.fingerprint, args.results.save());

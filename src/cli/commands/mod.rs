@@ -4,6 +4,7 @@
 
 pub mod ab;
 pub mod baseline;
+pub mod bisect;
 pub mod compare;
 pub mod fetch;
 pub mod history;
@@ -35,6 +36,7 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::Report(a) => report::run(&a),
         Command::Push(a) => push::run(&a),
         Command::Fetch(a) => fetch::run(&a),
+        Command::Bisect(a) => bisect::run(&a),
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod dist;
 pub mod exact;
+pub mod growth;
 pub mod history;
 pub mod levels;
 pub mod merge;

@@ -317,3 +317,35 @@ fn notes_round_trip_through_a_remote_and_a_diverged_push_is_rejected_not_failed(
     assert_eq!(err.kind, crate::cli::errors::ErrorKind::Usage);
     assert!(err.message.contains("origin"), "{}", err.message);
 }
+
+#[test]
+fn the_bisect_range_is_bad_s_first_parents_back_to_good() {
+    let tmp = repo();
+    let good = commit(tmp.path(), "a.rs", "1");
+    let c2 = commit(tmp.path(), "a.rs", "2");
+    git(tmp.path(), &["checkout", "-q", "-b", "side"]);
+    let side = commit(tmp.path(), "b.rs", "side");
+    git(tmp.path(), &["checkout", "-q", "main"]);
+    let c3 = commit(tmp.path(), "a.rs", "3");
+    git(
+        tmp.path(),
+        &["merge", "-q", "--no-ff", "-m", "merge", "side"],
+    );
+    let merge = git(tmp.path(), &["rev-parse", "HEAD"]);
+    let g = Git::discover(tmp.path()).unwrap().unwrap();
+
+    // Oldest first, BAD included, GOOD excluded, the merged side branch not walked.
+    assert_eq!(
+        g.first_parent_range(&good, &merge).unwrap(),
+        Some(vec![c2.clone(), c3.clone(), merge.clone()])
+    );
+    // GOOD on a merged branch: the walk stops at the first commit GOOD descends from.
+    assert_eq!(
+        g.first_parent_range(&side, &merge).unwrap(),
+        Some(vec![c3.clone(), merge.clone()])
+    );
+    // Not an ancestor, or the same commit: nothing to search.
+    assert_eq!(g.first_parent_range(&merge, &good).unwrap(), None);
+    assert_eq!(g.first_parent_range(&side, &c3).unwrap(), None);
+    assert_eq!(g.first_parent_range(&c2, &c2).unwrap(), None);
+}

@@ -11,11 +11,13 @@ mod tests;
 
 use std::fmt::Write;
 
+use crate::cli::compare::growth;
 use crate::cli::compare::history::{interval, Series};
 use crate::cli::compare::primary_metric;
 use crate::cli::model::{Report, Status, TestReport};
 use crate::cli::report::words::{
-    change_text, metric_value, rank, short, threshold_text, verdict_word,
+    change_text, growth_change_text, growth_text, metric_value, rank, short, threshold_text,
+    verdict_word,
 };
 use crate::format;
 
@@ -193,9 +195,11 @@ fn summary(out: &mut String, tests: &[&TestReport]) {
     out.push_str("</tbody></table></div></section>");
 }
 
-/// Growth curves of the `args` families, when the run has any.
+/// Growth curves of the `args` families, when the run has any, each captioned with its
+/// fitted exponent; a line per family whose exponent changed against the base.
 fn growth(out: &mut String, page: &Page<'_>) {
-    let families = charts::families(&page.report.tests);
+    let r = page.report;
+    let families = growth::families(&r.tests);
     let figures: Vec<(String, String)> = families
         .iter()
         .filter_map(|f| {
@@ -203,15 +207,28 @@ fn growth(out: &mut String, page: &Page<'_>) {
                 let t = page.base.iter().find(|b| b.id == id)?;
                 primary_metric(t.kind).get(&t.metrics)
             };
-            Some((f.name.clone(), charts::growth(f, &base)?))
+            let caption = match r.growth.iter().find(|g| g.family == f.name) {
+                Some(g) => format!("{}: {}", g.name, growth_text(g)),
+                None => f.name.clone(),
+            };
+            Some((caption, charts::growth(f, &base)?))
         })
         .collect();
     if figures.is_empty() {
         return;
     }
-    out.push_str("<section><h2>Growth with size</h2><div class=\"figs\">");
-    for (name, svg) in figures {
-        figure(out, &name, &svg);
+    out.push_str("<section><h2>Growth with size</h2>");
+    let changed: Vec<String> = r.growth.iter().filter_map(growth_change_text).collect();
+    if !changed.is_empty() {
+        out.push_str("<ul class=\"facts\">");
+        for line in changed {
+            let _ = write!(out, "<li>{}</li>", escape(&line));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("<div class=\"figs\">");
+    for (caption, svg) in figures {
+        figure(out, &caption, &svg);
     }
     out.push_str("</div></section>");
 }

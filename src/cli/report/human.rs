@@ -7,7 +7,9 @@ use console::style;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::model::{Report, Status, TestReport};
-use crate::cli::report::words::{limit_text, run_time, threshold_text, width};
+use crate::cli::report::words::{
+    growth_change_text, growth_text, limit_text, run_time, threshold_text, width,
+};
 use crate::cli::run::events::{Event, Reporter};
 use crate::format;
 use crate::protocol::Throughput;
@@ -180,6 +182,7 @@ pub fn render(report: &Report, color: bool) -> String {
         }
     }
     out.push_str(&super::human_compare::render(report, color));
+    out.push_str(&growth(report, color));
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }
@@ -232,6 +235,25 @@ fn details(report: &Report) -> String {
                 leak.confidence * 100.0
             ));
         }
+    }
+    out
+}
+
+/// Each `args` family's growth exponent (or scaling, or why there is none), then a line per
+/// family whose exponent changed against the baseline.
+fn growth(report: &Report, color: bool) -> String {
+    if report.growth.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\ngrowth with size (log-log fit, 95% interval):\n");
+    let names: Vec<String> = report.growth.iter().map(|g| g.name.clone() + ":").collect();
+    let w = width("", names.iter());
+    for (g, name) in report.growth.iter().zip(&names) {
+        out.push_str(&format!("    {name:<w$} {}\n", growth_text(g)));
+    }
+    for line in report.growth.iter().filter_map(growth_change_text) {
+        let line = style(line).yellow().bold().force_styling(color);
+        out.push_str(&format!("{line}\n"));
     }
     out
 }
@@ -359,6 +381,44 @@ mod tests {
         // XML escapes the operator.
         let escaped = sentence.replace('<', "&lt;");
         assert!(crate::cli::report::junit::render(&report).contains(&escaped));
+    }
+
+    /// A family that went from n to n² and one with too few sizes, fitted from the tests:
+    /// every format prints the exponents, the change as one sentence, and why there is no fit.
+    #[test]
+    fn growth_reads_the_same_in_every_format() {
+        let family = |stem: &str, sizes: &[f64], k: f64| -> Vec<TestReport> {
+            sizes
+                .iter()
+                .map(|&n| {
+                    let m = 3.0 * n.powf(k);
+                    crate::cli::testing::bench(&format!("p/t/{stem}/{n}"))
+                        .processes(&[m, m * 1.02, m * 0.98])
+                        .build()
+                })
+                .collect()
+        };
+        let sizes = [100.0f64, 200.0, 400.0, 800.0];
+        let mut head = family("sort", &sizes, 2.0);
+        head.extend(family("pair", &sizes[..2], 1.0));
+        let base = family("sort", &sizes, 1.0);
+        let mut report = crate::cli::testing::report(head);
+        report.growth = crate::cli::compare::growth::of(&report.tests, Some(&base));
+        let change = "growth changed: sort n^1.00 → n^2.00 (steeper)";
+        let fit = "n^2.00 [1.99, 2.01] (median_ns over 4 sizes; base n^1.00 [0.99, 1.01])";
+        let none = "no fit: 2 sizes measured, a fit needs 3 or more";
+        let text = render(&report, false);
+        assert!(text.contains(&format!("    sort: {fit}\n")), "{text}");
+        assert!(text.contains(&format!("    pair: {none}\n")), "{text}");
+        assert!(text.contains(&format!("\n{change}\n")), "{text}");
+        let md = crate::cli::report::markdown::render(&report);
+        assert!(md.contains(&format!("> 📈 {change}")), "{md}");
+        assert!(md.contains(&format!("| `sort` | {fit} |")), "{md}");
+        assert!(md.contains(&format!("| `pair` | {none} |")), "{md}");
+        let json = crate::cli::report::json::render(&report);
+        assert!(json.contains("\"change\": \"steeper\""), "{json}");
+        let quiet = render(&crate::cli::testing::report(Vec::new()), false);
+        assert!(!quiet.contains("growth"), "no family, no section: {quiet}");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use super::Columns;
 use crate::cli::model::{Report, Status, TestReport, Verdict};
 use crate::cli::report::rows::compared_metrics;
 use crate::cli::report::words::{
-    change_text, interval_text, is_changed, levels_text, metric_value, rank, run_time,
-    severity_word, short, threshold_text, verdict_text, verdict_word,
+    change_text, growth_change_text, growth_text, interval_text, is_changed, levels_text,
+    metric_value, rank, run_time, severity_word, short, threshold_text, verdict_text, verdict_word,
 };
 
 /// The hidden first line a bot searches for to update its comment in place.
@@ -54,6 +54,7 @@ pub fn render(report: &Report) -> String {
         table(&mut out, &rest, columns);
         let _ = writeln!(out, "\n</details>\n");
     }
+    growth(&mut out, report);
     memory(&mut out, report);
     super::operations::markdown(&mut out, report);
     let mut disagree: Vec<&TestReport> = report
@@ -170,6 +171,36 @@ fn memory(out: &mut String, report: &Report) {
             code(&t.name),
             num(m.allocs_per_iter),
             num(m.alloc_bytes_per_iter),
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
+}
+
+/// Each `args` family's growth, folded, after a line per family whose exponent changed
+/// against the baseline (those are findings, so they stay in view).
+fn growth(out: &mut String, report: &Report) {
+    if report.growth.is_empty() {
+        return;
+    }
+    for line in report.growth.iter().filter_map(growth_change_text) {
+        let _ = writeln!(out, "> 📈 {}", escape_inline(&line));
+    }
+    if report
+        .growth
+        .iter()
+        .any(|g| growth_change_text(g).is_some())
+    {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "<details><summary>Growth with size</summary>\n");
+    let _ = writeln!(out, "| family | growth (log-log fit, 95% interval) |");
+    let _ = writeln!(out, "|---|---|");
+    for g in &report.growth {
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            code(&g.name),
+            escape_cell(&growth_text(g))
         );
     }
     let _ = writeln!(out, "\n</details>\n");

@@ -4,6 +4,7 @@
 //! status or a severity; the wording lives in [`words`].
 
 pub mod baseline;
+pub mod bisect;
 pub mod bmf;
 pub mod chart;
 pub mod csv;

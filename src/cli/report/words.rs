@@ -2,7 +2,9 @@
 //! threshold check as a sentence, a commit shortened, and the order a reader sees tests in.
 //! Every renderer (human, Markdown, JUnit, history, baseline) says these things through here.
 
-use crate::cli::model::{Comparison, Report, Severity, Status, TestReport, Verdict};
+use crate::cli::model::{
+    Comparison, Growth, GrowthChange, GrowthFit, Report, Severity, Status, TestReport, Verdict,
+};
 use crate::format;
 use crate::threshold::ThresholdCheck;
 
@@ -153,10 +155,89 @@ pub fn levels_text(t: &TestReport) -> Option<String> {
     Some(format!("{count} levels: {}", parts.join(", ")))
 }
 
+/// `n^1.08 [1.02, 1.12]`: a growth exponent with its 95 % interval.
+pub fn growth_fit_text(f: &GrowthFit) -> String {
+    format!("n^{:.2} [{:.2}, {:.2}]", f.exponent, f.ci[0], f.ci[1])
+}
+
+/// What a family's growth comes to, in one line: `n^1.08 [1.02, 1.12] (median_ns over 4
+/// sizes; base n^1.05 [1.01, 1.09])`, a load family's scaling over its concurrency levels,
+/// or why there is no fit.
+pub fn growth_text(g: &Growth) -> String {
+    if let Some(f) = &g.fit {
+        let base = g
+            .baseline
+            .as_ref()
+            .map(|b| format!("; base {}", growth_fit_text(b)))
+            .unwrap_or_default();
+        return format!(
+            "{} ({} over {} sizes{base})",
+            growth_fit_text(f),
+            g.metric,
+            f.sizes
+        );
+    }
+    if let Some(first) = g.scaling.first() {
+        let join = |f: &dyn Fn(&crate::cli::model::ScalingLevel) -> String| {
+            g.scaling.iter().map(f).collect::<Vec<_>>().join(", ")
+        };
+        return format!(
+            "throughput at concurrency {}: {}; scaling efficiency {} (100% = linear from \
+             concurrency {})",
+            join(&|l| l.concurrency.to_string()),
+            join(&|l| format::rate(l.throughput_per_sec)),
+            join(&|l| format!("{:.0}%", l.efficiency * 100.0)),
+            first.concurrency,
+        );
+    }
+    g.note.clone().unwrap_or_default()
+}
+
+/// `growth changed: sort n^1.02 → n^1.51 (steeper)` when the exponent changed against the
+/// baseline; `None` otherwise.
+pub fn growth_change_text(g: &Growth) -> Option<String> {
+    let word = match g.change? {
+        GrowthChange::Steeper => "steeper",
+        GrowthChange::Flatter => "flatter",
+        GrowthChange::Unchanged => return None,
+    };
+    let (head, base) = (g.fit?, g.baseline?);
+    Some(format!(
+        "growth changed: {} n^{:.2} → n^{:.2} ({word})",
+        g.name, base.exponent, head.exponent
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::threshold::Op;
+
+    #[test]
+    fn scaling_reads_levels_throughputs_and_efficiencies() {
+        let level = |c: u64, t: f64, e: f64| crate::cli::model::ScalingLevel {
+            concurrency: c,
+            throughput_per_sec: t,
+            efficiency: e,
+        };
+        let g = Growth {
+            family: "p/t/serve".into(),
+            name: "serve".into(),
+            metric: "throughput_per_sec".into(),
+            args: vec!["1".into(), "16".into()],
+            fit: None,
+            baseline: None,
+            change: None,
+            scaling: vec![level(1, 1.49e6, 1.0), level(16, 5.66e6, 0.2374)],
+            note: None,
+        };
+        assert_eq!(
+            growth_text(&g),
+            "throughput at concurrency 1, 16: 1.49M/s, 5.66M/s; scaling efficiency 100%, 24% \
+             (100% = linear from concurrency 1)"
+        );
+        assert_eq!(growth_change_text(&g), None);
+    }
 
     #[test]
     fn values_use_their_metrics_unit() {

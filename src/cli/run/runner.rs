@@ -1,6 +1,6 @@
-//! Runs the selected tests: each in independent processes, one test per process, in order, as
-//! many as the sequential rule ([`super::sequential`]) asks for; merges the processes'
-//! measurements, checks thresholds and decides each test's status.
+//! Runs the selected tests: each in independent processes, one test per process, as many as
+//! the sequential rule ([`super::sequential`]) asks for, the tests' processes interleaved in
+//! rounds; merges the processes' measurements, checks thresholds and decides each status.
 
 use std::time::Duration;
 
@@ -40,7 +40,13 @@ pub struct RunConfig {
     pub counting: Counting,
 }
 
-/// Run every planned test in order and report each through `reporter`.
+/// Run every planned test and report each through `reporter`. The tests' processes are
+/// interleaved in rounds: round `r` runs process `r` of every test that still needs one, in
+/// the plan's order. A shared machine changes state over seconds (issue 12: levels 1.4x apart
+/// that come and go), so measuring test A's processes and then test B's would put that drift
+/// between A and B; in rounds both see the same states, and a ratio between tests of one run
+/// (4x the work reads 4x) no longer depends on when each happened to run. Reports come back in
+/// the plan's order.
 pub fn run_all(
     plan: &[Planned<'_>],
     config: RunConfig,
@@ -50,54 +56,91 @@ pub fn run_all(
         tests: plan.len(),
         processes: config.rule.max.max(config.load_processes),
     });
-    let mut reports = Vec::with_capacity(plan.len());
-    for (index, planned) in plan.iter().enumerate() {
-        let id = planned.id().to_string();
-        reporter.event(&Event::TestStarted {
-            id: &id,
-            index,
-            total: plan.len(),
-        });
-        let report = run_one(planned, &id, config, reporter);
-        if interrupt::received().is_some() {
-            // The caller stops at once: no report of a cut run.
-            break;
+    // A test's slot holds its run until it is done, then its report.
+    let mut runs: Vec<Option<TestRun<'_, '_>>> =
+        plan.iter().map(|p| Some(TestRun::new(p, config))).collect();
+    let mut reports: Vec<Option<TestReport>> = (0..plan.len()).map(|_| None).collect();
+    let mut process = 0u32;
+    while runs.iter().any(Option::is_some) {
+        for index in 0..runs.len() {
+            let Some(run) = runs[index].as_mut() else {
+                continue;
+            };
+            if process == 0 {
+                reporter.event(&Event::TestStarted {
+                    id: &run.id,
+                    index,
+                    total: plan.len(),
+                });
+            }
+            let done = run.step(process, config, reporter);
+            if interrupt::received().is_some() {
+                // The caller stops at once: no report of a cut run.
+                return Vec::new();
+            }
+            if done {
+                let report = runs[index].take().map(TestRun::finish);
+                if let Some(report) = &report {
+                    reporter.event(&Event::TestFinished { test: report });
+                }
+                reports[index] = report;
+            }
         }
-        reporter.event(&Event::TestFinished { test: &report });
-        reports.push(report);
+        process += 1;
     }
-    reports
+    reports.into_iter().flatten().collect()
 }
 
-fn run_one(
-    planned: &Planned<'_>,
-    id: &str,
-    config: RunConfig,
-    reporter: &mut dyn Reporter,
-) -> TestReport {
-    let info = &planned.info;
-    let mut report = TestReport::new(&planned.id(), info.kind, info.tags.clone());
-    // A malformed PERF_* override means the test cannot be judged: do not spend time on it.
-    if let Some(e) = &info.threshold_error {
-        report.error = Some(e.clone());
-        return report;
+/// One test's processes so far: what the rounds of [`run_all`] accumulate.
+struct TestRun<'p, 's> {
+    planned: &'p Planned<'s>,
+    id: String,
+    report: TestReport,
+    measurements: Vec<Measurement>,
+    medians: Vec<f64>,
+    longest: Duration,
+    rule: StopRule,
+    bench: bool,
+}
+
+impl<'p, 's> TestRun<'p, 's> {
+    fn new(planned: &'p Planned<'s>, config: RunConfig) -> Self {
+        let info = &planned.info;
+        let (rule, bench) = match info.kind {
+            TestKind::Bench => (config.rule, true),
+            TestKind::Load => (StopRule::fixed(config.load_processes), false),
+        };
+        TestRun {
+            planned,
+            id: planned.id().to_string(),
+            report: TestReport::new(&planned.id(), info.kind, info.tags.clone()),
+            measurements: Vec::new(),
+            medians: Vec::new(),
+            longest: Duration::ZERO,
+            rule,
+            bench,
+        }
     }
-    let mut measurements: Vec<Measurement> = Vec::new();
-    let mut longest = Duration::ZERO;
-    let (rule, bench) = match info.kind {
-        TestKind::Bench => (config.rule, true),
-        TestKind::Load => (StopRule::fixed(config.load_processes), false),
-    };
-    let mut medians: Vec<f64> = Vec::new();
-    for process in 0.. {
-        let mut settings = if bench {
+
+    /// Run process `process` of this test; whether the test is done (enough processes, or an
+    /// error that would repeat in every process).
+    fn step(&mut self, process: u32, config: RunConfig, reporter: &mut dyn Reporter) -> bool {
+        let info = &self.planned.info;
+        // A malformed PERF_* override means the test cannot be judged: do not spend time on it.
+        if let Some(e) = &info.threshold_error {
+            self.report.error = Some(e.clone());
+            return true;
+        }
+        let rule = self.rule;
+        let mut settings = if self.bench {
             Settings::bench_process(rule.max, process, config.quick)
         } else {
             Settings::measured(rule.max, process, config.quick)
         };
         settings.load_scale = config.load_scale;
         settings.counting = super::instructions::for_test(config.counting, info.kind);
-        let limit = Limit::for_test(info, &settings, config.test_timeout, longest);
+        let limit = Limit::for_test(info, &settings, config.test_timeout, self.longest);
+        let id = self.id.as_str();
         let mut on_slow = |elapsed| {
             reporter.event(&Event::TestSlow {
                 id,
@@ -106,18 +149,22 @@ fn run_one(
                 limit: limit.after,
             })
         };
-        let outcome = planned.suite.run_test(info, settings, limit, &mut on_slow);
+        let outcome = self
+            .planned
+            .suite
+            .run_test(info, settings, limit, &mut on_slow);
         if interrupt::received().is_some() {
-            return report;
+            return true;
         }
         let failure = match outcome {
             ProcessOutcome::Answered(result) => {
-                report.wall_ns += result.wall_ns;
-                longest = longest.max(Duration::from_nanos(result.wall_ns));
+                self.report.wall_ns += result.wall_ns;
+                self.longest = self.longest.max(Duration::from_nanos(result.wall_ns));
                 match (result.outcome, result.measurement) {
                     (Outcome::Passed, Some(m)) => {
-                        medians.extend(m.metrics.median_ns.or(m.metrics.p50_ns));
-                        measurements.push(m);
+                        self.medians
+                            .extend(m.metrics.median_ns.or(m.metrics.p50_ns));
+                        self.measurements.push(m);
                         None
                     }
                     (Outcome::Passed, None) => {
@@ -140,19 +187,25 @@ fn run_one(
         });
         if let Some(message) = failure {
             // A panic or a timeout would repeat in every process: report it once, move on.
-            report.error = Some(if rule.max > 1 {
+            self.report.error = Some(if rule.max > 1 {
                 format!("{message} (process {})", process + 1)
             } else {
                 message
             });
-            return report;
+            return true;
         }
-        if rule.enough(measurements.len() as u32, &medians) {
-            break;
+        rule.enough(self.measurements.len() as u32, &self.medians)
+    }
+
+    /// The test's report from its processes: merged figures, thresholds, status.
+    fn finish(self) -> TestReport {
+        let mut report = self.report;
+        if report.error.is_none() {
+            let thresholds = &self.planned.info.thresholds;
+            if let Err(e) = super::merge::fill(&mut report, thresholds, self.measurements) {
+                report.error = Some(e);
+            }
         }
+        report
     }
-    if let Err(e) = super::merge::fill(&mut report, &info.thresholds, measurements) {
-        report.error = Some(e);
-    }
-    report
 }

@@ -211,6 +211,7 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
     if let Some(base) = &base {
         judge(report, base, &[&opts.noise], &opts.compare);
     }
+    report.growth = compare::growth::of(&report.tests, base.as_ref().map(|b| &b.tests[..]));
 
     match session.context.commit.clone() {
         Some(commit) if wanted(opts.save, &session.context, report) => {
@@ -455,6 +456,7 @@ pub fn compare_records(
     report.started_at = Some(super::rfc3339(
         head.unix_time.saturating_sub(took / 1_000_000_000),
     ));
+    let base_tests = base.as_ref().map(|b| &b.1.tests[..]);
     if let Some((base_label, base)) = base {
         // Instruction counts (a `+valgrind` machine id) are comparable across machines.
         let scope = fingerprint::Scope::of_machine(&head.machine.id).max(opts.scope);
@@ -472,6 +474,7 @@ pub fn compare_records(
             &opts.compare,
         );
     }
+    report.growth = compare::growth::of(&report.tests, base_tests);
     Ok(report.finish())
 }
 

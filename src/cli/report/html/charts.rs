@@ -3,6 +3,7 @@
 //! load test's timeline with its stages, its history over the stored commits, and the growth
 //! of a family of `args` tests with size.
 
+use crate::cli::compare::growth::Family;
 use crate::cli::compare::history::{interval, Series};
 use crate::cli::compare::primary_metric;
 use crate::cli::model::{TestReport, Verdict};
@@ -304,38 +305,6 @@ pub fn history(series: &Series) -> Option<String> {
         }
     }
     Some(plot.finish())
-}
-
-/// One family of `args` tests (`sort/10`, `sort/1000`, ...): their size and test, by size.
-pub struct Family<'a> {
-    pub name: String,
-    pub members: Vec<(f64, &'a TestReport)>,
-}
-
-/// The families of tests whose names end in `/<number>`, with at least two sizes.
-pub fn families(tests: &[TestReport]) -> Vec<Family<'_>> {
-    let mut out: Vec<Family<'_>> = Vec::new();
-    for t in tests {
-        let Some((stem, size)) = t.name.rsplit_once('/') else {
-            continue;
-        };
-        let Ok(size) = size.replace('_', "").parse::<f64>() else {
-            continue;
-        };
-        let name = format!("{}/{}/{stem}", t.package, t.target);
-        match out.iter_mut().find(|f| f.name == name) {
-            Some(f) => f.members.push((size, t)),
-            None => out.push(Family {
-                name,
-                members: vec![(size, t)],
-            }),
-        }
-    }
-    out.retain(|f| f.members.len() >= 2);
-    for f in &mut out {
-        f.members.sort_by(|a, b| a.0.total_cmp(&b.0));
-    }
-    out
 }
 
 /// The primary metric against size on log-log axes, the head's curve and the base's (dashed)

@@ -72,6 +72,10 @@ fn every_test_has_a_row_a_section_and_its_charts() {
         "the history has its interval"
     );
     assert!(html.contains("Growth with size") && html.contains("p/t/sort by size"));
+    assert!(
+        html.contains("<figcaption>p/t/sort</figcaption>"),
+        "a family of two sizes has its curve, without a fit"
+    );
     assert!(html.contains("chip v-regressed"));
     assert!(html.contains("@media (prefers-color-scheme: dark)"));
     assert!(html.contains("name=\"viewport\""));
@@ -81,6 +85,36 @@ fn every_test_has_a_row_a_section_and_its_charts() {
     );
     // The summary sorts numbers by raw value: the median of sort/1000 is 260 ns at c3.
     assert!(html.contains("data-num=\"260\""), "{html}");
+}
+
+/// The growth chart's caption is the family's fitted exponent, and a change of exponent
+/// against the base is said above the charts.
+#[test]
+fn growth_curves_are_captioned_with_their_exponent() {
+    let sizes = [10.0f64, 100.0, 1000.0];
+    let family = |k: f64| -> Vec<TestReport> {
+        sizes
+            .iter()
+            .map(|&n| bench(&format!("sort/{n}"), n.powf(k)))
+            .collect()
+    };
+    let (base, head) = (family(1.0), family(2.0));
+    let mut report = testing::report(head);
+    report.growth = growth::of(&report.tests, Some(&base));
+    let html = render(&Page {
+        report: &report,
+        base: &base,
+        history: &[],
+        measured_at: "2026-12-02T05:00:00Z",
+    });
+    assert!(
+        html.contains("<figcaption>sort: n^2.00 [2.00, 2.00] (median_ns over 3 sizes; base n^1.00 [1.00, 1.00])</figcaption>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<li>growth changed: sort n^1.00 → n^2.00 (steeper)</li>"),
+        "{html}"
+    );
 }
 
 #[test]
