@@ -51,6 +51,10 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Write the last stored run, its comparison and history as one self-contained HTML file
     Report(ReportArgs),
+    /// Share the stored results: merge them into REMOTE's refs/notes/cargo-perf
+    Push(ShareArgs),
+    /// Import REMOTE's refs/notes/cargo-perf into the store (local records are never replaced)
+    Fetch(ShareArgs),
     /// Find the first commit after GOOD up to BAD that made FILTER's tests slower
     Bisect(BisectArgs),
 }
@@ -562,6 +566,16 @@ pub struct ReportArgs {
     /// Compare with a previous record measured on a different CPU, OS, compiler or profile
     #[arg(long)]
     pub force: bool,
+}
+
+/// `push [REMOTE]` / `fetch [REMOTE]`: the store and a git remote.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShareArgs {
+    /// The git remote, as `git remote -v` names it
+    #[arg(value_name = "REMOTE", default_value = "origin")]
+    pub remote: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]

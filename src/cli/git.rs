@@ -2,6 +2,7 @@
 //! whether the tree is dirty, ref resolution, and the default baseline. Every unusual state
 //! (outside git, unborn, detached, shallow, bare) is an answer with a reason, not a failure.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Oid, Repository, StatusOptions};
@@ -343,6 +344,207 @@ impl Git {
                     "check the free disk space and that the target directory is writable",
                 )
             })
+    }
+}
+
+/// What a push of one ref did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    Done,
+    /// The remote's ref moved on meanwhile (not a fast-forward); fetch, merge and retry.
+    Rejected(String),
+}
+
+impl Git {
+    /// The URL of the remote `name`, as git uses it; a usage error when there is none.
+    fn remote(&self, name: &str) -> Result<git2::Remote<'_>, CliError> {
+        self.repo.find_remote(name).map_err(|_| {
+            let known: Vec<String> = self
+                .repo
+                .remotes()
+                .map(|r| r.iter().flatten().map(str::to_owned).collect())
+                .unwrap_or_default();
+            let known = if known.is_empty() {
+                "this repository has no remotes".to_owned()
+            } else {
+                format!("its remotes: {}", known.join(", "))
+            };
+            CliError::usage(
+                format!("`{name}` is not a remote of this repository ({known})"),
+                "name a remote from `git remote -v`, or add one with `git remote add NAME URL`",
+            )
+        })
+    }
+
+    /// Callbacks that authenticate as git does: the ssh agent, the configured credential
+    /// helper, or the platform's default; a few attempts, so a refused key is an error
+    /// rather than an endless loop.
+    fn callbacks(&self) -> git2::RemoteCallbacks<'static> {
+        let config = self.repo.config().ok();
+        let mut attempts = 0;
+        let mut callbacks = git2::RemoteCallbacks::new();
+        callbacks.credentials(move |url, username, allowed| {
+            attempts += 1;
+            if attempts > 4 {
+                return Err(git2::Error::from_str("no credentials were accepted"));
+            }
+            let user = username.unwrap_or("git");
+            if allowed.contains(git2::CredentialType::USERNAME) {
+                return git2::Cred::username(user);
+            }
+            if allowed.contains(git2::CredentialType::SSH_KEY) {
+                return git2::Cred::ssh_key_from_agent(user);
+            }
+            if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
+                if let Some(config) = &config {
+                    return git2::Cred::credential_helper(config, url, username);
+                }
+            }
+            git2::Cred::default()
+        });
+        callbacks
+    }
+
+    fn remote_error(what: String, err: &git2::Error) -> CliError {
+        CliError::git(
+            format!("{what}: {}", err.message()),
+            "check that `git fetch` works for this remote (its URL and your credentials)",
+        )
+    }
+
+    /// Whether the remote `name` has the ref `refname` (one round trip, nothing fetched).
+    pub fn remote_has_ref(&self, name: &str, refname: &str) -> Result<bool, CliError> {
+        let mut remote = self.remote(name)?;
+        let connection = remote
+            .connect_auth(git2::Direction::Fetch, Some(self.callbacks()), None)
+            .map_err(|e| Self::remote_error(format!("could not reach the remote `{name}`"), &e))?;
+        let heads = connection
+            .list()
+            .map_err(|e| Self::remote_error(format!("could not list the refs of `{name}`"), &e))?;
+        Ok(heads.iter().any(|h| h.name() == refname))
+    }
+
+    /// Fetches the remote's `src` into the local ref `dst` (forced: `dst` only tracks it);
+    /// `dst` is deleted when the remote has no `src`. Returns `dst`'s new commit.
+    pub fn fetch_ref(&self, name: &str, src: &str, dst: &str) -> Result<Option<Oid>, CliError> {
+        if let Ok(mut old) = self.repo.find_reference(dst) {
+            old.delete()
+                .map_err(|e| git_error(format!("could not reset {dst}"), &e))?;
+        }
+        if !self.remote_has_ref(name, src)? {
+            return Ok(None);
+        }
+        let mut remote = self.remote(name)?;
+        let mut options = git2::FetchOptions::new();
+        options.remote_callbacks(self.callbacks());
+        remote
+            .fetch(&[format!("+{src}:{dst}")], Some(&mut options), None)
+            .map_err(|e| Self::remote_error(format!("could not fetch {src} from `{name}`"), &e))?;
+        Ok(self.ref_target(dst))
+    }
+
+    /// The commit a local ref points at, if it exists.
+    pub fn ref_target(&self, refname: &str) -> Option<Oid> {
+        self.repo.refname_to_id(refname).ok()
+    }
+
+    /// Pushes the local ref `refname` to the same name on the remote, never forced.
+    pub fn push_ref(&self, name: &str, refname: &str) -> Result<Pushed, CliError> {
+        let mut remote = self.remote(name)?;
+        let rejected = std::cell::RefCell::new(None);
+        let mut callbacks = self.callbacks();
+        callbacks.push_update_reference(|_, status| {
+            if let Some(status) = status {
+                *rejected.borrow_mut() = Some(status.to_owned());
+            }
+            Ok(())
+        });
+        let mut options = git2::PushOptions::new();
+        options.remote_callbacks(callbacks);
+        let result = remote.push(&[format!("{refname}:{refname}")], Some(&mut options));
+        drop(options);
+        match result {
+            Ok(()) => Ok(match rejected.into_inner() {
+                Some(status) => Pushed::Rejected(status),
+                None => Pushed::Done,
+            }),
+            // Local and smart transports say "not a fast-forward" as an error instead.
+            Err(e) if e.code() == ErrorCode::NotFastForward || e.message().contains("fast") => {
+                Ok(Pushed::Rejected(e.message().to_owned()))
+            }
+            Err(e) => Err(Self::remote_error(
+                format!("could not push {refname} to `{name}`"),
+                &e,
+            )),
+        }
+    }
+
+    /// Every note under the notes commit `tip`: annotated object id -> note bytes. Reads
+    /// flat trees and git's fan-out (`ab/cdef...`) alike.
+    pub fn read_notes(&self, tip: Oid) -> Result<BTreeMap<String, Vec<u8>>, CliError> {
+        let commit = self
+            .repo
+            .find_commit(tip)
+            .map_err(|e| git_error(format!("the notes commit {tip} is missing"), &e))?;
+        let tree = commit
+            .tree()
+            .map_err(|e| git_error(format!("the notes commit {tip} has no tree"), &e))?;
+        let mut notes = BTreeMap::new();
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if entry.kind() != Some(git2::ObjectType::Blob) {
+                return git2::TreeWalkResult::Ok;
+            }
+            let name = format!("{}{}", dir.replace('/', ""), entry.name().unwrap_or(""));
+            if let Ok(blob) = self.repo.find_blob(entry.id()) {
+                notes.insert(name, blob.content().to_vec());
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(|e| git_error(format!("could not read the notes tree of {tip}"), &e))?;
+        Ok(notes)
+    }
+
+    /// Writes `notes` (object id -> bytes) as one flat notes tree, commits it on top of
+    /// `parent` and points the local `refname` at it.
+    pub fn write_notes(
+        &self,
+        refname: &str,
+        parent: Option<Oid>,
+        notes: &BTreeMap<String, Vec<u8>>,
+        message: &str,
+    ) -> Result<Oid, CliError> {
+        let fail = |e: git2::Error| git_error(format!("could not write {refname}"), &e);
+        let mut builder = self.repo.treebuilder(None).map_err(fail)?;
+        for (object, bytes) in notes {
+            let blob = self.repo.blob(bytes).map_err(fail)?;
+            builder
+                .insert(object, blob, git2::FileMode::Blob.into())
+                .map_err(fail)?;
+        }
+        let tree = self
+            .repo
+            .find_tree(builder.write().map_err(fail)?)
+            .map_err(fail)?;
+        let signature = self
+            .repo
+            .signature()
+            .or_else(|_| git2::Signature::now("cargo-perf", "cargo-perf@localhost"))
+            .map_err(fail)?;
+        let parents: Vec<git2::Commit<'_>> = parent
+            .map(|p| self.repo.find_commit(p))
+            .transpose()
+            .map_err(fail)?
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        let commit = self
+            .repo
+            .commit(None, &signature, &signature, message, &tree, &parents)
+            .map_err(fail)?;
+        self.repo
+            .reference(refname, commit, true, message)
+            .map_err(fail)?;
+        Ok(commit)
     }
 }
 

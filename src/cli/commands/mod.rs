@@ -6,7 +6,9 @@ pub mod ab;
 pub mod baseline;
 pub mod bisect;
 pub mod compare;
+pub mod fetch;
 pub mod history;
+pub mod push;
 pub mod report;
 pub mod run;
 
@@ -32,6 +34,8 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::History(a) => history::run(&a),
         Command::Baseline(a) => baseline::run(&a),
         Command::Report(a) => report::run(&a),
+        Command::Push(a) => push::run(&a),
+        Command::Fetch(a) => fetch::run(&a),
         Command::Bisect(a) => bisect::run(&a),
     }
 }
@@ -102,4 +106,21 @@ fn store_options(args: &StoreArgs, threshold: Option<f64>, force: bool) -> polic
         noise: BTreeMap::new(),
         scope: fingerprint::Scope::Timing,
     }
+}
+
+/// The store and the repository that `push`/`fetch` share it through; outside git is a
+/// usage error.
+fn share_context(args: &StoreArgs) -> Result<(store::Store, super::git::Git, String), CliError> {
+    let opts = store_options(args, None, false);
+    let Some(git) = super::git::Git::discover(&opts.workspace_root)? else {
+        return Err(CliError::usage(
+            format!(
+                "{} is not inside a git repository (with a working tree)",
+                opts.workspace_root.display()
+            ),
+            "results are shared through a git remote's notes: run this inside a clone",
+        ));
+    };
+    let store = store::Store::open(&opts.store_dir)?;
+    Ok((store, git, opts.fingerprint.machine.id))
 }

@@ -273,6 +273,52 @@ fn a_dirty_tree_names_its_first_paths_and_counts_the_rest() {
 }
 
 #[test]
+fn notes_round_trip_through_a_remote_and_a_diverged_push_is_rejected_not_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    fs::create_dir_all(&remote).unwrap();
+    git(&remote, &["init", "-q", "--bare", "-b", "main"]);
+    let a = repo();
+    let c = commit(a.path(), "f", "1");
+    git(
+        a.path(),
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    git(a.path(), &["push", "-q", "origin", "main"]);
+    git(tmp.path(), &["clone", "-q", remote.to_str().unwrap(), "b"]);
+    let (ga, gb) = (
+        Git::discover(a.path()).unwrap().unwrap(),
+        Git::discover(&tmp.path().join("b")).unwrap().unwrap(),
+    );
+    let notes_ref = "refs/notes/test";
+    assert!(!ga.remote_has_ref("origin", notes_ref).unwrap());
+    assert_eq!(ga.fetch_ref("origin", notes_ref, "refs/t/x").unwrap(), None);
+
+    let notes = BTreeMap::from([(c.clone(), b"from a".to_vec())]);
+    ga.write_notes(notes_ref, None, &notes, "a").unwrap();
+    assert_eq!(ga.push_ref("origin", notes_ref).unwrap(), Pushed::Done);
+    // git itself reads the flat notes tree.
+    assert_eq!(git(&remote, &["notes", "--ref=test", "show", &c]), "from a");
+
+    // B's notes do not descend from the remote's: refused, as a value to retry on.
+    let other = BTreeMap::from([(c.clone(), b"from b".to_vec())]);
+    gb.write_notes(notes_ref, None, &other, "b").unwrap();
+    assert!(matches!(
+        gb.push_ref("origin", notes_ref).unwrap(),
+        Pushed::Rejected(_)
+    ));
+    let tip = gb
+        .fetch_ref("origin", notes_ref, "refs/t/x")
+        .unwrap()
+        .unwrap();
+    assert_eq!(gb.read_notes(tip).unwrap(), notes);
+
+    let err = gb.push_ref("nowhere", notes_ref).unwrap_err();
+    assert_eq!(err.kind, crate::cli::errors::ErrorKind::Usage);
+    assert!(err.message.contains("origin"), "{}", err.message);
+}
+
+#[test]
 fn the_bisect_range_is_bad_s_first_parents_back_to_good() {
     let tmp = repo();
     let good = commit(tmp.path(), "a.rs", "1");

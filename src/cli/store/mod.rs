@@ -5,6 +5,7 @@
 
 mod fs;
 mod lock;
+pub mod notes;
 pub mod policy;
 
 use std::collections::BTreeMap;
@@ -129,6 +130,23 @@ pub struct Saved {
     pub quarantined: Option<PathBuf>,
 }
 
+/// What [`Store::import`] did with a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    Added,
+    /// The store already had exactly this record.
+    Same,
+    /// The store has a different record of the same commit and machine: it was kept.
+    KeptLocal,
+    /// The store's record of that commit and machine is damaged: left as it is.
+    LocalDamaged(Damaged),
+}
+
+/// Whether two records say the same (compared as JSON: `Record` holds floats).
+pub fn same_record(a: &Record, b: &Record) -> bool {
+    serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+}
+
 /// The directory the store lives in: `--store`, else `CARGO_PERF_STORE`, else `.perf/` in
 /// the workspace root. A relative path is taken from the current directory.
 pub fn locate(workspace_root: &Path, flag: Option<&Path>) -> PathBuf {
@@ -215,11 +233,7 @@ impl Store {
         }
         let _lock = self.lock()?;
         let path = self.record_path(&record.machine.id, &record.commit);
-        let dir = self.machine_dir(&record.machine.id);
         let help = "check the store directory's permissions and free space";
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            CliError::store_io(format!("could not create {}", dir.display()), &e, help)
-        })?;
         let (mut replaced, mut quarantined) = (false, None);
         if path.exists() {
             match read_record(&path) {
@@ -238,20 +252,48 @@ impl Store {
                 }
             }
         }
+        self.write_locked(record, &path)?;
+        Ok(Saved {
+            path,
+            replaced,
+            quarantined,
+        })
+    }
+
+    /// Writes `record` to `path` atomically; the caller holds the lock.
+    fn write_locked(&self, record: &Record, path: &Path) -> Result<(), CliError> {
+        let help = "check the store directory's permissions and free space";
+        let dir = self.machine_dir(&record.machine.id);
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            CliError::store_io(format!("could not create {}", dir.display()), &e, help)
+        })?;
         let json = serde_json::to_vec_pretty(record).map_err(|e| {
             CliError::store(
                 format!("could not encode the record: {e}"),
                 "this is a bug in cargo-perf; please report it",
             )
         })?;
-        write_atomic(&path, &json).map_err(|e| {
+        write_atomic(path, &json).map_err(|e| {
             CliError::store_io(format!("could not write {}", path.display()), &e, help)
-        })?;
-        Ok(Saved {
-            path,
-            replaced,
-            quarantined,
         })
+    }
+
+    /// Adds a record from elsewhere (a fetched note) under one hold of the lock: written
+    /// only when the store has none for its commit and machine; a local one always stays.
+    pub fn import(&self, record: &Record) -> Result<Imported, CliError> {
+        let _lock = self.lock()?;
+        match self.load(&record.machine.id, &record.commit) {
+            Ok(None) => {
+                self.write_locked(
+                    record,
+                    &self.record_path(&record.machine.id, &record.commit),
+                )?;
+                Ok(Imported::Added)
+            }
+            Ok(Some(local)) if same_record(&local, record) => Ok(Imported::Same),
+            Ok(Some(_)) => Ok(Imported::KeptLocal),
+            Err(damaged) => Ok(Imported::LocalDamaged(damaged)),
+        }
     }
 
     /// The record of `commit` on `machine_id`: `Ok(None)` when there is none, `Err` when the
@@ -361,20 +403,43 @@ pub fn read_record(path: &Path) -> Result<Record, Damaged> {
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| damaged(format!("could not read it: {e}")))?;
+    parse_record(&bytes).map_err(|e| damaged(e.to_string()))
+}
+
+/// Why bytes are not a record this cargo-perf reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Written by a newer cargo-perf: not damaged, only foreign.
+    Newer(u32),
+    Damaged(String),
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unreadable::Newer(v) => write!(
+                f,
+                "it was written by a newer cargo-perf (store schema {v}, this one reads up to \
+                 {STORE_SCHEMA_VERSION})"
+            ),
+            Unreadable::Damaged(reason) => f.write_str(reason),
+        }
+    }
+}
+
+/// Checks and decodes one record's JSON: the one reader of stored and fetched records.
+pub fn parse_record(bytes: &[u8]) -> Result<Record, Unreadable> {
     #[derive(Deserialize)]
     struct Header {
         schema_version: u32,
     }
-    let header: Header = serde_json::from_slice(&bytes)
-        .map_err(|e| damaged(format!("it is not a cargo-perf record ({e})")))?;
+    let header: Header = serde_json::from_slice(bytes)
+        .map_err(|e| Unreadable::Damaged(format!("it is not a cargo-perf record ({e})")))?;
     if header.schema_version > STORE_SCHEMA_VERSION {
-        return Err(damaged(format!(
-            "it was written by a newer cargo-perf (store schema {}, this one reads up to {})",
-            header.schema_version, STORE_SCHEMA_VERSION
-        )));
+        return Err(Unreadable::Newer(header.schema_version));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| damaged(format!("it is incomplete or corrupt ({e})")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| Unreadable::Damaged(format!("it is incomplete or corrupt ({e})")))
 }
 
 #[cfg(test)]
