@@ -33,6 +33,9 @@ pub struct Report {
     /// How long the run took, nanoseconds (`compare`: the head record's test wall times).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ns: Option<u64>,
+    /// The `.config/perf.toml` profile the run used (`run` only; absent without the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perf_profile: Option<String>,
 }
 
 impl Report {
@@ -51,6 +54,7 @@ impl Report {
             notes,
             started_at: None,
             duration_ns: None,
+            perf_profile: None,
         }
     }
 

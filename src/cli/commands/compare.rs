@@ -10,5 +10,5 @@ pub fn run(args: &CompareArgs) -> Result<i32, CliError> {
     let opts = super::store_options(&args.store, args.verdict.threshold, args.force);
     let report = policy::compare_stored(&opts, args.base.as_deref(), args.head.as_deref())?;
     report::emit(&report, &output)?;
-    Ok(args.verdict.fail_on.exit_code(&report))
+    Ok(args.verdict.fail_on().exit_code(&report))
 }

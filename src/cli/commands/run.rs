@@ -4,6 +4,7 @@
 use crate::cli::args::RunArgs;
 use crate::cli::errors::{exit, CliError};
 use crate::cli::model::Report;
+use crate::cli::profile;
 use crate::cli::project::{build, workspace};
 use crate::cli::report::{self, human};
 use crate::cli::run::events::{notes_to, Event};
@@ -20,6 +21,8 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let selection = args.select.selection();
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
+    // The profile fills in what no flag gave, before anything is built or run.
+    let (args, perf_profile) = &profile::effective(args, &ws.root)?;
     let built = build::build(&ws, &build_options, &mut notes_to(progress.as_mut()))?;
     let mut notes = Vec::new();
     let suites = plan::open(&built, &mut notes)?;
@@ -57,9 +60,10 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     opts.noise = plan::noise(&plan);
     instructions::store_options(counting, &mut opts);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
+    report.perf_profile = perf_profile.clone();
     policy::compare_and_save(&mut report, &opts)?;
     let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
-    Ok(args.verdict.fail_on.exit_code(&report))
+    Ok(args.verdict.fail_on().exit_code(&report))
 }

@@ -108,5 +108,6 @@ pub fn report() -> Report {
         notes: vec!["compared against main".into()],
         started_at: Some("2026-12-02T05:00:00Z".into()),
         duration_ns: Some(83_500_000_000),
+        perf_profile: None,
     }
 }
