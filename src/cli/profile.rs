@@ -102,7 +102,7 @@ pub fn parse(path: &Path, text: &str, chosen: Option<&str>) -> Result<Profile, C
     let mut profiles = BTreeMap::new();
     for (key, value) in doc.get_ref() {
         if key.get_ref() != "profile" {
-            return Err(at.unknown(key, "top-level key", &["profile"]));
+            return Err(at.unknown(key, "", &["profile"]));
         }
         for (name, table) in at.table(value, "profile")? {
             let profile = at.profile(name.get_ref(), at.table(table, name.get_ref())?)?;
@@ -119,7 +119,7 @@ pub fn parse(path: &Path, text: &str, chosen: Option<&str>) -> Result<Profile, C
         None => {
             let names: Vec<&str> = profiles.keys().map(String::as_str).collect();
             let hint = perf_spec::did_you_mean(name, &names)
-                .map(|s| format!("did you mean `{s}`? "))
+                .map(|s| format!("{s} "))
                 .unwrap_or_default();
             Err(CliError::config(
                 format!("{} has no profile `{name}`", path.display()),
@@ -145,19 +145,20 @@ impl Located<'_> {
         CliError::config(format!("{}:{line}: {message}", self.path.display()), help)
     }
 
+    /// An unknown key, found in `place` (` in [profile.ci]`; empty at the top level).
     fn unknown(
         &self,
         key: &Spanned<std::borrow::Cow<str>>,
-        what: &str,
+        place: &str,
         known: &[&str],
     ) -> CliError {
         let word = key.get_ref();
         let hint = perf_spec::did_you_mean(word, known)
-            .map(|s| format!("did you mean `{s}`? "))
+            .map(|s| format!("{s} "))
             .unwrap_or_default();
         self.error(
             key.span(),
-            format!("unknown {what} `{word}`"),
+            format!("unknown key `{word}`{place}"),
             format!("{hint}the known keys are: {}", list(known)),
         )
     }
@@ -174,7 +175,7 @@ impl Located<'_> {
                     "`{what}` must be a table, not a {}",
                     value.get_ref().type_str()
                 ),
-                format!("write it as [profile] / [profile.NAME] with `key = value` lines under it"),
+                "write it as [profile] / [profile.NAME] with `key = value` lines under it".into(),
             )
         })
     }
@@ -258,7 +259,7 @@ impl Located<'_> {
                     p.instructions =
                         Some(v.map_err(|e| bad("one of \"auto\", \"hardware\", \"valgrind\"", e))?);
                 }
-                _ => return Err(self.unknown(key, &format!("key in [profile.{name}]"), KEYS)),
+                _ => return Err(self.unknown(key, &format!(" in [profile.{name}]"), KEYS)),
             }
         }
         Ok(p)
@@ -348,7 +349,12 @@ instructions = \"hardware\"
             "{}",
             e.message()
         );
-        assert!(e.message().contains("`threshhold`"), "{}", e.message());
+        assert!(
+            e.message()
+                .ends_with("unknown key `threshhold` in [profile.ci]"),
+            "{}",
+            e.message()
+        );
         assert!(
             e.help().contains("did you mean `threshold`?"),
             "{}",
@@ -379,7 +385,11 @@ instructions = \"hardware\"
         }
         let e = parsed(FILE_TEXT, Some("cj")).unwrap_err();
         assert!(e.message().contains("no profile `cj`"), "{}", e.message());
-        assert!(e.help().contains("did you mean `ci`?"), "{}", e.help());
+        assert!(
+            e.help().starts_with("did you mean `ci`? the profiles"),
+            "{}",
+            e.help()
+        );
     }
 
     #[test]
