@@ -107,6 +107,26 @@ fn a_typo_or_an_unknown_profile_fails_with_exit_2_naming_the_line() {
     );
     assert!(!typo.stderr.contains("Compiling"), "{}", typo.dump());
 
+    // An override whose filter matches no test of the suite.
+    let nothing = format!(
+        "{PROFILES}\n[[profile.ci.overrides]]\nfilter = \"tokenise\"\nthreshold = \"10%\"\n"
+    );
+    write_profiles(dir, &nothing);
+    let unmatched = run(dir, &["--no-save", "--perf-profile", "ci"], &[]);
+    assert_eq!(unmatched.code, 2, "{}", unmatched.dump());
+    assert!(
+        unmatched
+            .stderr
+            .contains(".config/perf.toml:10: override filter `tokenise` matches no listed test"),
+        "{}",
+        unmatched.dump()
+    );
+    assert!(
+        unmatched.stdout.is_empty(),
+        "no test ran: {}",
+        unmatched.dump()
+    );
+
     write_profiles(dir, PROFILES);
     let unknown = run(dir, &["--no-save"], &[("CARGO_PERF_PROFILE", "cj")]);
     assert_eq!(unknown.code, 2, "{}", unknown.dump());

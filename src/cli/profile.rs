@@ -31,7 +31,10 @@ const KEYS: &[&str] = &[
     "load-scale",
     "machine",
     "instructions",
+    "overrides",
 ];
+/// The keys of one `[[profile.NAME.overrides]]` table.
+const OVERRIDE_KEYS: &[&str] = &["filter", "threshold"];
 
 /// One `[profile.NAME]` table: every setting it leaves out falls back to the built-in default.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -43,11 +46,53 @@ pub struct Profile {
     pub load_scale: Option<f64>,
     pub machine: Option<String>,
     pub instructions: Option<InstructionsArg>,
+    pub overrides: Vec<Override>,
+}
+
+/// `[[profile.NAME.overrides]]`: a regression threshold for the tests whose name contains
+/// `filter` (a later override wins; an override wins over a test's own `noise`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub filter: String,
+    pub threshold: Option<f64>,
+    /// `file:line` of the override's filter, for the error when it matches no test.
+    pub at: String,
+}
+
+/// Applies `overrides` to the per-test thresholds `noise` (by test id) of the tests `planned`
+/// (id, name); an override whose filter matches none of the `listed` test names is an error,
+/// found before anything runs.
+pub fn apply_overrides<'a>(
+    overrides: &[Override],
+    listed: &[&str],
+    planned: impl Iterator<Item = (String, &'a str)> + Clone,
+    noise: &mut BTreeMap<String, f64>,
+) -> Result<(), CliError> {
+    for o in overrides {
+        if !listed.iter().any(|name| name.contains(o.filter.as_str())) {
+            let hint = perf_spec::did_you_mean(&o.filter, listed)
+                .map(|s| format!("{s} "))
+                .unwrap_or_default();
+            return Err(CliError::config(
+                format!("{}: override filter `{}` matches no listed test", o.at, o.filter),
+                format!("{hint}a filter matches the tests whose name contains it (`cargo perf run --list` shows them)"),
+            ));
+        }
+        if let Some(t) = o.threshold {
+            for (id, _) in planned
+                .clone()
+                .filter(|(_, name)| name.contains(o.filter.as_str()))
+            {
+                noise.insert(id, t);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `run`'s arguments with the chosen profile filled in where no flag was given, and the
 /// profile's name for the report (`None` when the workspace has no profile file).
-pub fn effective(args: &RunArgs, root: &Path) -> Result<(RunArgs, Option<String>), CliError> {
+pub fn effective(args: &RunArgs, root: &Path) -> Result<(RunArgs, Option<Profile>), CliError> {
     let env = std::env::var(ENV).ok().filter(|s| !s.is_empty());
     let chosen = args.perf_profile.clone().or(env);
     let Some(profile) = load(root, chosen.as_deref())? else {
@@ -58,9 +103,9 @@ pub fn effective(args: &RunArgs, root: &Path) -> Result<(RunArgs, Option<String>
     out.verdict.threshold = out.verdict.threshold.or(profile.threshold);
     out.verdict.fail_on = out.verdict.fail_on.or(profile.fail_on);
     out.load_scale = out.load_scale.or(profile.load_scale);
-    out.results.machine = out.results.machine.or(profile.machine);
+    out.results.machine = out.results.machine.or(profile.machine.clone());
     out.instructions = out.instructions.or(profile.instructions);
-    Ok((out, Some(profile.name)))
+    Ok((out, Some(profile)))
 }
 
 /// The chosen profile of `root`'s profile file; `None` when there is no file and no profile
@@ -138,11 +183,16 @@ struct Located<'a> {
 type Table<'i> = DeTable<'i>;
 
 impl Located<'_> {
-    fn error(&self, span: Range<usize>, message: String, help: String) -> CliError {
+    /// `file:line` of `span`'s start.
+    fn at(&self, span: Range<usize>) -> String {
         let line = 1 + self.text[..span.start.min(self.text.len())]
             .matches('\n')
             .count();
-        CliError::config(format!("{}:{line}: {message}", self.path.display()), help)
+        format!("{}:{line}", self.path.display())
+    }
+
+    fn error(&self, span: Range<usize>, message: String, help: String) -> CliError {
+        CliError::config(format!("{}: {message}", self.at(span)), help)
     }
 
     /// An unknown key, found in `place` (` in [profile.ci]`; empty at the top level).
@@ -214,13 +264,20 @@ impl Located<'_> {
                     }
                 }
                 "threshold" => {
-                    let v = value
-                        .get_ref()
-                        .as_str()
-                        .ok_or("not a string".to_owned())
-                        .and_then(args::parse_percent);
-                    p.threshold =
-                        Some(v.map_err(|e| bad("a percent string, e.g. `threshold = \"3%\"`", e))?);
+                    p.threshold = Some(percent(value).map_err(|e| bad(PERCENT, e))?);
+                }
+                "overrides" => {
+                    let tables = match value.get_ref() {
+                        DeValue::Array(a) => a.iter().collect::<Vec<_>>(),
+                        _ => Vec::new(),
+                    };
+                    if tables.is_empty() {
+                        let why = "not an array of tables".to_owned();
+                        return Err(bad("[[profile.NAME.overrides]] tables", why));
+                    }
+                    for t in tables {
+                        p.overrides.push(self.override_of(name, t)?);
+                    }
                 }
                 "fail-on" => {
                     let v = value
@@ -264,6 +321,47 @@ impl Located<'_> {
         }
         Ok(p)
     }
+
+    fn override_of(&self, name: &str, value: &Spanned<DeValue<'_>>) -> Result<Override, CliError> {
+        let place = format!(" in [[profile.{name}.overrides]]");
+        let table = self.table(value, &format!("profile.{name}.overrides"))?;
+        let mut out = Override {
+            filter: String::new(),
+            threshold: None,
+            at: self.at(value.span()),
+        };
+        for (key, v) in table {
+            let bad = |expected: &str, why: String| {
+                let what = format!("`{}`{place}: {why}", key.get_ref());
+                self.error(v.span(), what, format!("write it as {expected}"))
+            };
+            match key.get_ref().as_ref() {
+                "filter" => match v.get_ref().as_str().filter(|f| !f.is_empty()) {
+                    Some(f) => {
+                        out.filter = f.to_owned();
+                        out.at = self.at(v.span());
+                    }
+                    None => return Err(bad("a test name or part of one", "not a filter".into())),
+                },
+                "threshold" => out.threshold = Some(percent(v).map_err(|e| bad(PERCENT, e))?),
+                _ => return Err(self.unknown(key, &place, OVERRIDE_KEYS)),
+            }
+        }
+        if out.filter.is_empty() {
+            let what = format!("an override{place} has no `filter`");
+            return Err(self.error(value.span(), what, "add `filter = \"NAME\"`".into()));
+        }
+        Ok(out)
+    }
+}
+
+const PERCENT: &str = "a percent string, e.g. `threshold = \"3%\"`";
+
+/// A `threshold` value: a percent string.
+fn percent(value: &Spanned<DeValue<'_>>) -> Result<f64, String> {
+    (value.get_ref().as_str())
+        .ok_or("not a string".to_owned())
+        .and_then(args::parse_percent)
 }
 
 /// A scalar's TOML text, for error messages.
@@ -390,6 +488,57 @@ instructions = \"hardware\"
             "{}",
             e.help()
         );
+    }
+
+    #[test]
+    fn overrides_set_thresholds_by_filter_and_a_filter_matching_nothing_names_its_line() {
+        let text = "\
+[profile.ci]
+threshold = \"3%\"
+
+[[profile.ci.overrides]]
+filter = \"api::\"
+threshold = \"10%\"
+
+[[profile.ci.overrides]]
+filter = \"api::slow\"
+threshold = \"20%\"
+";
+        let ci = parsed(text, Some("ci")).unwrap();
+        assert_eq!(ci.overrides.len(), 2);
+        assert_eq!(ci.overrides[0].at, "ws/.config/perf.toml:5");
+        let names = ["api::get", "api::slow", "parse"];
+        let planned = names.iter().map(|n| (format!("p/t/{n}"), *n));
+        let mut noise = BTreeMap::from([("p/t/parse".to_owned(), 0.07)]);
+        apply_overrides(&ci.overrides, &names, planned.clone(), &mut noise).unwrap();
+        assert_eq!(noise["p/t/api::get"], 0.10);
+        assert_eq!(noise["p/t/api::slow"], 0.20, "the later override wins");
+        assert_eq!(noise["p/t/parse"], 0.07, "untouched");
+
+        let e =
+            apply_overrides(&ci.overrides, &["api_get", "parse"], planned, &mut noise).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.message()
+                .starts_with("ws/.config/perf.toml:5: override filter `api::`"),
+            "{}",
+            e.message()
+        );
+
+        let typo = "[[profile.ci.overrides]]\nfilter = \"api\"\nthreshhold = \"9%\"\n";
+        let e = parsed(typo, None).unwrap_err();
+        assert!(
+            e.message().starts_with("ws/.config/perf.toml:3: "),
+            "{}",
+            e.message()
+        );
+        assert!(
+            e.help().starts_with("did you mean `threshold`?"),
+            "{}",
+            e.help()
+        );
+        let e = parsed("[[profile.ci.overrides]]\nthreshold = \"9%\"\n", None).unwrap_err();
+        assert!(e.message().contains("no `filter`"), "{}", e.message());
     }
 
     #[test]
