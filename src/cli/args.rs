@@ -162,6 +162,10 @@ pub struct RunArgs {
     /// default: 10x the process's expected time, at least 1m)
     #[arg(long, value_name = "DURATION", value_parser = parse_test_timeout)]
     pub test_timeout: Option<std::time::Duration>,
+    /// Use profile NAME of `.config/perf.toml` for the settings no flag gives (default:
+    /// `$CARGO_PERF_PROFILE`, else `default`)
+    #[arg(long, value_name = "NAME")]
+    pub perf_profile: Option<String>,
 }
 
 /// What `--pre-commit` asks of `ab HEAD`: short processes, ten rounds first, extra rounds for
@@ -285,9 +289,16 @@ pub struct VerdictArgs {
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     pub threshold: Option<f64>,
     /// What makes the exit code 1: any of regression,threshold,error,growth, or never
-    /// (growth: an `args` family's exponent got steeper; not in the default)
-    #[arg(long, value_name = "LIST", value_parser = parse_fail_on, default_value = "regression,threshold,error")]
-    pub fail_on: FailOn,
+    /// (default regression,threshold,error; growth: an `args` family's exponent got steeper)
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+}
+
+impl VerdictArgs {
+    /// `--fail-on`, else everything fails the command.
+    pub fn fail_on(&self) -> FailOn {
+        self.fail_on.unwrap_or_default()
+    }
 }
 
 /// `--format`, `-o` and `--emit`: where the reports go.
@@ -700,6 +711,12 @@ pub(crate) fn parse_requirement(text: &str) -> Result<Requirement, String> {
     crate::cli::compare::require::parse(text)
 }
 
+/// `auto`, `hardware` or `valgrind`, as `--instructions=MODE` takes it (for the profile file).
+pub(crate) fn parse_instructions(text: &str) -> Result<InstructionsArg, String> {
+    <InstructionsArg as clap::ValueEnum>::from_str(text, false)
+        .map_err(|_| format!("`{text}` is not one of auto, hardware, valgrind"))
+}
+
 /// `90s`, `10m`, `1h`, `500ms`, `2.5s`.
 pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let ns = perf_spec::long_duration_ns(text).map_err(|e| format!("`{text}`: {e}"))?;
@@ -853,7 +870,7 @@ mod tests {
         assert_eq!(r.load_process_count(), 5);
         assert!((r.regression_threshold() - 0.05).abs() < 1e-12);
         assert_eq!(
-            r.verdict.fail_on,
+            r.verdict.fail_on(),
             FailOn {
                 regression: true,
                 threshold: true,
@@ -919,7 +936,9 @@ mod tests {
         assert_eq!(r.load_process_count(), 3);
         assert!((r.regression_threshold() - 0.025).abs() < 1e-12);
         assert!(
-            !r.verdict.fail_on.regression && r.verdict.fail_on.threshold && r.verdict.fail_on.error
+            !r.verdict.fail_on().regression
+                && r.verdict.fail_on().threshold
+                && r.verdict.fail_on().error
         );
         assert_eq!(r.report.format, Format::Json);
         assert_eq!(r.results.machine.as_deref(), Some("ci-box"));
@@ -1082,9 +1101,9 @@ mod tests {
     fn never_fails_on_nothing() {
         let r = run_args(&["cargo-perf", "--fail-on", "never"]);
         assert!(
-            !r.verdict.fail_on.regression
-                && !r.verdict.fail_on.threshold
-                && !r.verdict.fail_on.error
+            !r.verdict.fail_on().regression
+                && !r.verdict.fail_on().threshold
+                && !r.verdict.fail_on().error
         );
     }
 

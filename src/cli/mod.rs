@@ -14,6 +14,7 @@ pub mod errors;
 pub mod fingerprint;
 pub mod git;
 pub mod model;
+pub mod profile;
 pub mod project;
 pub mod report;
 pub mod run;

@@ -40,6 +40,9 @@ pub struct Report {
     /// `compare`/`ab --require`: each speed-up requirement judged on each test it covers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<RequirementCheck>,
+    /// The `.config/perf.toml` profile the run used (`run` only; absent without the file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perf_profile: Option<String>,
 }
 
 /// One `--require '[FILTER] speedup >= 5x'` judged on one test: passed only when the lower end
@@ -82,6 +85,7 @@ impl Report {
             duration_ns: None,
             growth: Vec::new(),
             requirements: Vec::new(),
+            perf_profile: None,
         }
     }
 

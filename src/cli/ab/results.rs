@@ -166,6 +166,7 @@ pub fn sides(
             branch: None,
             tests,
             noise: noise(plan),
+            perf_profile: None,
         });
     }
     match &context.commit {
@@ -175,6 +176,7 @@ pub fn sides(
             branch: context.branch.clone(),
             tests: report.tests.clone(),
             noise: noise(head_plan),
+            perf_profile: None,
         }),
         Some(_) => {}
         None => report
@@ -257,6 +259,7 @@ mod tests {
             branch: None,
             tests,
             noise: Default::default(),
+            perf_profile: None,
         }
     }
 

@@ -75,5 +75,5 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
-    Ok(args.verdict.fail_on.exit_code(&report))
+    Ok(args.verdict.fail_on().exit_code(&report))
 }

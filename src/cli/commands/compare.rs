@@ -12,5 +12,5 @@ pub fn run(args: &CompareArgs) -> Result<i32, CliError> {
     let mut report = policy::compare_stored(&opts, args.base.as_deref(), args.head.as_deref())?;
     report.requirements = require::check(&args.require, &report.tests);
     report::emit(&report, &output)?;
-    Ok(args.verdict.fail_on.exit_code(&report))
+    Ok(args.verdict.fail_on().exit_code(&report))
 }

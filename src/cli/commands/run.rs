@@ -4,6 +4,7 @@
 use crate::cli::args::RunArgs;
 use crate::cli::errors::{exit, CliError};
 use crate::cli::model::Report;
+use crate::cli::profile;
 use crate::cli::project::{build, workspace};
 use crate::cli::report::{self, human};
 use crate::cli::run::events::{notes_to, Event};
@@ -20,6 +21,9 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let selection = args.select.selection();
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
+    // The profile fills in what no flag gave, before anything is built or run.
+    let (args, perf_profile) = &profile::effective(args, &ws.root)?;
+    let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);
     let built = build::build(&ws, &build_options, &mut notes_to(progress.as_mut()))?;
     let mut notes = Vec::new();
     let suites = plan::open(&built, &mut notes)?;
@@ -32,6 +36,12 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
+    let mut noise = plan::noise(&plan);
+    let names: Vec<&str> = listed.iter().flatten().map(|t| t.name.as_str()).collect();
+    let planned = plan
+        .iter()
+        .map(|p| (p.id().to_string(), p.info.name.as_str()));
+    profile::apply_overrides(overrides, &names, planned, &mut noise)?;
 
     let counting = instructions::chosen(args.instructions())?;
     notes.extend(instructions::note(counting));
@@ -54,12 +64,13 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     opts.baseline = args.baseline.clone();
     opts.compare.threshold = args.regression_threshold();
     opts.force = args.force;
-    opts.noise = plan::noise(&plan);
+    opts.noise = noise;
     instructions::store_options(counting, &mut opts);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
+    report.perf_profile = perf_profile.as_ref().map(|p| p.name.clone());
     policy::compare_and_save(&mut report, &opts)?;
     let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;
-    Ok(args.verdict.fail_on.exit_code(&report))
+    Ok(args.verdict.fail_on().exit_code(&report))
 }

@@ -110,5 +110,6 @@ pub fn report() -> Report {
         duration_ns: Some(83_500_000_000),
         growth: Vec::new(),
         requirements: Vec::new(),
+        perf_profile: None,
     }
 }

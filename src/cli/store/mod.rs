@@ -54,6 +54,9 @@ pub struct Record {
     /// Per-test `noise` thresholds (by test id), so a later `compare` judges as the run did.
     #[serde(default)]
     pub noise: BTreeMap<String, f64>,
+    /// The `.config/perf.toml` profile the run used, when the workspace has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perf_profile: Option<String>,
     /// Each test with its aggregate and per-process figures.
     pub tests: Vec<TestReport>,
 }
@@ -82,6 +85,7 @@ impl Record {
             time: rfc3339(unix_time),
             unix_time,
             noise: BTreeMap::new(),
+            perf_profile: None,
             tests,
         }
     }

@@ -221,6 +221,7 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
                 branch: session.context.branch.clone(),
                 tests: report.tests.clone(),
                 noise: opts.noise.clone(),
+                perf_profile: report.perf_profile.clone(),
             };
             report
                 .notes
@@ -343,6 +344,8 @@ pub struct Side {
     pub tests: Vec<TestReport>,
     /// The tests' own `noise` thresholds, so a later `compare` judges as this run did.
     pub noise: BTreeMap<String, f64>,
+    /// The `.config/perf.toml` profile the run used.
+    pub perf_profile: Option<String>,
 }
 
 /// Saves one commit's results under the lock; returns the notes for the report. The commit's
@@ -370,6 +373,7 @@ pub fn save(store: &Store, fingerprint: &Fingerprint, side: Side) -> Vec<String>
     let mut record = Record::new(side.commit, side.dirty, fingerprint.clone(), tests);
     record.branch = branch;
     record.noise = noise;
+    record.perf_profile = side.perf_profile;
     let mut notes = Vec::new();
     match store.save(&record) {
         Ok(saved) => {

@@ -1,0 +1,551 @@
+//! `.config/perf.toml`: named profiles of run settings (nextest's convention), and the one place
+//! that turns the command line plus the chosen profile into the settings `run` uses.
+//!
+//! Precedence: an explicit flag, then the profile, then the built-in default. The profile is
+//! `--perf-profile NAME`, else `CARGO_PERF_PROFILE`, else `default` when the file exists. Every
+//! profile in the file is checked, not only the chosen one, so a typo in `[profile.ci]` fails on
+//! a laptop too, before it can surprise CI.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::args::{self, InstructionsArg, RunArgs};
+use super::errors::CliError;
+use super::model::FailOn;
+
+/// Where the profiles live, relative to the workspace root.
+pub const FILE: &str = ".config/perf.toml";
+/// The environment variable that picks a profile when `--perf-profile` is not given.
+pub const ENV: &str = "CARGO_PERF_PROFILE";
+/// The profile used when none is chosen.
+pub const DEFAULT: &str = "default";
+/// The keys a profile may set: the names of the `run` flags they stand for.
+const KEYS: &[&str] = &[
+    "processes",
+    "threshold",
+    "fail-on",
+    "load-scale",
+    "machine",
+    "instructions",
+    "overrides",
+];
+/// The keys of one `[[profile.NAME.overrides]]` table.
+const OVERRIDE_KEYS: &[&str] = &["filter", "threshold"];
+
+/// One `[profile.NAME]` table: every setting it leaves out falls back to the built-in default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub processes: Option<u32>,
+    pub threshold: Option<f64>,
+    pub fail_on: Option<FailOn>,
+    pub load_scale: Option<f64>,
+    pub machine: Option<String>,
+    pub instructions: Option<InstructionsArg>,
+    pub overrides: Vec<Override>,
+}
+
+/// `[[profile.NAME.overrides]]`: a regression threshold for the tests whose name contains
+/// `filter` (a later override wins; an override wins over a test's own `noise`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Override {
+    pub filter: String,
+    pub threshold: Option<f64>,
+    /// `file:line` of the override's filter, for the error when it matches no test.
+    pub at: String,
+}
+
+/// Applies `overrides` to the per-test thresholds `noise` (by test id) of the tests `planned`
+/// (id, name); an override whose filter matches none of the `listed` test names is an error,
+/// found before anything runs.
+pub fn apply_overrides<'a>(
+    overrides: &[Override],
+    listed: &[&str],
+    planned: impl Iterator<Item = (String, &'a str)> + Clone,
+    noise: &mut BTreeMap<String, f64>,
+) -> Result<(), CliError> {
+    for o in overrides {
+        if !listed.iter().any(|name| name.contains(o.filter.as_str())) {
+            let hint = perf_spec::did_you_mean(&o.filter, listed)
+                .map(|s| format!("{s} "))
+                .unwrap_or_default();
+            return Err(CliError::config(
+                format!("{}: override filter `{}` matches no listed test", o.at, o.filter),
+                format!("{hint}a filter matches the tests whose name contains it (`cargo perf run --list` shows them)"),
+            ));
+        }
+        if let Some(t) = o.threshold {
+            for (id, _) in planned
+                .clone()
+                .filter(|(_, name)| name.contains(o.filter.as_str()))
+            {
+                noise.insert(id, t);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `run`'s arguments with the chosen profile filled in where no flag was given, and the
+/// profile's name for the report (`None` when the workspace has no profile file).
+pub fn effective(args: &RunArgs, root: &Path) -> Result<(RunArgs, Option<Profile>), CliError> {
+    let env = std::env::var(ENV).ok().filter(|s| !s.is_empty());
+    let chosen = args.perf_profile.clone().or(env);
+    let Some(profile) = load(root, chosen.as_deref())? else {
+        return Ok((args.clone(), None));
+    };
+    let mut out = args.clone();
+    out.processes = out.processes.or(profile.processes);
+    out.verdict.threshold = out.verdict.threshold.or(profile.threshold);
+    out.verdict.fail_on = out.verdict.fail_on.or(profile.fail_on);
+    out.load_scale = out.load_scale.or(profile.load_scale);
+    out.results.machine = out.results.machine.or(profile.machine.clone());
+    out.instructions = out.instructions.or(profile.instructions);
+    Ok((out, Some(profile)))
+}
+
+/// The chosen profile of `root`'s profile file; `None` when there is no file and no profile
+/// was asked for.
+pub fn load(root: &Path, chosen: Option<&str>) -> Result<Option<Profile>, CliError> {
+    let path = root.join(FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&path, &text, chosen).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match chosen {
+            None => Ok(None),
+            Some(name) => Err(CliError::config(
+                format!(
+                    "perf profile `{name}` was chosen, but {} does not exist",
+                    path.display()
+                ),
+                format!(
+                    "create {FILE} with a [profile.{name}] table, or unset --perf-profile / {ENV}"
+                ),
+            )),
+        },
+        Err(e) => Err(CliError::config(
+            format!("cannot read {}: {e}", path.display()),
+            format!("make {FILE} readable, or remove it"),
+        )),
+    }
+}
+
+/// Parses the whole file and returns the chosen profile (`default` when none is chosen: an
+/// empty one when the file has no `[profile.default]`).
+pub fn parse(path: &Path, text: &str, chosen: Option<&str>) -> Result<Profile, CliError> {
+    let at = Located { path, text };
+    let doc = DeTable::parse(text).map_err(|e| {
+        at.error(
+            e.span().unwrap_or(0..0),
+            e.message().trim().to_owned(),
+            "fix the TOML syntax".into(),
+        )
+    })?;
+    let mut profiles = BTreeMap::new();
+    for (key, value) in doc.get_ref() {
+        if key.get_ref() != "profile" {
+            return Err(at.unknown(key, "", &["profile"]));
+        }
+        for (name, table) in at.table(value, "profile")? {
+            let profile = at.profile(name.get_ref(), at.table(table, name.get_ref())?)?;
+            profiles.insert(name.get_ref().to_string(), profile);
+        }
+    }
+    let name = chosen.unwrap_or(DEFAULT);
+    match profiles.remove(name) {
+        Some(p) => Ok(p),
+        None if chosen.is_none() => Ok(Profile {
+            name: DEFAULT.into(),
+            ..Profile::default()
+        }),
+        None => {
+            let names: Vec<&str> = profiles.keys().map(String::as_str).collect();
+            let hint = perf_spec::did_you_mean(name, &names)
+                .map(|s| format!("{s} "))
+                .unwrap_or_default();
+            Err(CliError::config(
+                format!("{} has no profile `{name}`", path.display()),
+                format!("{hint}the profiles are: {}", list(&names)),
+            ))
+        }
+    }
+}
+
+/// The file being read, so every error names it and the line.
+struct Located<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+type Table<'i> = DeTable<'i>;
+
+impl Located<'_> {
+    /// `file:line` of `span`'s start.
+    fn at(&self, span: Range<usize>) -> String {
+        let line = 1 + self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count();
+        format!("{}:{line}", self.path.display())
+    }
+
+    fn error(&self, span: Range<usize>, message: String, help: String) -> CliError {
+        CliError::config(format!("{}: {message}", self.at(span)), help)
+    }
+
+    /// An unknown key, found in `place` (` in [profile.ci]`; empty at the top level).
+    fn unknown(
+        &self,
+        key: &Spanned<std::borrow::Cow<str>>,
+        place: &str,
+        known: &[&str],
+    ) -> CliError {
+        let word = key.get_ref();
+        let hint = perf_spec::did_you_mean(word, known)
+            .map(|s| format!("{s} "))
+            .unwrap_or_default();
+        self.error(
+            key.span(),
+            format!("unknown key `{word}`{place}"),
+            format!("{hint}the known keys are: {}", list(known)),
+        )
+    }
+
+    fn table<'v, 'i>(
+        &self,
+        value: &'v Spanned<DeValue<'i>>,
+        what: &str,
+    ) -> Result<&'v Table<'i>, CliError> {
+        value.get_ref().as_table().ok_or_else(|| {
+            self.error(
+                value.span(),
+                format!(
+                    "`{what}` must be a table, not a {}",
+                    value.get_ref().type_str()
+                ),
+                "write it as [profile] / [profile.NAME] with `key = value` lines under it".into(),
+            )
+        })
+    }
+
+    fn profile(&self, name: &str, table: &Table<'_>) -> Result<Profile, CliError> {
+        let mut p = Profile {
+            name: name.to_owned(),
+            ..Profile::default()
+        };
+        for (key, value) in table {
+            let bad = |expected: &str, why: String| {
+                self.error(
+                    value.span(),
+                    format!("[profile.{name}] `{}`: {why}", key.get_ref()),
+                    format!("write it as {expected}"),
+                )
+            };
+            let text = scalar(value.get_ref());
+            match key.get_ref().as_ref() {
+                "processes" => {
+                    let n = match value.get_ref() {
+                        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+                        _ => None,
+                    };
+                    match n
+                        .and_then(|n| u32::try_from(n).ok())
+                        .filter(|n| (1..=100).contains(n))
+                    {
+                        Some(n) => p.processes = Some(n),
+                        None => {
+                            return Err(bad(
+                                "an integer from 1 to 100, e.g. `processes = 10`",
+                                format!("`{text}` is not 1 to 100 processes"),
+                            ))
+                        }
+                    }
+                }
+                "threshold" => {
+                    p.threshold = Some(percent(value).map_err(|e| bad(PERCENT, e))?);
+                }
+                "overrides" => {
+                    let tables = match value.get_ref() {
+                        DeValue::Array(a) => a.iter().collect::<Vec<_>>(),
+                        _ => Vec::new(),
+                    };
+                    if tables.is_empty() {
+                        let why = "not an array of tables".to_owned();
+                        return Err(bad("[[profile.NAME.overrides]] tables", why));
+                    }
+                    for t in tables {
+                        p.overrides.push(self.override_of(name, t)?);
+                    }
+                }
+                "fail-on" => {
+                    let v = value
+                        .get_ref()
+                        .as_str()
+                        .ok_or("not a string".to_owned())
+                        .and_then(args::parse_fail_on);
+                    p.fail_on =
+                        Some(v.map_err(|e| {
+                            bad("a string, e.g. `fail-on = \"regression,error\"`", e)
+                        })?);
+                }
+                "load-scale" => {
+                    let v = match value.get_ref() {
+                        DeValue::Float(_) | DeValue::Integer(_) => args::parse_load_scale(&text),
+                        _ => Err("not a number".to_owned()),
+                    };
+                    p.load_scale =
+                        Some(v.map_err(|e| bad("a positive number, e.g. `load-scale = 0.5`", e))?);
+                }
+                "machine" => match value.get_ref().as_str().filter(|s| !s.trim().is_empty()) {
+                    Some(s) => p.machine = Some(s.to_owned()),
+                    None => {
+                        return Err(bad(
+                            "a non-empty string, e.g. `machine = \"ci-runner\"`",
+                            "not a machine id".into(),
+                        ))
+                    }
+                },
+                "instructions" => {
+                    let v = value
+                        .get_ref()
+                        .as_str()
+                        .ok_or("not a string".to_owned())
+                        .and_then(args::parse_instructions);
+                    p.instructions =
+                        Some(v.map_err(|e| bad("one of \"auto\", \"hardware\", \"valgrind\"", e))?);
+                }
+                _ => return Err(self.unknown(key, &format!(" in [profile.{name}]"), KEYS)),
+            }
+        }
+        Ok(p)
+    }
+
+    fn override_of(&self, name: &str, value: &Spanned<DeValue<'_>>) -> Result<Override, CliError> {
+        let place = format!(" in [[profile.{name}.overrides]]");
+        let table = self.table(value, &format!("profile.{name}.overrides"))?;
+        let mut out = Override {
+            filter: String::new(),
+            threshold: None,
+            at: self.at(value.span()),
+        };
+        for (key, v) in table {
+            let bad = |expected: &str, why: String| {
+                let what = format!("`{}`{place}: {why}", key.get_ref());
+                self.error(v.span(), what, format!("write it as {expected}"))
+            };
+            match key.get_ref().as_ref() {
+                "filter" => match v.get_ref().as_str().filter(|f| !f.is_empty()) {
+                    Some(f) => {
+                        out.filter = f.to_owned();
+                        out.at = self.at(v.span());
+                    }
+                    None => return Err(bad("a test name or part of one", "not a filter".into())),
+                },
+                "threshold" => out.threshold = Some(percent(v).map_err(|e| bad(PERCENT, e))?),
+                _ => return Err(self.unknown(key, &place, OVERRIDE_KEYS)),
+            }
+        }
+        if out.filter.is_empty() {
+            let what = format!("an override{place} has no `filter`");
+            return Err(self.error(value.span(), what, "add `filter = \"NAME\"`".into()));
+        }
+        Ok(out)
+    }
+}
+
+const PERCENT: &str = "a percent string, e.g. `threshold = \"3%\"`";
+
+/// A `threshold` value: a percent string.
+fn percent(value: &Spanned<DeValue<'_>>) -> Result<f64, String> {
+    (value.get_ref().as_str())
+        .ok_or("not a string".to_owned())
+        .and_then(args::parse_percent)
+}
+
+/// A scalar's TOML text, for error messages.
+fn scalar(value: &DeValue<'_>) -> String {
+    match value {
+        DeValue::String(s) => s.to_string(),
+        DeValue::Integer(i) => i.as_str().to_owned(),
+        DeValue::Float(f) => f.as_str().to_owned(),
+        DeValue::Boolean(b) => b.to_string(),
+        other => other.type_str().to_owned(),
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        "(none)".into()
+    } else {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE_TEXT: &str = "\
+[profile.default]
+threshold = \"5%\"
+
+[profile.ci]
+processes = 10
+threshold = \"3%\"
+fail-on = \"regression,error\"
+load-scale = 0.5
+machine = \"ci-runner\"
+instructions = \"hardware\"
+";
+
+    fn parsed(text: &str, chosen: Option<&str>) -> Result<Profile, CliError> {
+        parse(Path::new("ws/.config/perf.toml"), text, chosen)
+    }
+
+    #[test]
+    fn every_key_of_the_chosen_profile_is_read() {
+        let ci = parsed(FILE_TEXT, Some("ci")).unwrap();
+        assert_eq!(ci.name, "ci");
+        assert_eq!(ci.processes, Some(10));
+        assert!((ci.threshold.unwrap() - 0.03).abs() < 1e-12);
+        let fail_on = ci.fail_on.unwrap();
+        assert!(fail_on.regression && fail_on.error && !fail_on.threshold);
+        assert_eq!(ci.load_scale, Some(0.5));
+        assert_eq!(ci.machine.as_deref(), Some("ci-runner"));
+        assert_eq!(ci.instructions, Some(InstructionsArg::Hardware));
+    }
+
+    #[test]
+    fn default_is_used_when_none_is_chosen_and_may_be_absent() {
+        let d = parsed(FILE_TEXT, None).unwrap();
+        assert_eq!((d.name.as_str(), d.processes), ("default", None));
+        assert!((d.threshold.unwrap() - 0.05).abs() < 1e-12);
+        let empty = parsed("[profile.ci]\nprocesses = 3\n", None).unwrap();
+        assert_eq!(
+            empty,
+            Profile {
+                name: "default".into(),
+                ..Profile::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_typo_names_the_file_the_line_and_the_key_it_meant() {
+        // The typo is in `ci`, which is not the chosen profile: it still fails.
+        let text = "[profile.ci]\nprocesses = 4\nthreshhold = \"3%\"\n";
+        let e = parsed(text, None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.message().starts_with("ws/.config/perf.toml:3: "),
+            "{}",
+            e.message()
+        );
+        assert!(
+            e.message()
+                .ends_with("unknown key `threshhold` in [profile.ci]"),
+            "{}",
+            e.message()
+        );
+        assert!(
+            e.help().contains("did you mean `threshold`?"),
+            "{}",
+            e.help()
+        );
+    }
+
+    #[test]
+    fn bad_values_and_unknown_profiles_are_config_errors() {
+        for (text, line) in [
+            ("[profile.ci]\nprocesses = 0\n", 2),
+            ("[profile.ci]\n\nprocesses = \"ten\"\n", 3),
+            ("[profile.ci]\nthreshold = \"lots\"\n", 2),
+            ("[profile.ci]\nfail-on = \"sometimes\"\n", 2),
+            ("[profile.ci]\nload-scale = -1\n", 2),
+            ("[profile.ci]\ninstructions = \"always\"\n", 2),
+            ("[profil.ci]\n", 1),
+            ("[profile]\nci = 3\n", 2),
+            ("[profile.ci\n", 1),
+        ] {
+            let e = parsed(text, None).unwrap_err();
+            let prefix = format!("ws/.config/perf.toml:{line}: ");
+            assert!(
+                e.message().starts_with(&prefix),
+                "{text:?}: {}",
+                e.message()
+            );
+        }
+        let e = parsed(FILE_TEXT, Some("cj")).unwrap_err();
+        assert!(e.message().contains("no profile `cj`"), "{}", e.message());
+        assert!(
+            e.help().starts_with("did you mean `ci`? the profiles"),
+            "{}",
+            e.help()
+        );
+    }
+
+    #[test]
+    fn overrides_set_thresholds_by_filter_and_a_filter_matching_nothing_names_its_line() {
+        let text = "\
+[profile.ci]
+threshold = \"3%\"
+
+[[profile.ci.overrides]]
+filter = \"api::\"
+threshold = \"10%\"
+
+[[profile.ci.overrides]]
+filter = \"api::slow\"
+threshold = \"20%\"
+";
+        let ci = parsed(text, Some("ci")).unwrap();
+        assert_eq!(ci.overrides.len(), 2);
+        assert_eq!(ci.overrides[0].at, "ws/.config/perf.toml:5");
+        let names = ["api::get", "api::slow", "parse"];
+        let planned = names.iter().map(|n| (format!("p/t/{n}"), *n));
+        let mut noise = BTreeMap::from([("p/t/parse".to_owned(), 0.07)]);
+        apply_overrides(&ci.overrides, &names, planned.clone(), &mut noise).unwrap();
+        assert_eq!(noise["p/t/api::get"], 0.10);
+        assert_eq!(noise["p/t/api::slow"], 0.20, "the later override wins");
+        assert_eq!(noise["p/t/parse"], 0.07, "untouched");
+
+        let e =
+            apply_overrides(&ci.overrides, &["api_get", "parse"], planned, &mut noise).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.message()
+                .starts_with("ws/.config/perf.toml:5: override filter `api::`"),
+            "{}",
+            e.message()
+        );
+
+        let typo = "[[profile.ci.overrides]]\nfilter = \"api\"\nthreshhold = \"9%\"\n";
+        let e = parsed(typo, None).unwrap_err();
+        assert!(
+            e.message().starts_with("ws/.config/perf.toml:3: "),
+            "{}",
+            e.message()
+        );
+        assert!(
+            e.help().starts_with("did you mean `threshold`?"),
+            "{}",
+            e.help()
+        );
+        let e = parsed("[[profile.ci.overrides]]\nthreshold = \"9%\"\n", None).unwrap_err();
+        assert!(e.message().contains("no `filter`"), "{}", e.message());
+    }
+
+    #[test]
+    fn a_chosen_profile_without_a_file_is_an_error_and_no_file_is_no_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path(), None).unwrap(), None);
+        let e = load(dir.path(), Some("ci")).unwrap_err();
+        assert!(e.message().contains("does not exist"), "{}", e.message());
+    }
+}

@@ -1,0 +1,139 @@
+//! `.config/perf.toml` profiles end to end: the demo fixture in a fresh git repository, with a
+//! profile file written into it, run by the real binary.
+
+mod common;
+
+use common::{cargo_perf_in, commit_all, fixture_in_new_repo, test_named, Run};
+use std::path::Path;
+
+const PROFILES: &str = "\
+[profile.default]
+threshold = \"5%\"
+
+[profile.ci]
+processes = 2
+threshold = \"3%\"
+machine = \"ci-runner\"
+";
+
+/// One quick micro benchmark of the demo fixture, in JSON; no `--processes` or `--threshold`,
+/// so what the profile sets shows.
+fn run(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut args = vec![
+        "--quick",
+        "--exact",
+        "tokenize_sentence",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    cargo_perf_in(dir, &args, env)
+}
+
+fn write_profiles(dir: &Path, text: &str) {
+    std::fs::create_dir_all(dir.join(".config")).unwrap();
+    std::fs::write(dir.join(".config/perf.toml"), text).unwrap();
+}
+
+#[test]
+fn the_chosen_profile_sets_processes_threshold_and_machine_and_is_recorded() {
+    let repo = fixture_in_new_repo("demo");
+    let dir = repo.path();
+    write_profiles(dir, PROFILES);
+    commit_all(dir, "profiles");
+
+    // `ci` by flag: two processes (the quick rule alone would take three or more), stored
+    // under the profile's machine id, with the profile named in the report and the record.
+    let ci = run(dir, &["--perf-profile", "ci", "--save"], &[]);
+    assert_eq!(ci.code, 0, "{}", ci.dump());
+    let report = ci.json();
+    assert_eq!(report["perf_profile"], "ci", "{report:#}");
+    assert_eq!(report["machine"]["id"], "ci-runner", "{report:#}");
+    let test = test_named(&report, "tokenize_sentence");
+    assert_eq!(test["processes"].as_array().unwrap().len(), 2, "{test:#}");
+    let record_dir = dir.join(".perf").join("ci-runner");
+    let records: Vec<String> = std::fs::read_dir(&record_dir)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", record_dir.display(), ci.dump()))
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .collect();
+    assert!(
+        records.iter().any(
+            |r| r.contains("\"perf_profile\": \"ci\"") || r.contains("\"perf_profile\":\"ci\"")
+        ),
+        "{records:?}"
+    );
+
+    // An explicit flag wins over the profile; `default` applies when none is chosen.
+    let flags = run(
+        dir,
+        &["--perf-profile", "ci", "--processes", "1", "--no-save"],
+        &[],
+    );
+    let report = flags.json();
+    let test = test_named(&report, "tokenize_sentence");
+    assert_eq!(test["processes"].as_array().unwrap().len(), 1, "{test:#}");
+    let plain = run(dir, &["--no-save"], &[]);
+    assert_eq!(plain.json()["perf_profile"], "default", "{}", plain.dump());
+
+    // The environment variable chooses too.
+    let env = run(dir, &["--no-save"], &[("CARGO_PERF_PROFILE", "ci")]);
+    let report = env.json();
+    assert_eq!(report["perf_profile"], "ci", "{}", env.dump());
+    assert_eq!(report["machine"]["id"], "ci-runner", "{report:#}");
+}
+
+#[test]
+fn a_typo_or_an_unknown_profile_fails_with_exit_2_naming_the_line() {
+    let repo = fixture_in_new_repo("demo");
+    let dir = repo.path();
+    write_profiles(
+        dir,
+        &PROFILES.replace("threshold = \"3%\"", "threshhold = \"3%\""),
+    );
+
+    // The typo is in `ci`: a run without a chosen profile fails on it too, before building.
+    let typo = run(dir, &["--no-save"], &[]);
+    assert_eq!(typo.code, 2, "{}", typo.dump());
+    assert!(
+        typo.stderr
+            .contains(".config/perf.toml:6: unknown key `threshhold` in [profile.ci]"),
+        "{}",
+        typo.dump()
+    );
+    assert!(
+        typo.stderr.contains("help: did you mean `threshold`?"),
+        "{}",
+        typo.dump()
+    );
+    assert!(!typo.stderr.contains("Compiling"), "{}", typo.dump());
+
+    // An override whose filter matches no test of the suite.
+    let nothing = format!(
+        "{PROFILES}\n[[profile.ci.overrides]]\nfilter = \"tokenise\"\nthreshold = \"10%\"\n"
+    );
+    write_profiles(dir, &nothing);
+    let unmatched = run(dir, &["--no-save", "--perf-profile", "ci"], &[]);
+    assert_eq!(unmatched.code, 2, "{}", unmatched.dump());
+    assert!(
+        unmatched
+            .stderr
+            .contains(".config/perf.toml:10: override filter `tokenise` matches no listed test"),
+        "{}",
+        unmatched.dump()
+    );
+    assert!(
+        unmatched.stdout.is_empty(),
+        "no test ran: {}",
+        unmatched.dump()
+    );
+
+    write_profiles(dir, PROFILES);
+    let unknown = run(dir, &["--no-save"], &[("CARGO_PERF_PROFILE", "cj")]);
+    assert_eq!(unknown.code, 2, "{}", unknown.dump());
+    assert!(
+        unknown.stderr.contains("has no profile `cj`")
+            && unknown.stderr.contains("did you mean `ci`?"),
+        "{}",
+        unknown.dump()
+    );
+}
