@@ -154,7 +154,15 @@ impl std::fmt::Display for ThresholdCheck {
         }
         write!(f, "{}, ", self.limit_text())?;
         match (self.actual, &self.note) {
-            (Some(a), _) => write!(f, "was {}", crate::metrics::value_text(&self.metric, a)),
+            (Some(a), _) => {
+                let text = |v: f64| crate::metrics::value_text(&self.metric, v);
+                write!(f, "was {}", text(a))?;
+                match self.ci {
+                    // The interval is what the check was judged on: its conservative end.
+                    Some([low, high]) => write!(f, " [{} .. {}]", text(low), text(high)),
+                    None => Ok(()),
+                }
+            }
             (None, Some(note)) => write!(f, "not measured: {note}"),
             (None, None) => write!(f, "not measured"),
         }
