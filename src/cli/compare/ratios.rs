@@ -145,12 +145,7 @@ fn meets(op: Op, limit: f64, ci: [f64; 2]) -> bool {
 /// fails the check with a note.
 pub fn judge(links: &[Link], tests: &mut [TestReport]) {
     for link in links {
-        let medians = |id: &str| {
-            tests
-                .iter()
-                .find(|t| t.id == id)
-                .map(|t| process_medians(t))
-        };
+        let medians = |id: &str| tests.iter().find(|t| t.id == id).map(process_medians);
         let Some(this) = medians(&link.test) else {
             continue;
         };
@@ -220,7 +215,11 @@ mod tests {
         assert_eq!(links[0].other, "p/perf/plain");
         assert_eq!(links[1].other, "q/perf/plain");
         // Only the full id tells two `plain`s of other suites apart.
-        let ambiguous = [t("p", "plain", &[][..]), t("q", "plain", &[]), t("r", "x", &r)];
+        let ambiguous = [
+            t("p", "plain", &[][..]),
+            t("q", "plain", &[]),
+            t("r", "x", &r),
+        ];
         let e = resolve(&ambiguous).unwrap_err();
         assert!(e.message.contains("several tests"), "{e:?}");
     }
