@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::schema::assert_valid;
 use common::{fixture, test_named};
 use serde_json::Value;
@@ -70,11 +72,36 @@ fn ratios_pass_and_fail_on_their_intervals() {
     );
 }
 
+/// Every stored record under `dir`, as text.
+fn records(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read the store").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(records(&path));
+        } else if path.extension().is_some_and(|e| e == "json") {
+            found.push(std::fs::read_to_string(&path).expect("read a record"));
+        }
+    }
+    found
+}
+
 #[test]
 fn a_filter_runs_the_named_test_too_and_passing_ratios_exit_0() {
     let f = fixture("ratios");
-    let mut args = RUN.to_vec();
-    args.push("instrumented");
+    let store = tempfile::tempdir().unwrap();
+    let store_arg = store.path().to_str().unwrap();
+    // Saved in a store of its own, so the shared fixture copy keeps no baseline.
+    let args = [
+        "run",
+        "--quick",
+        "--save",
+        "--store",
+        store_arg,
+        "--format",
+        "json",
+        "instrumented",
+    ];
     let run = f.cargo_perf(&args);
     assert_eq!(run.code, 0, "{}", run.dump());
     let report = run.json();
@@ -83,6 +110,14 @@ fn a_filter_runs_the_named_test_too_and_passing_ratios_exit_0() {
     assert!(!names.contains(&"heavy".to_string()), "{names:?}");
     assert!(ratio(&report, "instrumented", "overhead[plain]").2);
     assert!(report.to_string().contains("also ran"), "{report:#}");
+    // Stored like any threshold, interval included.
+    let stored = records(store.path());
+    assert!(
+        stored
+            .iter()
+            .any(|r| r.contains("overhead[plain]") && r.contains("\"ci\"")),
+        "{stored:?}"
+    );
 }
 
 #[test]
