@@ -55,6 +55,7 @@ pub fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> Comparison 
         severity: None,
         metrics: Vec::new(),
         note: None,
+        accepted: None,
     }
 }
 
