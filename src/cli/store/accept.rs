@@ -5,9 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::policy::Session;
 use super::{Damaged, Store};
 use crate::cli::atomic::write_atomic;
 use crate::cli::errors::CliError;
+use crate::cli::project::suggest;
+use crate::cli::report::words::short;
 
 /// Version of the acceptances file's shape.
 const ACCEPT_SCHEMA_VERSION: u32 = 1;
@@ -107,6 +110,107 @@ impl Store {
         })?;
         Ok(Updated { quarantined })
     }
+}
+
+/// Accepts the level at `spec` (a ref or stored commit) of the tests `filter` matches in its
+/// record; an earlier acceptance of the same test is replaced. Returns the new acceptances
+/// and notes (a damaged acceptances file moved aside).
+pub fn accept(
+    session: &Session,
+    machine_id: &str,
+    spec: &str,
+    filter: Option<&str>,
+    reason: &str,
+) -> Result<(Vec<Acceptance>, Vec<String>), CliError> {
+    let commit = session.resolve(spec, machine_id)?;
+    let record = session.load_required(spec, &commit, machine_id)?;
+    let ids: Vec<&str> = record.tests.iter().map(|t| t.id.as_str()).collect();
+    let chosen = matching(&ids, filter, &format!("stored at {}", short(&commit)))?;
+    let accepted_at = super::rfc3339(now());
+    let new: Vec<Acceptance> = chosen
+        .iter()
+        .map(|test| Acceptance {
+            test: (*test).to_owned(),
+            commit: commit.clone(),
+            reason: reason.to_owned(),
+            accepted_at: accepted_at.clone(),
+        })
+        .collect();
+    let updated = session.store.update_acceptances(machine_id, |list| {
+        list.retain(|a| !chosen.contains(&a.test.as_str()));
+        list.extend(new.iter().cloned());
+    })?;
+    Ok((new, quarantine_note(updated)))
+}
+
+/// Removes the acceptances of the tests `filter` matches; returns them and notes.
+pub fn remove(
+    store: &Store,
+    machine_id: &str,
+    filter: Option<&str>,
+) -> Result<(Vec<Acceptance>, Vec<String>), CliError> {
+    let current = store.acceptances(machine_id).map_err(|d| {
+        CliError::store(
+            d.to_string(),
+            "delete the file; then accept the intended levels again",
+        )
+    })?;
+    let ids: Vec<&str> = current.iter().map(|a| a.test.as_str()).collect();
+    let chosen: Vec<String> = matching(&ids, filter, "accepted")?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut removed = Vec::new();
+    let updated = store.update_acceptances(machine_id, |list| {
+        let (gone, kept) = std::mem::take(list)
+            .into_iter()
+            .partition(|a| chosen.contains(&a.test));
+        *list = kept;
+        removed = gone;
+    })?;
+    Ok((removed, quarantine_note(updated)))
+}
+
+/// The ids that contain `filter` (all without one); none is a usage error with the closest
+/// id as a hint. `what` says where the ids come from (`stored at abc1234`).
+fn matching<'a>(ids: &[&'a str], filter: Option<&str>, what: &str) -> Result<Vec<&'a str>, CliError> {
+    let chosen: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| filter.map_or(true, |f| id.contains(f)))
+        .collect();
+    if !chosen.is_empty() {
+        return Ok(chosen);
+    }
+    let Some(f) = filter else {
+        return Err(CliError::usage(
+            format!("no test is {what}"),
+            "run `cargo perf` first: it stores every test's results at the commit",
+        ));
+    };
+    // The hint compares whole ids and their last parts (the test names).
+    let names: Vec<&str> = ids.iter().map(|id| id.rsplit('/').next().unwrap_or(id)).collect();
+    let help = match suggest::closest(f, ids.iter().copied().chain(names.iter().copied())) {
+        Some(close) => format!("did you mean the test `{close}`?"),
+        None => format!("the tests {what} are: {}", ids.join(", ")),
+    };
+    Err(CliError::usage(
+        format!("no test {what} matches `{f}`"),
+        help,
+    ))
+}
+
+fn quarantine_note(updated: Updated) -> Vec<String> {
+    updated
+        .quarantined
+        .map(|aside| {
+            format!(
+                "the acceptances file was damaged; it was moved to {}",
+                aside.display()
+            )
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Seconds since the epoch.
