@@ -14,7 +14,10 @@ pub fn run(args: &AcceptArgs) -> Result<i32, CliError> {
     let filter = args.filter.as_deref();
     let text = if args.list {
         let list = session.store.acceptances(machine).map_err(|d| {
-            CliError::store(d.to_string(), "delete the file; then accept the intended levels again")
+            CliError::store(
+                d.to_string(),
+                "delete the file; then accept the intended levels again",
+            )
         })?;
         if list.is_empty() {
             format!("no accepted levels on machine `{machine}`\n")
@@ -25,7 +28,13 @@ pub fn run(args: &AcceptArgs) -> Result<i32, CliError> {
         let (removed, notes) = accept::remove(&session.store, machine, filter)?;
         let mut text: String = removed
             .iter()
-            .map(|a| format!("removed the acceptance of {} at {}\n", a.test, short(&a.commit)))
+            .map(|a| {
+                format!(
+                    "removed the acceptance of {} at {}\n",
+                    a.test,
+                    short(&a.commit)
+                )
+            })
             .collect();
         text.extend(notes.iter().map(|n| format!("note: {n}\n")));
         text

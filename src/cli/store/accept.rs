@@ -173,7 +173,11 @@ pub fn remove(
 
 /// The ids that contain `filter` (all without one); none is a usage error with the closest
 /// id as a hint. `what` says where the ids come from (`stored at abc1234`).
-fn matching<'a>(ids: &[&'a str], filter: Option<&str>, what: &str) -> Result<Vec<&'a str>, CliError> {
+fn matching<'a>(
+    ids: &[&'a str],
+    filter: Option<&str>,
+    what: &str,
+) -> Result<Vec<&'a str>, CliError> {
     let chosen: Vec<&str> = ids
         .iter()
         .copied()
@@ -189,7 +193,10 @@ fn matching<'a>(ids: &[&'a str], filter: Option<&str>, what: &str) -> Result<Vec
         ));
     };
     // The hint compares whole ids and their last parts (the test names).
-    let names: Vec<&str> = ids.iter().map(|id| id.rsplit('/').next().unwrap_or(id)).collect();
+    let names: Vec<&str> = ids
+        .iter()
+        .map(|id| id.rsplit('/').next().unwrap_or(id))
+        .collect();
     let help = match suggest::closest(f, ids.iter().copied().chain(names.iter().copied())) {
         Some(close) => format!("did you mean the test `{close}`?"),
         None => format!("the tests {what} are: {}", ids.join(", ")),
@@ -259,7 +266,11 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("m")).unwrap();
         std::fs::write(dir.path().join("m").join(ACCEPT_FILE), b"{ not json").unwrap();
         let err = store.acceptances("m").unwrap_err();
-        assert!(err.to_string().contains("not a cargo-perf acceptances file"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("not a cargo-perf acceptances file"),
+            "{err}"
+        );
         let updated = store
             .update_acceptances("m", |l| l.push(acceptance("a", "1")))
             .unwrap();

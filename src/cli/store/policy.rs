@@ -538,7 +538,11 @@ fn judge(
         };
         let commit = &a.acceptance.commit;
         let comparisons = t.comparison.iter_mut();
-        for c in comparisons.chain(t.operations.iter_mut().filter_map(|o| o.comparison.as_mut())) {
+        for c in comparisons.chain(
+            t.operations
+                .iter_mut()
+                .filter_map(|o| o.comparison.as_mut()),
+        ) {
             c.baseline_commit = Some(commit.clone());
             c.accepted = Some(Accepted {
                 commit: commit.clone(),
@@ -601,9 +605,12 @@ impl Session {
                     continue;
                 }
             };
-            if let Err(m) =
-                fingerprint::check(&record.fingerprint(), &opts.fingerprint, opts.force, opts.scope)
-            {
+            if let Err(m) = fingerprint::check(
+                &record.fingerprint(),
+                &opts.fingerprint,
+                opts.force,
+                opts.scope,
+            ) {
                 notes.push(format!(
                     "skipped the accepted level of {} at {}: {m}",
                     acceptance.test,
