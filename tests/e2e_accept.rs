@@ -163,6 +163,19 @@ fn an_accepted_level_is_the_baseline_of_its_test_until_removed() {
     let bc = compare(dir, &b, &c);
     assert_eq!(comparison(&bc, "scaled")["accepted"]["commit"], b.as_str());
 
+    // `history` marks the accepted commit in the test's series.
+    let history = perf(dir, &["history", "scaled"], &[]);
+    assert_eq!(history.code, 0, "{}", history.dump());
+    let marked = history
+        .stdout
+        .lines()
+        .find(|l| l.contains("✔ accepted: new algorithm"));
+    assert!(
+        marked.is_some_and(|l| l.trim_start().starts_with(&b[..7])),
+        "{}",
+        history.dump()
+    );
+
     // Removed: the regression against A is back.
     let removed = perf(dir, &["accept", "scaled", "--remove"], &[]);
     assert_eq!(removed.code, 0, "{}", removed.dump());
