@@ -190,6 +190,32 @@ fn an_accepted_level_is_the_baseline_of_its_test_until_removed() {
     assert_eq!(scaled["baseline_commit"], a.as_str());
     assert!(scaled.get("accepted").is_none());
 
+    // `--commit` accepts an older commit's level; `--remove` without a filter removes all.
+    let at_a = perf(
+        dir,
+        &[
+            "accept",
+            "steady_b",
+            "--commit",
+            &a[..10],
+            "--reason",
+            "old level",
+        ],
+        &[],
+    );
+    assert_eq!(at_a.code, 0, "{}", at_a.dump());
+    let listed = perf(dir, &["accept", "--list"], &[]);
+    let want = format!("store-fixture/perf/steady_b: accepted at {}", &a[..7]);
+    assert!(listed.stdout.contains(&want), "{}", listed.dump());
+    let removed = perf(dir, &["accept", "--remove"], &[]);
+    assert_eq!(removed.code, 0, "{}", removed.dump());
+    let listed = perf(dir, &["accept", "--list"], &[]);
+    assert!(
+        listed.stdout.contains("no accepted levels"),
+        "{}",
+        listed.dump()
+    );
+
     // A commit without a stored record, and a directory outside git.
     std::fs::write(dir.join("README.md"), "D: not measured\n").unwrap();
     commit_all(dir, "D");
