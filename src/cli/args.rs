@@ -57,6 +57,8 @@ pub enum Command {
     Fetch(ShareArgs),
     /// Find the first commit after GOOD up to BAD that made FILTER's tests slower
     Bisect(BisectArgs),
+    /// Record that tests' new level is intended: later comparisons use it as their baseline
+    Accept(AcceptArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -461,6 +463,29 @@ impl AbArgs {
             },
         })
     }
+}
+
+/// `accept [FILTER] --reason TEXT [--commit REF]`, `accept --list`, `accept FILTER --remove`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AcceptArgs {
+    /// Only tests whose id contains this (default: every test stored at the commit)
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Why the new level is intended (required when accepting; every report compared against
+    /// it shows it)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// The commit whose stored level is accepted (default: HEAD)
+    #[arg(long, value_name = "REF")]
+    pub commit: Option<String>,
+    /// Show the acceptances instead
+    #[arg(long, conflicts_with_all = ["reason", "commit", "remove"])]
+    pub list: bool,
+    /// Remove the acceptances of the tests FILTER matches (all without FILTER)
+    #[arg(long, conflicts_with_all = ["reason", "commit"])]
+    pub remove: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Clone, clap::Args)]

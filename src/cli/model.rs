@@ -365,6 +365,17 @@ pub struct Comparison {
     /// `deterministic (instructions)` for an instruction count compared as an exact figure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The test was compared against a level accepted with `cargo perf accept`: its
+    /// `baseline_commit` is the accepted commit, not the report's baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Accepted>,
+}
+
+/// An accepted level a test was compared against: where and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub commit: String,
+    pub reason: String,
 }
 
 /// One compared metric of a test: what the reports list under a changed test.

@@ -91,6 +91,7 @@ pub(crate) fn comparison(verdict: Verdict) -> Comparison {
         severity: None,
         metrics: Vec::new(),
         note: None,
+        accepted: None,
     }
 }
 

@@ -78,6 +78,7 @@ pub fn compared(
         severity: Severity::of(result.verdict, multiple),
         metrics: Vec::new(),
         note: note.map(str::to_string),
+        accepted: None,
     });
     report
 }

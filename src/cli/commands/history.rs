@@ -71,6 +71,15 @@ pub fn run(args: &HistoryArgs) -> Result<i32, CliError> {
             .collect(),
         None => HashMap::new(),
     };
+    // Acceptances only mark the series: a damaged file is said once, like a damaged record.
+    let mut notes = notes;
+    let accepted = session
+        .store
+        .acceptances(machine_id)
+        .unwrap_or_else(|damaged| {
+            notes.push(damaged.to_string());
+            Vec::new()
+        });
     let view = View {
         series,
         changes,
@@ -78,6 +87,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32, CliError> {
         alpha: args.alpha,
         since,
         notes,
+        accepted,
     };
     let text = match (args.format, view.since.is_some()) {
         (HistoryFormat::Json, _) => report::history::render_json(&view),

@@ -3,6 +3,7 @@
 //! the plain options of the steps they call.
 
 pub mod ab;
+pub mod accept;
 pub mod baseline;
 pub mod bisect;
 pub mod compare;
@@ -37,6 +38,7 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::Push(a) => push::run(&a),
         Command::Fetch(a) => fetch::run(&a),
         Command::Bisect(a) => bisect::run(&a),
+        Command::Accept(a) => accept::run(&a),
     }
 }
 

@@ -23,7 +23,8 @@ pub fn run(args: &ReportArgs) -> Result<i32, CliError> {
         ));
     };
     let base = older.last();
-    let mut compared = policy::compare_records(head, base.map(|b| (None, b)), &opts)?;
+    let mut compared =
+        policy::compare_records(head, base.map(|b| (None, b)), &opts, Some(&session))?;
     compared.notes.extend(notes);
     let series = history::series(&records, None, &opts.compare);
     let page = html::render(&html::Page {

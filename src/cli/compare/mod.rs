@@ -56,6 +56,7 @@ pub fn new_test(head: &TestReport, baseline_commit: Option<&str>) -> Comparison 
         severity: None,
         metrics: Vec::new(),
         note: None,
+        accepted: None,
     }
 }
 

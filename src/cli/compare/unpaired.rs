@@ -160,6 +160,7 @@ pub fn compare_all(
                 severity: None,
                 metrics: Vec::new(),
                 note: None,
+                accepted: None,
             });
             Some(TestComparison {
                 id: pair.head.id.clone(),
@@ -204,6 +205,7 @@ fn summarize(metrics: &[MetricComparison], baseline_commit: Option<&str>) -> Opt
         metrics: metrics.iter().map(MetricComparison::change).collect(),
         note: (deciding.metric == Metric::Instructions.name())
             .then(|| DETERMINISTIC_NOTE.to_string()),
+        accepted: None,
     })
 }
 

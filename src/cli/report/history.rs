@@ -8,6 +8,7 @@ use crate::cli::compare::changes::{Change, Shape};
 use crate::cli::compare::history::Series;
 use crate::cli::model::Verdict;
 use crate::cli::report::words::{metric_value, short};
+use crate::cli::store::accept::Acceptance;
 use crate::format;
 
 /// `▁▂▇`: each value's height between the series' min and max; gaps are blanks.
@@ -39,6 +40,8 @@ pub struct View {
     /// `--since`'s ref as given, with the commit it names.
     pub since: Option<(String, String)>,
     pub notes: Vec<String>,
+    /// `cargo perf accept`'s acceptances: their commits are marked in the test's series.
+    pub accepted: Vec<Acceptance>,
 }
 
 impl View {
@@ -176,8 +179,14 @@ pub fn render(view: &View) -> String {
                 _ => "",
             };
             let date = p.time.get(..10).unwrap_or(&p.time);
+            let accepted = view
+                .accepted
+                .iter()
+                .find(|a| a.test == s.id && a.commit == p.commit)
+                .map(|a| format!("  ✔ accepted: {}", a.reason))
+                .unwrap_or_default();
             let line = format!(
-                "  {}  {date}  {value:>10}  {change:>6}  {mark}",
+                "  {}  {date}  {value:>10}  {change:>6}  {mark}{accepted}",
                 short(&p.commit)
             );
             let _ = writeln!(out, "{}", line.trim_end());
@@ -258,6 +267,12 @@ mod tests {
             alpha: 0.01,
             since: None,
             notes: vec!["a note".into()],
+            accepted: vec![Acceptance {
+                test: "p/t/a".into(),
+                commit: "c3".into(),
+                reason: "on purpose".into(),
+                accepted_at: String::new(),
+            }],
         };
         let text = render(&view);
         let a_block: Vec<&str> = text.lines().take(5).collect();
@@ -266,7 +281,8 @@ mod tests {
             "{text}"
         );
         assert!(
-            a_block[3].contains("+30%") && a_block[3].ends_with("▲ regressed"),
+            a_block[3].contains("+30%")
+                && a_block[3].ends_with("▲ regressed  ✔ accepted: on purpose"),
             "{text}"
         );
         assert!(a_block[1].starts_with("  c1  1970-01-01"), "{text}");
@@ -303,6 +319,7 @@ mod tests {
             alpha: 0.01,
             since: Some(("v1".into(), "c00abcdef".into())),
             notes: vec![],
+            accepted: vec![],
         };
         let text = render(&view);
         assert!(

@@ -192,6 +192,9 @@ pub fn render(report: &Report, color: bool) -> String {
         };
         out.push_str(&format!("require {}\n", line.force_styling(color)));
     }
+    for line in super::words::accepted_lines(report) {
+        out.push_str(&format!("{line}\n"));
+    }
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }

@@ -85,6 +85,13 @@ pub fn render(report: &Report) -> String {
     if !report.requirements.is_empty() {
         out.push('\n');
     }
+    let accepted = super::words::accepted_lines(report);
+    for line in &accepted {
+        let _ = writeln!(out, "- ✔️ {}", escape_inline(line));
+    }
+    if !accepted.is_empty() {
+        out.push('\n');
+    }
     for note in &report.notes {
         let _ = writeln!(out, "> {}", escape_inline(note));
     }

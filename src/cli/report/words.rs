@@ -117,6 +117,24 @@ pub fn short(commit: &str) -> &str {
     commit.get(..SHORT_COMMIT).unwrap_or(commit)
 }
 
+/// One line per test compared against an accepted level (`cargo perf accept`):
+/// `pkg/perf/t: accepted at abc1234: new algorithm`, in the report's order.
+pub fn accepted_lines(report: &Report) -> Vec<String> {
+    report
+        .tests
+        .iter()
+        .filter_map(|t| {
+            let a = t.comparison.as_ref()?.accepted.as_ref()?;
+            Some(format!(
+                "{}: accepted at {}: {}",
+                t.id,
+                short(&a.commit),
+                a.reason
+            ))
+        })
+        .collect()
+}
+
 /// The width of a column: its widest cell or its header, as the terminal shows them.
 pub fn width<'a>(header: &str, cells: impl Iterator<Item = &'a String>) -> usize {
     cells

@@ -3,6 +3,7 @@
 //! path and skipped, never overwritten silently. What to compare with and when to save is
 //! [`policy`]'s, for `run` and `ab` alike.
 
+pub mod accept;
 mod fs;
 mod lock;
 pub mod notes;

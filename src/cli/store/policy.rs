@@ -11,8 +11,9 @@ use crate::cli::compare::{self, CompareOptions};
 use crate::cli::errors::CliError;
 use crate::cli::fingerprint::{self, Fingerprint};
 use crate::cli::git::{self, Git};
-use crate::cli::model::{BaselineRef, Report, TestReport};
+use crate::cli::model::{Accepted, BaselineRef, Report, TestReport};
 use crate::cli::report::words::short;
+use crate::cli::store::accept::Acceptance;
 use crate::cli::store::{Record, Store};
 
 /// How far back along first parents a baseline is looked for: the one depth of every search.
@@ -209,7 +210,11 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
     };
 
     if let Some(base) = &base {
-        judge(report, base, &[&opts.noise], &opts.compare);
+        let accepted = match &session.context.commit {
+            Some(head) => session.accepted_bases(opts, head, &base.commit, &mut report.notes),
+            None => Vec::new(),
+        };
+        judge(report, base, &accepted, &[&opts.noise], &opts.compare);
     }
     report.growth = compare::growth::of(&report.tests, base.as_ref().map(|b| &b.tests[..]));
 
@@ -439,15 +444,17 @@ pub fn compare_stored(
             (None, session.load_required(&commit, &commit, &machine_id)?)
         }
     };
-    compare_records(&head, Some((base_label, &base)), opts)
+    compare_records(&head, Some((base_label, &base)), opts, Some(&session))
 }
 
 /// `head`'s record as a report, compared with `base` when given (labelled with what the user
-/// asked for, if anything): `compare`'s verdicts, and `report`'s page.
+/// asked for, if anything): `compare`'s verdicts, and `report`'s page. With a `session`, the
+/// acceptances of `cargo perf accept` apply.
 pub fn compare_records(
     head: &Record,
     base: Option<(Option<String>, &Record)>,
     opts: &Options,
+    session: Option<&Session>,
 ) -> Result<Report, CliError> {
     let mut report = Report::new(head.machine.clone(), head.tests.clone(), Vec::new());
     report.tool_version = head.tool_version.clone();
@@ -471,9 +478,21 @@ pub fn compare_records(
             &mut report,
         )?;
         report.baseline.reference = base_label;
+        let accepted = match session {
+            Some(session) => {
+                let opts = Options {
+                    fingerprint: head.fingerprint(),
+                    scope,
+                    ..opts.clone()
+                };
+                session.accepted_bases(&opts, &head.commit, &base.commit, &mut report.notes)
+            }
+            None => Vec::new(),
+        };
         judge(
             &mut report,
             base,
+            &accepted,
             &[&head.noise, &opts.noise],
             &opts.compare,
         );
@@ -482,11 +501,13 @@ pub fn compare_records(
     Ok(report.finish())
 }
 
-/// Compares `report`'s tests with the `base` record. Each test's `noise` threshold is the
-/// base's, overridden by `noise` (later maps win): the comparison judges as the runs did.
+/// Compares `report`'s tests with the `base` record, except that an accepted test is compared
+/// with its accepted level (and says so). Each test's `noise` threshold is the base's,
+/// overridden by `noise` (later maps win): the comparison judges as the runs did.
 fn judge(
     report: &mut Report,
     base: &Record,
+    accepted: &[AcceptedBase],
     noise: &[&BTreeMap<String, f64>],
     opts: &CompareOptions,
 ) {
@@ -495,13 +516,114 @@ fn judge(
     for n in noise {
         all.extend((*n).clone());
     }
+    // One comparison of all tests (its multiple-comparison rules see every test), the
+    // accepted tests' base figures swapped in.
+    let mut base_tests: Vec<TestReport> = base
+        .tests
+        .iter()
+        .filter(|t| !accepted.iter().any(|a| a.acceptance.test == t.id))
+        .cloned()
+        .collect();
+    base_tests.extend(accepted.iter().map(|a| a.test.clone()));
     compare::unpaired::apply(
-        &base.tests,
+        &base_tests,
         &mut report.tests,
         &all,
         Some(&base.commit),
         opts,
     );
+    for a in accepted {
+        let Some(t) = report.tests.iter_mut().find(|t| t.id == a.acceptance.test) else {
+            continue;
+        };
+        let commit = &a.acceptance.commit;
+        let comparisons = t.comparison.iter_mut();
+        for c in comparisons.chain(
+            t.operations
+                .iter_mut()
+                .filter_map(|o| o.comparison.as_mut()),
+        ) {
+            c.baseline_commit = Some(commit.clone());
+            c.accepted = Some(Accepted {
+                commit: commit.clone(),
+                reason: a.acceptance.reason.clone(),
+            });
+        }
+    }
+}
+
+/// A test's accepted level, standing in for the baseline's figures of that test.
+pub struct AcceptedBase {
+    pub acceptance: Acceptance,
+    /// The test as stored at the accepted commit.
+    pub test: TestReport,
+}
+
+impl Session {
+    /// The acceptances that decide a test's baseline when `head` is compared with `base`: an
+    /// acceptance applies when its commit is `head` or an ancestor of it (the accepted change
+    /// is in what is measured) and `base` is not a descendant of it (a newer baseline already
+    /// holds the accepted level). Unusable acceptances are said in `notes` and skipped.
+    pub fn accepted_bases(
+        &self,
+        opts: &Options,
+        head: &str,
+        base: &str,
+        notes: &mut Vec<String>,
+    ) -> Vec<AcceptedBase> {
+        let Some(git) = &self.git else {
+            return Vec::new();
+        };
+        let machine_id = &opts.fingerprint.machine.id;
+        let acceptances = match self.store.acceptances(machine_id) {
+            Ok(a) => a,
+            Err(damaged) => {
+                notes.push(damaged.to_string());
+                return Vec::new();
+            }
+        };
+        let ancestor = |a: &str, b: &str| git.merge_base(a, b).ok().flatten().as_deref() == Some(a);
+        let mut out = Vec::new();
+        for acceptance in acceptances {
+            let at = &acceptance.commit;
+            if !ancestor(at, head) || (at != base && ancestor(at, base)) {
+                continue;
+            }
+            let record = match self.store.load(machine_id, at) {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    notes.push(format!(
+                        "the accepted level of {} at {} is no longer stored: compared with the \
+                         baseline instead",
+                        acceptance.test,
+                        short(at)
+                    ));
+                    continue;
+                }
+                Err(damaged) => {
+                    notes.push(damaged.to_string());
+                    continue;
+                }
+            };
+            if let Err(m) = fingerprint::check(
+                &record.fingerprint(),
+                &opts.fingerprint,
+                opts.force,
+                opts.scope,
+            ) {
+                notes.push(format!(
+                    "skipped the accepted level of {} at {}: {m}",
+                    acceptance.test,
+                    short(at)
+                ));
+                continue;
+            }
+            if let Some(test) = record.tests.into_iter().find(|t| t.id == acceptance.test) {
+                out.push(AcceptedBase { acceptance, test });
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -358,3 +358,51 @@ fn baseline_list_show_and_rm_work_by_ref_and_prefix() {
     let nobody = baseline::list(&ws.store.list(Some("nobody")), "nobody", ws.store.dir());
     assert!(nobody.starts_with("no stored results for machine `nobody`"));
 }
+
+#[test]
+fn an_accepted_level_replaces_an_older_baseline_for_its_test_only() {
+    let f = fixture();
+    let c1 = commit(f.repo.path(), "1");
+    run(&f.opts, vec![test("a", &STEADY), test("b", &STEADY)]).unwrap();
+    let c2 = commit(f.repo.path(), "2");
+    let slower: Vec<f64> = STEADY.iter().map(|m| m * 1.3).collect();
+    run(&f.opts, vec![test("a", &slower), test("b", &STEADY)]).unwrap();
+    let store = Store::open(&f.opts.store_dir).unwrap();
+    store
+        .update_acceptances("m", |l| {
+            l.push(Acceptance {
+                test: "pkg/perf/a".into(),
+                commit: c2.clone(),
+                reason: "new algorithm".into(),
+                accepted_at: "2026-12-02T15:00:00Z".into(),
+            })
+        })
+        .unwrap();
+
+    commit(f.repo.path(), "3");
+    let old_base = Options {
+        baseline: Some(c1.clone()),
+        ..f.opts.clone()
+    };
+    let r = run(&old_base, vec![test("a", &slower), test("b", &STEADY)]).unwrap();
+    let [a, b] = [0, 1].map(|i| r.tests[i].comparison.clone().unwrap());
+    assert_eq!(a.verdict, Verdict::Unchanged, "{:?}", r.notes);
+    assert_eq!(a.baseline_commit.as_deref(), Some(c2.as_str()));
+    assert_eq!(
+        a.accepted,
+        Some(Accepted {
+            commit: c2.clone(),
+            reason: "new algorithm".into()
+        })
+    );
+    assert_eq!(b.baseline_commit.as_deref(), Some(c1.as_str()));
+    assert_eq!(b.accepted, None);
+    assert_eq!(r.baseline.commit.as_deref(), Some(c1.as_str()));
+
+    // A baseline newer than the acceptance already holds the accepted level.
+    commit(f.repo.path(), "4");
+    let r = run(&f.opts, vec![test("a", &slower)]).unwrap();
+    let a = r.tests[0].comparison.clone().unwrap();
+    assert_ne!(a.baseline_commit.as_deref(), Some(c2.as_str()));
+    assert_eq!(a.accepted, None);
+}
