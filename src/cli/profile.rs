@@ -1,5 +1,7 @@
-//! `.config/perf.toml`: named profiles of run settings (nextest's convention), and the one place
-//! that turns the command line plus the chosen profile into the settings `run` uses.
+//! `.config/perf.toml`: named profiles of settings (nextest's convention), and the one place
+//! that turns the command line plus the chosen profile into the settings `run`, `ab` (and
+//! `--pre-commit`) and `compare` use. A command takes the settings that mean something to it
+//! (`compare` measures nothing: threshold, fail-on, machine) and leaves the others.
 //!
 //! Precedence: an explicit flag, then the profile, then the built-in default. The profile is
 //! `--perf-profile NAME`, else `CARGO_PERF_PROFILE`, else `default` when the file exists. Every
@@ -9,11 +11,12 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
+use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::args::{self, InstructionsArg, RunArgs};
+use super::args::{self, AbArgs, CompareArgs, InstructionsArg, RunArgs};
 use super::errors::CliError;
 use super::model::FailOn;
 
@@ -23,9 +26,10 @@ pub const FILE: &str = ".config/perf.toml";
 pub const ENV: &str = "CARGO_PERF_PROFILE";
 /// The profile used when none is chosen.
 pub const DEFAULT: &str = "default";
-/// The keys a profile may set: the names of the `run` flags they stand for.
+/// The keys a profile may set: the names of the flags they stand for.
 const KEYS: &[&str] = &[
     "processes",
+    "budget",
     "threshold",
     "fail-on",
     "load-scale",
@@ -41,6 +45,7 @@ const OVERRIDE_KEYS: &[&str] = &["filter", "threshold"];
 pub struct Profile {
     pub name: String,
     pub processes: Option<u32>,
+    pub budget: Option<Duration>,
     pub threshold: Option<f64>,
     pub fail_on: Option<FailOn>,
     pub load_scale: Option<f64>,
@@ -90,22 +95,103 @@ pub fn apply_overrides<'a>(
     Ok(())
 }
 
-/// `run`'s arguments with the chosen profile filled in where no flag was given, and the
-/// profile's name for the report (`None` when the workspace has no profile file).
-pub fn effective(args: &RunArgs, root: &Path) -> Result<(RunArgs, Option<Profile>), CliError> {
+/// Where one command keeps the settings a profile can fill in; `None` for a setting the
+/// command does not take (`compare` has no processes, `run` no budget).
+pub struct Slots<'a> {
+    pub threshold: &'a mut Option<f64>,
+    pub fail_on: &'a mut Option<FailOn>,
+    pub machine: &'a mut Option<String>,
+    pub processes: Option<&'a mut Option<u32>>,
+    pub budget: Option<&'a mut Option<Duration>>,
+    pub load_scale: Option<&'a mut Option<f64>>,
+    pub instructions: Option<&'a mut Option<InstructionsArg>>,
+}
+
+/// A command's arguments that a profile fills in.
+pub trait Profiled: Clone {
+    /// `--perf-profile NAME`.
+    fn perf_profile(&self) -> Option<&str>;
+    fn slots(&mut self) -> Slots<'_>;
+}
+
+impl Profiled for RunArgs {
+    fn perf_profile(&self) -> Option<&str> {
+        self.perf_profile.as_deref()
+    }
+    fn slots(&mut self) -> Slots<'_> {
+        Slots {
+            threshold: &mut self.verdict.threshold,
+            fail_on: &mut self.verdict.fail_on,
+            machine: &mut self.results.machine,
+            processes: Some(&mut self.processes),
+            budget: None,
+            load_scale: Some(&mut self.load_scale),
+            instructions: Some(&mut self.instructions),
+        }
+    }
+}
+
+impl Profiled for AbArgs {
+    fn perf_profile(&self) -> Option<&str> {
+        self.perf_profile.as_deref()
+    }
+    fn slots(&mut self) -> Slots<'_> {
+        Slots {
+            threshold: &mut self.verdict.threshold,
+            fail_on: &mut self.verdict.fail_on,
+            machine: &mut self.results.machine,
+            processes: None,
+            budget: Some(&mut self.budget),
+            load_scale: Some(&mut self.load_scale),
+            instructions: Some(&mut self.instructions),
+        }
+    }
+}
+
+impl Profiled for CompareArgs {
+    fn perf_profile(&self) -> Option<&str> {
+        self.perf_profile.as_deref()
+    }
+    fn slots(&mut self) -> Slots<'_> {
+        Slots {
+            threshold: &mut self.verdict.threshold,
+            fail_on: &mut self.verdict.fail_on,
+            machine: &mut self.store.machine,
+            processes: None,
+            budget: None,
+            load_scale: None,
+            instructions: None,
+        }
+    }
+}
+
+/// A command's arguments with the chosen profile filled in where no flag was given, and the
+/// profile (`None` when the workspace has no profile file).
+pub fn effective<A: Profiled>(args: &A, root: &Path) -> Result<(A, Option<Profile>), CliError> {
     let env = std::env::var(ENV).ok().filter(|s| !s.is_empty());
-    let chosen = args.perf_profile.clone().or(env);
+    let chosen = args.perf_profile().map(str::to_owned).or(env);
     let Some(profile) = load(root, chosen.as_deref())? else {
         return Ok((args.clone(), None));
     };
     let mut out = args.clone();
-    out.processes = out.processes.or(profile.processes);
-    out.verdict.threshold = out.verdict.threshold.or(profile.threshold);
-    out.verdict.fail_on = out.verdict.fail_on.or(profile.fail_on);
-    out.load_scale = out.load_scale.or(profile.load_scale);
-    out.results.machine = out.results.machine.or(profile.machine.clone());
-    out.instructions = out.instructions.or(profile.instructions);
+    let s = out.slots();
+    fill(Some(s.threshold), &profile.threshold);
+    fill(Some(s.fail_on), &profile.fail_on);
+    fill(Some(s.machine), &profile.machine);
+    fill(s.processes, &profile.processes);
+    fill(s.budget, &profile.budget);
+    fill(s.load_scale, &profile.load_scale);
+    fill(s.instructions, &profile.instructions);
     Ok((out, Some(profile)))
+}
+
+/// An explicit flag wins; else the profile's value, when the command takes the setting.
+fn fill<T: Clone>(slot: Option<&mut Option<T>>, from: &Option<T>) {
+    if let Some(slot) = slot {
+        if slot.is_none() {
+            slot.clone_from(from);
+        }
+    }
 }
 
 /// The chosen profile of `root`'s profile file; `None` when there is no file and no profile
@@ -266,6 +352,12 @@ impl Located<'_> {
                 "threshold" => {
                     p.threshold = Some(percent(value).map_err(|e| bad(PERCENT, e))?);
                 }
+                "budget" => {
+                    let v = (value.get_ref().as_str())
+                        .ok_or("not a string".to_owned())
+                        .and_then(args::parse_duration);
+                    p.budget = Some(v.map_err(|e| bad("a duration, e.g. `budget = \"10m\"`", e))?);
+                }
                 "overrides" => {
                     let tables = match value.get_ref() {
                         DeValue::Array(a) => a.iter().collect::<Vec<_>>(),
@@ -397,6 +489,7 @@ threshold = \"5%\"
 
 [profile.ci]
 processes = 10
+budget = \"10m\"
 threshold = \"3%\"
 fail-on = \"regression,error\"
 load-scale = 0.5
@@ -413,6 +506,7 @@ instructions = \"hardware\"
         let ci = parsed(FILE_TEXT, Some("ci")).unwrap();
         assert_eq!(ci.name, "ci");
         assert_eq!(ci.processes, Some(10));
+        assert_eq!(ci.budget, Some(Duration::from_secs(600)));
         assert!((ci.threshold.unwrap() - 0.03).abs() < 1e-12);
         let fail_on = ci.fail_on.unwrap();
         assert!(fail_on.regression && fail_on.error && !fail_on.threshold);
@@ -469,6 +563,7 @@ instructions = \"hardware\"
             ("[profile.ci]\nfail-on = \"sometimes\"\n", 2),
             ("[profile.ci]\nload-scale = -1\n", 2),
             ("[profile.ci]\ninstructions = \"always\"\n", 2),
+            ("[profile.ci]\nbudget = \"soon\"\n", 2),
             ("[profil.ci]\n", 1),
             ("[profile]\nci = 3\n", 2),
             ("[profile.ci\n", 1),
@@ -539,6 +634,67 @@ threshold = \"20%\"
         );
         let e = parsed("[[profile.ci.overrides]]\nthreshold = \"9%\"\n", None).unwrap_err();
         assert!(e.message().contains("no `filter`"), "{}", e.message());
+    }
+
+    fn command(argv: &[&str]) -> args::Command {
+        let argv = argv.iter().map(std::ffi::OsString::from);
+        args::parse(argv).unwrap().unwrap().command
+    }
+
+    #[test]
+    fn ab_pre_commit_and_compare_take_the_settings_they_have_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".config")).unwrap();
+        // Without `instructions`: `plan()` would refuse hardware counters this machine lacks.
+        let text = FILE_TEXT.replace("instructions = \"hardware\"\n", "");
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        let args::Command::Ab(ab) = command(&["cargo-perf", "ab", "main", "--perf-profile", "ci"])
+        else {
+            panic!("not ab")
+        };
+        let (ab, p) = effective(&ab, dir.path()).unwrap();
+        assert_eq!(p.unwrap().name, "ci");
+        let plan = ab.plan().unwrap();
+        assert_eq!(plan.budget, Duration::from_secs(600));
+        assert!((plan.threshold - 0.03).abs() < 1e-12);
+        assert_eq!(plan.processes.load_scale, Some(0.5));
+        assert_eq!(ab.results.machine.as_deref(), Some("ci-runner"));
+
+        let args::Command::Ab(ab) = command(&[
+            "cargo-perf",
+            "ab",
+            "main",
+            "--perf-profile",
+            "ci",
+            "--budget",
+            "1m",
+            "--threshold",
+            "9",
+        ]) else {
+            panic!("not ab")
+        };
+        let plan = effective(&ab, dir.path()).unwrap().0.plan().unwrap();
+        assert_eq!(plan.budget, Duration::from_secs(60), "the flag wins");
+        assert!((plan.threshold - 0.09).abs() < 1e-12, "the flag wins");
+
+        // `--pre-commit`'s own short budget and 5 % are defaults a profile fills over.
+        let args::Command::Run(run) = command(&["cargo-perf", "--pre-commit"]) else {
+            panic!("not run")
+        };
+        let (pre, p) = effective(&run.pre_commit_ab(), dir.path()).unwrap();
+        assert_eq!(p.unwrap().name, "default");
+        let plan = pre.plan().unwrap();
+        assert_eq!(plan.budget, args::PRE_COMMIT_BUDGET);
+        assert!((plan.threshold - 0.05).abs() < 1e-12, "default's 5%");
+
+        let args::Command::Compare(c) = command(&["cargo-perf", "compare", "--perf-profile=ci"])
+        else {
+            panic!("not compare")
+        };
+        let (c, _) = effective(&c, dir.path()).unwrap();
+        assert!((c.verdict.threshold.unwrap() - 0.03).abs() < 1e-12);
+        assert_eq!(c.store.machine.as_deref(), Some("ci-runner"));
+        assert!(c.verdict.fail_on.unwrap().regression);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::cli::compare::growth;
 use crate::cli::compare::require;
 use crate::cli::errors::CliError;
 use crate::cli::model::Report;
+use crate::cli::profile;
 use crate::cli::project::workspace;
 use crate::cli::report::{self, human};
 use crate::cli::run::events::Event;
@@ -17,9 +18,12 @@ use crate::cli::store::policy::Session;
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let started = std::time::SystemTime::now();
     let (build_options, selection) = (args.build.options(), args.select.selection());
-    let (output, rounds) = (args.report.output()?, args.plan()?);
+    let output = args.report.output()?;
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
+    // The profile fills in what no flag gave, before anything is built or run.
+    let (args, perf_profile) = &profile::effective(args, &ws.root)?;
+    let rounds = args.plan()?;
     let profile = &args.build.profile;
     let mut opts = super::measured_store_options(&ws, &args.results, profile, &mut Vec::new());
     instructions::store_options(rounds.processes.counting, &mut opts);
@@ -64,6 +68,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     notes.push(measured.note);
 
     let mut report = Report::new(opts.fingerprint.machine.clone(), measured.tests, notes);
+    report.perf_profile = perf_profile.as_ref().map(|p| p.name.clone());
     (report.commit, report.dirty) = (head_commit, session.context.dirty);
     report.baseline = results::baseline(base_commit, args.base.as_deref(), args.calibrate);
     report.growth = growth::of(&report.tests, Some(&measured.base_tests));
