@@ -19,6 +19,9 @@ use toml::Spanned;
 use super::args::{self, AbArgs, CompareArgs, InstructionsArg, RunArgs};
 use super::errors::CliError;
 use super::model::FailOn;
+use crate::protocol::TestInfo;
+use crate::threshold::{self, Key, Op};
+use perf_spec::Unit;
 
 /// Where the profiles live, relative to the workspace root.
 pub const FILE: &str = ".config/perf.toml";
@@ -37,7 +40,8 @@ const KEYS: &[&str] = &[
     "instructions",
     "overrides",
 ];
-/// The keys of one `[[profile.NAME.overrides]]` table.
+/// The keys of one `[[profile.NAME.overrides]]` table besides the threshold keys of the
+/// attribute (`p99`, `allocs`, ...: perf-spec's [`Key`] list).
 const OVERRIDE_KEYS: &[&str] = &["filter", "threshold"];
 
 /// One `[profile.NAME]` table: every setting it leaves out falls back to the built-in default.
@@ -60,8 +64,95 @@ pub struct Profile {
 pub struct Override {
     pub filter: String,
     pub threshold: Option<f64>,
+    /// Limits of the matched tests: `p99 = "30ms"` sets one, `p99 = "2x"` loosens the test's own.
+    pub limits: Vec<(Key, Limit)>,
     /// `file:line` of the override's filter, for the error when it matches no test.
     pub at: String,
+}
+
+/// One `KEY = VALUE` of an override.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    /// An explicit limit in the key's base unit (ns, count, percent, bytes), as
+    /// `PERF_<TEST>_<KEY>` would set it.
+    Value(f64),
+    /// `"2x"`: the test's own limit made N times looser (a cost limit multiplied, a floor
+    /// such as `throughput >= 500` divided).
+    Times(f64),
+}
+
+/// The `PERF_<TEST>_<KEY>` variables that carry `overrides`' limits to each suite's processes
+/// (one map per suite of `listed`), the very variables a user could set by hand: the harness
+/// reads them through [`threshold::apply_env_overrides`] as it reads the user's. `listed`'s
+/// thresholds are updated the same way, so that what the CLI shows is what the process judges.
+/// A variable the user did set wins over the profile. A multiple whose filter matches tests
+/// of which none has that limit is an error: there is nothing for it to loosen.
+pub fn limit_env(
+    overrides: &[Override],
+    listed: &mut [Vec<TestInfo>],
+    user_env: impl Fn(&str) -> bool,
+) -> Result<Vec<BTreeMap<String, String>>, CliError> {
+    let mut loosened = vec![false; overrides.len()];
+    let mut matched = vec![false; overrides.len()];
+    let mut envs = Vec::new();
+    for tests in listed.iter_mut() {
+        let mut env = BTreeMap::new();
+        for info in tests.iter_mut() {
+            for (i, o) in overrides.iter().enumerate() {
+                if !info.name.contains(o.filter.as_str()) {
+                    continue;
+                }
+                matched[i] = true;
+                for &(key, limit) in &o.limits {
+                    let var = threshold::env_var_name(&info.name, key.name());
+                    let own = info.thresholds.iter().find(|t| t.key == key);
+                    let value = match (limit, own) {
+                        (Limit::Value(v), _) => v,
+                        (Limit::Times(n), Some(t)) => match t.op {
+                            Op::Lt | Op::Le => t.value * n,
+                            Op::Gt | Op::Ge => t.value / n,
+                        },
+                        (Limit::Times(_), None) => continue,
+                    };
+                    loosened[i] = true;
+                    if user_env(&var) {
+                        continue;
+                    }
+                    env.insert(var, base_text(key.unit(), value));
+                    let lookup = |v: &str| env.get(v).cloned();
+                    info.thresholds =
+                        threshold::apply_env_overrides(&info.name, &info.thresholds, lookup)
+                            .map_err(|e| CliError::config(format!("{}: {e}", o.at), HELP_LIMIT))?;
+                }
+            }
+        }
+        envs.push(env);
+    }
+    for (i, o) in overrides.iter().enumerate() {
+        let multiple = o.limits.iter().find(|(_, l)| matches!(l, Limit::Times(_)));
+        if let (Some((key, _)), true, false) = (multiple, matched[i], loosened[i]) {
+            return Err(CliError::config(
+                format!(
+                    "{}: override `{}` loosens `{}` by a multiple, but no test it matches has a `{}` limit",
+                    o.at, o.filter, key.name(), key.name()
+                ),
+                format!("give an explicit limit instead, e.g. `{}`", key.example()),
+            ));
+        }
+    }
+    Ok(envs)
+}
+
+const HELP_LIMIT: &str =
+    "write the limit with its unit, e.g. `p99 = \"30ms\"`, or as a multiple, `p99 = \"2x\"`";
+
+/// `value` (in `unit`'s base unit) as text that `unit` parses back to it.
+fn base_text(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Duration => format!("{value}ns"),
+        Unit::Bytes => format!("{value}B"),
+        Unit::Number | Unit::Percent => format!("{value}"),
+    }
 }
 
 /// Applies `overrides` to the per-test thresholds `noise` (by test id) of the tests `planned`
@@ -420,6 +511,7 @@ impl Located<'_> {
         let mut out = Override {
             filter: String::new(),
             threshold: None,
+            limits: Vec::new(),
             at: self.at(value.span()),
         };
         for (key, v) in table {
@@ -436,7 +528,17 @@ impl Located<'_> {
                     None => return Err(bad("a test name or part of one", "not a filter".into())),
                 },
                 "threshold" => out.threshold = Some(percent(v).map_err(|e| bad(PERCENT, e))?),
-                _ => return Err(self.unknown(key, &place, OVERRIDE_KEYS)),
+                word => match Key::from_name(word) {
+                    Some(k) => {
+                        let limit = limit(k, v.get_ref()).map_err(|e| bad(HELP_LIMIT_SHORT, e))?;
+                        out.limits.push((k, limit));
+                    }
+                    None => {
+                        let keys = OVERRIDE_KEYS.iter().copied();
+                        let known: Vec<&str> = keys.chain(Key::ALL.map(Key::name)).collect();
+                        return Err(self.unknown(key, &place, &known));
+                    }
+                },
             }
         }
         if out.filter.is_empty() {
@@ -448,6 +550,27 @@ impl Located<'_> {
 }
 
 const PERCENT: &str = "a percent string, e.g. `threshold = \"3%\"`";
+const HELP_LIMIT_SHORT: &str =
+    "a limit in the key's unit (`\"30ms\"`, `100`, `\"10MB\"`) or a multiple of the test's own (`\"2x\"`)";
+
+/// A threshold key's value in an override: `"2x"` (a positive multiple) or a limit that the
+/// key's unit parses, as a `PERF_<TEST>_<KEY>` value would be.
+fn limit(key: Key, value: &DeValue<'_>) -> Result<Limit, String> {
+    let text = match value {
+        DeValue::String(_) | DeValue::Integer(_) | DeValue::Float(_) => scalar(value),
+        other => return Err(format!("not a string or number but a {}", other.type_str())),
+    };
+    if let Some(n) = text.trim().strip_suffix('x') {
+        return match n.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && n > 0.0 => Ok(Limit::Times(n)),
+            _ => Err(format!("`{text}` is not a positive multiple")),
+        };
+    }
+    key.unit()
+        .parse(&text)
+        .map(Limit::Value)
+        .map_err(|e| e.to_string())
+}
 
 /// A `threshold` value: a percent string.
 fn percent(value: &Spanned<DeValue<'_>>) -> Result<f64, String> {
@@ -634,6 +757,129 @@ threshold = \"20%\"
         );
         let e = parsed("[[profile.ci.overrides]]\nthreshold = \"9%\"\n", None).unwrap_err();
         assert!(e.message().contains("no `filter`"), "{}", e.message());
+    }
+
+    fn info(name: &str, thresholds: Vec<threshold::Threshold>) -> TestInfo {
+        TestInfo {
+            name: name.into(),
+            kind: crate::protocol::TestKind::Bench,
+            tags: Vec::new(),
+            ignored: false,
+            file: String::new(),
+            line: 0,
+            thresholds,
+            threshold_error: None,
+            timeout_ns: None,
+            noise: None,
+        }
+    }
+
+    #[test]
+    fn override_limits_become_the_variables_a_user_would_set() {
+        let text = "\
+[[profile.ci.overrides]]
+filter = \"api::\"
+p99 = \"2x\"
+throughput = \"2x\"
+
+[[profile.ci.overrides]]
+filter = \"api::slow\"
+p99 = \"30ms\"
+allocs = 10
+";
+        let ci = parsed(text, Some("ci")).unwrap();
+        assert_eq!(
+            ci.overrides[0].limits,
+            [
+                (Key::P99, Limit::Times(2.0)),
+                (Key::Throughput, Limit::Times(2.0))
+            ]
+        );
+        assert_eq!(
+            ci.overrides[1].limits,
+            [
+                (Key::Allocs, Limit::Value(10.0)),
+                (Key::P99, Limit::Value(30e6))
+            ]
+        );
+        let limit = |key, op, value| threshold::Threshold { key, op, value };
+        let get = vec![
+            limit(Key::P99, Op::Lt, 1e6),
+            limit(Key::Throughput, Op::Ge, 500.0),
+        ];
+        let mut listed = vec![
+            vec![info("api::get", get), info("parse", Vec::new())],
+            vec![info("api::slow", vec![limit(Key::P99, Op::Le, 5e6)])],
+        ];
+        let envs = limit_env(&ci.overrides, &mut listed, |_| false).unwrap();
+        assert_eq!(envs[0]["PERF_API_GET_P99"], "2000000ns");
+        assert_eq!(
+            envs[0]["PERF_API_GET_THROUGHPUT"], "250",
+            "a floor loosens downwards"
+        );
+        assert_eq!(envs[0].len(), 2, "parse is not matched");
+        assert_eq!(
+            envs[1]["PERF_API_SLOW_P99"], "30000000ns",
+            "the later override wins"
+        );
+        assert_eq!(envs[1]["PERF_API_SLOW_ALLOCS"], "10");
+        assert_eq!(listed[0][0].thresholds[0].value, 2e6);
+        assert_eq!(listed[1][0].thresholds[0].value, 30e6);
+        assert_eq!(
+            listed[1][0].thresholds[1],
+            limit(Key::Allocs, Op::Le, 10.0),
+            "added"
+        );
+        // Every variable parses back, with the runtime's own parser, to the limit it carries.
+        for (var, value) in envs.iter().flatten() {
+            let key = threshold::override_keys()
+                .into_iter()
+                .find(|k| var.ends_with(&format!("_{}", k.name.to_ascii_uppercase())))
+                .unwrap();
+            key.unit.parse(value).unwrap();
+        }
+
+        // The user's own variable wins.
+        let envs = limit_env(&ci.overrides, &mut listed.clone(), |v| {
+            v == "PERF_API_GET_P99"
+        });
+        assert!(!envs.unwrap()[0].contains_key("PERF_API_GET_P99"));
+
+        // A multiple of a limit no matched test has is an error naming the line.
+        let mut bare = vec![vec![info("api::get", Vec::new())]];
+        let e = limit_env(&ci.overrides[..1], &mut bare, |_| false).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message().starts_with("ws/.config/perf.toml:2: "), "{e}");
+        assert!(
+            e.message().contains("no test it matches has a `p99` limit"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_or_malformed_override_key_names_its_line() {
+        let typo = "[[profile.ci.overrides]]\nfilter = \"api\"\np98 = \"2x\"\n";
+        let e = parsed(typo, None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.message()
+                .starts_with("ws/.config/perf.toml:3: unknown key `p98`"),
+            "{e}"
+        );
+        assert!(e.help().starts_with("did you mean"), "{}", e.help());
+        assert!(
+            e.help().contains("`p99`") && e.help().contains("`allocs`"),
+            "{}",
+            e.help()
+        );
+        for bad in ["\"fast\"", "\"-2x\"", "\"0x\"", "\"30\"", "true"] {
+            let text = format!("[[profile.ci.overrides]]\nfilter = \"api\"\n\np99 = {bad}\n");
+            let e = parsed(&text, None).unwrap_err();
+            assert!(
+                e.message().starts_with("ws/.config/perf.toml:4: "),
+                "{bad}: {e}"
+            );
+        }
     }
 
     fn command(argv: &[&str]) -> args::Command {

@@ -26,12 +26,18 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);
     let built = build::build(&ws, &build_options, &mut notes_to(progress.as_mut()))?;
     let mut notes = Vec::new();
-    let suites = plan::open(&built, &mut notes)?;
-    let listed = plan::list(&suites)?;
+    let mut suites = plan::open(&built, &mut notes)?;
+    let mut listed = plan::list(&suites)?;
     if args.list {
         let listing = plan::listing(&suites, &listed, &selection);
         report::print_stdout(&report::list::render(&listing))?;
         return Ok(exit::OK);
+    }
+    // The profile's per-test limits travel to the processes as `PERF_<TEST>_<KEY>` variables.
+    let user_env = |var: &str| std::env::var_os(var).is_some();
+    let envs = profile::limit_env(overrides, &mut listed, user_env)?;
+    for (suite, env) in suites.iter_mut().zip(envs) {
+        suite.set_env(env);
     }
     let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
     let picked = (&selection, args.quick);
