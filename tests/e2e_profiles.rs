@@ -220,15 +220,16 @@ mean = \"10s\"
     );
 }
 
-/// `ab` (here against HEAD itself) judges with the profile's threshold, which its JSON shows
-/// per test, and names the profile.
+/// `ab` (here against HEAD itself) judges with the profile's threshold and its per-test
+/// override, which its JSON shows per test, and names the profile.
 #[test]
 fn ab_judges_with_the_profile_threshold() {
     let repo = fixture_in_new_repo("ab");
     let dir = repo.path();
     write_profiles(
         dir,
-        "[profile.ci]\nthreshold = \"7%\"\nbudget = \"1s\"\nfail-on = \"never\"\n",
+        "[profile.ci]\nthreshold = \"7%\"\nbudget = \"1s\"\nfail-on = \"never\"\n\n\
+         [[profile.ci.overrides]]\nfilter = \"steady_a\"\nthreshold = \"11%\"\n",
     );
     commit_all(dir, "profiles");
     let ab = |extra: &[&str]| {
@@ -237,6 +238,7 @@ fn ab_judges_with_the_profile_threshold() {
             "HEAD",
             "--quick",
             "--exact",
+            "steady_a",
             "steady_b",
             "--min-rounds",
             "6",
@@ -255,6 +257,9 @@ fn ab_judges_with_the_profile_threshold() {
     assert_eq!(report["perf_profile"], "ci", "{report:#}");
     let test = test_named(&report, "steady_b");
     assert_eq!(test["comparison"]["rounds"]["threshold"], 0.07, "{test:#}");
+    // A per-test override: its threshold is the test's own, on both sides.
+    let test = test_named(&report, "steady_a");
+    assert_eq!(test["comparison"]["rounds"]["threshold"], 0.11, "{test:#}");
 
     // The flag wins.
     let run = ab(&["--perf-profile", "ci", "--threshold", "9"]);

@@ -58,8 +58,8 @@ pub struct Profile {
     pub overrides: Vec<Override>,
 }
 
-/// `[[profile.NAME.overrides]]`: a regression threshold for the tests whose name contains
-/// `filter` (a later override wins; an override wins over a test's own `noise`).
+/// `[[profile.NAME.overrides]]`: settings for the tests whose name contains `filter` (a later
+/// override wins): a regression threshold (it wins over a test's own `noise`) and limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     pub filter: String,
@@ -81,19 +81,26 @@ pub enum Limit {
     Times(f64),
 }
 
-/// The `PERF_<TEST>_<KEY>` variables that carry `overrides`' limits to each suite's processes
-/// (one map per suite of `listed`), the very variables a user could set by hand: the harness
-/// reads them through [`threshold::apply_env_overrides`] as it reads the user's. `listed`'s
-/// thresholds are updated the same way, so that what the CLI shows is what the process judges.
-/// A variable the user did set wins over the profile. A multiple whose filter matches tests
-/// of which none has that limit is an error: there is nothing for it to loosen.
-pub fn limit_env(
+/// Applies `overrides` to the `listed` tests (one list per suite) before any of them runs, and
+/// returns, per suite, the `PERF_<TEST>_<KEY>` variables that carry the overrides' limits to
+/// its processes: the very variables a user could set by hand, which the harness reads through
+/// [`threshold::apply_env_overrides`]. The listed thresholds are updated the same way, so what
+/// the CLI shows is what the process judges; an override's `threshold` becomes the test's
+/// `noise` (the per-test regression threshold `run` and `ab` judge with). A variable the user
+/// did set wins over the profile. With `checked` (the side whose tests are the run's), a filter
+/// matching no listed test, or a multiple of a limit none of the matched tests has (nothing to
+/// loosen), is an error naming the override's line.
+pub fn apply(
     overrides: &[Override],
     listed: &mut [Vec<TestInfo>],
     user_env: impl Fn(&str) -> bool,
+    checked: bool,
 ) -> Result<Vec<BTreeMap<String, String>>, CliError> {
+    if checked {
+        let names: Vec<&str> = listed.iter().flatten().map(|t| t.name.as_str()).collect();
+        check_filters(overrides, &names)?;
+    }
     let mut loosened = vec![false; overrides.len()];
-    let mut matched = vec![false; overrides.len()];
     let mut envs = Vec::new();
     for tests in listed.iter_mut() {
         let mut env = BTreeMap::new();
@@ -102,7 +109,9 @@ pub fn limit_env(
                 if !info.name.contains(o.filter.as_str()) {
                     continue;
                 }
-                matched[i] = true;
+                if let Some(t) = o.threshold {
+                    info.noise = Some(t);
+                }
                 for &(key, limit) in &o.limits {
                     let var = threshold::env_var_name(&info.name, key.name());
                     let own = info.thresholds.iter().find(|t| t.key == key);
@@ -128,9 +137,9 @@ pub fn limit_env(
         }
         envs.push(env);
     }
-    for (i, o) in overrides.iter().enumerate() {
+    for (o, loosened) in overrides.iter().zip(loosened) {
         let multiple = o.limits.iter().find(|(_, l)| matches!(l, Limit::Times(_)));
-        if let (Some((key, _)), true, false) = (multiple, matched[i], loosened[i]) {
+        if let (Some((key, _)), true, false) = (multiple, checked, loosened) {
             return Err(CliError::config(
                 format!(
                     "{}: override `{}` loosens `{}` by a multiple, but no test it matches has a `{}` limit",
@@ -143,27 +152,9 @@ pub fn limit_env(
     Ok(envs)
 }
 
-const HELP_LIMIT: &str =
-    "write the limit with its unit, e.g. `p99 = \"30ms\"`, or as a multiple, `p99 = \"2x\"`";
-
-/// `value` (in `unit`'s base unit) as text that `unit` parses back to it.
-fn base_text(unit: Unit, value: f64) -> String {
-    match unit {
-        Unit::Duration => format!("{value}ns"),
-        Unit::Bytes => format!("{value}B"),
-        Unit::Number | Unit::Percent => format!("{value}"),
-    }
-}
-
-/// Applies `overrides` to the per-test thresholds `noise` (by test id) of the tests `planned`
-/// (id, name); an override whose filter matches none of the `listed` test names is an error,
-/// found before anything runs.
-pub fn apply_overrides<'a>(
-    overrides: &[Override],
-    listed: &[&str],
-    planned: impl Iterator<Item = (String, &'a str)> + Clone,
-    noise: &mut BTreeMap<String, f64>,
-) -> Result<(), CliError> {
+/// An override whose filter matches none of the `listed` test names is an error, found before
+/// anything runs.
+fn check_filters(overrides: &[Override], listed: &[&str]) -> Result<(), CliError> {
     for o in overrides {
         if !listed.iter().any(|name| name.contains(o.filter.as_str())) {
             let hint = perf_spec::did_you_mean(&o.filter, listed)
@@ -174,16 +165,20 @@ pub fn apply_overrides<'a>(
                 format!("{hint}a filter matches the tests whose name contains it (`cargo perf run --list` shows them)"),
             ));
         }
-        if let Some(t) = o.threshold {
-            for (id, _) in planned
-                .clone()
-                .filter(|(_, name)| name.contains(o.filter.as_str()))
-            {
-                noise.insert(id, t);
-            }
-        }
     }
     Ok(())
+}
+
+const HELP_LIMIT: &str =
+    "write the limit with its unit, e.g. `p99 = \"30ms\"`, or as a multiple, `p99 = \"2x\"`";
+
+/// `value` (in `unit`'s base unit) as text that `unit` parses back to it.
+fn base_text(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Duration => format!("{value}ns"),
+        Unit::Bytes => format!("{value}B"),
+        Unit::Number | Unit::Percent => format!("{value}"),
+    }
 }
 
 /// Where one command keeps the settings a profile can fill in; `None` for a setting the
@@ -725,16 +720,27 @@ threshold = \"20%\"
         let ci = parsed(text, Some("ci")).unwrap();
         assert_eq!(ci.overrides.len(), 2);
         assert_eq!(ci.overrides[0].at, "ws/.config/perf.toml:5");
-        let names = ["api::get", "api::slow", "parse"];
-        let planned = names.iter().map(|n| (format!("p/t/{n}"), *n));
-        let mut noise = BTreeMap::from([("p/t/parse".to_owned(), 0.07)]);
-        apply_overrides(&ci.overrides, &names, planned.clone(), &mut noise).unwrap();
-        assert_eq!(noise["p/t/api::get"], 0.10);
-        assert_eq!(noise["p/t/api::slow"], 0.20, "the later override wins");
-        assert_eq!(noise["p/t/parse"], 0.07, "untouched");
+        let mut parse = info("parse", Vec::new());
+        parse.noise = Some(0.07);
+        let tests = vec![
+            info("api::get", Vec::new()),
+            info("api::slow", Vec::new()),
+            parse,
+        ];
+        let mut listed = vec![tests];
+        let envs = apply(&ci.overrides, &mut listed, |_| false, true).unwrap();
+        assert!(envs[0].is_empty(), "no limits: no variables");
+        let noise: Vec<_> = listed[0].iter().map(|t| t.noise).collect();
+        assert_eq!(noise[0], Some(0.10));
+        assert_eq!(noise[1], Some(0.20), "the later override wins");
+        assert_eq!(noise[2], Some(0.07), "untouched");
 
-        let e =
-            apply_overrides(&ci.overrides, &["api_get", "parse"], planned, &mut noise).unwrap_err();
+        let mut other = vec![vec![info("api_get", Vec::new()), info("parse", Vec::new())]];
+        assert!(
+            apply(&ci.overrides, &mut other, |_| false, false).is_ok(),
+            "unchecked"
+        );
+        let e = apply(&ci.overrides, &mut other, |_| false, true).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.message()
@@ -811,7 +817,7 @@ allocs = 10
             vec![info("api::get", get), info("parse", Vec::new())],
             vec![info("api::slow", vec![limit(Key::P99, Op::Le, 5e6)])],
         ];
-        let envs = limit_env(&ci.overrides, &mut listed, |_| false).unwrap();
+        let envs = apply(&ci.overrides, &mut listed, |_| false, true).unwrap();
         assert_eq!(envs[0]["PERF_API_GET_P99"], "2000000ns");
         assert_eq!(
             envs[0]["PERF_API_GET_THROUGHPUT"], "250",
@@ -840,14 +846,13 @@ allocs = 10
         }
 
         // The user's own variable wins.
-        let envs = limit_env(&ci.overrides, &mut listed.clone(), |v| {
-            v == "PERF_API_GET_P99"
-        });
+        let user = |v: &str| v == "PERF_API_GET_P99";
+        let envs = apply(&ci.overrides, &mut listed.clone(), user, true);
         assert!(!envs.unwrap()[0].contains_key("PERF_API_GET_P99"));
 
         // A multiple of a limit no matched test has is an error naming the line.
         let mut bare = vec![vec![info("api::get", Vec::new())]];
-        let e = limit_env(&ci.overrides[..1], &mut bare, |_| false).unwrap_err();
+        let e = apply(&ci.overrides[..1], &mut bare, |_| false, true).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.message().starts_with("ws/.config/perf.toml:2: "), "{e}");
         assert!(

@@ -46,9 +46,11 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         reporter,
         &mut notes,
     )?;
-    let suites = sides::open(&built, args.calibrate, &mut notes)?;
+    let mut suites = sides::open(&built, args.calibrate, &mut notes)?;
     let picked = (&selection, args.quick);
-    let plans = suites.plan(picked, args.calibrate, progress.as_mut(), &mut notes)?;
+    let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);
+    let (calibrate, reporter) = (args.calibrate, progress.as_mut());
+    let plans = suites.plan(picked, calibrate, overrides, reporter, &mut notes)?;
 
     let head_commit = session.context.commit.clone();
     let base_commit = built.base_commit(head_commit.as_deref());

@@ -33,21 +33,12 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         report::print_stdout(&report::list::render(&listing))?;
         return Ok(exit::OK);
     }
-    // The profile's per-test limits travel to the processes as `PERF_<TEST>_<KEY>` variables.
-    let user_env = |var: &str| std::env::var_os(var).is_some();
-    let envs = profile::limit_env(overrides, &mut listed, user_env)?;
-    for (suite, env) in suites.iter_mut().zip(envs) {
-        suite.set_env(env);
-    }
+    // The profile's per-test settings: limits travel to the processes as `PERF_<TEST>_<KEY>`.
+    plan::profiled(&mut suites, &mut listed, overrides, true)?;
     let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
-    let mut noise = plan::noise(&plan);
-    let names: Vec<&str> = listed.iter().flatten().map(|t| t.name.as_str()).collect();
-    let planned = plan
-        .iter()
-        .map(|p| (p.id().to_string(), p.info.name.as_str()));
-    profile::apply_overrides(overrides, &names, planned, &mut noise)?;
+    let noise = plan::noise(&plan);
 
     let counting = instructions::chosen(args.instructions())?;
     notes.extend(instructions::note(counting));

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::events::{Event, Reporter};
 use super::overrides;
 use crate::cli::errors::CliError;
+use crate::cli::profile;
 use crate::cli::project::build::BuiltTarget;
 use crate::cli::project::select::{self, Skip};
 use crate::cli::run::runner::Planned;
@@ -93,25 +94,28 @@ pub fn check(
     Ok(())
 }
 
+/// Applies the chosen profile's `overrides` to the `listed` tests of `suites` and gives each
+/// suite the `PERF_<TEST>_<KEY>` variables that carry their limits ([`profile::apply`]); a
+/// variable already in this environment is the user's and wins. `checked`: see there.
+pub fn profiled(
+    suites: &mut [Suite],
+    listed: &mut [Vec<TestInfo>],
+    overrides: &[profile::Override],
+    checked: bool,
+) -> Result<(), CliError> {
+    let user_env = |var: &str| std::env::var_os(var).is_some();
+    let envs = profile::apply(overrides, listed, user_env, checked)?;
+    for (suite, env) in suites.iter_mut().zip(envs) {
+        suite.set_env(env);
+    }
+    Ok(())
+}
+
 /// Each planned test's own `noise` threshold, by test id (what the store keeps with a record).
 pub fn noise(plan: &[Planned<'_>]) -> BTreeMap<String, f64> {
     plan.iter()
         .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
         .collect()
-}
-
-/// List `suites`, select from them and [`check`] the selection: [`list`] then [`select`].
-pub fn take<'s>(
-    suites: &'s [Suite],
-    selection: &select::Selection,
-    quick: bool,
-    reporter: &mut dyn Reporter,
-    notes: &mut Vec<String>,
-) -> Result<Vec<Planned<'s>>, CliError> {
-    let listed = list(suites)?;
-    let plan = select(suites, listed.clone(), selection, quick, notes);
-    check(&listed, &plan, (selection, quick), reporter, notes)?;
-    Ok(plan)
 }
 
 /// `--list`: every suite's tests that the filters take (ignored ones too, marked, like libtest).
