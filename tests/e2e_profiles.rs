@@ -63,6 +63,16 @@ fn the_chosen_profile_sets_processes_threshold_and_machine_and_is_recorded() {
         "{records:?}"
     );
 
+    // `compare` reads the records of the profile's machine id (this host has none of its own).
+    let compare = ["compare", "HEAD", "HEAD", "--format", "json"];
+    let ci_compare = cargo_perf_in(dir, &compare, &[("CARGO_PERF_PROFILE", "ci")]);
+    assert_eq!(ci_compare.code, 0, "{}", ci_compare.dump());
+    let report = ci_compare.json();
+    assert_eq!(report["perf_profile"], "ci", "{report:#}");
+    test_named(&report, "tokenize_sentence");
+    let mine = cargo_perf_in(dir, &compare, &[]);
+    assert_eq!(mine.code, 2, "no records of this host: {}", mine.dump());
+
     // An explicit flag wins over the profile; `default` applies when none is chosen.
     let flags = run(
         dir,
