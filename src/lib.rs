@@ -104,7 +104,7 @@ pub mod __private {
     pub use crate::harness::harness_main;
     pub use crate::limits::{Figure, Limit};
     pub use crate::registry::{Entry, TestFn, PERF_TESTS};
-    pub use crate::threshold::{Key, Op, Threshold};
+    pub use crate::threshold::{Key, Op, Ratio, RatioLimit, Threshold};
     pub use linkme;
     pub use std::alloc::System;
 }

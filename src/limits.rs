@@ -78,6 +78,7 @@ pub(crate) fn evaluate(limits: &[Limit], m: &Measurement) -> Result<Vec<Threshol
                 actual,
                 passed: actual.is_some_and(|a| l.op.holds(a, l.value)),
                 note: actual.is_none().then(|| missing(l, m)),
+                ci: None,
             })
         })
         .collect()
@@ -376,6 +377,7 @@ mod tests {
             actual: Some(actual),
             passed,
             note: None,
+            ci: None,
         };
         let a = [c(3.0, true)];
         let b = [c(7.0, false)];

@@ -290,6 +290,8 @@ pub fn value_text(name: &str, value: f64) -> String {
         "check" => return if value >= 1.0 { "passed" } else { "failed" }.to_string(),
         "metric" => return format::sig3(value),
         "cpu_percent" => return format!("{}%", format::sig3(value)),
+        "overhead" => return format!("{}%", format::sig3(value)),
+        "speedup" => return format!("{}x", format::sig3(value)),
         _ => {}
     }
     match Metric::from_name(base).map(Metric::unit) {

@@ -198,6 +198,9 @@ pub struct TestInfo {
     pub line: u32,
     /// The attribute's thresholds with `PERF_<TEST>_<KEY>` overrides applied.
     pub thresholds: Vec<Threshold>,
+    /// Ratios to other tests of the same run, which `cargo perf` judges after the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ratios: Vec<crate::threshold::RatioThreshold>,
     /// Set when an override variable was malformed: the test cannot be judged.
     pub threshold_error: Option<String>,
     pub timeout_ns: Option<u64>,

@@ -20,6 +20,8 @@ pub struct Entry {
     pub thresholds: &'static [Threshold],
     /// Limits the harness checks: per operation, stage or fault, custom metrics, resources.
     pub limits: &'static [crate::limits::Limit],
+    /// Ratios to other tests of the run (`overhead("plain") <= "20%"`), judged by `cargo perf`.
+    pub ratios: &'static [crate::threshold::RatioLimit],
     pub timeout_ns: Option<u64>,
     /// `noise = "5%"` as a fraction.
     pub noise: Option<f64>,
@@ -97,6 +99,7 @@ impl Case {
             file: self.entry.file.to_string(),
             line: self.entry.line,
             thresholds,
+            ratios: self.entry.ratios.iter().map(Into::into).collect(),
             threshold_error,
             timeout_ns: self.entry.timeout_ns,
             noise: self.entry.noise,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::metrics::{Metric, Metrics};
-pub use perf_spec::{Key, Op};
+pub use perf_spec::{Key, Op, Ratio};
 
 /// `Key` and `Op` live in `perf-spec`, which has no dependencies; they travel as their
 /// attribute spelling (`"p99"`, `"<"`).
@@ -32,6 +32,19 @@ mod spelling {
         }
     }
 
+    /// A ratio as its attribute name (`overhead`), for `#[serde(with = "spelling::ratio")]`.
+    pub mod ratio {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(ratio: &Ratio, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(ratio.name())
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Ratio, D::Error> {
+            de_by(d, Ratio::from_name, "ratio key")
+        }
+    }
+
     /// An operator as its symbol (`<=`), for `#[serde(with = "spelling::op")]`.
     pub mod op {
         use super::*;
@@ -56,6 +69,40 @@ pub struct Threshold {
     pub value: f64,
 }
 
+/// `overhead("plain") <= "20%"` as `#[perf_test]` builds it: judged by `cargo perf` after the
+/// run (`cli::compare::ratios`), never by the harness, which sees one test only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatioLimit {
+    pub ratio: Ratio,
+    /// The other test's name (or `package/target/name` id).
+    pub other: &'static str,
+    pub op: Op,
+    /// Percent for an overhead, a factor for a speed-up.
+    pub value: f64,
+}
+
+/// A [`RatioLimit`] as the listing carries it to `cargo perf`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatioThreshold {
+    #[serde(with = "spelling::ratio")]
+    pub ratio: Ratio,
+    pub other: String,
+    #[serde(with = "spelling::op")]
+    pub op: Op,
+    pub value: f64,
+}
+
+impl From<&RatioLimit> for RatioThreshold {
+    fn from(r: &RatioLimit) -> RatioThreshold {
+        RatioThreshold {
+            ratio: r.ratio,
+            other: r.other.to_string(),
+            op: r.op,
+            value: r.value,
+        }
+    }
+}
+
 /// The outcome of checking one threshold, as the JSON report's `thresholds` array holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdCheck {
@@ -70,6 +117,10 @@ pub struct ThresholdCheck {
     /// counter no operation reported).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A 95 % confidence interval of `actual`, when it is an estimate judged on its
+    /// conservative end (the ratios between tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<[f64; 2]>,
 }
 
 impl ThresholdCheck {
@@ -103,7 +154,15 @@ impl std::fmt::Display for ThresholdCheck {
         }
         write!(f, "{}, ", self.limit_text())?;
         match (self.actual, &self.note) {
-            (Some(a), _) => write!(f, "was {}", crate::metrics::value_text(&self.metric, a)),
+            (Some(a), _) => {
+                let text = |v: f64| crate::metrics::value_text(&self.metric, v);
+                write!(f, "was {}", text(a))?;
+                match self.ci {
+                    // The interval is what the check was judged on: its conservative end.
+                    Some([low, high]) => write!(f, " [{} .. {}]", text(low), text(high)),
+                    None => Ok(()),
+                }
+            }
             (None, Some(note)) => write!(f, "not measured: {note}"),
             (None, None) => write!(f, "not measured"),
         }
@@ -121,6 +180,7 @@ impl Threshold {
             actual,
             passed: actual.is_some_and(|a| self.op.holds(a, self.value)),
             note: None,
+            ci: None,
         }
     }
 }

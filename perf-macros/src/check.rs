@@ -9,7 +9,7 @@ use crate::errors::Errors;
 use crate::parse::{AttrArgs, Item, OpKind, Scope, ScopeArg};
 use crate::shape::check_shape;
 pub use crate::shape::Kind;
-use perf_spec::{Key, Op, Setting, ATTRIBUTE_KEYS, SIZE_UNITS, TIME_UNITS};
+use perf_spec::{Key, Op, Ratio, Setting, ATTRIBUTE_KEYS, SIZE_UNITS, TIME_UNITS};
 
 /// What the expansion needs, every value already in its base unit.
 pub struct Spec {
@@ -24,7 +24,17 @@ pub struct Spec {
     pub thresholds: Vec<Threshold>,
     /// Limits the harness checks (scoped keys, recovery times, metrics, resources).
     pub limits: Vec<LimitSpec>,
+    /// Ratios to other tests of the run, which `cargo perf` judges after it.
+    pub ratios: Vec<RatioSpec>,
     pub kind: Kind,
+}
+
+/// `overhead("plain") <= "20%"`: mirrors `cargo_perf::__private::RatioLimit`.
+pub struct RatioSpec {
+    pub ratio: Ratio,
+    pub other: String,
+    pub op: Op,
+    pub value: f64,
 }
 
 /// A limit the harness checks: mirrors `cargo_perf::limits::Limit`.
@@ -101,6 +111,7 @@ pub fn check(args: AttrArgs, func: &ItemFn) -> syn::Result<Spec> {
         noise: None,
         thresholds: Vec::new(),
         limits: Vec::new(),
+        ratios: Vec::new(),
         kind: shape.kind.unwrap_or(Kind::Bench),
     };
     let mut seen: Vec<String> = Vec::new();
@@ -138,6 +149,10 @@ pub fn check(args: AttrArgs, func: &ItemFn) -> syn::Result<Spec> {
                      keys take an operation or stage, like `p95(\"read\") < \"5ms\"`"
                 ),
             );
+            continue;
+        }
+        if let Some(ratio) = Ratio::from_name(&key_name) {
+            spec.ratios.extend(check_ratio(ratio, &item, &mut errors));
             continue;
         }
         if let Some(figure) = LimitFigure::from_name(&key_name) {
@@ -571,6 +586,61 @@ fn check_scope(key_name: &str, scope: &Scope, errors: &mut Errors) -> Option<Sco
     ok.then_some((name, op, stage))
 }
 
+/// `overhead("plain") <= "20%"`, `speedup("sequential") >= "3x"`: one test name, an operator
+/// bounding the ratio the way it is meant, a percentage or a factor string.
+fn check_ratio(ratio: Ratio, item: &Item, errors: &mut Errors) -> Option<RatioSpec> {
+    let (key, example) = (ratio.name(), ratio.example());
+    let other = match item.scope.as_ref().map(|s| (s, s.args.as_slice())) {
+        None => {
+            errors.spanned(
+                &item.key,
+                format!("`{key}` needs the name of the test it compares with, like `{example}`"),
+            );
+            None
+        }
+        Some((_, [arg])) if arg.name.is_none() => {
+            scope_string(arg, "the other test's name", example, errors)
+        }
+        Some((scope, _)) => {
+            errors.spanned(
+                scope,
+                format!("`{key}` takes one test name, like `{example}`"),
+            );
+            None
+        }
+    };
+    let value = value_of(item, false, example, errors)?;
+    let op = item.op.as_ref().and_then(|o| threshold_op(o.kind))?;
+    if !ratio.accepts(op) {
+        let bound = match ratio {
+            Ratio::Overhead => "an upper bound (`<=` or `<`)",
+            Ratio::Speedup => "a lower bound (`>=` or `>`)",
+        };
+        errors.spanned(
+            item.op.as_ref(),
+            format!("`{key}` is {bound}, like `{example}`"),
+        );
+        return None;
+    }
+    let parsed = match lit_str(value) {
+        Some(s) => ratio.parse(&s.value()).map_err(|e| e.message().to_string()),
+        None => Err(format!("`{key}` takes a string, like `{example}`")),
+    };
+    match (other, parsed) {
+        (Some(other), Ok(value)) => Some(RatioSpec {
+            ratio,
+            other,
+            op,
+            value,
+        }),
+        (_, Err(msg)) => {
+            errors.spanned(value, msg);
+            None
+        }
+        (None, Ok(_)) => None,
+    }
+}
+
 /// `recovery_time("outage") < "3s"`, `metric("hit_rate") >= 90`, `cpu < 150`,
 /// `peak_rss < "200MB"`.
 fn check_limit(
@@ -872,6 +942,34 @@ mod tests {
         assert_eq!(s.thresholds.len(), 1, "the unscoped p99 stays a threshold");
         assert!(spec(r#"p95("read") < "1ms", p95("write") < "2ms""#, LOAD).is_ok());
         assert!(spec(r#"metric("x") >= 1, cpu < "150%", peak_rss < 1000"#, BENCH).is_ok());
+    }
+
+    #[test]
+    fn ratios_name_another_test_and_bound_the_right_way() {
+        let s = spec(
+            r#"overhead("plain") <= "20%", speedup("sequential") > "3x""#,
+            BENCH,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<(Ratio, &str, Op, f64)> = s
+            .ratios
+            .iter()
+            .map(|r| (r.ratio, r.other.as_str(), r.op, r.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Ratio::Overhead, "plain", Op::Le, 20.0),
+                (Ratio::Speedup, "sequential", Op::Gt, 3.0)
+            ]
+        );
+        assert!(err(r#"overhead(3) <= "20%""#, BENCH).contains("is a string literal"));
+        assert!(err(r#"speedup("x") <= "3x""#, BENCH).contains("a lower bound"));
+        assert!(err(r#"overhead("x") >= "3%""#, BENCH).contains("an upper bound"));
+        assert!(err(r#"overhead <= "3%""#, BENCH).contains("needs the name"));
+        assert!(err(r#"overhead("a", "b") <= "3%""#, BENCH).contains("one test name"));
+        assert!(err(r#"overhead("a") <= "3""#, BENCH).contains("not a percentage"));
+        assert!(err(r#"speedup("a") >= 3"#, BENCH).contains("takes a string"));
     }
 
     #[test]

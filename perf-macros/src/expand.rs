@@ -79,6 +79,16 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
             }
         }
     });
+    let ratios = spec.ratios.iter().map(|r| {
+        let ratio = format_ident!("{}", format!("{:?}", r.ratio));
+        let op = format_ident!("{}", format!("{:?}", r.op));
+        let (other, value) = (&r.other, Literal::f64_unsuffixed(r.value));
+        quote! {
+            #private::RatioLimit {
+                ratio: #private::Ratio::#ratio, other: #other, op: #private::Op::#op, value: #value,
+            }
+        }
+    });
     let timeout = option(spec.timeout_ns.map(|ns| {
         let ns = Literal::u64_unsuffixed(ns);
         quote!(#ns)
@@ -124,6 +134,7 @@ fn registration(func: &ItemFn, spec: &Spec, ignore: bool) -> TokenStream {
                 args: &[#(#labels),*],
                 thresholds: &[#(#thresholds),*],
                 limits: &[#(#limits),*],
+                ratios: &[#(#ratios),*],
                 timeout_ns: #timeout,
                 noise: #noise,
                 ignore: #ignore,

@@ -220,6 +220,8 @@ pub const ATTRIBUTE_KEYS: &[&str] = &[
     "metric",
     "cpu",
     "peak_rss",
+    "overhead",
+    "speedup",
 ];
 
 /// The keys a `PERF_<TEST>_<KEY>` variable may name: the thresholds.
@@ -233,7 +235,82 @@ pub const THRESHOLD_KEYS: &[&str] = ATTRIBUTE_KEYS
 /// custom metrics and resources (scoped keys such as `p95("op")` reuse the threshold names).
 pub const LIMIT_KEYS: &[&str] = ATTRIBUTE_KEYS
     .split_at(Setting::ALL.len() + Key::ALL.len())
+    .1
+    .split_at(ATTRIBUTE_KEYS.len() - Setting::ALL.len() - Key::ALL.len() - Ratio::ALL.len())
+    .0;
+
+/// The keys comparing a test with another test of the same run (`overhead("plain") <=
+/// "20%"`): judged by `cargo perf` after the run, since one test's process sees only itself.
+pub const RATIO_KEYS: &[&str] = ATTRIBUTE_KEYS
+    .split_at(ATTRIBUTE_KEYS.len() - Ratio::ALL.len())
     .1;
+
+/// A ratio between this test's median time and another test's of the same run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ratio {
+    /// `overhead("plain") <= "20%"`: this test's median at most 20 % above `plain`'s; the
+    /// figure is `(this / other - 1) * 100`, a percentage, an upper bound.
+    Overhead,
+    /// `speedup("sequential") >= "3x"`: `sequential`'s median / this test's at least 3; a
+    /// factor, a lower bound.
+    Speedup,
+}
+
+impl Ratio {
+    pub const ALL: [Ratio; 2] = [Ratio::Overhead, Ratio::Speedup];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Ratio::Overhead => "overhead",
+            Ratio::Speedup => "speedup",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Ratio> {
+        Ratio::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// The ratio as an error message's example.
+    pub fn example(self) -> &'static str {
+        match self {
+            Ratio::Overhead => "overhead(\"plain\") <= \"20%\"",
+            Ratio::Speedup => "speedup(\"sequential\") >= \"3x\"",
+        }
+    }
+
+    /// Whether `op` bounds the ratio the way it is meant: an overhead from above (`<`,
+    /// `<=`), a speed-up from below (`>`, `>=`).
+    pub fn accepts(self, op: Op) -> bool {
+        match self {
+            Ratio::Overhead => matches!(op, Op::Lt | Op::Le),
+            Ratio::Speedup => matches!(op, Op::Gt | Op::Ge),
+        }
+    }
+
+    /// The limit's text: a percentage with its sign (`"20%"`) for an overhead, a factor
+    /// (`"3x"`) for a speed-up.
+    pub fn parse(self, text: &str) -> Result<f64, SpecError> {
+        match self {
+            Ratio::Overhead => {
+                if !text.trim().ends_with('%') {
+                    return Err(SpecError(format!(
+                        "{text:?} is not a percentage; write it like \"20%\""
+                    )));
+                }
+                percent(text)
+            }
+            Ratio::Speedup => factor(text),
+        }
+    }
+
+    /// The figure from the two medians: this test's time and the other test's.
+    pub fn figure(self, this: f64, other: f64) -> f64 {
+        match self {
+            Ratio::Overhead => (this / other - 1.0) * 100.0,
+            Ratio::Speedup => other / this,
+        }
+    }
+}
 
 /// The keys of `PERF_<TEST>_<KEY>` that set a load test's run parameters rather than a limit
 /// (`PERF_<TEST>_CONCURRENCY`, `_RATE`, `_DURATION`), with the unit each value is read in.
@@ -536,6 +613,21 @@ mod tests {
     }
 
     #[test]
+    fn ratios_bound_the_right_way_and_parse_their_units() {
+        assert_eq!(RATIO_KEYS, ["overhead", "speedup"]);
+        assert!(!LIMIT_KEYS.contains(&"overhead"));
+        assert!(Ratio::Overhead.accepts(Op::Le) && !Ratio::Overhead.accepts(Op::Ge));
+        assert!(Ratio::Speedup.accepts(Op::Gt) && !Ratio::Speedup.accepts(Op::Lt));
+        assert_eq!(Ratio::Overhead.parse("20%").unwrap(), 20.0);
+        assert!(Ratio::Overhead.parse("20").is_err());
+        assert_eq!(Ratio::Speedup.parse("3x").unwrap(), 3.0);
+        assert!(Ratio::Speedup.parse("0x").is_err());
+        assert!((Ratio::Overhead.figure(110.0, 100.0) - 10.0).abs() < 1e-9);
+        assert_eq!(Ratio::Speedup.figure(100.0, 400.0), 4.0);
+        assert_eq!(Ratio::from_name("speedup"), Some(Ratio::Speedup));
+    }
+
+    #[test]
     fn durations_convert_to_nanoseconds() {
         assert_eq!(duration_ns("40ns").unwrap(), 40.0);
         assert_eq!(duration_ns("250us").unwrap(), 250e3);
@@ -620,6 +712,7 @@ mod tests {
             .map(Setting::name)
             .chain(Key::ALL.into_iter().map(Key::name))
             .chain(LIMIT_KEYS.iter().copied())
+            .chain(Ratio::ALL.into_iter().map(Ratio::name))
             .collect();
         assert_eq!(listed, ATTRIBUTE_KEYS);
         assert_eq!(

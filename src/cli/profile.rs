@@ -777,6 +777,7 @@ threshold = \"20%\"
             threshold_error: None,
             timeout_ns: None,
             noise: None,
+            ratios: Vec::new(),
         }
     }
 

@@ -129,6 +129,7 @@ pub(crate) fn info(name: &str, kind: TestKind) -> TestInfo {
         file: "benches/perf.rs".into(),
         line: 1,
         thresholds: vec![],
+        ratios: vec![],
         threshold_error: None,
         timeout_ns: None,
         noise: None,

@@ -355,6 +355,7 @@ pub(crate) fn check_results(checks: &CheckLog) -> Vec<ThresholdCheck> {
             actual: Some(if c.passed { 1.0 } else { 0.0 }),
             passed: c.passed,
             note: None,
+            ci: None,
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! stored baseline and save → report → exit code.
 
 use crate::cli::args::RunArgs;
+use crate::cli::compare;
 use crate::cli::errors::{exit, CliError};
 use crate::cli::model::Report;
 use crate::cli::profile;
@@ -35,7 +36,8 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     }
     // The profile's per-test settings: limits travel to the processes as `PERF_<TEST>_<KEY>`.
     plan::profiled(&mut suites, &mut listed, overrides, true)?;
-    let plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
+    let mut plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
+    let ratios = plan::ratios(&suites, &listed, &mut plan, &mut notes)?;
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
     let noise = plan::noise(&plan);
@@ -53,7 +55,8 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         test_timeout: args.test_timeout,
         counting,
     };
-    let tests = runner::run_all(&plan, config, progress.as_mut());
+    let mut tests = runner::run_all(&plan, config, progress.as_mut());
+    compare::ratios::judge(&ratios, &mut tests);
     // An interrupted run ends here: nothing of it is compared, saved or reported.
     interrupt::check()?;
     let profile = &args.build.profile;

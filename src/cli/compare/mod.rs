@@ -11,6 +11,7 @@ pub mod history;
 pub mod levels;
 pub mod merge;
 pub mod paired;
+pub mod ratios;
 pub mod require;
 pub mod stats;
 pub mod unpaired;

@@ -132,8 +132,9 @@ fn detached_head_still_has_its_commit() {
     assert_eq!(ctx.no_commit_reason, None);
 }
 
-#[test]
-fn the_default_baseline_follows_first_parents_only() {
+/// main: c1, c2, then `side` branches off with one commit, main gets c3, and `side` is merged
+/// with `--no-ff`: the commits `[c1, c2, side, c3, merge]`.
+fn merged_side_branch() -> (tempfile::TempDir, [String; 5]) {
     let tmp = repo();
     let c1 = commit(tmp.path(), "a.rs", "1");
     let c2 = commit(tmp.path(), "a.rs", "2");
@@ -146,6 +147,12 @@ fn the_default_baseline_follows_first_parents_only() {
         &["merge", "-q", "--no-ff", "-m", "merge", "side"],
     );
     let merge = git(tmp.path(), &["rev-parse", "HEAD"]);
+    (tmp, [c1, c2, side, c3, merge])
+}
+
+#[test]
+fn the_default_baseline_follows_first_parents_only() {
+    let (tmp, [c1, c2, side, c3, merge]) = merged_side_branch();
     let g = Git::discover(tmp.path()).unwrap().unwrap();
 
     assert_eq!(
@@ -320,18 +327,7 @@ fn notes_round_trip_through_a_remote_and_a_diverged_push_is_rejected_not_failed(
 
 #[test]
 fn the_bisect_range_is_bad_s_first_parents_back_to_good() {
-    let tmp = repo();
-    let good = commit(tmp.path(), "a.rs", "1");
-    let c2 = commit(tmp.path(), "a.rs", "2");
-    git(tmp.path(), &["checkout", "-q", "-b", "side"]);
-    let side = commit(tmp.path(), "b.rs", "side");
-    git(tmp.path(), &["checkout", "-q", "main"]);
-    let c3 = commit(tmp.path(), "a.rs", "3");
-    git(
-        tmp.path(),
-        &["merge", "-q", "--no-ff", "-m", "merge", "side"],
-    );
-    let merge = git(tmp.path(), &["rev-parse", "HEAD"]);
+    let (tmp, [good, c2, side, c3, merge]) = merged_side_branch();
     let g = Git::discover(tmp.path()).unwrap().unwrap();
 
     // Oldest first, BAD included, GOOD excluded, the merged side branch not walked.

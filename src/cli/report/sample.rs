@@ -43,6 +43,7 @@ pub fn report() -> Report {
         actual: Some(3.1e6),
         passed: false,
         note: None,
+        ci: None,
     }];
     let mut broken = test("parse <a|b> & \"c\"", 0.0, None);
     broken.status = Status::Error;

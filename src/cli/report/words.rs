@@ -298,6 +298,7 @@ mod tests {
             actual: Some(3.1e6),
             passed: false,
             note: None,
+            ci: None,
         };
         assert_eq!(threshold_text(&t), "p99_ns < 2.00 ms, was 3.10 ms");
         assert_eq!(limit_text(&t), "p99_ns < 2.00 ms");
@@ -309,6 +310,7 @@ mod tests {
             actual: None,
             passed: false,
             note: Some("the run ended before throughput, p99 and success rate were back".into()),
+            ci: None,
         };
         assert_eq!(
             threshold_text(&recovery),

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use super::events::{Event, Reporter};
 use super::overrides;
+use crate::cli::compare::ratios;
 use crate::cli::errors::CliError;
+use crate::cli::model::TestId;
 use crate::cli::profile;
 use crate::cli::project::build::BuiltTarget;
 use crate::cli::project::select::{self, Skip};
@@ -109,6 +111,58 @@ pub fn profiled(
         suite.set_env(env);
     }
     Ok(())
+}
+
+/// The ratios between tests (`overhead("plain") <= "20%"`) of the planned tests, each named
+/// test resolved among every listed one (an unknown name is an error before anything runs).
+/// A named test the filters left out is run too, and noted: the ratio needs its figures.
+pub fn ratios<'s>(
+    suites: &'s [Suite],
+    listed: &[Vec<TestInfo>],
+    plan: &mut Vec<Planned<'s>>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ratios::Link>, CliError> {
+    let all: Vec<(&Suite, &TestInfo)> = suites
+        .iter()
+        .zip(listed)
+        .flat_map(|(s, tests)| tests.iter().map(move |t| (s, t)))
+        .collect();
+    let seen: Vec<ratios::Listed> = all
+        .iter()
+        .map(|(s, t)| ratios::Listed {
+            package: &s.package,
+            target: &s.target,
+            name: &t.name,
+            ratios: &t.ratios,
+        })
+        .collect();
+    let planned: Vec<String> = plan.iter().map(|p| p.id().to_string()).collect();
+    let links: Vec<ratios::Link> = ratios::resolve(&seen)?
+        .into_iter()
+        .filter(|l| planned.contains(&l.test))
+        .collect();
+    for link in &links {
+        if plan.iter().any(|p| p.id().to_string() == link.other) {
+            continue;
+        }
+        if let Some((suite, info)) = all
+            .iter()
+            .find(|(s, t)| TestId::new(&s.package, &s.target, &t.name).to_string() == link.other)
+        {
+            plan.push(Planned {
+                suite,
+                info: (*info).clone(),
+            });
+            notes.push(format!(
+                "{} also ran: {}'s `{}(\"{}\")` compares with it",
+                link.other,
+                link.test,
+                link.ratio.ratio.name(),
+                link.ratio.other
+            ));
+        }
+    }
+    Ok(links)
 }
 
 /// Each planned test's own `noise` threshold, by test id (what the store keeps with a record).

@@ -546,6 +546,7 @@ mod tests {
             file: String::new(),
             line: 0,
             thresholds: vec![],
+            ratios: vec![],
             threshold_error: None,
             timeout_ns,
             noise: None,
