@@ -63,6 +63,16 @@ fn the_chosen_profile_sets_processes_threshold_and_machine_and_is_recorded() {
         "{records:?}"
     );
 
+    // `compare` reads the records of the profile's machine id (this host has none of its own).
+    let compare = ["compare", "HEAD", "HEAD", "--format", "json"];
+    let ci_compare = cargo_perf_in(dir, &compare, &[("CARGO_PERF_PROFILE", "ci")]);
+    assert_eq!(ci_compare.code, 0, "{}", ci_compare.dump());
+    let report = ci_compare.json();
+    assert_eq!(report["perf_profile"], "ci", "{report:#}");
+    test_named(&report, "tokenize_sentence");
+    let mine = cargo_perf_in(dir, &compare, &[]);
+    assert_eq!(mine.code, 2, "no records of this host: {}", mine.dump());
+
     // An explicit flag wins over the profile; `default` applies when none is chosen.
     let flags = run(
         dir,
@@ -135,5 +145,140 @@ fn a_typo_or_an_unknown_profile_fails_with_exit_2_naming_the_line() {
             && unknown.stderr.contains("did you mean `ci`?"),
         "{}",
         unknown.dump()
+    );
+}
+
+/// `misses_threshold` of `fixtures/failures` (`mean < "1ns"`) fails on every machine: a `ci`
+/// override with an explicit limit makes it pass, a multiple of its own limit loosens it (and
+/// still fails: 3 ns is no more reachable than 1 ns), and an unknown key names its line.
+#[test]
+fn a_profile_override_loosens_a_limit_by_value_or_by_a_multiple() {
+    let repo = fixture_in_new_repo("failures");
+    let dir = repo.path();
+    write_profiles(
+        dir,
+        "\
+[[profile.default.overrides]]
+filter = \"misses_\"
+mean = \"3x\"
+
+[[profile.ci.overrides]]
+filter = \"misses_threshold\"
+mean = \"10s\"
+",
+    );
+    commit_all(dir, "profiles");
+    let args = [
+        "--quick",
+        "--processes",
+        "1",
+        "--no-save",
+        "--format",
+        "json",
+        "--exact",
+        "misses_threshold",
+    ];
+    let with = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(extra);
+        cargo_perf_in(dir, &all, env)
+    };
+
+    let ci = with(&["--perf-profile", "ci"], &[]);
+    assert_eq!(ci.code, 0, "{}", ci.dump());
+    let report = ci.json();
+    let test = test_named(&report, "misses_threshold");
+    assert_eq!(test["status"], "passed", "{test:#}");
+    assert_eq!(test["thresholds"][0]["limit"], 10e9, "{test:#}");
+
+    let default = with(&[], &[]);
+    assert_eq!(default.code, 1, "{}", default.dump());
+    let report = default.json();
+    assert_eq!(report["perf_profile"], "default", "{report:#}");
+    let test = test_named(&report, "misses_threshold");
+    assert_eq!(test["status"], "failed", "{test:#}");
+    assert_eq!(
+        test["thresholds"][0]["limit"], 3.0,
+        "3x the own 1 ns: {test:#}"
+    );
+
+    // The user's own PERF_<TEST>_<KEY> wins over the profile.
+    let own = with(
+        &["--perf-profile", "ci"],
+        &[("PERF_MISSES_THRESHOLD_MEAN", "2ns")],
+    );
+    let report = own.json();
+    let test = test_named(&report, "misses_threshold");
+    assert_eq!(test["thresholds"][0]["limit"], 2.0, "{}", own.dump());
+
+    write_profiles(
+        dir,
+        "[[profile.ci.overrides]]\nfilter = \"misses_threshold\"\nmaen = \"2x\"\n",
+    );
+    let typo = with(&[], &[]);
+    assert_eq!(typo.code, 2, "{}", typo.dump());
+    assert!(
+        typo.stderr
+            .contains(".config/perf.toml:3: unknown key `maen` in [[profile.ci.overrides]]"),
+        "{}",
+        typo.dump()
+    );
+    assert!(
+        typo.stderr.contains("help: did you mean `mean`?"),
+        "{}",
+        typo.dump()
+    );
+}
+
+/// `ab` (here against HEAD itself) judges with the profile's threshold and its per-test
+/// override, which its JSON shows per test, and names the profile.
+#[test]
+fn ab_judges_with_the_profile_threshold() {
+    let repo = fixture_in_new_repo("ab");
+    let dir = repo.path();
+    write_profiles(
+        dir,
+        "[profile.ci]\nthreshold = \"7%\"\nbudget = \"1s\"\nfail-on = \"never\"\n\n\
+         [[profile.ci.overrides]]\nfilter = \"steady_a\"\nthreshold = \"11%\"\n",
+    );
+    commit_all(dir, "profiles");
+    let ab = |extra: &[&str]| {
+        let mut args = vec![
+            "ab",
+            "HEAD",
+            "--quick",
+            "--exact",
+            "steady_a",
+            "steady_b",
+            "--min-rounds",
+            "6",
+            "--max-rounds",
+            "6",
+            "--no-save",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        cargo_perf_in(dir, &args, &[])
+    };
+    let run = ab(&["--perf-profile", "ci"]);
+    assert_eq!(run.code, 0, "{}", run.dump());
+    let report = run.json();
+    assert_eq!(report["perf_profile"], "ci", "{report:#}");
+    let test = test_named(&report, "steady_b");
+    assert_eq!(test["comparison"]["rounds"]["threshold"], 0.07, "{test:#}");
+    // A per-test override: its threshold is the test's own, on both sides.
+    let test = test_named(&report, "steady_a");
+    assert_eq!(test["comparison"]["rounds"]["threshold"], 0.11, "{test:#}");
+
+    // The flag wins.
+    let run = ab(&["--perf-profile", "ci", "--threshold", "9"]);
+    let report = run.json();
+    let test = test_named(&report, "steady_b");
+    assert_eq!(
+        test["comparison"]["rounds"]["threshold"],
+        0.09,
+        "{}",
+        run.dump()
     );
 }

@@ -132,7 +132,7 @@ mod entry {
         let argv = ["cargo-perf", "perf", "ab", "main", "--budget", text].map(OsString::from);
         match cargo_perf::cli::args::parse(argv) {
             Ok(Some(cli)) => match cli.command {
-                cargo_perf::cli::args::Command::Ab(ab) => Ok(ab.budget),
+                cargo_perf::cli::args::Command::Ab(ab) => Ok(ab.budget.unwrap_or_default()),
                 _ => Err("not ab".into()),
             },
             Ok(None) => Err("help printed".into()),

@@ -208,8 +208,6 @@ impl RunArgs {
 
     /// `--pre-commit` as the `ab` it is: base HEAD, head the working tree.
     pub fn pre_commit_ab(&self) -> AbArgs {
-        let mut verdict = self.verdict.clone();
-        verdict.threshold = verdict.threshold.or(Some(PRE_COMMIT_THRESHOLD));
         let mut results = self.results.clone();
         results.no_save = !results.save;
         AbArgs {
@@ -218,7 +216,7 @@ impl RunArgs {
             select: self.select.clone(),
             merge_base: false,
             calibrate: false,
-            budget: PRE_COMMIT_BUDGET,
+            budget: None,
             min_rounds: PRE_COMMIT_ROUNDS.0,
             max_rounds: PRE_COMMIT_ROUNDS.1,
             confirm: false,
@@ -227,10 +225,15 @@ impl RunArgs {
             quick: true,
             load_scale: self.load_scale,
             instructions: self.instructions,
-            verdict,
+            verdict: self.verdict.clone(),
             report: self.report.clone(),
             results,
             test_timeout: self.test_timeout,
+            perf_profile: self.perf_profile.clone(),
+            defaults: AbDefaults {
+                budget: PRE_COMMIT_BUDGET,
+                threshold: PRE_COMMIT_THRESHOLD,
+            },
         }
     }
 
@@ -383,8 +386,8 @@ pub struct AbArgs {
     #[arg(long)]
     pub calibrate: bool,
     /// Time for extra rounds on tests near their threshold, e.g. `90s`, `10m` (default 5m)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "5m")]
-    pub budget: Duration,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub budget: Option<Duration>,
     /// Rounds before the first look (each round = one base and one head process)
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(6..=1000))]
     pub min_rounds: u32,
@@ -423,6 +426,29 @@ pub struct AbArgs {
     /// default: 10x the process's expected time, at least 1m)
     #[arg(long, value_name = "DURATION", value_parser = parse_test_timeout)]
     pub test_timeout: Option<Duration>,
+    /// Use profile NAME of `.config/perf.toml` for the settings no flag gives (default:
+    /// `$CARGO_PERF_PROFILE`, else `default`)
+    #[arg(long, value_name = "NAME")]
+    pub perf_profile: Option<String>,
+    /// What no flag and no profile gives: `ab`'s own, or `--pre-commit`'s shorter ones.
+    #[arg(skip)]
+    pub defaults: AbDefaults,
+}
+
+/// The budget and threshold of an `ab` that neither a flag nor the profile sets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AbDefaults {
+    pub budget: Duration,
+    pub threshold: f64,
+}
+
+impl Default for AbDefaults {
+    fn default() -> Self {
+        AbDefaults {
+            budget: Duration::from_secs(5 * 60),
+            threshold: session::DEFAULT_AB_THRESHOLD,
+        }
+    }
 }
 
 impl AbArgs {
@@ -451,11 +477,8 @@ impl AbArgs {
         Ok(session::Plan {
             policy,
             calibrate: self.calibrate,
-            budget: self.budget,
-            threshold: self
-                .verdict
-                .threshold
-                .unwrap_or(session::DEFAULT_AB_THRESHOLD),
+            budget: self.budget.unwrap_or(self.defaults.budget),
+            threshold: self.verdict.threshold.unwrap_or(self.defaults.threshold),
             processes: session::Processes {
                 quick: self.quick,
                 load_scale: self.load_scale,
@@ -584,6 +607,10 @@ pub struct CompareArgs {
     pub require: Vec<Requirement>,
     #[command(flatten)]
     pub report: OutputArgs,
+    /// Use profile NAME of `.config/perf.toml` for the settings no flag gives (default:
+    /// `$CARGO_PERF_PROFILE`, else `default`)
+    #[arg(long, value_name = "NAME")]
+    pub perf_profile: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -870,7 +897,11 @@ mod tests {
         assert!(ab.quick && !ab.calibrate && !ab.merge_base);
         assert_eq!(ab.results.save(), Some(false));
         assert_eq!((ab.min_rounds, ab.max_rounds), PRE_COMMIT_ROUNDS);
-        assert_eq!(ab.budget, PRE_COMMIT_BUDGET);
+        assert_eq!(
+            ab.budget, None,
+            "a default, so that a profile's budget can fill it"
+        );
+        assert_eq!(ab.plan().unwrap().budget, PRE_COMMIT_BUDGET);
         assert_eq!(ab.build.packages, ["demo"]);
         assert_eq!(ab.select.filters, ["tok"]);
         let plan = ab.plan().expect("a valid plan");

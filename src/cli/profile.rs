@@ -1,5 +1,7 @@
-//! `.config/perf.toml`: named profiles of run settings (nextest's convention), and the one place
-//! that turns the command line plus the chosen profile into the settings `run` uses.
+//! `.config/perf.toml`: named profiles of settings (nextest's convention), and the one place
+//! that turns the command line plus the chosen profile into the settings `run`, `ab` (and
+//! `--pre-commit`) and `compare` use. A command takes the settings that mean something to it
+//! (`compare` measures nothing: threshold, fail-on, machine) and leaves the others.
 //!
 //! Precedence: an explicit flag, then the profile, then the built-in default. The profile is
 //! `--perf-profile NAME`, else `CARGO_PERF_PROFILE`, else `default` when the file exists. Every
@@ -9,13 +11,17 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
+use std::time::Duration;
 
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::args::{self, InstructionsArg, RunArgs};
+use super::args::{self, AbArgs, CompareArgs, InstructionsArg, RunArgs};
 use super::errors::CliError;
 use super::model::FailOn;
+use crate::protocol::TestInfo;
+use crate::threshold::{self, Key, Op};
+use perf_spec::Unit;
 
 /// Where the profiles live, relative to the workspace root.
 pub const FILE: &str = ".config/perf.toml";
@@ -23,9 +29,10 @@ pub const FILE: &str = ".config/perf.toml";
 pub const ENV: &str = "CARGO_PERF_PROFILE";
 /// The profile used when none is chosen.
 pub const DEFAULT: &str = "default";
-/// The keys a profile may set: the names of the `run` flags they stand for.
+/// The keys a profile may set: the names of the flags they stand for.
 const KEYS: &[&str] = &[
     "processes",
+    "budget",
     "threshold",
     "fail-on",
     "load-scale",
@@ -33,7 +40,8 @@ const KEYS: &[&str] = &[
     "instructions",
     "overrides",
 ];
-/// The keys of one `[[profile.NAME.overrides]]` table.
+/// The keys of one `[[profile.NAME.overrides]]` table besides the threshold keys of the
+/// attribute (`p99`, `allocs`, ...: perf-spec's [`Key`] list).
 const OVERRIDE_KEYS: &[&str] = &["filter", "threshold"];
 
 /// One `[profile.NAME]` table: every setting it leaves out falls back to the built-in default.
@@ -41,6 +49,7 @@ const OVERRIDE_KEYS: &[&str] = &["filter", "threshold"];
 pub struct Profile {
     pub name: String,
     pub processes: Option<u32>,
+    pub budget: Option<Duration>,
     pub threshold: Option<f64>,
     pub fail_on: Option<FailOn>,
     pub load_scale: Option<f64>,
@@ -49,25 +58,103 @@ pub struct Profile {
     pub overrides: Vec<Override>,
 }
 
-/// `[[profile.NAME.overrides]]`: a regression threshold for the tests whose name contains
-/// `filter` (a later override wins; an override wins over a test's own `noise`).
+/// `[[profile.NAME.overrides]]`: settings for the tests whose name contains `filter` (a later
+/// override wins): a regression threshold (it wins over a test's own `noise`) and limits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Override {
     pub filter: String,
     pub threshold: Option<f64>,
+    /// Limits of the matched tests: `p99 = "30ms"` sets one, `p99 = "2x"` loosens the test's own.
+    pub limits: Vec<(Key, Limit)>,
     /// `file:line` of the override's filter, for the error when it matches no test.
     pub at: String,
 }
 
-/// Applies `overrides` to the per-test thresholds `noise` (by test id) of the tests `planned`
-/// (id, name); an override whose filter matches none of the `listed` test names is an error,
-/// found before anything runs.
-pub fn apply_overrides<'a>(
+/// One `KEY = VALUE` of an override.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    /// An explicit limit in the key's base unit (ns, count, percent, bytes), as
+    /// `PERF_<TEST>_<KEY>` would set it.
+    Value(f64),
+    /// `"2x"`: the test's own limit made N times looser (a cost limit multiplied, a floor
+    /// such as `throughput >= 500` divided).
+    Times(f64),
+}
+
+/// Applies `overrides` to the `listed` tests (one list per suite) before any of them runs, and
+/// returns, per suite, the `PERF_<TEST>_<KEY>` variables that carry the overrides' limits to
+/// its processes: the very variables a user could set by hand, which the harness reads through
+/// [`threshold::apply_env_overrides`]. The listed thresholds are updated the same way, so what
+/// the CLI shows is what the process judges; an override's `threshold` becomes the test's
+/// `noise` (the per-test regression threshold `run` and `ab` judge with). A variable the user
+/// did set wins over the profile. With `checked` (the side whose tests are the run's), a filter
+/// matching no listed test, or a multiple of a limit none of the matched tests has (nothing to
+/// loosen), is an error naming the override's line.
+pub fn apply(
     overrides: &[Override],
-    listed: &[&str],
-    planned: impl Iterator<Item = (String, &'a str)> + Clone,
-    noise: &mut BTreeMap<String, f64>,
-) -> Result<(), CliError> {
+    listed: &mut [Vec<TestInfo>],
+    user_env: impl Fn(&str) -> bool,
+    checked: bool,
+) -> Result<Vec<BTreeMap<String, String>>, CliError> {
+    if checked {
+        let names: Vec<&str> = listed.iter().flatten().map(|t| t.name.as_str()).collect();
+        check_filters(overrides, &names)?;
+    }
+    let mut loosened = vec![false; overrides.len()];
+    let mut envs = Vec::new();
+    for tests in listed.iter_mut() {
+        let mut env = BTreeMap::new();
+        for info in tests.iter_mut() {
+            for (i, o) in overrides.iter().enumerate() {
+                if !info.name.contains(o.filter.as_str()) {
+                    continue;
+                }
+                if let Some(t) = o.threshold {
+                    info.noise = Some(t);
+                }
+                for &(key, limit) in &o.limits {
+                    let var = threshold::env_var_name(&info.name, key.name());
+                    let own = info.thresholds.iter().find(|t| t.key == key);
+                    let value = match (limit, own) {
+                        (Limit::Value(v), _) => v,
+                        (Limit::Times(n), Some(t)) => match t.op {
+                            Op::Lt | Op::Le => t.value * n,
+                            Op::Gt | Op::Ge => t.value / n,
+                        },
+                        (Limit::Times(_), None) => continue,
+                    };
+                    loosened[i] = true;
+                    if user_env(&var) {
+                        continue;
+                    }
+                    env.insert(var, base_text(key.unit(), value));
+                    let lookup = |v: &str| env.get(v).cloned();
+                    info.thresholds =
+                        threshold::apply_env_overrides(&info.name, &info.thresholds, lookup)
+                            .map_err(|e| CliError::config(format!("{}: {e}", o.at), HELP_LIMIT))?;
+                }
+            }
+        }
+        envs.push(env);
+    }
+    for (o, loosened) in overrides.iter().zip(loosened) {
+        let multiple = o.limits.iter().find(|(_, l)| matches!(l, Limit::Times(_)));
+        if let (Some((key, _)), true, false) = (multiple, checked, loosened) {
+            return Err(CliError::config(
+                format!(
+                    "{}: override `{}` loosens `{}` by a multiple, but no test it matches has a `{}` limit",
+                    o.at, o.filter, key.name(), key.name()
+                ),
+                format!("give an explicit limit instead, e.g. `{}`", key.example()),
+            ));
+        }
+    }
+    Ok(envs)
+}
+
+/// An override whose filter matches none of the `listed` test names is an error, found before
+/// anything runs.
+fn check_filters(overrides: &[Override], listed: &[&str]) -> Result<(), CliError> {
     for o in overrides {
         if !listed.iter().any(|name| name.contains(o.filter.as_str())) {
             let hint = perf_spec::did_you_mean(&o.filter, listed)
@@ -78,34 +165,119 @@ pub fn apply_overrides<'a>(
                 format!("{hint}a filter matches the tests whose name contains it (`cargo perf run --list` shows them)"),
             ));
         }
-        if let Some(t) = o.threshold {
-            for (id, _) in planned
-                .clone()
-                .filter(|(_, name)| name.contains(o.filter.as_str()))
-            {
-                noise.insert(id, t);
-            }
-        }
     }
     Ok(())
 }
 
-/// `run`'s arguments with the chosen profile filled in where no flag was given, and the
-/// profile's name for the report (`None` when the workspace has no profile file).
-pub fn effective(args: &RunArgs, root: &Path) -> Result<(RunArgs, Option<Profile>), CliError> {
+const HELP_LIMIT: &str =
+    "write the limit with its unit, e.g. `p99 = \"30ms\"`, or as a multiple, `p99 = \"2x\"`";
+
+/// `value` (in `unit`'s base unit) as text that `unit` parses back to it.
+fn base_text(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Duration => format!("{value}ns"),
+        Unit::Bytes => format!("{value}B"),
+        Unit::Number | Unit::Percent => format!("{value}"),
+    }
+}
+
+/// Where one command keeps the settings a profile can fill in; `None` for a setting the
+/// command does not take (`compare` has no processes, `run` no budget).
+pub struct Slots<'a> {
+    pub threshold: &'a mut Option<f64>,
+    pub fail_on: &'a mut Option<FailOn>,
+    pub machine: &'a mut Option<String>,
+    pub processes: Option<&'a mut Option<u32>>,
+    pub budget: Option<&'a mut Option<Duration>>,
+    pub load_scale: Option<&'a mut Option<f64>>,
+    pub instructions: Option<&'a mut Option<InstructionsArg>>,
+}
+
+/// A command's arguments that a profile fills in.
+pub trait Profiled: Clone {
+    /// `--perf-profile NAME`.
+    fn perf_profile(&self) -> Option<&str>;
+    fn slots(&mut self) -> Slots<'_>;
+}
+
+impl Profiled for RunArgs {
+    fn perf_profile(&self) -> Option<&str> {
+        self.perf_profile.as_deref()
+    }
+    fn slots(&mut self) -> Slots<'_> {
+        Slots {
+            threshold: &mut self.verdict.threshold,
+            fail_on: &mut self.verdict.fail_on,
+            machine: &mut self.results.machine,
+            processes: Some(&mut self.processes),
+            budget: None,
+            load_scale: Some(&mut self.load_scale),
+            instructions: Some(&mut self.instructions),
+        }
+    }
+}
+
+impl Profiled for AbArgs {
+    fn perf_profile(&self) -> Option<&str> {
+        self.perf_profile.as_deref()
+    }
+    fn slots(&mut self) -> Slots<'_> {
+        Slots {
+            threshold: &mut self.verdict.threshold,
+            fail_on: &mut self.verdict.fail_on,
+            machine: &mut self.results.machine,
+            processes: None,
+            budget: Some(&mut self.budget),
+            load_scale: Some(&mut self.load_scale),
+            instructions: Some(&mut self.instructions),
+        }
+    }
+}
+
+impl Profiled for CompareArgs {
+    fn perf_profile(&self) -> Option<&str> {
+        self.perf_profile.as_deref()
+    }
+    fn slots(&mut self) -> Slots<'_> {
+        Slots {
+            threshold: &mut self.verdict.threshold,
+            fail_on: &mut self.verdict.fail_on,
+            machine: &mut self.store.machine,
+            processes: None,
+            budget: None,
+            load_scale: None,
+            instructions: None,
+        }
+    }
+}
+
+/// A command's arguments with the chosen profile filled in where no flag was given, and the
+/// profile (`None` when the workspace has no profile file).
+pub fn effective<A: Profiled>(args: &A, root: &Path) -> Result<(A, Option<Profile>), CliError> {
     let env = std::env::var(ENV).ok().filter(|s| !s.is_empty());
-    let chosen = args.perf_profile.clone().or(env);
+    let chosen = args.perf_profile().map(str::to_owned).or(env);
     let Some(profile) = load(root, chosen.as_deref())? else {
         return Ok((args.clone(), None));
     };
     let mut out = args.clone();
-    out.processes = out.processes.or(profile.processes);
-    out.verdict.threshold = out.verdict.threshold.or(profile.threshold);
-    out.verdict.fail_on = out.verdict.fail_on.or(profile.fail_on);
-    out.load_scale = out.load_scale.or(profile.load_scale);
-    out.results.machine = out.results.machine.or(profile.machine.clone());
-    out.instructions = out.instructions.or(profile.instructions);
+    let s = out.slots();
+    fill(Some(s.threshold), &profile.threshold);
+    fill(Some(s.fail_on), &profile.fail_on);
+    fill(Some(s.machine), &profile.machine);
+    fill(s.processes, &profile.processes);
+    fill(s.budget, &profile.budget);
+    fill(s.load_scale, &profile.load_scale);
+    fill(s.instructions, &profile.instructions);
     Ok((out, Some(profile)))
+}
+
+/// An explicit flag wins; else the profile's value, when the command takes the setting.
+fn fill<T: Clone>(slot: Option<&mut Option<T>>, from: &Option<T>) {
+    if let Some(slot) = slot {
+        if slot.is_none() {
+            slot.clone_from(from);
+        }
+    }
 }
 
 /// The chosen profile of `root`'s profile file; `None` when there is no file and no profile
@@ -266,6 +438,12 @@ impl Located<'_> {
                 "threshold" => {
                     p.threshold = Some(percent(value).map_err(|e| bad(PERCENT, e))?);
                 }
+                "budget" => {
+                    let v = (value.get_ref().as_str())
+                        .ok_or("not a string".to_owned())
+                        .and_then(args::parse_duration);
+                    p.budget = Some(v.map_err(|e| bad("a duration, e.g. `budget = \"10m\"`", e))?);
+                }
                 "overrides" => {
                     let tables = match value.get_ref() {
                         DeValue::Array(a) => a.iter().collect::<Vec<_>>(),
@@ -328,6 +506,7 @@ impl Located<'_> {
         let mut out = Override {
             filter: String::new(),
             threshold: None,
+            limits: Vec::new(),
             at: self.at(value.span()),
         };
         for (key, v) in table {
@@ -344,7 +523,17 @@ impl Located<'_> {
                     None => return Err(bad("a test name or part of one", "not a filter".into())),
                 },
                 "threshold" => out.threshold = Some(percent(v).map_err(|e| bad(PERCENT, e))?),
-                _ => return Err(self.unknown(key, &place, OVERRIDE_KEYS)),
+                word => match Key::from_name(word) {
+                    Some(k) => {
+                        let limit = limit(k, v.get_ref()).map_err(|e| bad(HELP_LIMIT_SHORT, e))?;
+                        out.limits.push((k, limit));
+                    }
+                    None => {
+                        let keys = OVERRIDE_KEYS.iter().copied();
+                        let known: Vec<&str> = keys.chain(Key::ALL.map(Key::name)).collect();
+                        return Err(self.unknown(key, &place, &known));
+                    }
+                },
             }
         }
         if out.filter.is_empty() {
@@ -356,6 +545,27 @@ impl Located<'_> {
 }
 
 const PERCENT: &str = "a percent string, e.g. `threshold = \"3%\"`";
+const HELP_LIMIT_SHORT: &str =
+    "a limit in the key's unit (`\"30ms\"`, `100`, `\"10MB\"`) or a multiple of the test's own (`\"2x\"`)";
+
+/// A threshold key's value in an override: `"2x"` (a positive multiple) or a limit that the
+/// key's unit parses, as a `PERF_<TEST>_<KEY>` value would be.
+fn limit(key: Key, value: &DeValue<'_>) -> Result<Limit, String> {
+    let text = match value {
+        DeValue::String(_) | DeValue::Integer(_) | DeValue::Float(_) => scalar(value),
+        other => return Err(format!("not a string or number but a {}", other.type_str())),
+    };
+    if let Some(n) = text.trim().strip_suffix('x') {
+        return match n.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && n > 0.0 => Ok(Limit::Times(n)),
+            _ => Err(format!("`{text}` is not a positive multiple")),
+        };
+    }
+    key.unit()
+        .parse(&text)
+        .map(Limit::Value)
+        .map_err(|e| e.to_string())
+}
 
 /// A `threshold` value: a percent string.
 fn percent(value: &Spanned<DeValue<'_>>) -> Result<f64, String> {
@@ -397,6 +607,7 @@ threshold = \"5%\"
 
 [profile.ci]
 processes = 10
+budget = \"10m\"
 threshold = \"3%\"
 fail-on = \"regression,error\"
 load-scale = 0.5
@@ -413,6 +624,7 @@ instructions = \"hardware\"
         let ci = parsed(FILE_TEXT, Some("ci")).unwrap();
         assert_eq!(ci.name, "ci");
         assert_eq!(ci.processes, Some(10));
+        assert_eq!(ci.budget, Some(Duration::from_secs(600)));
         assert!((ci.threshold.unwrap() - 0.03).abs() < 1e-12);
         let fail_on = ci.fail_on.unwrap();
         assert!(fail_on.regression && fail_on.error && !fail_on.threshold);
@@ -469,6 +681,7 @@ instructions = \"hardware\"
             ("[profile.ci]\nfail-on = \"sometimes\"\n", 2),
             ("[profile.ci]\nload-scale = -1\n", 2),
             ("[profile.ci]\ninstructions = \"always\"\n", 2),
+            ("[profile.ci]\nbudget = \"soon\"\n", 2),
             ("[profil.ci]\n", 1),
             ("[profile]\nci = 3\n", 2),
             ("[profile.ci\n", 1),
@@ -507,16 +720,27 @@ threshold = \"20%\"
         let ci = parsed(text, Some("ci")).unwrap();
         assert_eq!(ci.overrides.len(), 2);
         assert_eq!(ci.overrides[0].at, "ws/.config/perf.toml:5");
-        let names = ["api::get", "api::slow", "parse"];
-        let planned = names.iter().map(|n| (format!("p/t/{n}"), *n));
-        let mut noise = BTreeMap::from([("p/t/parse".to_owned(), 0.07)]);
-        apply_overrides(&ci.overrides, &names, planned.clone(), &mut noise).unwrap();
-        assert_eq!(noise["p/t/api::get"], 0.10);
-        assert_eq!(noise["p/t/api::slow"], 0.20, "the later override wins");
-        assert_eq!(noise["p/t/parse"], 0.07, "untouched");
+        let mut parse = info("parse", Vec::new());
+        parse.noise = Some(0.07);
+        let tests = vec![
+            info("api::get", Vec::new()),
+            info("api::slow", Vec::new()),
+            parse,
+        ];
+        let mut listed = vec![tests];
+        let envs = apply(&ci.overrides, &mut listed, |_| false, true).unwrap();
+        assert!(envs[0].is_empty(), "no limits: no variables");
+        let noise: Vec<_> = listed[0].iter().map(|t| t.noise).collect();
+        assert_eq!(noise[0], Some(0.10));
+        assert_eq!(noise[1], Some(0.20), "the later override wins");
+        assert_eq!(noise[2], Some(0.07), "untouched");
 
-        let e =
-            apply_overrides(&ci.overrides, &["api_get", "parse"], planned, &mut noise).unwrap_err();
+        let mut other = vec![vec![info("api_get", Vec::new()), info("parse", Vec::new())]];
+        assert!(
+            apply(&ci.overrides, &mut other, |_| false, false).is_ok(),
+            "unchecked"
+        );
+        let e = apply(&ci.overrides, &mut other, |_| false, true).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(
             e.message()
@@ -539,6 +763,190 @@ threshold = \"20%\"
         );
         let e = parsed("[[profile.ci.overrides]]\nthreshold = \"9%\"\n", None).unwrap_err();
         assert!(e.message().contains("no `filter`"), "{}", e.message());
+    }
+
+    fn info(name: &str, thresholds: Vec<threshold::Threshold>) -> TestInfo {
+        TestInfo {
+            name: name.into(),
+            kind: crate::protocol::TestKind::Bench,
+            tags: Vec::new(),
+            ignored: false,
+            file: String::new(),
+            line: 0,
+            thresholds,
+            threshold_error: None,
+            timeout_ns: None,
+            noise: None,
+            ratios: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn override_limits_become_the_variables_a_user_would_set() {
+        let text = "\
+[[profile.ci.overrides]]
+filter = \"api::\"
+p99 = \"2x\"
+throughput = \"2x\"
+
+[[profile.ci.overrides]]
+filter = \"api::slow\"
+p99 = \"30ms\"
+allocs = 10
+";
+        let ci = parsed(text, Some("ci")).unwrap();
+        assert_eq!(
+            ci.overrides[0].limits,
+            [
+                (Key::P99, Limit::Times(2.0)),
+                (Key::Throughput, Limit::Times(2.0))
+            ]
+        );
+        assert_eq!(
+            ci.overrides[1].limits,
+            [
+                (Key::Allocs, Limit::Value(10.0)),
+                (Key::P99, Limit::Value(30e6))
+            ]
+        );
+        let limit = |key, op, value| threshold::Threshold { key, op, value };
+        let get = vec![
+            limit(Key::P99, Op::Lt, 1e6),
+            limit(Key::Throughput, Op::Ge, 500.0),
+        ];
+        let mut listed = vec![
+            vec![info("api::get", get), info("parse", Vec::new())],
+            vec![info("api::slow", vec![limit(Key::P99, Op::Le, 5e6)])],
+        ];
+        let envs = apply(&ci.overrides, &mut listed, |_| false, true).unwrap();
+        assert_eq!(envs[0]["PERF_API_GET_P99"], "2000000ns");
+        assert_eq!(
+            envs[0]["PERF_API_GET_THROUGHPUT"], "250",
+            "a floor loosens downwards"
+        );
+        assert_eq!(envs[0].len(), 2, "parse is not matched");
+        assert_eq!(
+            envs[1]["PERF_API_SLOW_P99"], "30000000ns",
+            "the later override wins"
+        );
+        assert_eq!(envs[1]["PERF_API_SLOW_ALLOCS"], "10");
+        assert_eq!(listed[0][0].thresholds[0].value, 2e6);
+        assert_eq!(listed[1][0].thresholds[0].value, 30e6);
+        assert_eq!(
+            listed[1][0].thresholds[1],
+            limit(Key::Allocs, Op::Le, 10.0),
+            "added"
+        );
+        // Every variable parses back, with the runtime's own parser, to the limit it carries.
+        for (var, value) in envs.iter().flatten() {
+            let key = threshold::override_keys()
+                .into_iter()
+                .find(|k| var.ends_with(&format!("_{}", k.name.to_ascii_uppercase())))
+                .unwrap();
+            key.unit.parse(value).unwrap();
+        }
+
+        // The user's own variable wins.
+        let user = |v: &str| v == "PERF_API_GET_P99";
+        let envs = apply(&ci.overrides, &mut listed.clone(), user, true);
+        assert!(!envs.unwrap()[0].contains_key("PERF_API_GET_P99"));
+
+        // A multiple of a limit no matched test has is an error naming the line.
+        let mut bare = vec![vec![info("api::get", Vec::new())]];
+        let e = apply(&ci.overrides[..1], &mut bare, |_| false, true).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message().starts_with("ws/.config/perf.toml:2: "), "{e}");
+        assert!(
+            e.message().contains("no test it matches has a `p99` limit"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_or_malformed_override_key_names_its_line() {
+        let typo = "[[profile.ci.overrides]]\nfilter = \"api\"\np98 = \"2x\"\n";
+        let e = parsed(typo, None).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.message()
+                .starts_with("ws/.config/perf.toml:3: unknown key `p98`"),
+            "{e}"
+        );
+        assert!(e.help().starts_with("did you mean"), "{}", e.help());
+        assert!(
+            e.help().contains("`p99`") && e.help().contains("`allocs`"),
+            "{}",
+            e.help()
+        );
+        for bad in ["\"fast\"", "\"-2x\"", "\"0x\"", "\"30\"", "true"] {
+            let text = format!("[[profile.ci.overrides]]\nfilter = \"api\"\n\np99 = {bad}\n");
+            let e = parsed(&text, None).unwrap_err();
+            assert!(
+                e.message().starts_with("ws/.config/perf.toml:4: "),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    fn command(argv: &[&str]) -> args::Command {
+        let argv = argv.iter().map(std::ffi::OsString::from);
+        args::parse(argv).unwrap().unwrap().command
+    }
+
+    #[test]
+    fn ab_pre_commit_and_compare_take_the_settings_they_have_and_flags_win() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".config")).unwrap();
+        // Without `instructions`: `plan()` would refuse hardware counters this machine lacks.
+        let text = FILE_TEXT.replace("instructions = \"hardware\"\n", "");
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        let args::Command::Ab(ab) = command(&["cargo-perf", "ab", "main", "--perf-profile", "ci"])
+        else {
+            panic!("not ab")
+        };
+        let (ab, p) = effective(&ab, dir.path()).unwrap();
+        assert_eq!(p.unwrap().name, "ci");
+        let plan = ab.plan().unwrap();
+        assert_eq!(plan.budget, Duration::from_secs(600));
+        assert!((plan.threshold - 0.03).abs() < 1e-12);
+        assert_eq!(plan.processes.load_scale, Some(0.5));
+        assert_eq!(ab.results.machine.as_deref(), Some("ci-runner"));
+
+        let args::Command::Ab(ab) = command(&[
+            "cargo-perf",
+            "ab",
+            "main",
+            "--perf-profile",
+            "ci",
+            "--budget",
+            "1m",
+            "--threshold",
+            "9",
+        ]) else {
+            panic!("not ab")
+        };
+        let plan = effective(&ab, dir.path()).unwrap().0.plan().unwrap();
+        assert_eq!(plan.budget, Duration::from_secs(60), "the flag wins");
+        assert!((plan.threshold - 0.09).abs() < 1e-12, "the flag wins");
+
+        // `--pre-commit`'s own short budget and 5 % are defaults a profile fills over.
+        let args::Command::Run(run) = command(&["cargo-perf", "--pre-commit"]) else {
+            panic!("not run")
+        };
+        let (pre, p) = effective(&run.pre_commit_ab(), dir.path()).unwrap();
+        assert_eq!(p.unwrap().name, "default");
+        let plan = pre.plan().unwrap();
+        assert_eq!(plan.budget, args::PRE_COMMIT_BUDGET);
+        assert!((plan.threshold - 0.05).abs() < 1e-12, "default's 5%");
+
+        let args::Command::Compare(c) = command(&["cargo-perf", "compare", "--perf-profile=ci"])
+        else {
+            panic!("not compare")
+        };
+        let (c, _) = effective(&c, dir.path()).unwrap();
+        assert!((c.verdict.threshold.unwrap() - 0.03).abs() < 1e-12);
+        assert_eq!(c.store.machine.as_deref(), Some("ci-runner"));
+        assert!(c.verdict.fail_on.unwrap().regression);
     }
 
     #[test]

@@ -167,7 +167,7 @@ pub fn sides(
             branch: None,
             tests,
             noise: noise(plan),
-            perf_profile: None,
+            perf_profile: report.perf_profile.clone(),
         });
     }
     match &context.commit {
@@ -177,7 +177,7 @@ pub fn sides(
             branch: context.branch.clone(),
             tests: report.tests.clone(),
             noise: noise(head_plan),
-            perf_profile: None,
+            perf_profile: report.perf_profile.clone(),
         }),
         Some(_) => {}
         None => report

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::base::Built;
 use super::session::{self, Matched, SuiteSide};
 use crate::cli::errors::CliError;
+use crate::cli::profile::Override;
 use crate::cli::project::select::Selection;
 use crate::cli::run::events::Reporter;
 use crate::cli::run::plan;
@@ -38,19 +39,27 @@ pub struct Plans<'s> {
 }
 
 impl Suites {
-    /// Select on both sides with the same filters; head's selection is checked as `run`'s is
-    /// (warnings to the reporter, a selection of nothing per `--no-tests`), the base's is not:
-    /// a test the base lacks is new, not an error.
+    /// Select on both sides with the same filters, after the profile's `overrides` are applied
+    /// to both (so that each side's processes judge the same limits); head's selection is
+    /// checked as `run`'s is (warnings to the reporter, a selection of nothing per
+    /// `--no-tests`, an override matching no test), the base's is not: a test the base lacks
+    /// is new, not an error.
     pub fn plan(
-        &self,
+        &mut self,
         (selection, quick): (&Selection, bool),
         calibrate: bool,
+        overrides: &[Override],
         reporter: &mut dyn Reporter,
         notes: &mut Vec<String>,
     ) -> Result<Plans<'_>, CliError> {
-        let head = plan::take(&self.head, selection, quick, reporter, notes)?;
-        let listed = plan::list(&self.base)?;
-        let base = plan::select(&self.base, listed, selection, quick, &mut Vec::new());
+        let mut head_listed = plan::list(&self.head)?;
+        plan::profiled(&mut self.head, &mut head_listed, overrides, true)?;
+        let mut base_listed = plan::list(&self.base)?;
+        plan::profiled(&mut self.base, &mut base_listed, overrides, false)?;
+        let this: &Self = self;
+        let head = plan::select(&this.head, head_listed.clone(), selection, quick, notes);
+        plan::check(&head_listed, &head, (selection, quick), reporter, notes)?;
+        let base = plan::select(&this.base, base_listed, selection, quick, &mut Vec::new());
         let matched = session::match_tests(session::described(&base), session::described(&head));
         notes.extend(matched.notes(calibrate));
         Ok(Plans {

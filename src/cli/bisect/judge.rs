@@ -198,9 +198,10 @@ impl Judge<'_> {
             head_targets: targets.to_vec(),
         };
         let mut notes = Vec::new();
-        let suites = sides::open(&built, false, &mut notes)?;
+        let mut suites = sides::open(&built, false, &mut notes)?;
         let selection = self.selection();
-        let mut plans = suites.plan((&selection, self.quick), false, reporter, &mut notes)?;
+        let picked = (&selection, self.quick);
+        let mut plans = suites.plan(picked, false, &[], reporter, &mut notes)?;
         for t in &mut plans.matched.both {
             if let Some(&threshold) = self.tracked.get(&t.id) {
                 t.info.noise = Some(threshold);

@@ -8,6 +8,7 @@ use crate::cli::compare::growth;
 use crate::cli::compare::require;
 use crate::cli::errors::CliError;
 use crate::cli::model::Report;
+use crate::cli::profile;
 use crate::cli::project::workspace;
 use crate::cli::report::{self, human};
 use crate::cli::run::events::Event;
@@ -17,9 +18,12 @@ use crate::cli::store::policy::Session;
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let started = std::time::SystemTime::now();
     let (build_options, selection) = (args.build.options(), args.select.selection());
-    let (output, rounds) = (args.report.output()?, args.plan()?);
+    let output = args.report.output()?;
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
+    // The profile fills in what no flag gave, before anything is built or run.
+    let (args, perf_profile) = &profile::effective(args, &ws.root)?;
+    let rounds = args.plan()?;
     let profile = &args.build.profile;
     let mut opts = super::measured_store_options(&ws, &args.results, profile, &mut Vec::new());
     instructions::store_options(rounds.processes.counting, &mut opts);
@@ -42,9 +46,11 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         reporter,
         &mut notes,
     )?;
-    let suites = sides::open(&built, args.calibrate, &mut notes)?;
+    let mut suites = sides::open(&built, args.calibrate, &mut notes)?;
     let picked = (&selection, args.quick);
-    let plans = suites.plan(picked, args.calibrate, progress.as_mut(), &mut notes)?;
+    let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);
+    let (calibrate, reporter) = (args.calibrate, progress.as_mut());
+    let plans = suites.plan(picked, calibrate, overrides, reporter, &mut notes)?;
 
     let head_commit = session.context.commit.clone();
     let base_commit = built.base_commit(head_commit.as_deref());
@@ -64,6 +70,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     notes.push(measured.note);
 
     let mut report = Report::new(opts.fingerprint.machine.clone(), measured.tests, notes);
+    report.perf_profile = perf_profile.as_ref().map(|p| p.name.clone());
     (report.commit, report.dirty) = (head_commit, session.context.dirty);
     report.baseline = results::baseline(base_commit, args.base.as_deref(), args.calibrate);
     report.growth = growth::of(&report.tests, Some(&measured.base_tests));

@@ -27,23 +27,20 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);
     let built = build::build(&ws, &build_options, &mut notes_to(progress.as_mut()))?;
     let mut notes = Vec::new();
-    let suites = plan::open(&built, &mut notes)?;
-    let listed = plan::list(&suites)?;
+    let mut suites = plan::open(&built, &mut notes)?;
+    let mut listed = plan::list(&suites)?;
     if args.list {
         let listing = plan::listing(&suites, &listed, &selection);
         report::print_stdout(&report::list::render(&listing))?;
         return Ok(exit::OK);
     }
+    // The profile's per-test settings: limits travel to the processes as `PERF_<TEST>_<KEY>`.
+    plan::profiled(&mut suites, &mut listed, overrides, true)?;
     let mut plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
     let ratios = plan::ratios(&suites, &listed, &mut plan, &mut notes)?;
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
-    let mut noise = plan::noise(&plan);
-    let names: Vec<&str> = listed.iter().flatten().map(|t| t.name.as_str()).collect();
-    let planned = plan
-        .iter()
-        .map(|p| (p.id().to_string(), p.info.name.as_str()));
-    profile::apply_overrides(overrides, &names, planned, &mut noise)?;
+    let noise = plan::noise(&plan);
 
     let counting = instructions::chosen(args.instructions())?;
     notes.extend(instructions::note(counting));

@@ -9,6 +9,7 @@ use super::overrides;
 use crate::cli::compare::ratios;
 use crate::cli::errors::CliError;
 use crate::cli::model::TestId;
+use crate::cli::profile;
 use crate::cli::project::build::BuiltTarget;
 use crate::cli::project::select::{self, Skip};
 use crate::cli::run::runner::Planned;
@@ -95,6 +96,23 @@ pub fn check(
     Ok(())
 }
 
+/// Applies the chosen profile's `overrides` to the `listed` tests of `suites` and gives each
+/// suite the `PERF_<TEST>_<KEY>` variables that carry their limits ([`profile::apply`]); a
+/// variable already in this environment is the user's and wins. `checked`: see there.
+pub fn profiled(
+    suites: &mut [Suite],
+    listed: &mut [Vec<TestInfo>],
+    overrides: &[profile::Override],
+    checked: bool,
+) -> Result<(), CliError> {
+    let user_env = |var: &str| std::env::var_os(var).is_some();
+    let envs = profile::apply(overrides, listed, user_env, checked)?;
+    for (suite, env) in suites.iter_mut().zip(envs) {
+        suite.set_env(env);
+    }
+    Ok(())
+}
+
 /// The ratios between tests (`overhead("plain") <= "20%"`) of the planned tests, each named
 /// test resolved among every listed one (an unknown name is an error before anything runs).
 /// A named test the filters left out is run too, and noted: the ratio needs its figures.
@@ -152,20 +170,6 @@ pub fn noise(plan: &[Planned<'_>]) -> BTreeMap<String, f64> {
     plan.iter()
         .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
         .collect()
-}
-
-/// List `suites`, select from them and [`check`] the selection: [`list`] then [`select`].
-pub fn take<'s>(
-    suites: &'s [Suite],
-    selection: &select::Selection,
-    quick: bool,
-    reporter: &mut dyn Reporter,
-    notes: &mut Vec<String>,
-) -> Result<Vec<Planned<'s>>, CliError> {
-    let listed = list(suites)?;
-    let plan = select(suites, listed.clone(), selection, quick, notes);
-    check(&listed, &plan, (selection, quick), reporter, notes)?;
-    Ok(plan)
 }
 
 /// `--list`: every suite's tests that the filters take (ignored ones too, marked, like libtest).

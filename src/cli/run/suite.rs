@@ -3,6 +3,7 @@
 //! carry the harness marker, turns a process that dies without answering into a clear error,
 //! and decides how long a test process may run ([`Limit`]) before it is killed.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,6 +43,9 @@ pub struct Suite {
     pub executable: PathBuf,
     cwd: PathBuf,
     scratch: ScratchDir,
+    /// Variables every process of the suite gets beside the CLI's own environment: the
+    /// `PERF_<TEST>_<KEY>` limits of the chosen profile's overrides.
+    env: BTreeMap<String, String>,
 }
 
 /// The result of one measuring process: the harness's answer, or why there was none.
@@ -182,7 +186,13 @@ impl Suite {
             executable: built.executable.clone(),
             cwd: built.target.package_root.clone(),
             scratch: ScratchDir::new()?,
+            env: BTreeMap::new(),
         }))
+    }
+
+    /// Give every later process of the suite these variables (see [`Suite::env`]'s field).
+    pub fn set_env(&mut self, env: BTreeMap<String, String>) {
+        self.env = env;
     }
 
     /// Ask the suite for its tests.
@@ -281,7 +291,8 @@ impl Suite {
             .map_err(|e| format!("cannot write {}: {e}", request_path.display()))?;
         let callgrind_out = self.scratch.path.join(format!("callgrind-{n}.out"));
         let mut cmd = super::instructions::command(&self.executable, counting, &callgrind_out);
-        cmd.env(ENV_PROTOCOL, PROTOCOL_VERSION.to_string())
+        cmd.envs(&self.env)
+            .env(ENV_PROTOCOL, PROTOCOL_VERSION.to_string())
             .env(ENV_REQUEST, &request_path)
             .env(ENV_LIFELINE, "stdin")
             .current_dir(&self.cwd);
