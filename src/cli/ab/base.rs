@@ -51,12 +51,12 @@ impl Built {
     }
 }
 
-/// Resolve and build the base `spec` (none for a calibration), then head. The base goes first:
+/// Resolve and build the base `spec` (none for a calibration; with `merge_base`, its merge base
+/// with HEAD), then head. The base goes first:
 /// its executables are copied aside before head's build reuses the paths.
 pub fn build_both(
     git: &Git,
-    spec: Option<&str>,
-    merge_base: bool,
+    (spec, merge_base): (Option<&str>, bool),
     ws: &Workspace,
     options: &BuildOptions,
     reporter: &mut dyn Reporter,

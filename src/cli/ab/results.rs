@@ -158,7 +158,7 @@ pub fn sides(
     asked: Option<bool>,
     report: &mut Report,
 ) -> Vec<Side> {
-    let noise = crate::cli::run::plan::noise;
+    let noise = crate::cli::run::runner::noise;
     let mut sides = Vec::new();
     if let Some((commit, tests, plan)) = base {
         sides.push(Side {

@@ -4,8 +4,7 @@
 
 use crate::cli::ab::{base, results, session, sides};
 use crate::cli::args::AbArgs;
-use crate::cli::compare::growth;
-use crate::cli::compare::require;
+use crate::cli::compare::{growth, require};
 use crate::cli::errors::CliError;
 use crate::cli::model::Report;
 use crate::cli::profile;
@@ -32,20 +31,10 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         .git
         .as_ref()
         .ok_or_else(|| base::not_a_repository(&ws))?;
-    let mut notes: Vec<String> = instructions::note(rounds.processes.counting)
-        .into_iter()
-        .collect();
+    let mut notes: Vec<String> = Vec::from_iter(instructions::note(rounds.processes.counting));
     let spec = (!args.calibrate).then(|| args.base.as_deref().unwrap_or("HEAD"));
-    let (merge_base, reporter) = (args.merge_base, progress.as_mut());
-    let built = base::build_both(
-        git,
-        spec,
-        merge_base,
-        &ws,
-        &build_options,
-        reporter,
-        &mut notes,
-    )?;
+    let (at, reporter) = ((spec, args.merge_base), progress.as_mut());
+    let built = base::build_both(git, at, &ws, &build_options, reporter, &mut notes)?;
     let mut suites = sides::open(&built, args.calibrate, &mut notes)?;
     let picked = (&selection, args.quick);
     let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);

@@ -56,7 +56,10 @@ pub fn run(args: &AcceptArgs) -> Result<i32, CliError> {
             ));
         }
         let spec = args.commit.as_deref().unwrap_or("HEAD");
-        let (new, notes) = accept::accept(&session, machine, spec, filter, reason)?;
+        let commit = session.resolve(spec, machine)?;
+        let record = session.load_required(spec, &commit, machine)?;
+        let at = (commit.as_str(), &record);
+        let (new, notes) = accept::accept(&session.store, machine, at, filter, reason)?;
         let mut text = lines(&new);
         text.extend(notes.iter().map(|n| format!("note: {n}\n")));
         text

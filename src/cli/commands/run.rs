@@ -40,7 +40,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let ratios = plan::ratios(&suites, &listed, &mut plan, &mut notes)?;
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
-    let noise = plan::noise(&plan);
+    let noise = runner::noise(&plan);
 
     let counting = instructions::chosen(args.instructions())?;
     notes.extend(instructions::note(counting));

@@ -2,8 +2,6 @@
 //! suites, what tests they have, and which of them the filters take (with notes for what was
 //! skipped and why).
 
-use std::collections::BTreeMap;
-
 use super::events::{Event, Reporter};
 use super::overrides;
 use crate::cli::compare::ratios;
@@ -163,13 +161,6 @@ pub fn ratios<'s>(
         }
     }
     Ok(links)
-}
-
-/// Each planned test's own `noise` threshold, by test id (what the store keeps with a record).
-pub fn noise(plan: &[Planned<'_>]) -> BTreeMap<String, f64> {
-    plan.iter()
-        .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
-        .collect()
 }
 
 /// `--list`: every suite's tests that the filters take (ignored ones too, marked, like libtest).

@@ -24,6 +24,13 @@ impl Planned<'_> {
     }
 }
 
+/// Each planned test's own `noise` threshold, by test id (what the store keeps with a record).
+pub fn noise(plan: &[Planned<'_>]) -> std::collections::BTreeMap<String, f64> {
+    plan.iter()
+        .filter_map(|p| p.info.noise.map(|n| (p.id().to_string(), n)))
+        .collect()
+}
+
 /// How many processes per test, with which budget and limit.
 #[derive(Debug, Clone, Copy)]
 pub struct RunConfig {

@@ -5,8 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::policy::Session;
-use super::{Damaged, Store};
+use super::{Damaged, Record, Store};
 use crate::cli::atomic::write_atomic;
 use crate::cli::errors::CliError;
 use crate::cli::project::suggest;
@@ -112,18 +111,17 @@ impl Store {
     }
 }
 
-/// Accepts the level at `spec` (a ref or stored commit) of the tests `filter` matches in its
-/// record; an earlier acceptance of the same test is replaced. Returns the new acceptances
-/// and notes (a damaged acceptances file moved aside).
+/// Accepts the level at `commit` (whose stored `record` the caller loaded) of the tests
+/// `filter` matches in that record; an earlier acceptance of the same test is replaced.
+/// Returns the new acceptances and notes (a damaged acceptances file moved aside).
 pub fn accept(
-    session: &Session,
+    store: &Store,
     machine_id: &str,
-    spec: &str,
+    (commit, record): (&str, &Record),
     filter: Option<&str>,
     reason: &str,
 ) -> Result<(Vec<Acceptance>, Vec<String>), CliError> {
-    let commit = session.resolve(spec, machine_id)?;
-    let record = session.load_required(spec, &commit, machine_id)?;
+    let commit = commit.to_owned();
     let ids: Vec<&str> = record.tests.iter().map(|t| t.id.as_str()).collect();
     let chosen = matching(&ids, filter, &format!("stored at {}", short(&commit)))?;
     let accepted_at = super::rfc3339(now());
@@ -136,7 +134,7 @@ pub fn accept(
             accepted_at: accepted_at.clone(),
         })
         .collect();
-    let updated = session.store.update_acceptances(machine_id, |list| {
+    let updated = store.update_acceptances(machine_id, |list| {
         list.retain(|a| !chosen.contains(&a.test.as_str()));
         list.extend(new.iter().cloned());
     })?;

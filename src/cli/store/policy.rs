@@ -41,6 +41,9 @@ pub struct Options {
     pub scope: fingerprint::Scope,
 }
 
+/// `history --since REF`'s records, notes about skipped ones, and REF as `(ref, commit)`.
+pub type SinceRecords = (Vec<Record>, Vec<String>, (String, String));
+
 /// The store and the repository's state, opened once per command.
 pub struct Session {
     pub git: Option<Git>,
@@ -178,6 +181,53 @@ impl Session {
             }
         }
         (out, notes)
+    }
+
+    /// `history --since REF`'s records: those from REF's commit on (its own record stays, the
+    /// level the first change is measured from), with REF resolved as `(ref, commit)`; an
+    /// unknown ref, or `--since` outside git, is a usage error before anything is read.
+    pub fn history_since(&self, machine_id: &str, since: &str) -> Result<SinceRecords, CliError> {
+        let Some(git) = &self.git else {
+            return Err(CliError::usage(
+                "`--since` needs a git repository",
+                "run `cargo perf history` inside the project's git checkout",
+            ));
+        };
+        let commit = git.resolve(since)?;
+        let (mut records, notes) = self.history_records(machine_id, SEARCH_DEPTH);
+        let older: HashSet<String> = git
+            .first_parents(&commit, SEARCH_DEPTH)?
+            .into_iter()
+            .skip(1)
+            .collect();
+        records.retain(|r| !older.contains(&r.commit));
+        Ok((records, notes, (since.to_owned(), commit)))
+    }
+
+    /// The subject line of each record's commit, where git knows it.
+    pub fn subjects(&self, records: &[Record]) -> std::collections::HashMap<String, String> {
+        match &self.git {
+            Some(git) => records
+                .iter()
+                .filter_map(|r| Some((r.commit.clone(), git.summary(&r.commit)?)))
+                .collect(),
+            None => Default::default(),
+        }
+    }
+
+    /// This machine's acceptances; a damaged file is said once in `notes`, like a damaged
+    /// record, and none apply.
+    pub fn acceptances_or_note(
+        &self,
+        machine_id: &str,
+        notes: &mut Vec<String>,
+    ) -> Vec<Acceptance> {
+        self.store
+            .acceptances(machine_id)
+            .unwrap_or_else(|damaged| {
+                notes.push(damaged.to_string());
+                Vec::new()
+            })
     }
 }
 
