@@ -40,6 +40,7 @@ pub fn run(args: &HistoryArgs) -> Result<i32, CliError> {
     }
     let test = changes::Options {
         alpha: args.alpha,
+        min_size: opts.compare.threshold,
         ..changes::Options::default()
     };
     let changes = series

@@ -19,6 +19,10 @@ pub struct Options {
     /// Random permutations per test (the p-value's resolution is `1 / (permutations + 1)`).
     pub permutations: usize,
     pub seed: u64,
+    /// Smallest |size| reported (`history --threshold`, as verdicts use it): the machine's own
+    /// drift between runs moves every test by a few per cent, significant over enough commits
+    /// but not a change of the code.
+    pub min_size: f64,
 }
 
 impl Default for Options {
@@ -27,6 +31,7 @@ impl Default for Options {
             alpha: 0.01,
             permutations: 999,
             seed: 0x5EED_C4A9_6E00_0001,
+            min_size: 0.0,
         }
     }
 }
@@ -73,6 +78,7 @@ pub fn detect(y: &[f64], opts: &Options) -> Vec<Change> {
     segment(y, 0, opts, &mut rng, &mut found);
     found.sort_by_key(|c| c.at);
     reestimate(y, &mut found);
+    found.retain(|c| c.size.abs() >= opts.min_size);
     found
 }
 
@@ -301,7 +307,32 @@ mod tests {
             alpha,
             permutations: 199,
             seed,
+            min_size: 0.0,
         }
+    }
+
+    /// `history --threshold`: a significant 3 % level change (the machine's drift between runs
+    /// is of that order) is not reported at a 5 % minimum; ten commits of +1 % (10.5 %) are.
+    #[test]
+    fn changes_below_the_minimum_size_are_not_reported() {
+        let mut rng = XorShift64::new(3);
+        let small: Vec<f64> = (0..30).map(|i| if i >= 15 { 1.03 } else { 1.0 }).collect();
+        let y = history(&mut rng, &small, 0.002, 0.002);
+        let at_5 = Options {
+            min_size: 0.05,
+            ..Options::default()
+        };
+        assert_eq!(detect(&y, &Options::default()).len(), 1);
+        assert!(detect(&y, &at_5).is_empty());
+        let drift: Vec<f64> = (0..30)
+            .map(|i| 1.01f64.powi((i - 9).clamp(0, 10)))
+            .collect();
+        let y = history(&mut rng, &drift, 0.002, 0.002);
+        let found = detect(&y, &at_5);
+        assert!(
+            !found.is_empty() && found.iter().all(|c| c.size >= 0.05),
+            "{found:?}"
+        );
     }
 
     #[test]
