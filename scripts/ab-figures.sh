@@ -15,19 +15,11 @@ MODES="${MODES:-ab run}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FIXTURE_TARGET="${FIXTURE_TARGET_DIR:-$TARGET/ab-figures-target}"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-
-cargo build --quiet --manifest-path "$ROOT/Cargo.toml" --bin cargo-perf >&2
-BIN="$TARGET/debug/cargo-perf"
+. "$ROOT/scripts/fixture-repo.sh"
 
 # The fixture as a repository: main (no slowdown), and a branch per slowdown.
 REPO="$WORK/repo"
-mkdir -p "$REPO"
-cp -r "$ROOT/fixtures/ab/." "$REPO/"
-sed -i "s|path = \"../..\"|path = \"$ROOT\"|" "$REPO/Cargo.toml"
-export GIT_AUTHOR_NAME=figures GIT_AUTHOR_EMAIL=f@example.invalid
-export GIT_COMMITTER_NAME=figures GIT_COMMITTER_EMAIL=f@example.invalid
+copy_fixture ab "$REPO"
 git -C "$REPO" init -q -b main
 git -C "$REPO" add -A
 git -C "$REPO" commit -qm fixture

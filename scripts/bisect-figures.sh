@@ -19,21 +19,14 @@ COMMITS=64
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FIXTURE_TARGET="${FIXTURE_TARGET_DIR:-$TARGET/bisect-figures-target}"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+. "$ROOT/scripts/fixture-repo.sh"
 
-cargo build --quiet --manifest-path "$ROOT/Cargo.toml" --bin cargo-perf >&2
-BIN="$TARGET/debug/cargo-perf"
-export GIT_AUTHOR_NAME=figures GIT_AUTHOR_EMAIL=f@example.invalid
-export GIT_COMMITTER_NAME=figures GIT_COMMITTER_EMAIL=f@example.invalid
 export CARGO_TARGET_DIR="$FIXTURE_TARGET"
 
 # A repository: GOOD (tag `good`), then $COMMITS commits, the $1-th making `slowed` slower.
 make_repo() { # dir position
     local repo="$1" at="$2"
-    mkdir -p "$repo"
-    cp -r "$ROOT/fixtures/ab/." "$repo/"
-    sed -i "s|path = \"../..\"|path = \"$ROOT\"|" "$repo/Cargo.toml"
+    copy_fixture ab "$repo"
     git -C "$repo" init -q -b main
     git -C "$repo" add -A
     git -C "$repo" commit -qm fixture

@@ -16,18 +16,10 @@ STEP="${2:-40}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 FIXTURE_TARGET="${FIXTURE_TARGET_DIR:-$TARGET/history-figures-target}"
-WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
-
-cargo build --quiet --manifest-path "$ROOT/Cargo.toml" --bin cargo-perf >&2
-BIN="$TARGET/debug/cargo-perf"
+. "$ROOT/scripts/fixture-repo.sh"
 
 REPO="$WORK/repo"
-mkdir -p "$REPO"
-cp -r "$ROOT/fixtures/store/." "$REPO/"
-sed -i "s|path = \"../..\"|path = \"$ROOT\"|" "$REPO/Cargo.toml"
-export GIT_AUTHOR_NAME=figures GIT_AUTHOR_EMAIL=f@example.invalid
-export GIT_COMMITTER_NAME=figures GIT_COMMITTER_EMAIL=f@example.invalid
+copy_fixture store "$REPO"
 export CARGO_TARGET_DIR="$FIXTURE_TARGET"
 unset CARGO_PERF_STORE
 cd "$REPO"

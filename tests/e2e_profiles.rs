@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{cargo_perf_in, commit_all, fixture_in_new_repo, test_named, Run};
+use common::{
+    cargo_perf_in, commit_all, fixture_in_new_repo, test_named, with_args, Run, QUICK_JSON,
+};
 use std::path::Path;
 
 const PROFILES: &str = "\
@@ -168,16 +170,7 @@ mean = \"10s\"
 ",
     );
     commit_all(dir, "profiles");
-    let args = [
-        "--quick",
-        "--processes",
-        "1",
-        "--no-save",
-        "--format",
-        "json",
-        "--exact",
-        "misses_threshold",
-    ];
+    let args = with_args(QUICK_JSON, &["--exact", "misses_threshold"]);
     let with = |extra: &[&str], env: &[(&str, &str)]| {
         let mut all = args.to_vec();
         all.extend_from_slice(extra);
