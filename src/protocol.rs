@@ -69,6 +69,35 @@ pub struct Settings {
     /// `--instructions`: how instructions are counted, if they are.
     #[serde(default)]
     pub counting: Counting,
+    /// `cargo perf --segment M/N`: run only this segment's share of each load test.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
+    /// `--start-at TIME` (or the rendezvous's broadcast): when a load test's plan starts, in
+    /// nanoseconds since the Unix epoch, the same instant for every segment of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at_unix_ns: Option<u64>,
+}
+
+/// One segment of a load test spread over N processes (`--segment M/N`): `index` is 0-based
+/// (the CLI's M is 1-based, as nextest's partitions are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// What a segmented load test records about its segment, for `cargo perf merge`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SegmentFigures {
+    /// 0-based, as in [`Segment`].
+    pub index: u32,
+    pub count: u32,
+    /// The common start, nanoseconds since the Unix epoch (absent without `--start-at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_at_unix_ns: Option<u64>,
+    /// How late this segment's plan actually started after the common start (its wall clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_skew_ns: Option<i64>,
 }
 
 /// How a process counts instructions (`cargo perf --instructions`).
@@ -104,6 +133,8 @@ impl Settings {
             processes: 1,
             load_scale: None,
             counting: Counting::Off,
+            segment: None,
+            start_at_unix_ns: None,
         }
     }
 
@@ -141,6 +172,8 @@ impl Settings {
             processes,
             load_scale: None,
             counting: Counting::Off,
+            segment: None,
+            start_at_unix_ns: None,
         }
     }
 
@@ -372,6 +405,9 @@ pub struct LoadDetails {
     /// The fault windows, when their hooks ran, and how long recovery took.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<FaultFigures>,
+    /// `--segment M/N`: which segment this is and how well it kept the common start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentFigures>,
 }
 
 /// Which way a load test generates its operations.

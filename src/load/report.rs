@@ -155,6 +155,7 @@ pub(crate) fn measurement(
         capacity: None,
         by_operation: Vec::new(),
         faults: Vec::new(),
+        segment: None,
     };
     let mut details = details;
     if mix.named() {

@@ -6,19 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::*;
-use crate::protocol::{LoadDetails, LoadModel, Mode};
+use crate::protocol::{LoadDetails, LoadModel};
 use crate::threshold::{Key, Op, Threshold};
 
 fn measured(measure_ms: u64) -> Settings {
-    Settings {
-        mode: Mode::Measure,
-        warmup_ns: 0,
-        measure_ns: measure_ms * 1_000_000,
-        process_index: 0,
-        processes: 1,
-        load_scale: None,
-        counting: crate::protocol::Counting::Off,
-    }
+    Settings::measuring(0, measure_ms, 0, 1)
 }
 
 /// Load runs move this process's resident memory (runtimes, buffers, histograms): hold the

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::hint::black_box;
 
 use super::*;
-use crate::protocol::Mode;
 
 /// A dependent square-and-add chain from `x`: `rounds` steps that cannot be folded (a
 /// constant multiplier could be, after unrolling).
@@ -32,15 +31,7 @@ fn chained_work(b: &mut Bencher, rounds: u32) {
 }
 
 fn measured(warmup_ms: u64, measure_ms: u64) -> Settings {
-    Settings {
-        mode: Mode::Measure,
-        warmup_ns: warmup_ms * 1_000_000,
-        measure_ns: measure_ms * 1_000_000,
-        process_index: 0,
-        processes: 1,
-        load_scale: None,
-        counting: crate::protocol::Counting::Off,
-    }
+    Settings::measuring(warmup_ms, measure_ms, 0, 1)
 }
 
 fn run(settings: Settings, test: impl FnOnce(&mut Bencher)) -> Result<Measurement, String> {
