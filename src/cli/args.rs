@@ -14,6 +14,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use super::ab::rounds::{Order, Policy};
 use super::ab::session;
 use super::compare::require::Requirement;
+use super::engines::k8s;
 use super::errors::CliError;
 pub use super::model::FailOn;
 pub use super::project::select::NoTests;
@@ -59,6 +60,8 @@ pub enum Command {
     Bisect(BisectArgs),
     /// Record that tests' new level is intended: later comparisons use it as their baseline
     Accept(AcceptArgs),
+    /// Print a Kubernetes Indexed Job that runs suite shards or load segments, one per pod
+    K8sJob(K8sJobArgs),
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -629,6 +632,112 @@ pub struct ReportArgs {
     /// Compare with a previous record measured on a different CPU, OS, compiler or profile
     #[arg(long)]
     pub force: bool,
+}
+
+/// `k8s-job`: what the manifest runs (`--segments N` or `--shards N`) and how its pods look.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["segments", "shards"]))]
+pub struct K8sJobArgs {
+    /// Run one load test from N pods (`--segment ci`, a rendezvous at pod 0)
+    #[arg(long, value_name = "N")]
+    pub segments: Option<u32>,
+    /// Run the suite as N shards, one per pod (`--partition hash:ci`)
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// The container image: the project with a Rust toolchain and cargo-perf installed
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+    /// The Job's name (a DNS-1123 label): pods are NAME-0, NAME-1, ..
+    #[arg(long, value_name = "NAME", default_value = "cargo-perf")]
+    pub name: String,
+    /// The namespace written into the manifest (default: none, `kubectl -n` decides)
+    #[arg(long, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// The pods' working directory: the workspace root inside the image (default: the image's)
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Tests whose name contains one of these (passed to every pod's `cargo perf`)
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// More `cargo perf` arguments for every pod, after `--` (e.g. `-- --quick`)
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<String>,
+    /// CPU of each pod, requested and limited alike (e.g. `2`, `1500m`)
+    #[arg(long, value_name = "QUANTITY")]
+    pub cpu: Option<String>,
+    /// Memory of each pod, requested and limited alike (e.g. `4Gi`)
+    #[arg(long, value_name = "QUANTITY")]
+    pub memory: Option<String>,
+    /// A PersistentVolumeClaim (ReadWriteMany) that every pod writes its result file to
+    #[arg(long, value_name = "PVC")]
+    pub results_claim: Option<String>,
+    /// Where the result files are written inside the pods
+    #[arg(long, value_name = "DIR", default_value = "/results")]
+    pub results_dir: String,
+    /// A shell command each pod runs after `cargo perf` to copy $CARGO_PERF_RESULT out (to
+    /// an object store), instead of --results-claim
+    #[arg(long, value_name = "CMD", conflicts_with = "results_claim")]
+    pub upload: Option<String>,
+    /// The rendezvous port on pod 0 (--segments)
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value_t = 7878,
+        requires = "segments"
+    )]
+    pub port: u16,
+    /// Reference this existing Secret (key `token`) for the rendezvous token instead of
+    /// emitting one with a random token (--segments)
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "segments",
+        conflicts_with = "token"
+    )]
+    pub token_secret: Option<String>,
+    /// The token of the emitted Secret instead of a random one (for tests: it is visible in
+    /// `ps`) (--segments)
+    #[arg(long, value_name = "TOKEN", requires = "segments")]
+    pub token: Option<String>,
+    /// Write the manifest to FILE instead of stdout
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl K8sJobArgs {
+    /// The manifest's plain options (checked by [`k8s::manifest`]).
+    pub fn spec(&self) -> k8s::Spec {
+        let (mode, count) = match (self.segments, self.shards) {
+            (Some(n), _) => (k8s::Mode::Segments, n),
+            (None, n) => (k8s::Mode::Shards, n.unwrap_or(0)),
+        };
+        let results = match (&self.results_claim, &self.upload) {
+            (Some(claim), _) => Some(k8s::Results::Claim(claim.clone())),
+            (None, Some(cmd)) => Some(k8s::Results::Upload(cmd.clone())),
+            (None, None) => None,
+        };
+        let token = match (&self.token_secret, &self.token) {
+            (Some(name), _) => k8s::Token::Secret(name.clone()),
+            (None, Some(value)) => k8s::Token::Value(value.clone()),
+            (None, None) => k8s::Token::Random,
+        };
+        k8s::Spec {
+            mode,
+            count,
+            image: self.image.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            workdir: self.workdir.clone(),
+            filters: self.filters.clone(),
+            extra: self.extra.clone(),
+            cpu: self.cpu.clone(),
+            memory: self.memory.clone(),
+            results,
+            results_dir: self.results_dir.clone(),
+            port: self.port,
+            token,
+        }
+    }
 }
 
 /// `push [REMOTE]` / `fetch [REMOTE]`: the store and a git remote.
