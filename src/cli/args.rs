@@ -678,26 +678,16 @@ pub struct K8sJobArgs {
     /// an object store), instead of --results-claim
     #[arg(long, value_name = "CMD", conflicts_with = "results_claim")]
     pub upload: Option<String>,
-    /// The rendezvous port on pod 0 (--segments)
-    #[arg(
-        long,
-        value_name = "PORT",
-        default_value_t = 7878,
-        requires = "segments"
-    )]
-    pub port: u16,
+    /// The rendezvous port on pod 0 (--segments; default 7878)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
     /// Reference this existing Secret (key `token`) for the rendezvous token instead of
     /// emitting one with a random token (--segments)
-    #[arg(
-        long,
-        value_name = "NAME",
-        requires = "segments",
-        conflicts_with = "token"
-    )]
+    #[arg(long, value_name = "NAME", conflicts_with = "token")]
     pub token_secret: Option<String>,
     /// The token of the emitted Secret instead of a random one (for tests: it is visible in
     /// `ps`) (--segments)
-    #[arg(long, value_name = "TOKEN", requires = "segments")]
+    #[arg(long, value_name = "TOKEN")]
     pub token: Option<String>,
     /// Write the manifest to FILE instead of stdout
     #[arg(short = 'o', long, value_name = "FILE")]
@@ -717,9 +707,9 @@ impl K8sJobArgs {
             (None, None) => None,
         };
         let token = match (&self.token_secret, &self.token) {
-            (Some(name), _) => k8s::Token::Secret(name.clone()),
-            (None, Some(value)) => k8s::Token::Value(value.clone()),
-            (None, None) => k8s::Token::Random,
+            (Some(name), _) => Some(k8s::Token::Secret(name.clone())),
+            (None, Some(value)) => Some(k8s::Token::Value(value.clone())),
+            (None, None) => None,
         };
         k8s::Spec {
             mode,
@@ -957,7 +947,15 @@ fn usage_error(e: &clap::Error) -> CliError {
     let rendered = e.render().to_string();
     let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("invalid arguments");
-    let message = first.trim_start_matches("error:").trim().to_string();
+    let mut message = first.trim_start_matches("error:").trim().to_string();
+    // "the following required arguments were not provided:" names them on the lines below.
+    if message.ends_with(':') {
+        let listed: Vec<&str> = lines
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        message = format!("{} {}", message, listed.join(", "));
+    }
     let tip = rendered
         .lines()
         .map(str::trim)

@@ -25,6 +25,9 @@ const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 /// The annotation through which Kubernetes gives each pod its index.
 const INDEX_ANNOTATION: &str = "metadata.annotations['batch.kubernetes.io/job-completion-index']";
 
+/// The rendezvous port on pod 0 when `--port` is not given.
+pub const DEFAULT_PORT: u16 = 7878;
+
 /// What the pods run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -79,15 +82,17 @@ pub struct Spec {
     pub memory: Option<String>,
     pub results: Option<Results>,
     pub results_dir: String,
-    pub port: u16,
-    pub token: Token,
+    /// `--port`: only for segments (default [`DEFAULT_PORT`]).
+    pub port: Option<u16>,
+    /// `--token`/`--token-secret`: only for segments (default: a random token).
+    pub token: Option<Token>,
 }
 
 /// The manifest as YAML, or the first problem with `spec` (exit 2, before anything is
 /// printed). A random token is drawn only after the spec is known to be good.
 pub fn manifest(spec: &Spec) -> Result<String, CliError> {
     let results = check(spec)?;
-    let token = match (&spec.mode, &spec.token) {
+    let token = match (&spec.mode, spec.token.as_ref().unwrap_or(&Token::Random)) {
         (Mode::Shards, _) => None,
         (Mode::Segments, Token::Secret(name)) => Some((name.clone(), None)),
         (Mode::Segments, Token::Value(v)) => Some((secret_name(spec), Some(v.clone()))),
@@ -118,6 +123,12 @@ fn check(spec: &Spec) -> Result<&Results, CliError> {
             format!("give {flag} a number of pods from 1 to {MAX_PODS}"),
         ));
     }
+    if spec.mode == Mode::Shards && (spec.port.is_some() || spec.token.is_some()) {
+        return Err(CliError::usage(
+            "--port, --token and --token-secret are for a load test's rendezvous",
+            "shards need no rendezvous: leave them out, or use --segments N for a load test",
+        ));
+    }
     if spec.image.trim().is_empty() || spec.image.chars().any(char::is_whitespace) {
         return Err(CliError::usage(
             format!("--image `{}` is not an image reference", spec.image),
@@ -144,7 +155,7 @@ fn check(spec: &Spec) -> Result<&Results, CliError> {
         ));
     }
     let named = [
-        ("--token-secret", token_secret(&spec.token)),
+        ("--token-secret", token_secret(spec.token.as_ref())),
         ("--results-claim", results_claim(spec.results.as_ref())),
     ];
     for (flag, name) in named {
@@ -155,7 +166,7 @@ fn check(spec: &Spec) -> Result<&Results, CliError> {
             ));
         }
     }
-    if let Token::Value(v) = &spec.token {
+    if let Some(Token::Value(v)) = &spec.token {
         if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(CliError::usage(
                 "--token is empty or holds white space",
@@ -199,9 +210,9 @@ fn flag_of(mode: Mode) -> &'static str {
     }
 }
 
-fn token_secret(token: &Token) -> Option<&str> {
+fn token_secret(token: Option<&Token>) -> Option<&str> {
     match token {
-        Token::Secret(name) => Some(name),
+        Some(Token::Secret(name)) => Some(name),
         _ => None,
     }
 }
@@ -296,7 +307,8 @@ fn merge_command(spec: &Spec) -> String {
 
 /// The rendezvous address: pod 0's name under the headless Service (same namespace).
 fn rendezvous(spec: &Spec) -> String {
-    format!("{}-0.{}:{}", spec.name, spec.name, spec.port)
+    let port = spec.port.unwrap_or(DEFAULT_PORT);
+    format!("{}-0.{}:{port}", spec.name, spec.name)
 }
 
 /// `cargo perf`'s arguments in every pod; the report goes to `$CARGO_PERF_RESULT` (`output`
@@ -406,7 +418,7 @@ fn service_doc(spec: &Spec) -> Value {
             "clusterIP": "None",
             "publishNotReadyAddresses": true,
             "selector": labels(spec),
-            "ports": [{"name": "rendezvous", "port": spec.port, "protocol": "TCP"}],
+            "ports": [{"name": "rendezvous", "port": spec.port.unwrap_or(DEFAULT_PORT), "protocol": "TCP"}],
         },
     })
 }
@@ -542,7 +554,7 @@ fn header(spec: &Spec, results: &Results) -> Vec<String> {
         "A failed pod fails the Job (no retries): its {} is missing and the merge says so.",
         spec.mode.file_prefix()
     ));
-    if spec.mode == Mode::Segments && !matches!(spec.token, Token::Secret(_)) {
+    if spec.mode == Mode::Segments && token_secret(spec.token.as_ref()).is_none() {
         lines.push(format!(
             "The Secret {} holds the rendezvous token: keep this file private.",
             secret_name(spec)
@@ -569,8 +581,8 @@ mod tests {
             memory: Some("4Gi".into()),
             results: Some(Results::Claim("perf-results".into())),
             results_dir: "/results".into(),
-            port: 7878,
-            token: Token::Value("t0ken".into()),
+            port: None,
+            token: Some(Token::Value("t0ken".into())),
         }
     }
 
@@ -607,8 +619,11 @@ mod tests {
             (|s| s.memory = Some("4GB".into()), "--memory"),
             (|s| s.results = None, "nowhere"),
             (|s| s.results_dir = "results".into(), "--results-dir"),
-            (|s| s.token = Token::Value("a b".into()), "--token"),
-            (|s| s.token = Token::Secret("Bad!".into()), "--token-secret"),
+            (|s| s.token = Some(Token::Value("a b".into())), "--token"),
+            (
+                |s| s.token = Some(Token::Secret("Bad!".into())),
+                "--token-secret",
+            ),
             (|s| s.namespace = Some("a.b".into()), "--namespace"),
         ];
         for (change, needle) in cases {
@@ -621,6 +636,7 @@ mod tests {
         }
         // 63 characters is the limit for the longest pod name, NAME-999 here.
         let mut s = spec(Mode::Shards, 1000);
+        s.token = None;
         s.name = "a".repeat(59);
         assert!(manifest(&s).is_ok());
         s.name = "a".repeat(60);
@@ -643,10 +659,10 @@ mod tests {
     #[test]
     fn random_tokens_differ_and_an_existing_secret_is_only_referenced() {
         let mut s = spec(Mode::Segments, 2);
-        s.token = Token::Random;
+        s.token = None;
         let (a, b) = (manifest(&s).unwrap(), manifest(&s).unwrap());
         assert_ne!(a, b, "two emissions draw two tokens");
-        s.token = Token::Secret("shared-token".into());
+        s.token = Some(Token::Secret("shared-token".into()));
         let text = manifest(&s).unwrap();
         assert!(!text.contains("kind: \"Secret\""), "{text}");
         assert!(text.contains("name: \"shared-token\""), "{text}");
@@ -654,7 +670,10 @@ mod tests {
 
     #[test]
     fn shards_have_no_service_and_no_token() {
-        let text = manifest(&spec(Mode::Shards, 4)).unwrap();
+        let mut s = spec(Mode::Shards, 4);
+        assert!(manifest(&s).unwrap_err().message.contains("--token"));
+        s.token = None;
+        let text = manifest(&s).unwrap();
         assert!(
             !text.contains("Service") && !text.contains("TOKEN"),
             "{text}"
@@ -669,6 +688,7 @@ mod tests {
     #[test]
     fn an_upload_runs_in_a_shell_after_cargo_perf_with_quoted_arguments() {
         let mut s = spec(Mode::Shards, 2);
+        s.token = None;
         s.filters = vec!["it's".into()];
         s.results = Some(Results::Upload(
             "aws s3 cp \"$CARGO_PERF_RESULT\" s3://b/".into(),
