@@ -1286,4 +1286,45 @@ mod tests {
             assert!(e.help().contains("--help"), "{e}");
         }
     }
+
+    #[test]
+    fn a_missing_required_argument_is_named() {
+        let argv = ["cargo-perf", "perf", "k8s-job", "--segments", "2"];
+        let e = parse(argv.iter().map(OsString::from)).unwrap_err();
+        assert!(e.message().contains("--image <IMAGE>"), "{e}");
+    }
+
+    #[test]
+    fn k8s_job_options_become_the_manifest_spec() {
+        use crate::cli::engines::k8s::{Mode, Results, Token};
+        let argv = [
+            "cargo-perf",
+            "perf",
+            "k8s-job",
+            "--segments",
+            "3",
+            "--image",
+            "app:1",
+            "--upload",
+            "true",
+            "--token-secret",
+            "mine",
+            "load",
+            "--",
+            "--quick",
+        ];
+        let cli = parse(argv.iter().map(OsString::from)).unwrap().unwrap();
+        let Command::K8sJob(args) = cli.command else {
+            panic!("not k8s-job: {:?}", cli.command)
+        };
+        let spec = args.spec();
+        assert_eq!((spec.mode, spec.count), (Mode::Segments, 3));
+        assert_eq!(spec.results, Some(Results::Upload("true".into())));
+        assert_eq!(spec.token, Some(Token::Secret("mine".into())));
+        assert_eq!(
+            (spec.filters, spec.extra),
+            (vec!["load".into()], vec!["--quick".into()])
+        );
+        assert_eq!((spec.port, spec.results_dir.as_str()), (None, "/results"));
+    }
 }
