@@ -956,14 +956,21 @@ fn usage_error(e: &clap::Error) -> CliError {
             .collect();
         message = format!("{} {}", message, listed.join(", "));
     }
+    // The help to point at is the subcommand's that clap's usage line names (`run` else).
+    let sub = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: cargo perf "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|word| subcommand_names().iter().any(|n| n == word))
+        .unwrap_or("run");
     let tip = rendered
         .lines()
         .map(str::trim)
         .find_map(|l| l.strip_prefix("tip:"))
-        .map(|t| format!("{}; see `cargo perf run --help`", t.trim()));
+        .map(|t| format!("{}; see `cargo perf {sub} --help`", t.trim()));
     CliError::usage(
         message,
-        tip.unwrap_or_else(|| "see `cargo perf run --help` for the accepted options".into()),
+        tip.unwrap_or_else(|| format!("see `cargo perf {sub} --help` for the accepted options")),
     )
 }
 
@@ -1292,6 +1299,7 @@ mod tests {
         let argv = ["cargo-perf", "perf", "k8s-job", "--segments", "2"];
         let e = parse(argv.iter().map(OsString::from)).unwrap_err();
         assert!(e.message().contains("--image <IMAGE>"), "{e}");
+        assert!(e.help().contains("`cargo perf k8s-job --help`"), "{e}");
     }
 
     #[test]
