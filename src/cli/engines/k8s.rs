@@ -194,6 +194,20 @@ fn check(spec: &Spec) -> Result<&Results, CliError> {
             ));
         }
     }
+    if spec.results_dir.trim_end_matches('/').is_empty() {
+        return Err(CliError::usage(
+            "--results-dir / would mount the results over the container's root",
+            "give --results-dir a directory of its own, e.g. /results",
+        ));
+    }
+    if let Some(Results::Upload(cmd)) = &spec.results {
+        if cmd.trim().is_empty() {
+            return Err(CliError::usage(
+                "--upload is empty",
+                "give --upload the shell command that copies \"$CARGO_PERF_RESULT\" out, or use --results-claim PVC",
+            ));
+        }
+    }
     spec.results.as_ref().ok_or_else(|| {
         CliError::usage(
             "the pods' result files have nowhere to go",
@@ -619,6 +633,11 @@ mod tests {
             (|s| s.memory = Some("4GB".into()), "--memory"),
             (|s| s.results = None, "nowhere"),
             (|s| s.results_dir = "results".into(), "--results-dir"),
+            (|s| s.results_dir = "/".into(), "--results-dir"),
+            (
+                |s| s.results = Some(Results::Upload(" ".into())),
+                "--upload",
+            ),
             (|s| s.token = Some(Token::Value("a b".into())), "--token"),
             (
                 |s| s.token = Some(Token::Secret("Bad!".into())),
