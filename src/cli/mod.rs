@@ -13,6 +13,7 @@ pub mod compare;
 pub mod errors;
 pub mod fingerprint;
 pub mod git;
+pub mod jobs;
 pub mod model;
 pub mod profile;
 pub mod project;
