@@ -14,6 +14,7 @@ pub mod engines;
 pub mod errors;
 pub mod fingerprint;
 pub mod git;
+pub mod jobs;
 pub mod model;
 pub mod profile;
 pub mod project;
