@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::yaml;
 use crate::cli::errors::CliError;
+use crate::cli::jobs::{ENV_JOB_TOTAL, ENV_K8S_INDEX};
 
 /// The most pods one manifest runs. Kubernetes allows more, but a thousand load generators
 /// or shards is past what one merge is meant for; a larger N is far more likely a typo.
@@ -441,8 +442,8 @@ fn env(spec: &Spec, token_secret: Option<&str>) -> Value {
     // Kubernetes sets JOB_COMPLETION_INDEX itself; declaring it first makes the `$(..)`
     // references below (and in the command) expand on every version.
     let mut env = vec![
-        json!({"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"fieldPath": INDEX_ANNOTATION}}}),
-        json!({"name": "CARGO_PERF_JOB_TOTAL", "value": spec.count.to_string()}),
+        json!({"name": ENV_K8S_INDEX, "valueFrom": {"fieldRef": {"fieldPath": INDEX_ANNOTATION}}}),
+        json!({"name": ENV_JOB_TOTAL, "value": spec.count.to_string()}),
         json!({"name": "CARGO_PERF_RESULT", "value": result_path(spec)}),
     ];
     if let Some(secret) = token_secret {
