@@ -367,6 +367,12 @@ fn the_ci_templates_have_a_matrix_of_shards_or_segments_and_a_merge_job() {
         .contains("cargo perf merge"));
 }
 
+/// The Kubernetes versions whose published schemas the manifests must satisfy: the oldest
+/// with `backoffLimitPerIndex` enabled by default, and the newest that kubernetes-validate
+/// 1.37 (pinned in .ci/run) bundles.
+const OLDEST_KUBERNETES: &str = "1.29.0";
+const NEWEST_KUBERNETES: &str = "1.37.0";
+
 /// `name` on PATH.
 fn on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -410,18 +416,21 @@ fn manifests_and_templates_validate_against_the_published_schemas() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     // `--strict`: a field the schema does not know is an error, as `kubectl --validate=strict`.
-    let kube_args = ["--strict", "--quiet"];
+    let kube_args = ["--strict", "--quiet", "-k", NEWEST_KUBERNETES];
     for (name, args) in [("segments", SEGMENTS), ("shards", SHARDS)] {
         let run = k8s_job(args);
         assert_eq!(run.code, 0, "{}", run.dump());
         let file = dir.path().join(format!("{name}.yaml"));
         std::fs::write(&file, &run.stdout).unwrap();
-        let (ok, said) = validate(&kube, &kube_args, &file);
-        assert!(
-            ok,
-            "the {name} manifest does not validate:\n{said}\n{}",
-            run.stdout
-        );
+        for version in [OLDEST_KUBERNETES, NEWEST_KUBERNETES] {
+            let args = ["--strict", "--quiet", "-k", version];
+            let (ok, said) = validate(&kube, &args, &file);
+            assert!(
+                ok,
+                "{name} fails Kubernetes {version}:\n{said}\n{}",
+                run.stdout
+            );
+        }
 
         // The validation can fail: the same manifest broken in a type and in a field name.
         for (from, to) in [
@@ -456,7 +465,7 @@ fn manifests_and_templates_validate_against_the_published_schemas() {
         assert!(!ok, "a broken {path} passed {schema}:\n{said}");
     }
     eprintln!(
-        "validated 2 manifests, 4 broken ones and {} templates (+ broken) in {:.1} s",
+        "validated 2 manifests (Kubernetes {OLDEST_KUBERNETES} and {NEWEST_KUBERNETES}), 4 broken ones and {} templates (+ broken) in {:.1} s",
         TEMPLATES.len(),
         started.elapsed().as_secs_f64()
     );
