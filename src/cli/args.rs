@@ -22,6 +22,7 @@ use super::project::workspace::BuildOptions;
 pub use super::report::Format;
 use super::report::{Emit, Output};
 use super::run::instructions;
+use super::run::segment::{parse_start_at, Segmenting, StartAt};
 use super::run::sequential::StopRule;
 
 #[derive(Debug, Parser)]
@@ -168,6 +169,43 @@ pub struct RunArgs {
     /// `$CARGO_PERF_PROFILE`, else `default`)
     #[arg(long, value_name = "NAME")]
     pub perf_profile: Option<String>,
+    #[command(flatten)]
+    pub segment: SegmentArgs,
+}
+
+/// `--segment`, `--start-at`, `--rendezvous`: one segment of each load test, started together.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SegmentArgs {
+    /// Run segment M of N of each load test (only load tests; one process each; thresholds
+    /// judged by `cargo perf merge`); `ci` reads CARGO_PERF_JOB_INDEX/TOTAL,
+    /// JOB_COMPLETION_INDEX or CI_NODE_INDEX/TOTAL
+    #[arg(long, value_name = "M/N|ci", conflicts_with_all = ["pre_commit", "list"])]
+    pub segment: Option<String>,
+    /// Start the (one) load test at TIME: RFC 3339 UTC (2026-12-02T18:30:00Z), @UNIX_SECONDS
+    /// or now+DURATION; a segment that misses it refuses to run
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<StartAt>,
+    /// Start each load test together: segment 1 listens on ADDR (host:port) and broadcasts a
+    /// start 500ms ahead once all segments checked in; the others connect to it
+    #[arg(long, value_name = "ADDR")]
+    pub rendezvous: Option<String>,
+    /// The run's shared secret for --rendezvous (prefer the environment variable
+    /// CARGO_PERF_RENDEZVOUS_TOKEN: a flag is visible in `ps`)
+    #[arg(long, value_name = "TOKEN", requires = "rendezvous")]
+    pub rendezvous_token: Option<String>,
+}
+
+impl SegmentArgs {
+    /// The checked segment options (`None` without `--segment`); usage errors exit 2.
+    pub fn segmenting(&self) -> Result<Option<Segmenting>, CliError> {
+        Segmenting::from_flags(
+            self.segment.as_deref(),
+            self.start_at,
+            self.rendezvous.as_deref(),
+            self.rendezvous_token.as_deref(),
+            |k| std::env::var(k).ok(),
+        )
+    }
 }
 
 /// What `--pre-commit` asks of `ab HEAD`: short processes, ten rounds first, extra rounds for

@@ -43,6 +43,18 @@ pub struct Report {
     /// The `.config/perf.toml` profile the run used (`run` only; absent without the file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perf_profile: Option<String>,
+    /// `run --segment M/N`: this report is one segment of each load test (0-based `index`),
+    /// evidence for `cargo perf merge`. Its thresholds are kept but not judged (statuses are
+    /// `passed` unless a test errored); nothing was compared or saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentMark>,
+}
+
+/// Which segment a segment report is: 0-based `index` of `count` (as the wire's `Segment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMark {
+    pub index: u32,
+    pub count: u32,
 }
 
 /// One `--require '[FILTER] speedup >= 5x'` judged on one test: passed only when the lower end
@@ -86,6 +98,7 @@ impl Report {
             growth: Vec::new(),
             requirements: Vec::new(),
             perf_profile: None,
+            segment: None,
         }
     }
 

@@ -11,13 +11,15 @@ use crate::cli::report::{self, human};
 use crate::cli::run::events::{notes_to, Event};
 use crate::cli::run::runner::{self, RunConfig};
 use crate::cli::run::sequential::StopRule;
-use crate::cli::run::{instructions, interrupt, plan};
+use crate::cli::run::{instructions, interrupt, plan, segment};
 use crate::cli::store::policy;
 use crate::protocol::Counting;
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     let started = std::time::SystemTime::now();
     let output = args.report.output()?;
+    // Segment flags are usage errors before any build.
+    let segmenting = args.segment.segmenting()?;
     let build_options = args.build.options();
     let selection = args.select.selection();
     let mut progress = human::progress_for(&output);
@@ -38,6 +40,9 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     plan::profiled(&mut suites, &mut listed, overrides, true)?;
     let mut plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
     let ratios = plan::ratios(&suites, &listed, &mut plan, &mut notes)?;
+    if let Some(seg) = &segmenting {
+        plan = segment::restrict(seg, plan, &mut notes)?;
+    }
     let picked = (&selection, args.quick);
     plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
     let noise = runner::noise(&plan);
@@ -54,8 +59,13 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         load_scale: args.load_scale,
         test_timeout: args.test_timeout,
         counting,
+        segment: None,
+        start_at_unix_ns: None,
     };
-    let mut tests = runner::run_all(&plan, config, progress.as_mut());
+    let mut tests = match &segmenting {
+        Some(seg) => segment::run_all(seg, &plan, config, progress.as_mut(), &mut notes)?,
+        None => runner::run_all(&plan, config, progress.as_mut()),
+    };
     compare::ratios::judge(&ratios, &mut tests);
     // An interrupted run ends here: nothing of it is compared, saved or reported.
     interrupt::check()?;
@@ -68,7 +78,11 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     instructions::store_options(counting, &mut opts);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
     report.perf_profile = perf_profile.as_ref().map(|p| p.name.clone());
-    policy::compare_and_save(&mut report, &opts)?;
+    match &segmenting {
+        // A segment is a share of each test: stamped with the commit, never compared or saved.
+        Some(seg) => policy::stamp(&mut report, &opts, segment::mark(seg))?,
+        None => policy::compare_and_save(&mut report, &opts)?,
+    }
     let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;

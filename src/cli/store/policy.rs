@@ -11,7 +11,7 @@ use crate::cli::compare::{self, CompareOptions};
 use crate::cli::errors::CliError;
 use crate::cli::fingerprint::{self, Fingerprint};
 use crate::cli::git::{self, Git};
-use crate::cli::model::{Accepted, BaselineRef, Report, TestReport};
+use crate::cli::model::{Accepted, BaselineRef, Report, SegmentMark, TestReport};
 use crate::cli::report::words::short;
 use crate::cli::store::accept::Acceptance;
 use crate::cli::store::{Record, Store};
@@ -229,6 +229,17 @@ impl Session {
                 Vec::new()
             })
     }
+}
+
+/// A `--segment` report: the commit and tree state it measured, and its segment marking; no
+/// baseline comparison (a 1/N share against a whole test would read as a regression) and
+/// nothing saved.
+pub fn stamp(report: &mut Report, opts: &Options, segment: SegmentMark) -> Result<(), CliError> {
+    let session = Session::open(opts)?;
+    report.commit = session.context.commit.clone();
+    report.dirty = session.context.dirty;
+    report.segment = Some(segment);
+    Ok(())
 }
 
 /// After a run: fills `commit`, `dirty`, `baseline` and every comparison of `report`, saves
