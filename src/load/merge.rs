@@ -414,3 +414,303 @@ fn custom(
         details,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::config::Config;
+    use crate::load::engine::RunData;
+    use crate::load::record::Recorder;
+    use crate::protocol::{Segment, SegmentFigures, Settings};
+    use proptest::prelude::*;
+
+    /// One recorded operation: (global seq, phase, op, start, latency, ok).
+    type Op = (u64, usize, usize, u64, u64, bool);
+
+    fn spec(segment: Option<Segment>) -> crate::load::config::RunSpec {
+        let c = Config {
+            rate: Some(1000),
+            ramp_up: Some(std::time::Duration::from_millis(200)),
+            duration: Some(std::time::Duration::from_millis(800)),
+            ..Config::default()
+        };
+        let settings = Settings {
+            segment,
+            ..Settings::measuring(0, 1000, 0, 1)
+        };
+        c.resolve(&settings).unwrap()
+    }
+
+    /// The measurement of the operations `ops` (those of `segment`, when given) as
+    /// report.rs builds it from a run's raw results.
+    fn measure(ops: &[Op], segment: Option<Segment>) -> Result<Measurement, String> {
+        let spec = spec(segment);
+        let mut rec = Recorder::new(spec.plan.phases.len(), 2, spec.bucket_ns);
+        let mut lag = histogram(SIGFIG);
+        let mut tallies = Tallies::default();
+        for &(seq, phase, op, start, latency, ok) in ops {
+            if segment.is_some_and(|s| !crate::load::segment::owns(seq, s)) {
+                continue;
+            }
+            rec.record(phase, op, start, latency, ok);
+            if !ok {
+                rec.failure_message(phase, op, format!("error {}", seq % 3).into());
+            }
+            put(&mut lag, seq % 1000 + 1, 1);
+            *tallies.counters.entry("bytes".into()).or_insert(0) += seq % 7;
+            let r = tallies.ratios.entry("hit".into()).or_insert((0, 0));
+            r.0 += u64::from(ok);
+            r.1 += 1;
+        }
+        let data = RunData {
+            rec,
+            ended_ns: spec.plan.end_ns(),
+            dropped: 0,
+            late: 0,
+            unfinished: 0,
+            lag: Some(lag),
+            resources: Vec::new(),
+            faults: Vec::new(),
+        };
+        let names = [("read".to_string(), 3), ("write".to_string(), 1)];
+        let mut m = report::measurement(
+            &spec,
+            &data,
+            &report::MixInfo {
+                ops: &names,
+                tallies,
+                lower_is_better: &[],
+            },
+        )?;
+        m.load.as_mut().unwrap().segment = segment.map(|s| SegmentFigures {
+            index: s.index,
+            count: s.count,
+            ..SegmentFigures::default()
+        });
+        Ok(m)
+    }
+
+    fn ops() -> impl Strategy<Value = Vec<Op>> {
+        proptest::collection::vec(
+            (
+                0usize..2,
+                0usize..2,
+                0u64..1_000_000_000,
+                1u64..50_000_000,
+                0u8..10,
+            ),
+            1..300,
+        )
+        .prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (phase, op, start, lat, f))| (i as u64, phase, op, start, lat, f > 0))
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn merging_segments_in_any_order_equals_recording_all_in_one(
+            all in ops(),
+            n in 1u32..=8,
+            order in any::<u64>(),
+        ) {
+            let whole = measure(&all, None);
+            let parts: Result<Vec<Measurement>, String> =
+                (0..n).map(|i| measure(&all, Some(Segment { index: i, count: n }))).collect();
+            // A segment that completed no counted operation has no measurement (report.rs
+            // refuses it, and so does the test), so there is nothing to merge.
+            prop_assume!(parts.is_ok());
+            let (whole, mut parts) = (whole.unwrap(), parts.unwrap());
+            // A shuffled order: the merge must not depend on it.
+            let mut rng = crate::stats::XorShift64::new(order | 1);
+            for i in (1..parts.len()).rev() {
+                parts.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+            }
+            let merged = merge_segments(&parts).unwrap();
+            let (w, m) = (whole.load.as_ref().unwrap(), merged.load.as_ref().unwrap());
+            prop_assert_eq!(&merged.metrics, &whole.metrics);
+            prop_assert_eq!((m.operations, m.failures), (w.operations, w.failures));
+            prop_assert_eq!(&m.histogram_ns, &w.histogram_ns);
+            prop_assert_eq!(&m.errors, &w.errors);
+            prop_assert_eq!(&m.by_operation, &w.by_operation);
+            prop_assert_eq!(&m.stages, &w.stages);
+            prop_assert_eq!(m.timeline.len(), w.timeline.len());
+            for (a, b) in m.timeline.iter().zip(&w.timeline) {
+                prop_assert_eq!((a.operations, a.failures, a.p99_ns), (b.operations, b.failures, b.p99_ns));
+                prop_assert!((a.throughput_per_sec - b.throughput_per_sec).abs() < 1e-6);
+            }
+            prop_assert_eq!(m.scheduler_lag_p99_ns, w.scheduler_lag_p99_ns);
+            prop_assert_eq!(&merged.custom, &whole.custom);
+            prop_assert_eq!(m.segments.len(), n as usize);
+            prop_assert!(m.segment.is_none());
+        }
+    }
+
+    fn parts(n: u32) -> Vec<Measurement> {
+        let all: Vec<Op> = (0..90u64)
+            .map(|i| {
+                (
+                    i,
+                    1,
+                    (i % 2) as usize,
+                    200_000_000 + i * 1_000_000,
+                    1000 + i,
+                    true,
+                )
+            })
+            .collect();
+        (0..n)
+            .map(|i| measure(&all, Some(Segment { index: i, count: n })).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn missing_duplicate_and_foreign_segments_are_refused() {
+        let p = parts(3);
+        let e = merge_segments(&[p[0].clone(), p[2].clone()]).unwrap_err();
+        assert_eq!(e, "incomplete: segment 2/3 missing");
+        let e = merge_segments(&[p[0].clone(), p[1].clone(), p[1].clone()]).unwrap_err();
+        assert!(
+            e.contains("segment 2/3 given 2 times") && e.contains("3/3 missing"),
+            "{e}"
+        );
+        let other = parts(2);
+        let e = merge_segments(&[p[0].clone(), p[1].clone(), other[1].clone()]).unwrap_err();
+        assert!(e.contains("another segment count"), "{e}");
+        let mut changed = p.clone();
+        changed[2].load.as_mut().unwrap().timeline_bucket_ns *= 2;
+        let e = merge_segments(&changed).unwrap_err();
+        assert!(
+            e.contains("segment 3/3 differs") && e.contains("timeline bucket"),
+            "{e}"
+        );
+        let mut renamed = p.clone();
+        renamed[1].load.as_mut().unwrap().by_operation[0].weight = 9;
+        assert!(merge_segments(&renamed).unwrap_err().contains("operations"));
+        let mut coarse = p.clone();
+        coarse[0].load.as_mut().unwrap().histogram_config = None;
+        assert!(merge_segments(&coarse).unwrap_err().contains("histogram"));
+        let mut plain = p;
+        plain[0].load.as_mut().unwrap().segment = None;
+        assert!(merge_segments(&plain)
+            .unwrap_err()
+            .contains("not a load segment"));
+    }
+
+    #[test]
+    fn one_invalid_segment_invalidates_the_merge_and_is_named() {
+        let mut p = parts(3);
+        let l = p[1].load.as_mut().unwrap();
+        l.valid = false;
+        l.invalid_reason = Some("the load generator fell behind".into());
+        let m = merge_segments(&p).unwrap();
+        let d = m.load.unwrap();
+        assert!(!d.valid);
+        assert_eq!(
+            d.invalid_reason.as_deref(),
+            Some("segment 2/3: the load generator fell behind")
+        );
+        assert!(!d.segments[1].valid && d.segments[0].valid);
+    }
+
+    #[test]
+    fn thresholds_are_judged_once_on_the_merged_run() {
+        use crate::threshold::{Op, ThresholdCheck};
+        let mut p = parts(3);
+        let whole_tput = p
+            .iter()
+            .map(|m| m.metrics.throughput_per_sec.unwrap())
+            .sum::<f64>();
+        // Each segment has a third of the throughput: a limit at 80 % of the whole fails
+        // on every segment alone.
+        let limit = 0.8 * whole_tput;
+        for m in &mut p {
+            let share = m.metrics.throughput_per_sec.unwrap();
+            let check = |metric: &str, actual: f64, passed: bool| ThresholdCheck {
+                metric: metric.into(),
+                op: Op::Gt,
+                limit,
+                actual: Some(actual),
+                passed,
+                note: None,
+                ci: None,
+            };
+            let read_share = m.load.as_ref().unwrap().by_operation[0].throughput_per_sec;
+            m.checks = vec![
+                check("throughput_per_sec", share, false),
+                ThresholdCheck {
+                    limit: 0.8 * read_share * 3.0,
+                    ..check("throughput_per_sec[read]", read_share, false)
+                },
+                check("check[ok]", 1.0, true),
+                check("cpu_percent", 50.0, false),
+            ];
+        }
+        p[2].checks[2].passed = false;
+        let merged = merge_segments(&p).unwrap();
+        let got: Vec<(&str, bool)> = merged
+            .checks
+            .iter()
+            .map(|c| (c.metric.as_str(), c.passed))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("throughput_per_sec", true),
+                ("throughput_per_sec[read]", true),
+                // The user's own check failed on one segment: failed.
+                ("check[ok]", false),
+                // Each machine's own: the worst segment's verdict stays.
+                ("cpu_percent", false),
+            ]
+        );
+        let t = merged.checks[0].actual.unwrap();
+        assert!(
+            (t - whole_tput).abs() < 1e-6 * whole_tput,
+            "{t} vs {whole_tput}"
+        );
+    }
+
+    /// A real open-model load test, run as 3 segments one after another: the merged count
+    /// equals the unsegmented run's scheduled count exactly, with no gap in sequence numbers.
+    #[test]
+    fn three_real_segments_merge_to_the_whole_run() {
+        use std::sync::{Arc, Mutex};
+        let _one_at_a_time = crate::memory::RSS_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let seqs = Arc::new(Mutex::new(Vec::new()));
+        let mut parts = Vec::new();
+        for index in 0..3 {
+            let settings = Settings {
+                segment: Some(Segment { index, count: 3 }),
+                ..Settings::measuring(0, 400, 0, 1)
+            };
+            let mut load = crate::load::LoadTest::new(settings);
+            let s = Arc::clone(&seqs);
+            load.rate(500).iterations(200).run(move |ctx| {
+                s.lock().unwrap().push(ctx.seq());
+                async {}
+            });
+            // Lag on this shared machine would only fail finish(); the counts stand.
+            parts.push(load.result.unwrap().unwrap());
+        }
+        let shares: Vec<u64> = parts
+            .iter()
+            .map(|m| m.load.as_ref().unwrap().operations)
+            .collect();
+        assert_eq!(shares, [67, 67, 66]);
+        let merged = merge_segments(&parts).unwrap();
+        let d = merged.load.as_ref().unwrap();
+        assert_eq!(d.operations, 200);
+        assert_eq!(d.dropped, 0);
+        let mut all = seqs.lock().unwrap().clone();
+        all.sort_unstable();
+        assert_eq!(all, (0..200).collect::<Vec<u64>>());
+        assert_eq!(d.max_in_flight, Some(10_000));
+    }
+}
