@@ -112,5 +112,6 @@ pub fn report() -> Report {
         growth: Vec::new(),
         requirements: Vec::new(),
         perf_profile: None,
+        shard: None,
     }
 }
