@@ -16,6 +16,7 @@ use super::ab::session;
 use super::compare::require::Requirement;
 use super::errors::CliError;
 pub use super::model::FailOn;
+use super::partition::Partition;
 pub use super::project::select::NoTests;
 use super::project::select::Selection;
 use super::project::workspace::BuildOptions;
@@ -60,6 +61,30 @@ pub enum Command {
     Bisect(BisectArgs),
     /// Record that tests' new level is intended: later comparisons use it as their baseline
     Accept(AcceptArgs),
+    /// Recombine the `--format json` reports of `--partition` shards into one report and one
+    /// exit code, judged over the whole suite
+    Merge(MergeArgs),
+}
+
+/// `merge FILES...`: the shards' reports, where the merged one goes, what fails it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' `--format json -o FILE` reports, one per shard
+    #[arg(value_name = "FILES", required = true)]
+    pub files: Vec<PathBuf>,
+    /// What makes the exit code 1: any of regression,threshold,error,growth, or never
+    /// (default regression,threshold,error)
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+    /// Store the merged run under its commit, as one unsharded run would be saved
+    #[arg(long)]
+    pub save: bool,
+    /// Where results are stored (default: .perf/ in the current directory's workspace; env
+    /// CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -127,6 +152,11 @@ pub struct RunArgs {
     pub build: BuildArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Run one shard of the selected tests: `hash:M/N` (stable as tests are added),
+    /// `slice:M/N` (sorted ids dealt round-robin), or `hash:ci`/`slice:ci` (the CI's job index);
+    /// recombine the shards' `--format json` reports with `cargo perf merge`
+    #[arg(long, value_name = "KIND:M/N")]
+    pub partition: Option<String>,
     /// List the perf tests (name, kind, tags) and exit
     #[arg(long)]
     pub list: bool,
@@ -238,7 +268,18 @@ impl InstructionsArg {
     }
 }
 
+/// `--partition` as the plan takes it; `ci` reads the job variables of this process.
+fn partition(spec: Option<&str>) -> Result<Option<Partition>, CliError> {
+    spec.map(|s| Partition::parse(s, |k| std::env::var(k).ok()))
+        .transpose()
+}
+
 impl RunArgs {
+    /// `--partition`, parsed (exit 2 when malformed).
+    pub fn partition(&self) -> Result<Option<Partition>, CliError> {
+        partition(self.partition.as_deref())
+    }
+
     /// `--instructions[=MODE]` as the run step takes it.
     pub fn instructions(&self) -> Option<instructions::Requested> {
         self.instructions.map(InstructionsArg::requested)
@@ -252,6 +293,7 @@ impl RunArgs {
             base: Some("HEAD".to_string()),
             build: self.build.clone(),
             select: self.select.clone(),
+            partition: self.partition.clone(),
             merge_base: false,
             calibrate: false,
             budget: None,
@@ -417,6 +459,11 @@ pub struct AbArgs {
     pub build: BuildArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Run one shard of the selected tests: `hash:M/N` (stable as tests are added),
+    /// `slice:M/N` (sorted ids dealt round-robin), or `hash:ci`/`slice:ci` (the CI's job index);
+    /// recombine the shards' `--format json` reports with `cargo perf merge`
+    #[arg(long, value_name = "KIND:M/N")]
+    pub partition: Option<String>,
     /// Compare against the merge-base of HEAD and BASE_REF (what a PR changed)
     #[arg(long)]
     pub merge_base: bool,
@@ -490,6 +537,11 @@ impl Default for AbDefaults {
 }
 
 impl AbArgs {
+    /// `--partition`, parsed (exit 2 when malformed).
+    pub fn partition(&self) -> Result<Option<Partition>, CliError> {
+        partition(self.partition.as_deref())
+    }
+
     /// The rounds' policy and budget, and how processes run; `--min-rounds` above
     /// `--max-rounds` is a usage error, and so is `--instructions` on a machine that cannot
     /// count them.

@@ -48,6 +48,10 @@ pub struct Report {
     /// `passed` unless a test errored); nothing was compared or saved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<SegmentMark>,
+    /// `--partition`: this report is one shard of a suite, to be recombined by `cargo perf
+    /// merge` (absent in whole runs and in merged reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
 }
 
 /// Which segment a segment report is: 0-based `index` of `count` (as the wire's `Segment`).
@@ -55,6 +59,42 @@ pub struct Report {
 pub struct SegmentMark {
     pub index: u32,
     pub count: u32,
+}
+
+/// A shard's identity and what `cargo perf merge` needs to judge the whole suite exactly as
+/// one run would: the suite it is a share of, the comparison settings, and the baseline
+/// evidence its tests were compared against.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Shard {
+    /// `hash` or `slice` ([`crate::cli::partition`]).
+    pub kind: String,
+    /// Which shard, 0-based (`--partition hash:2/3` is index 1; text shows it 1-based).
+    pub index: u32,
+    /// How many shards the suite is split into.
+    pub count: u32,
+    /// The command that measured it: `run` or `ab`.
+    pub command: String,
+    /// How many tests the selection took before partitioning.
+    pub suite_tests: usize,
+    /// FNV-1a 64 of the sorted selected ids before partitioning, 16 hex digits.
+    pub suite_digest: String,
+    /// The comparison's threshold and false-discovery rate.
+    pub threshold: f64,
+    pub alpha: f64,
+    /// The compiler version and cargo profile, which a merged `--save` stores with the record.
+    pub rustc: String,
+    pub profile: String,
+    /// The baseline's figures of this shard's tests as they were compared (an accepted
+    /// level in place of the stored one), for the suite-wide re-comparison.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_tests: Vec<TestReport>,
+    /// This shard's tests' own `noise` thresholds, by test id.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub noise: std::collections::BTreeMap<String, f64>,
+    /// Tests outside this shard's share that it ran only because one of its tests' ratios
+    /// (`overhead("other")`) needs their figures; `merge` keeps their owning shard's copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub companions: Vec<String>,
 }
 
 /// One `--require '[FILTER] speedup >= 5x'` judged on one test: passed only when the lower end
@@ -99,6 +139,7 @@ impl Report {
             requirements: Vec::new(),
             perf_profile: None,
             segment: None,
+            shard: None,
         }
     }
 

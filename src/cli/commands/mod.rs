@@ -9,6 +9,7 @@ pub mod bisect;
 pub mod compare;
 pub mod fetch;
 pub mod history;
+pub mod merge;
 pub mod push;
 pub mod report;
 pub mod run;
@@ -39,6 +40,7 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::Fetch(a) => fetch::run(&a),
         Command::Bisect(a) => bisect::run(&a),
         Command::Accept(a) => accept::run(&a),
+        Command::Merge(a) => merge::run(&a),
     }
 }
 

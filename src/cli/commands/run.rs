@@ -21,7 +21,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     // Segment flags are usage errors before any build.
     let segmenting = args.segment.segmenting()?;
     let build_options = args.build.options();
-    let selection = args.select.selection();
+    let (selection, partition) = (args.select.selection(), args.partition()?);
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
     // The profile fills in what no flag gave, before anything is built or run.
@@ -39,12 +39,14 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     // The profile's per-test settings: limits travel to the processes as `PERF_<TEST>_<KEY>`.
     plan::profiled(&mut suites, &mut listed, overrides, true)?;
     let mut plan = plan::select(&suites, listed.clone(), &selection, args.quick, &mut notes);
-    let ratios = plan::ratios(&suites, &listed, &mut plan, &mut notes)?;
+    let picked = (&selection, args.quick);
+    plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
+    // The shard is cut from the checked selection; a ratio's other test then joins it.
+    let mut shard = plan::partition(&mut plan, partition.as_ref(), "run", &mut notes);
+    let ratios = plan::ratios(&suites, &listed, &mut plan, shard.as_mut(), &mut notes)?;
     if let Some(seg) = &segmenting {
         plan = segment::restrict(seg, plan, &mut notes)?;
     }
-    let picked = (&selection, args.quick);
-    plan::check(&listed, &plan, picked, progress.as_mut(), &mut notes)?;
     let noise = runner::noise(&plan);
 
     let counting = instructions::chosen(args.instructions())?;
@@ -77,7 +79,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     opts.noise = noise;
     instructions::store_options(counting, &mut opts);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
-    report.perf_profile = perf_profile.as_ref().map(|p| p.name.clone());
+    (report.perf_profile, report.shard) = (perf_profile.as_ref().map(|p| p.name.clone()), shard);
     match &segmenting {
         // A segment is a share of each test: stamped with the commit, never compared or saved.
         Some(seg) => policy::stamp(&mut report, &opts, segment::mark(seg))?,

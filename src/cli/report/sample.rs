@@ -113,5 +113,6 @@ pub fn report() -> Report {
         requirements: Vec::new(),
         perf_profile: None,
         segment: None,
+        shard: None,
     }
 }
