@@ -27,7 +27,7 @@ use crate::protocol::{Segment, SegmentFigures};
 pub const MAX_START_SKEW: Duration = Duration::from_millis(100);
 /// Start skews above this (nanoseconds) are worth a warning (`cargo perf` prints it): a tenth
 /// of the finest default timeline bucket.
-#[allow(dead_code)] // read by `cargo perf` (feature `cli`) once it warns
+#[cfg_attr(not(feature = "cli"), allow(dead_code))] // read by `cargo perf` (feature `cli`)
 pub const START_SKEW_WARN_NS: u64 = 10_000_000;
 
 /// `M/N` as the user spells it (1-based M).

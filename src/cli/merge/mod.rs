@@ -40,11 +40,13 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Vec<ShardFile>, CliError> {
         .collect()
 }
 
-/// The merged report of `files`: load segments when a test carries `load.segment`, else
+/// The merged report of `files`: load segments when a file is a `--segment` report or a test
+/// carries `load.segment`, else
 /// suite shards.
 pub fn merge(files: Vec<ShardFile>) -> Result<Merged, CliError> {
     let segmented = files.iter().any(|f| {
-        (f.report.tests.iter()).any(|t| t.load.as_ref().is_some_and(|l| l.segment.is_some()))
+        f.report.segment.is_some()
+            || (f.report.tests.iter()).any(|t| t.load.as_ref().is_some_and(|l| l.segment.is_some()))
     });
     if segmented {
         segments::merge(files).map(|report| Merged { report, save: None })

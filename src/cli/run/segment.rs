@@ -19,11 +19,8 @@ use super::runner::{self, Planned, RunConfig};
 use crate::cli::errors::CliError;
 use crate::cli::jobs::JobIndex;
 use crate::cli::model::{SegmentMark, Status, TestReport};
+use crate::load::segment::START_SKEW_WARN_NS;
 use crate::protocol::{Segment, TestKind};
-
-/// Above this start skew a segment warns on stderr: its timetable began late enough to shift
-/// the merged timeline's first buckets (the 10 ms).
-pub const START_SKEW_WARN_NS: i64 = 10_000_000;
 
 /// The environment variable that carries the rendezvous token (preferred to the flag: a flag's
 /// value is visible to every user in `ps`).
@@ -328,7 +325,7 @@ fn warn_skew(report: &TestReport, seg: &Segmenting) {
         .as_ref()
         .and_then(|l| l.segment.as_ref())
         .and_then(|s| s.start_skew_ns);
-    if let Some(skew) = skew.filter(|s| s.abs() > START_SKEW_WARN_NS) {
+    if let Some(skew) = skew.filter(|s| s.unsigned_abs() > START_SKEW_WARN_NS) {
         eprintln!(
             "warning: segment {} of {} started {} off the common start (above {})",
             seg.share,
