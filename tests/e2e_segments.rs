@@ -1,0 +1,277 @@
+//! End to end, the local launcher test: the segments fixture's server (its own
+//! binary on 127.0.0.1), three `cargo perf --segment ci` processes started with the variables
+//! the engines set (a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`, GitLab's
+//! `CI_NODE_INDEX`/`CI_NODE_TOTAL`, the generic `CARGO_PERF_JOB_INDEX`/`_TOTAL`) and one
+//! `--rendezvous`, then `cargo perf merge`: every operation of the global timetable reached the
+//! server exactly once (no gap, no duplicate), the merged count is the timetable's, the
+//! `throughput > 180` limit that each segment's own file shows missed passes merged; two of
+//! three files are `incomplete` (exit 2); a segment whose `--start-at` has passed refuses.
+//! It prints the largest start skew and the merged p99 against one unsegmented process's.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{cargo_perf_command, fixture, run_in_fixture, shared_target_dir, test_named};
+use serde_json::Value;
+
+/// The fixture's `rate(240)` for `duration(2s)`: the global timetable's operations.
+const TIMETABLE: u64 = 480;
+
+/// Every variable a launcher might have left in this test's own environment.
+const JOB_VARS: &[&str] = &[
+    "CARGO_PERF_JOB_INDEX",
+    "CARGO_PERF_JOB_TOTAL",
+    "JOB_COMPLETION_INDEX",
+    "CI_NODE_INDEX",
+    "CI_NODE_TOTAL",
+    "CARGO_PERF_RENDEZVOUS_TOKEN",
+];
+
+/// The fixture's server, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    seen: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, work: &Path) -> Server {
+        let built = run_in_fixture(dir, || {
+            Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "--bin", "server"])
+                .current_dir(dir)
+                .env("CARGO_TARGET_DIR", shared_target_dir())
+                .status()
+                .expect("cargo builds the server")
+        });
+        assert!(built.success(), "the fixture's server builds");
+        let port_file = work.join("port");
+        let seen = work.join("seen");
+        let child = Command::new(shared_target_dir().join("debug").join("server"))
+            .arg(&port_file)
+            .arg(&seen)
+            .spawn()
+            .expect("the server starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p;
+            }
+            assert!(Instant::now() < deadline, "the server wrote no port file");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Server {
+            child,
+            addr: format!("127.0.0.1:{}", port.trim()),
+            seen,
+        }
+    }
+
+    /// `requests=N distinct=D duplicates=U min=A max=B gaps=G` as numbers, by name.
+    fn seen(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut s = TcpStream::connect(&self.addr).expect("connect to the server");
+        s.write_all(b"dump\n").unwrap();
+        let mut reply = String::new();
+        BufReader::new(s).read_line(&mut reply).unwrap();
+        assert_eq!(reply.trim(), "ok");
+        std::fs::read_to_string(&self.seen)
+            .unwrap()
+            .split_whitespace()
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free port on 127.0.0.1 for segment 1 to listen on.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn segment(dir: &Path, args: &[&str], env: &[(&str, &str)], server: &str) -> Command {
+    let mut cmd = cargo_perf_command(dir, args);
+    for v in JOB_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.env("SEGMENTS_SERVER", server);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd
+}
+
+fn throughput_check(test: &Value) -> &Value {
+    test["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "throughput_per_sec")
+        .expect("a throughput check")
+}
+
+#[test]
+fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
+    let f = fixture("segments");
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(&f.dir, work.path());
+    // Build once, so the three segments do not queue on cargo's lock one build after another.
+    let listed = common::cargo_perf_in(&f.dir, &["--list"], &[]);
+    assert_eq!(listed.code, 0, "{}", listed.dump());
+
+    let rendezvous = format!("127.0.0.1:{}", free_port());
+    let token = "e2e-7f3a9c";
+    let engines: [&[(&str, &str)]; 3] = [
+        // Kubernetes Indexed Job: 0-based completion index, the count from cargo-perf's own.
+        &[("JOB_COMPLETION_INDEX", "0"), ("CARGO_PERF_JOB_TOTAL", "3")],
+        // GitLab `parallel: 3`: 1-based.
+        &[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "3")],
+        // GitHub Actions matrix / Slurm / SSH: the generic pair, 0-based.
+        &[("CARGO_PERF_JOB_INDEX", "2"), ("CARGO_PERF_JOB_TOTAL", "3")],
+    ];
+    let files: Vec<PathBuf> = (1..=3)
+        .map(|m| work.path().join(format!("segment-{m}.json")))
+        .collect();
+    let children: Vec<Child> = engines
+        .iter()
+        .zip(&files)
+        .map(|(env, file)| {
+            let args = [
+                "--segment",
+                "ci",
+                "--rendezvous",
+                &rendezvous,
+                "--format",
+                "json",
+                "-o",
+                file.to_str().unwrap(),
+            ];
+            let mut env = env.to_vec();
+            env.push(("CARGO_PERF_RENDEZVOUS_TOKEN", token));
+            segment(&f.dir, &args, &env, &server.addr)
+                .spawn()
+                .expect("a segment starts")
+        })
+        .collect();
+    let outputs: Vec<_> = run_in_fixture(&f.dir, || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect()
+    });
+    for (m, out) in outputs.iter().enumerate() {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "segment {}: {}",
+            m + 1,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Each segment's own file: its segment, a passed status, and the share below the limit.
+    let mut skews = Vec::new();
+    for (m, file) in files.iter().enumerate() {
+        let r = common::schema::read_json(file);
+        assert_eq!(r["segment"]["index"], m as u64, "{r}");
+        assert_eq!(r["segment"]["count"], 3);
+        let t = test_named(&r, "numbered");
+        assert_eq!(t["status"], "passed", "a segment does not judge: {t}");
+        let check = throughput_check(t);
+        assert_eq!(check["passed"], false, "one segment alone misses: {check}");
+        assert!(check["actual"].as_f64().unwrap() < 180.0, "{check}");
+        let seg = &t["load"]["segment"];
+        assert_eq!(seg["index"], m as u64, "{seg}");
+        skews.push(seg["start_skew_ns"].as_i64().unwrap_or(0));
+        common::schema::assert_valid("report.schema.json", &r, "a segment report");
+    }
+
+    // The server saw every operation of the timetable exactly once.
+    let seen = server.seen();
+    assert_eq!(seen["duplicates"], 0, "{seen:?}");
+    assert_eq!(seen["gaps"], 0, "{seen:?}");
+    assert_eq!(seen["min"], 0, "{seen:?}");
+
+    let file_args: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let merged = common::cargo_perf_in(
+        &f.dir,
+        &[&["merge", "--format", "json"][..], &file_args].concat(),
+        &[],
+    );
+    assert_eq!(merged.code, 0, "{}", merged.dump());
+    let report = merged.json();
+    let t = test_named(&report, "numbered");
+    assert_eq!(t["status"], "passed", "{t}");
+    let check = throughput_check(t);
+    assert_eq!(check["passed"], true, "the whole meets the limit: {check}");
+    let load = &t["load"];
+    let done = load["operations"].as_u64().unwrap();
+    let dropped = load["dropped"].as_u64().unwrap() + load["unfinished"].as_u64().unwrap();
+    assert_eq!(done + dropped, TIMETABLE, "{load}");
+    assert_eq!(seen["distinct"], TIMETABLE - dropped, "{seen:?}");
+    assert_eq!(load["segments"].as_array().unwrap().len(), 3, "{load}");
+
+    // Two of three: incomplete, exit 2, naming the missing segment.
+    let two = common::cargo_perf_in(
+        &f.dir,
+        &["merge", "--format", "json", file_args[0], file_args[2]],
+        &[],
+    );
+    assert_eq!(two.code, 2, "{}", two.dump());
+    assert!(two.stderr.contains("incomplete"), "{}", two.dump());
+    assert!(two.stderr.contains("2/3"), "{}", two.dump());
+
+    // A segment whose start has passed refuses, naming its skew.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let past = format!("@{}", now - 5);
+    let late = segment(
+        &f.dir,
+        &["--segment", "2/3", "--start-at", &past, "--format", "json"],
+        &[],
+        &server.addr,
+    )
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&late.stderr);
+    assert_ne!(late.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("skew"), "{stderr}");
+
+    // Figures for the lead: the largest start skew, and merged p99 against one process's.
+    let single = segment(
+        &f.dir,
+        &["--processes", "1", "--no-save", "--format", "json"],
+        &[],
+        &server.addr,
+    )
+    .output()
+    .unwrap();
+    let single: Value = serde_json::from_slice(&single.stdout).unwrap();
+    let p99 = |t: &Value| t["metrics"]["p99_ns"].as_f64().unwrap_or(f64::NAN) / 1e6;
+    eprintln!(
+        "figures: largest start skew {:.3} ms; merged p99 {:.3} ms vs one process {:.3} ms",
+        skews.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0) as f64 / 1e6,
+        p99(t),
+        p99(test_named(&single, "numbered"))
+    );
+}
