@@ -5,7 +5,8 @@
 //! `--rendezvous`, then `cargo perf merge`: every operation of the global timetable reached the
 //! server exactly once (no gap, no duplicate), the merged count is the timetable's, the
 //! `throughput > 180` limit that each segment's own file shows missed passes merged; two of
-//! three files are `incomplete` (exit 2); a segment whose `--start-at` has passed refuses.
+//! three files, or three with a killed segment's, are `incomplete` (exit 2); a segment whose
+//! `--start-at` has passed refuses.
 //! It prints the largest start skew and the merged p99 against one unsegmented process's.
 
 mod common;
@@ -238,6 +239,58 @@ fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
     assert_eq!(two.code, 2, "{}", two.dump());
     assert!(two.stderr.contains("incomplete"), "{}", two.dump());
     assert!(two.stderr.contains("2/3"), "{}", two.dump());
+
+    // A killed segment (its test process stopped by --test-timeout halfway through the 2 s
+    // load): its file says the test errored, and the merge with it is incomplete.
+    let killed_file = work.path().join("killed.json");
+    let killed = segment(
+        &f.dir,
+        &[
+            "--segment",
+            "3/3",
+            "--test-timeout",
+            "1s",
+            "--format",
+            "json",
+            "-o",
+            killed_file.to_str().unwrap(),
+        ],
+        &[],
+        &server.addr,
+    )
+    .output()
+    .unwrap();
+    let killed_report = common::schema::read_json(&killed_file);
+    let status = &test_named(&killed_report, "numbered")["status"];
+    assert_eq!(
+        status,
+        "error",
+        "{}",
+        String::from_utf8_lossy(&killed.stderr)
+    );
+    let with_killed = common::cargo_perf_in(
+        &f.dir,
+        &[
+            "merge",
+            "--format",
+            "json",
+            file_args[0],
+            file_args[1],
+            killed_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(with_killed.code, 2, "{}", with_killed.dump());
+    assert!(
+        with_killed.stderr.contains("incomplete"),
+        "{}",
+        with_killed.dump()
+    );
+    assert!(
+        with_killed.stderr.contains("killed.json"),
+        "{}",
+        with_killed.dump()
+    );
 
     // A segment whose start has passed refuses, naming its skew.
     let now = std::time::SystemTime::now()
