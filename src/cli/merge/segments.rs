@@ -237,3 +237,77 @@ fn measurement(t: &TestReport) -> Measurement {
         cpu_percent: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::errors::ErrorKind;
+    use crate::cli::testing;
+
+    /// Segment `m` (1-based) of `n`'s file, holding tests `ids`.
+    fn file(m: u32, n: u32, ids: &[&str]) -> ShardFile {
+        let mut report = testing::report(ids.iter().map(|id| testing::bench(id).build()).collect());
+        report.commit = Some("c0ffee".into());
+        report.segment = Some(SegmentMark {
+            index: m - 1,
+            count: n,
+        });
+        ShardFile {
+            path: format!("seg-{m}.json").into(),
+            report,
+        }
+    }
+
+    fn refused(files: Vec<ShardFile>) -> String {
+        let e = check_files(&files).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Usage, "{}", e.message);
+        e.message
+    }
+
+    #[test]
+    fn every_segment_of_one_run_once_is_accepted() {
+        let files = vec![file(2, 2, &["p/t/a"]), file(1, 2, &["p/t/a"])];
+        assert_eq!(check_files(&files).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn missing_duplicate_and_foreign_files_are_named() {
+        let e = refused(vec![file(1, 3, &["p/t/a"]), file(3, 3, &["p/t/a"])]);
+        assert!(e.contains("incomplete") && e.contains("2/3"), "{e}");
+
+        let e = refused(vec![file(1, 2, &["p/t/a"]), file(1, 2, &["p/t/a"])]);
+        assert!(e.contains("duplicate"), "{e}");
+
+        let e = refused(vec![file(1, 2, &["p/t/a"]), file(2, 3, &["p/t/a"])]);
+        assert!(
+            e.contains("seg-2.json") && e.contains("segment of 3"),
+            "{e}"
+        );
+
+        let e = refused(vec![file(1, 2, &["p/t/a"]), file(2, 2, &["p/t/b"])]);
+        assert!(e.contains("other tests"), "{e}");
+
+        let mut other_commit = file(2, 2, &["p/t/a"]);
+        other_commit.report.commit = Some("beef".into());
+        let e = refused(vec![file(1, 2, &["p/t/a"]), other_commit]);
+        assert!(e.contains("beef"), "{e}");
+
+        let mut not_a_segment = file(2, 2, &["p/t/a"]);
+        not_a_segment.report.segment = None;
+        let e = refused(vec![file(1, 2, &["p/t/a"]), not_a_segment]);
+        assert!(e.contains("not a `--segment` report"), "{e}");
+    }
+
+    #[test]
+    fn an_errored_segment_makes_the_merge_incomplete() {
+        let mut killed = file(2, 2, &[]);
+        killed.report.tests = vec![testing::bench("p/t/a")
+            .status(Status::Error)
+            .error("killed by a signal")
+            .build()];
+        let e = merge(vec![file(1, 2, &["p/t/a"]), killed]).unwrap_err();
+        assert!(e.message.contains("incomplete"), "{}", e.message);
+        assert!(e.message.contains("seg-2.json"), "{}", e.message);
+        assert!(e.message.contains("killed by a signal"), "{}", e.message);
+    }
+}
