@@ -219,6 +219,7 @@ fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
     );
     assert_eq!(merged.code, 0, "{}", merged.dump());
     let report = merged.json();
+    common::schema::assert_valid("report.schema.json", &report, "the merged segments");
     let t = test_named(&report, "numbered");
     assert_eq!(t["status"], "passed", "{t}");
     let check = throughput_check(t);

@@ -209,7 +209,7 @@ pub struct SegmentArgs {
     /// Run segment M of N of each load test (only load tests; one process each; thresholds
     /// judged by `cargo perf merge`); `ci` reads CARGO_PERF_JOB_INDEX/TOTAL,
     /// JOB_COMPLETION_INDEX or CI_NODE_INDEX/TOTAL
-    #[arg(long, value_name = "M/N|ci", conflicts_with_all = ["pre_commit", "list"])]
+    #[arg(long, value_name = "M/N|ci", conflicts_with_all = ["pre_commit", "list", "partition", "baseline"])]
     pub segment: Option<String>,
     /// Start the (one) load test at TIME: RFC 3339 UTC (2026-12-02T18:30:00Z), @UNIX_SECONDS
     /// or now+DURATION; a segment that misses it refuses to run
@@ -962,6 +962,45 @@ mod tests {
         match cli.command {
             Command::Run(r) => r,
             other => panic!("not a run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn segment_flags_parse_and_conflict_with_shards_and_baselines() {
+        let r = run_args(&[
+            "cargo-perf",
+            "perf",
+            "--segment",
+            "2/3",
+            "--rendezvous",
+            "127.0.0.1:7070",
+            "--rendezvous-token",
+            "t",
+        ]);
+        let seg = r.segment.segmenting().unwrap().expect("a segment");
+        assert_eq!((seg.share.index, seg.share.count), (1, 3));
+        let at = run_args(&[
+            "cargo-perf",
+            "--segment",
+            "1/2",
+            "--start-at",
+            "@1796236200",
+        ]);
+        assert_eq!(
+            at.segment.start_at,
+            Some(super::super::run::segment::StartAt::Unix(
+                1_796_236_200_000_000_000
+            ))
+        );
+        for argv in [
+            &["cargo-perf", "--segment", "1/2", "--partition", "hash:1/2"][..],
+            &["cargo-perf", "--segment", "1/2", "--baseline", "main"],
+            &["cargo-perf", "--segment", "1/2", "--list"],
+            &["cargo-perf", "--start-at", "soon"],
+            &["cargo-perf", "--rendezvous-token", "t"],
+        ] {
+            let e = parse(argv.iter().map(OsString::from)).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{argv:?}: {}", e.message());
         }
     }
 
