@@ -12,7 +12,6 @@ use crate::cli::run::events::{notes_to, Event};
 use crate::cli::run::runner::{self, RunConfig};
 use crate::cli::run::sequential::StopRule;
 use crate::cli::run::{instructions, interrupt, plan, segment};
-use crate::cli::store::policy;
 use crate::protocol::Counting;
 
 pub fn run(args: &RunArgs) -> Result<i32, CliError> {
@@ -44,9 +43,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     // The shard is cut from the checked selection; a ratio's other test then joins it.
     let mut shard = plan::partition(&mut plan, partition.as_ref(), "run", &mut notes);
     let ratios = plan::ratios(&suites, &listed, &mut plan, shard.as_mut(), &mut notes)?;
-    if let Some(seg) = &segmenting {
-        plan = segment::restrict(seg, plan, &mut notes)?;
-    }
+    plan = segment::restrict(segmenting.as_ref(), plan, &mut notes)?;
     let noise = runner::noise(&plan);
 
     let counting = instructions::chosen(args.instructions())?;
@@ -64,10 +61,13 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
         segment: None,
         start_at_unix_ns: None,
     };
-    let mut tests = match &segmenting {
-        Some(seg) => segment::run_all(seg, &plan, config, progress.as_mut(), &mut notes)?,
-        None => runner::run_all(&plan, config, progress.as_mut()),
-    };
+    let mut tests = segment::run(
+        segmenting.as_ref(),
+        &plan,
+        config,
+        progress.as_mut(),
+        &mut notes,
+    )?;
     compare::ratios::judge(&ratios, &mut tests);
     // An interrupted run ends here: nothing of it is compared, saved or reported.
     interrupt::check()?;
@@ -80,11 +80,7 @@ pub fn run(args: &RunArgs) -> Result<i32, CliError> {
     instructions::store_options(counting, &mut opts);
     let mut report = Report::new(opts.fingerprint.machine.clone(), tests, notes);
     (report.perf_profile, report.shard) = (perf_profile.as_ref().map(|p| p.name.clone()), shard);
-    match &segmenting {
-        // A segment is a share of each test: stamped with the commit, never compared or saved.
-        Some(seg) => policy::stamp(&mut report, &opts, segment::mark(seg))?,
-        None => policy::compare_and_save(&mut report, &opts)?,
-    }
+    segment::compare_and_save(segmenting.as_ref(), &mut report, &opts)?;
     let report = super::timed(report.finish(), started);
     progress.event(&Event::RunFinished { report: &report });
     report::emit(&report, &output)?;

@@ -18,7 +18,8 @@ use super::rendezvous::{Joiner, Leader};
 use super::runner::{self, Planned, RunConfig};
 use crate::cli::errors::CliError;
 use crate::cli::jobs::JobIndex;
-use crate::cli::model::{SegmentMark, Status, TestReport};
+use crate::cli::model::{Report, SegmentMark, Status, TestReport};
+use crate::cli::store::policy;
 use crate::load::segment::START_SKEW_WARN_NS;
 use crate::protocol::{Segment, TestKind};
 
@@ -224,10 +225,13 @@ fn missed(skew_ns: u64) -> CliError {
 /// Only load tests run in a segment; the others are skipped with a note. More than one load
 /// test with a single `--start-at` instant is a usage error (one instant serves one test).
 pub fn restrict<'s>(
-    seg: &Segmenting,
+    seg: Option<&Segmenting>,
     plan: Vec<Planned<'s>>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<Planned<'s>>, CliError> {
+    let Some(seg) = seg else {
+        return Ok(plan);
+    };
     let (load, other): (Vec<_>, Vec<_>) = plan
         .into_iter()
         .partition(|p| p.info.kind == TestKind::Load);
@@ -237,6 +241,13 @@ pub fn restrict<'s>(
              load tests; run the others with --partition)",
             seg.share,
             other.len()
+        ));
+    }
+    if load.is_empty() {
+        return Err(CliError::usage(
+            format!("--segment {}: no load test is selected", seg.share),
+            "a segment runs only load tests (`#[perf_test]` taking `&mut LoadTest`): select \
+             one, or run micro benchmarks with --partition",
         ));
     }
     if load.len() > 1 && matches!(seg.start, Start::At(_)) {
@@ -250,6 +261,34 @@ pub fn restrict<'s>(
         ));
     }
     Ok(load)
+}
+
+/// The run's tests: as this segment ([`run_all`]) under `--segment`, else every process of
+/// every test ([`runner::run_all`]).
+pub fn run(
+    seg: Option<&Segmenting>,
+    plan: &[Planned<'_>],
+    config: RunConfig,
+    reporter: &mut dyn Reporter,
+    notes: &mut Vec<String>,
+) -> Result<Vec<TestReport>, CliError> {
+    match seg {
+        Some(seg) => run_all(seg, plan, config, reporter, notes),
+        None => Ok(runner::run_all(plan, config, reporter)),
+    }
+}
+
+/// A whole run is compared and saved; a segment is a share of each test: stamped with the
+/// commit and its segment, never compared with a baseline or saved.
+pub fn compare_and_save(
+    seg: Option<&Segmenting>,
+    report: &mut Report,
+    opts: &policy::Options,
+) -> Result<(), CliError> {
+    match seg {
+        Some(seg) => policy::stamp(report, opts, mark(seg)),
+        None => policy::compare_and_save(report, opts),
+    }
 }
 
 /// Runs each load test once, as this segment, at the common start; reports in plan order.
@@ -304,7 +343,7 @@ pub fn run_all(
 }
 
 /// The report's top-level marking of a segment.
-pub fn mark(seg: &Segmenting) -> SegmentMark {
+fn mark(seg: &Segmenting) -> SegmentMark {
     SegmentMark {
         index: seg.share.index,
         count: seg.share.count,
