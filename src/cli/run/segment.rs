@@ -359,20 +359,26 @@ fn unjudged(report: &mut TestReport) {
 
 /// A warning on stderr when a segment's plan began more than 10 ms off the common start.
 fn warn_skew(report: &TestReport, seg: &Segmenting) {
+    if let Some(w) = skew_warning(report, seg) {
+        eprintln!("{w}");
+    }
+}
+
+fn skew_warning(report: &TestReport, seg: &Segmenting) -> Option<String> {
     let skew = report
         .load
         .as_ref()
         .and_then(|l| l.segment.as_ref())
-        .and_then(|s| s.start_skew_ns);
-    if let Some(skew) = skew.filter(|s| s.unsigned_abs() > START_SKEW_WARN_NS) {
-        eprintln!(
+        .and_then(|s| s.start_skew_ns)?;
+    (skew.unsigned_abs() > START_SKEW_WARN_NS).then(|| {
+        format!(
             "warning: segment {} of {} started {} off the common start (above {})",
             seg.share,
             report.id,
             crate::format::duration_ns(skew.unsigned_abs() as f64),
             crate::format::duration_ns(START_SKEW_WARN_NS as f64)
-        );
-    }
+        )
+    })
 }
 
 #[cfg(test)]
@@ -477,6 +483,33 @@ mod tests {
             .unwrap();
         assert!(matches!(s.start, Start::Rendezvous { ref token, .. } if token == "s3cret"));
         assert_eq!(s.segment(), Segment { index: 1, count: 3 });
+    }
+
+    #[test]
+    fn a_start_skew_above_10_ms_is_warned_about() {
+        let seg = Segmenting::from_flags(Some("2/3"), None, None, None, no_env)
+            .unwrap()
+            .unwrap();
+        let with_skew = |ns: i64| {
+            let mut t = TestReport::new(
+                &crate::cli::model::TestId::new("p", "t", "load"),
+                TestKind::Load,
+                Vec::new(),
+            );
+            t.load = Some(crate::protocol::LoadDetails {
+                segment: Some(crate::protocol::SegmentFigures {
+                    index: 1,
+                    count: 3,
+                    start_at_unix_ns: Some(1),
+                    start_skew_ns: Some(ns),
+                }),
+                ..Default::default()
+            });
+            skew_warning(&t, &seg)
+        };
+        assert_eq!(with_skew(9_000_000), None);
+        let w = with_skew(12_500_000).expect("a warning");
+        assert!(w.contains("2/3") && w.contains("p/t/load"), "{w}");
     }
 
     #[test]
