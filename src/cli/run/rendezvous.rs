@@ -427,6 +427,15 @@ mod tests {
         Joiner::new(addr, token, JobIndex::one_based(m, n).unwrap())
     }
 
+    proptest::proptest! {
+        /// Whatever a peer sends, reading it as a check-in or an answer does not panic.
+        #[test]
+        fn no_line_panics_the_readers(line in ".*") {
+            let _ = CheckIn::parse(&line);
+            let _ = answered(&line);
+        }
+    }
+
     #[test]
     fn check_ins_round_trip() {
         let c = CheckIn {

@@ -99,7 +99,11 @@ fn rfc3339_ns(t: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let secs = days * 86_400 + hour * 3_600 + min * 60 + sec;
-    Some(u64::try_from(secs).ok()? * 1_000_000_000 + frac_ns)
+    // Nanoseconds in a u64 end in 2554: later instants are not start times.
+    u64::try_from(secs)
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(frac_ns)
 }
 
 /// Now, nanoseconds since the Unix epoch.
@@ -413,6 +417,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The civil-date arithmetic against the store's formatter, over every second from
+        /// 1970 to 2554 (the end of u64 nanoseconds); and no text makes the parser panic.
+        #[test]
+        fn rfc3339_round_trips_and_nothing_panics(secs in 0u64..18_446_744_073, text in ".*") {
+            let written = crate::cli::store::rfc3339(secs);
+            proptest::prop_assert_eq!(
+                parse_start_at(&written),
+                Ok(StartAt::Unix(secs * 1_000_000_000))
+            );
+            let _ = parse_start_at(&text);
+        }
+    }
+
     #[test]
     fn malformed_start_times_say_how_to_write_one() {
         for t in [
@@ -426,6 +444,7 @@ mod tests {
             "@-5",
             "now+",
             "now+forever",
+            "9999-12-31T23:59:59Z",
         ] {
             let e = parse_start_at(t).unwrap_err();
             assert!(
