@@ -226,9 +226,20 @@ fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
     assert_eq!(check["passed"], true, "the whole meets the limit: {check}");
     let load = &t["load"];
     let done = load["operations"].as_u64().unwrap();
-    let dropped = load["dropped"].as_u64().unwrap() + load["unfinished"].as_u64().unwrap();
-    assert_eq!(done + dropped, TIMETABLE, "{load}");
-    assert_eq!(seen["distinct"], TIMETABLE - dropped, "{seen:?}");
+    let (dropped, unfinished) = (
+        load["dropped"].as_u64().unwrap(),
+        load["unfinished"].as_u64().unwrap(),
+    );
+    // Every operation of the timetable is accounted for, once, by one segment.
+    assert_eq!(done + dropped + unfinished, TIMETABLE, "{load}");
+    // A dropped operation is never sent (and would show as a gap above); an unfinished one
+    // may have reached the server before the run ended.
+    assert_eq!(dropped, 0, "no gap means nothing was dropped: {load}");
+    let distinct = seen["distinct"];
+    assert!(
+        (done..=done + unfinished).contains(&distinct),
+        "the server saw {distinct} operations, the merge counts {done} (+{unfinished} unfinished)"
+    );
     assert_eq!(load["segments"].as_array().unwrap().len(), 3, "{load}");
 
     // Two of three: incomplete, exit 2, naming the missing segment.
