@@ -211,8 +211,8 @@ pub struct SegmentArgs {
     /// JOB_COMPLETION_INDEX or CI_NODE_INDEX/TOTAL
     #[arg(long, value_name = "M/N|ci", conflicts_with_all = ["pre_commit", "list", "partition", "baseline"])]
     pub segment: Option<String>,
-    /// Start the (one) load test at TIME: RFC 3339 UTC (2026-12-02T18:30:00Z), @UNIX_SECONDS
-    /// or now+DURATION; a segment that misses it refuses to run
+    /// Start the (one) load test at TIME, the same instant for every segment: RFC 3339 UTC
+    /// (2026-12-02T18:30:00Z) or @UNIX_SECONDS; a segment that misses it refuses to run
     #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
     pub start_at: Option<StartAt>,
     /// Start each load test together: segment 1 listens on ADDR (host:port) and broadcasts a

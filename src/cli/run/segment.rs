@@ -27,24 +27,19 @@ use crate::protocol::{Segment, TestKind};
 /// value is visible to every user in `ps`).
 pub const ENV_RENDEZVOUS_TOKEN: &str = "CARGO_PERF_RENDEZVOUS_TOKEN";
 
-/// `--start-at TIME` as written: an instant, or an offset from when the command started.
+/// `--start-at TIME`: an instant. (No `now+DURATION`: each segment process would resolve it
+/// on its own clock at its own moment, so the segments would never share the start; the
+/// launcher computes one instant for all, e.g. `@$(( $(date +%s) + 30 ))`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartAt {
     /// Nanoseconds since the Unix epoch (RFC 3339 UTC, or `@SECONDS[.frac]`).
     Unix(u64),
-    /// `now+DURATION`: from the moment the arguments were read (for local launchers and tests;
-    /// separate machines need an instant).
-    FromNow(u64),
 }
 
 /// Parses `2026-12-02T18:30:00Z` (RFC 3339 in UTC, fractions of a second allowed),
-/// `@1796236200.25` (Unix seconds) or `now+3s`.
+/// or `@1796236200.25` (Unix seconds).
 pub fn parse_start_at(text: &str) -> Result<StartAt, String> {
     let t = text.trim();
-    if let Some(d) = t.strip_prefix("now+") {
-        let d = crate::cli::args::parse_duration(d)?;
-        return Ok(StartAt::FromNow(d.as_nanos().min(u64::MAX as u128) as u64));
-    }
     if let Some(secs) = t.strip_prefix('@') {
         return match secs.parse::<f64>() {
             Ok(s) if (0.0..1e10).contains(&s) => Ok(StartAt::Unix((s * 1e9) as u64)),
@@ -56,7 +51,7 @@ pub fn parse_start_at(text: &str) -> Result<StartAt, String> {
     rfc3339_ns(t).map(StartAt::Unix).ok_or_else(|| {
         format!(
             "`{text}` is not a start time: write RFC 3339 in UTC (2026-12-02T18:30:00Z), \
-             @UNIX_SECONDS or now+DURATION"
+             or @UNIX_SECONDS (the same instant for every segment)"
         )
     })
 }
@@ -203,10 +198,7 @@ impl Segmenting {
 /// `--start-at` as an instant; a start that has already passed is refused at once.
 fn resolve(at: StartAt) -> Result<u64, CliError> {
     let now = now_unix_ns();
-    let ns = match at {
-        StartAt::Unix(ns) => ns,
-        StartAt::FromNow(d) => now.saturating_add(d),
-    };
+    let StartAt::Unix(ns) = at;
     if ns <= now {
         return Err(missed(now - ns));
     }
@@ -406,10 +398,6 @@ mod tests {
             parse_start_at("@1796236200.5").unwrap(),
             StartAt::Unix(1_796_236_200_500_000_000)
         );
-        assert_eq!(
-            parse_start_at("now+3s").unwrap(),
-            StartAt::FromNow(3_000_000_000)
-        );
         // Leap-year days and the turn of a century.
         assert_eq!(
             parse_start_at("2000-03-01T00:00:00Z").unwrap(),
@@ -442,15 +430,11 @@ mod tests {
             "2026-12-02T18:30:00+01:00",
             "@x",
             "@-5",
-            "now+",
-            "now+forever",
+            "now+3s",
             "9999-12-31T23:59:59Z",
         ] {
             let e = parse_start_at(t).unwrap_err();
-            assert!(
-                e.contains(&format!("`{}", t.trim_start_matches("now+"))),
-                "{t}: {e}"
-            );
+            assert!(e.contains(&format!("`{t}`")), "{t}: {e}");
         }
     }
 
@@ -468,12 +452,12 @@ mod tests {
             .is_none());
         usage(Segmenting::from_flags(
             None,
-            Some(StartAt::FromNow(1)),
+            Some(StartAt::Unix(now_unix_ns() + 60_000_000_000)),
             None,
             None,
             no_env,
         ));
-        let later = Some(StartAt::FromNow(60_000_000_000));
+        let later = Some(StartAt::Unix(now_unix_ns() + 60_000_000_000));
         usage(Segmenting::from_flags(
             Some("1/3"),
             later,
