@@ -2,7 +2,7 @@
 //! binary on 127.0.0.1), three `cargo perf --segment ci` processes started with the variables
 //! the engines set (a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`, GitLab's
 //! `CI_NODE_INDEX`/`CI_NODE_TOTAL`, the generic `CARGO_PERF_JOB_INDEX`/`_TOTAL`) and one
-//! `--rendezvous`, then `cargo perf merge`: every operation of the global timetable reached the
+//! `--rendezvous` (then again with one `--start-at` instant), then `cargo perf merge`: every operation of the global timetable reached the
 //! server exactly once (no gap, no duplicate), the merged count is the timetable's, the
 //! `throughput > 180` limit that each segment's own file shows missed passes merged; two of
 //! three files, or three with a killed segment's, are `incomplete` (exit 2); a segment whose
@@ -118,6 +118,13 @@ fn segment(dir: &Path, args: &[&str], env: &[(&str, &str)], server: &str) -> Com
     }
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn throughput_check(test: &Value) -> &Value {
@@ -252,6 +259,64 @@ fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
     assert!(two.stderr.contains("incomplete"), "{}", two.dump());
     assert!(two.stderr.contains("2/3"), "{}", two.dump());
 
+    // The launcher's other way: one instant it computed, given to every segment.
+    let at = format!("@{}", unix_secs() + 20);
+    let at_files: Vec<PathBuf> = (1..=3)
+        .map(|m| work.path().join(format!("at-{m}.json")))
+        .collect();
+    let children: Vec<Child> = at_files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let share = format!("{}/3", i + 1);
+            let args = [
+                "--segment",
+                &share,
+                "--start-at",
+                &at,
+                "--format",
+                "json",
+                "-o",
+                file.to_str().unwrap(),
+            ];
+            segment(&f.dir, &args, &[], &server.addr)
+                .spawn()
+                .expect("a segment starts")
+        })
+        .collect();
+    let outputs: Vec<_> = run_in_fixture(&f.dir, || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect()
+    });
+    for out in &outputs {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for file in &at_files {
+        let t = test_named(&common::schema::read_json(file), "numbered").clone();
+        skews.push(t["load"]["segment"]["start_skew_ns"].as_i64().unwrap_or(0));
+    }
+    let at_args: Vec<&str> = at_files.iter().map(|p| p.to_str().unwrap()).collect();
+    let at_merged = common::cargo_perf_in(
+        &f.dir,
+        &[&["merge", "--format", "json"][..], &at_args].concat(),
+        &[],
+    );
+    assert_eq!(at_merged.code, 0, "{}", at_merged.dump());
+    let at_report = at_merged.json();
+    let at_load = &test_named(&at_report, "numbered")["load"];
+    assert_eq!(
+        at_load["operations"].as_u64().unwrap() + at_load["unfinished"].as_u64().unwrap(),
+        TIMETABLE,
+        "{at_load}"
+    );
+
     // A killed segment (its test process stopped by --test-timeout halfway through the 2 s
     // load): its file says the test errored, and the merge with it is incomplete.
     let killed_file = work.path().join("killed.json");
@@ -305,11 +370,7 @@ fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
     );
 
     // A segment whose start has passed refuses, naming its skew.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let past = format!("@{}", now - 5);
+    let past = format!("@{}", unix_secs() - 5);
     let late = segment(
         &f.dir,
         &["--segment", "2/3", "--start-at", &past, "--format", "json"],
