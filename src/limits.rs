@@ -147,11 +147,17 @@ fn actual(l: &Limit, m: &Measurement) -> Result<Option<f64>, String> {
                 )),
             }
         }
-        Figure::Scoped(key) => scoped(l, key, m),
+        Figure::Scoped(key) => scoped(key, l.name, l.op_name, l.stage, m),
     }
 }
 
-fn scoped(l: &Limit, key: Key, m: &Measurement) -> Result<Option<f64>, String> {
+fn scoped(
+    key: Key,
+    name: Option<&str>,
+    op_name: Option<&str>,
+    stage: Option<&str>,
+    m: &Measurement,
+) -> Result<Option<f64>, String> {
     let Some(load) = m.load.as_ref() else {
         return Err(format!(
             "`{}` scoped to an operation or stage applies to load tests only",
@@ -160,8 +166,8 @@ fn scoped(l: &Limit, key: Key, m: &Measurement) -> Result<Option<f64>, String> {
     };
     let op_names: Vec<&str> = load.by_operation.iter().map(|o| o.name.as_str()).collect();
     let stage_names: Vec<&str> = load.stages.iter().map(|s| s.name.as_str()).collect();
-    let (mut op, mut stage) = (l.op_name, l.stage);
-    if let Some(n) = l.name {
+    let (mut op, mut stage) = (op_name, stage);
+    if let Some(n) = name {
         match (op_names.contains(&n), stage_names.contains(&n)) {
             (true, true) => {
                 return Err(format!(
@@ -220,6 +226,7 @@ fn scoped(l: &Limit, key: Key, m: &Measurement) -> Result<Option<f64>, String> {
                     max_ns: st.max_ns,
                     mean_ns: st.mean_ns,
                     errors: Vec::new(),
+                    histogram_ns: Vec::new(),
                 }),
             }
         }
@@ -238,6 +245,70 @@ fn scoped(l: &Limit, key: Key, m: &Measurement) -> Result<Option<f64>, String> {
         Key::SuccessRate => f.success_rate,
         _ => None,
     })
+}
+
+/// Every check of a merged load test's segments (`checks`: all segments' checks, or those
+/// already merged by [`merge_checks`]) judged once, on the merged measurement: headline
+/// metrics (`p99_ns`, `throughput_per_sec`, ...), scoped figures (`p95_ns[read,stage=spike]`),
+/// `metric[x]` and `recovery_time_ns[f]` are looked up again in `merged`, so that a
+/// `throughput > N` limit is judged on the whole, not on each segment's share. What the merge
+/// cannot recompute keeps the worst segment's verdict: `cpu_percent` and `peak_rss_bytes`
+/// (each machine's own), and the test's named `check[..]` checks, which passed only if every
+/// segment's passed (they are the user's code judging one segment's `LoadReport`).
+#[allow(dead_code)] // called by `merge_segments` (itself for `cargo perf merge`)
+pub fn recheck(checks: &[ThresholdCheck], merged: &Measurement) -> Vec<ThresholdCheck> {
+    merge_checks([checks])
+        .into_iter()
+        .map(|mut c| {
+            if let Some(actual) = merged_value(&c.metric, merged) {
+                c.passed = actual.is_some_and(|a| c.op.holds(a, c.limit));
+                c.note = actual
+                    .is_none()
+                    .then(|| "absent from the merged segments".to_string());
+                c.actual = actual;
+                c.ci = None;
+            }
+            c
+        })
+        .collect()
+}
+
+/// A check's figure looked up by its metric name in a (merged) measurement: `None` when the
+/// name is not one the merge recomputes, `Some(None)` when the figure is absent.
+#[allow(dead_code)]
+fn merged_value(metric: &str, m: &Measurement) -> Option<Option<f64>> {
+    if let Some(known) = crate::metrics::Metric::from_name(metric) {
+        return Some(known.get(&m.metrics));
+    }
+    let (head, scope) = metric.strip_suffix(']')?.split_once('[')?;
+    let load = m.load.as_ref()?;
+    match head {
+        "metric" => Some(m.custom.iter().find(|c| c.name == scope).map(|c| c.value)),
+        "recovery_time_ns" => Some(
+            load.faults
+                .iter()
+                .find(|f| f.name == scope)
+                .and_then(|f| f.recovery_time_ns)
+                .map(|r| r as f64),
+        ),
+        _ => {
+            let metric = crate::metrics::Metric::from_name(head)?;
+            let key = Key::ALL
+                .into_iter()
+                .find(|&k| crate::metrics::Metric::from(k) == metric)?;
+            let (mut name, mut op, mut stage) = (None, None, None);
+            for part in scope.split(',') {
+                if let Some(o) = part.strip_prefix("op=") {
+                    op = Some(o);
+                } else if let Some(s) = part.strip_prefix("stage=") {
+                    stage = Some(s);
+                } else {
+                    name = Some(part);
+                }
+            }
+            scoped(key, name, op, stage, m).ok()
+        }
+    }
 }
 
 /// One check per metric from several processes' checks: passed only when every process

@@ -408,6 +408,69 @@ pub struct LoadDetails {
     /// `--segment M/N`: which segment this is and how well it kept the common start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<SegmentFigures>,
+    /// `--segment M/N` only: the hdrhistogram precision of every `histogram_ns` of this
+    /// measurement; `cargo perf merge` refuses to combine segments that differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram_config: Option<HistogramConfig>,
+    /// `--segment M/N`, open model only: the scheduler's lag as (nanoseconds, count) pairs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scheduler_lag_histogram_ns: Vec<[u64; 2]>,
+    /// `--segment M/N` only: the raw counts behind the load counters and ratios among the
+    /// custom metrics (`ctx.count`, `ctx.ratio`), which the merge sums and divides again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counters: Vec<CounterCount>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ratios: Vec<RatioCount>,
+    /// A merged load test (`cargo perf merge` of segments): every segment's own figures, for
+    /// diagnosis (the merged figures above are judged). Empty for a single process.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentSummary>,
+}
+
+/// The precision (significant decimal digits) of a segmented load test's histograms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistogramConfig {
+    /// Latencies of operations, stages and the whole run (and the scheduler lag).
+    pub significant_digits: u8,
+    /// Latencies of one timeline bucket.
+    pub timeline_significant_digits: u8,
+}
+
+/// A load counter's total (`ctx.count(name, n)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterCount {
+    pub name: String,
+    pub count: u64,
+}
+
+/// A load ratio's raw counts (`ctx.ratio(name, yes)`): `yes` of `total`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatioCount {
+    pub name: String,
+    pub yes: u64,
+    pub total: u64,
+}
+
+/// One segment of a merged load test, as it ran on its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SegmentSummary {
+    pub segment: SegmentFigures,
+    /// The segment's own headline figures (its share's throughput, its own percentiles).
+    pub metrics: Metrics,
+    pub operations: u64,
+    pub failures: u64,
+    pub dropped: u64,
+    pub late: u64,
+    pub unfinished: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduler_lag_p99_ns: Option<f64>,
+    pub valid: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invalid_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_percent: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rss_peak_bytes: Option<u64>,
 }
 
 /// Which way a load test generates its operations.
@@ -461,6 +524,10 @@ pub struct StageFigures {
     /// This stage's most frequent failure messages (not the whole run's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorCount>,
+    /// `--segment M/N` only: this figure's latencies as (nanoseconds, count) pairs, so that
+    /// `cargo perf merge` recomputes its percentiles exactly (empty, and absent, otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub histogram_ns: Vec<[u64; 2]>,
 }
 
 /// One bucket of the timeline, by operation start time.
@@ -473,6 +540,10 @@ pub struct TimelinePoint {
     pub throughput_per_sec: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p99_ns: Option<f64>,
+    /// `--segment M/N` only: this bucket's latencies as (nanoseconds, count) pairs, at the
+    /// timeline's precision ([`HistogramConfig::timeline_significant_digits`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub histogram_ns: Vec<[u64; 2]>,
 }
 
 /// The process's CPU use and resident memory at one moment of the run.
@@ -593,6 +664,10 @@ pub struct OperationFigures {
     /// This operation's most frequent failure messages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ErrorCount>,
+    /// `--segment M/N` only: this figure's latencies as (nanoseconds, count) pairs, so that
+    /// `cargo perf merge` recomputes its percentiles exactly (empty, and absent, otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub histogram_ns: Vec<[u64; 2]>,
 }
 
 impl OperationFigures {

@@ -17,12 +17,14 @@ use super::compare::require::Requirement;
 use super::engines::k8s;
 use super::errors::CliError;
 pub use super::model::FailOn;
+use super::partition::Partition;
 pub use super::project::select::NoTests;
 use super::project::select::Selection;
 use super::project::workspace::BuildOptions;
 pub use super::report::Format;
 use super::report::{Emit, Output};
 use super::run::instructions;
+use super::run::segment::{parse_start_at, Segmenting, StartAt};
 use super::run::sequential::StopRule;
 
 #[derive(Debug, Parser)]
@@ -62,6 +64,30 @@ pub enum Command {
     Accept(AcceptArgs),
     /// Print a Kubernetes Indexed Job that runs suite shards or load segments, one per pod
     K8sJob(K8sJobArgs),
+    /// Recombine the `--format json` reports of `--partition` shards into one report and one
+    /// exit code, judged over the whole suite
+    Merge(MergeArgs),
+}
+
+/// `merge FILES...`: the shards' reports, where the merged one goes, what fails it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' `--format json -o FILE` reports, one per shard
+    #[arg(value_name = "FILES", required = true)]
+    pub files: Vec<PathBuf>,
+    /// What makes the exit code 1: any of regression,threshold,error,growth, or never
+    /// (default regression,threshold,error)
+    #[arg(long, value_name = "LIST", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+    /// Store the merged run under its commit, as one unsharded run would be saved
+    #[arg(long)]
+    pub save: bool,
+    /// Where results are stored (default: .perf/ in the current directory's workspace; env
+    /// CARGO_PERF_STORE)
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: OutputArgs,
 }
 
 /// Which packages and features to build, as cargo's own flags say it.
@@ -129,6 +155,11 @@ pub struct RunArgs {
     pub build: BuildArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Run one shard of the selected tests: `hash:M/N` (stable as tests are added),
+    /// `slice:M/N` (sorted ids dealt round-robin), or `hash:ci`/`slice:ci` (the CI's job index);
+    /// recombine the shards' `--format json` reports with `cargo perf merge`
+    #[arg(long, value_name = "KIND:M/N")]
+    pub partition: Option<String>,
     /// List the perf tests (name, kind, tags) and exit
     #[arg(long)]
     pub list: bool,
@@ -171,6 +202,43 @@ pub struct RunArgs {
     /// `$CARGO_PERF_PROFILE`, else `default`)
     #[arg(long, value_name = "NAME")]
     pub perf_profile: Option<String>,
+    #[command(flatten)]
+    pub segment: SegmentArgs,
+}
+
+/// `--segment`, `--start-at`, `--rendezvous`: one segment of each load test, started together.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SegmentArgs {
+    /// Run segment M of N of each load test (only load tests; one process each; thresholds
+    /// judged by `cargo perf merge`); `ci` reads CARGO_PERF_JOB_INDEX/TOTAL,
+    /// JOB_COMPLETION_INDEX or CI_NODE_INDEX/TOTAL
+    #[arg(long, value_name = "M/N|ci", conflicts_with_all = ["pre_commit", "list", "partition", "baseline"])]
+    pub segment: Option<String>,
+    /// Start the (one) load test at TIME, the same instant for every segment: RFC 3339 UTC
+    /// (2026-12-02T18:30:00Z) or @UNIX_SECONDS; a segment that misses it refuses to run
+    #[arg(long, value_name = "TIME", value_parser = parse_start_at)]
+    pub start_at: Option<StartAt>,
+    /// Start each load test together: segment 1 listens on ADDR (host:port) and broadcasts a
+    /// start 500ms ahead once all segments checked in; the others connect to it
+    #[arg(long, value_name = "ADDR")]
+    pub rendezvous: Option<String>,
+    /// The run's shared secret for --rendezvous (prefer the environment variable
+    /// CARGO_PERF_RENDEZVOUS_TOKEN: a flag is visible in `ps`)
+    #[arg(long, value_name = "TOKEN", requires = "rendezvous")]
+    pub rendezvous_token: Option<String>,
+}
+
+impl SegmentArgs {
+    /// The checked segment options (`None` without `--segment`); usage errors exit 2.
+    pub fn segmenting(&self) -> Result<Option<Segmenting>, CliError> {
+        Segmenting::from_flags(
+            self.segment.as_deref(),
+            self.start_at,
+            self.rendezvous.as_deref(),
+            self.rendezvous_token.as_deref(),
+            |k| std::env::var(k).ok(),
+        )
+    }
 }
 
 /// What `--pre-commit` asks of `ab HEAD`: short processes, ten rounds first, extra rounds for
@@ -203,7 +271,18 @@ impl InstructionsArg {
     }
 }
 
+/// `--partition` as the plan takes it; `ci` reads the job variables of this process.
+fn partition(spec: Option<&str>) -> Result<Option<Partition>, CliError> {
+    spec.map(|s| Partition::parse(s, |k| std::env::var(k).ok()))
+        .transpose()
+}
+
 impl RunArgs {
+    /// `--partition`, parsed (exit 2 when malformed).
+    pub fn partition(&self) -> Result<Option<Partition>, CliError> {
+        partition(self.partition.as_deref())
+    }
+
     /// `--instructions[=MODE]` as the run step takes it.
     pub fn instructions(&self) -> Option<instructions::Requested> {
         self.instructions.map(InstructionsArg::requested)
@@ -217,6 +296,7 @@ impl RunArgs {
             base: Some("HEAD".to_string()),
             build: self.build.clone(),
             select: self.select.clone(),
+            partition: self.partition.clone(),
             merge_base: false,
             calibrate: false,
             budget: None,
@@ -382,6 +462,11 @@ pub struct AbArgs {
     pub build: BuildArgs,
     #[command(flatten)]
     pub select: SelectArgs,
+    /// Run one shard of the selected tests: `hash:M/N` (stable as tests are added),
+    /// `slice:M/N` (sorted ids dealt round-robin), or `hash:ci`/`slice:ci` (the CI's job index);
+    /// recombine the shards' `--format json` reports with `cargo perf merge`
+    #[arg(long, value_name = "KIND:M/N")]
+    pub partition: Option<String>,
     /// Compare against the merge-base of HEAD and BASE_REF (what a PR changed)
     #[arg(long)]
     pub merge_base: bool,
@@ -455,6 +540,11 @@ impl Default for AbDefaults {
 }
 
 impl AbArgs {
+    /// `--partition`, parsed (exit 2 when malformed).
+    pub fn partition(&self) -> Result<Option<Partition>, CliError> {
+        partition(self.partition.as_deref())
+    }
+
     /// The rounds' policy and budget, and how processes run; `--min-rounds` above
     /// `--max-rounds` is a usage error, and so is `--instructions` on a machine that cannot
     /// count them.
@@ -986,6 +1076,45 @@ mod tests {
         match cli.command {
             Command::Run(r) => r,
             other => panic!("not a run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn segment_flags_parse_and_conflict_with_shards_and_baselines() {
+        let r = run_args(&[
+            "cargo-perf",
+            "perf",
+            "--segment",
+            "2/3",
+            "--rendezvous",
+            "127.0.0.1:7070",
+            "--rendezvous-token",
+            "t",
+        ]);
+        let seg = r.segment.segmenting().unwrap().expect("a segment");
+        assert_eq!((seg.share.index, seg.share.count), (1, 3));
+        let at = run_args(&[
+            "cargo-perf",
+            "--segment",
+            "1/2",
+            "--start-at",
+            "@1796236200",
+        ]);
+        assert_eq!(
+            at.segment.start_at,
+            Some(super::super::run::segment::StartAt::Unix(
+                1_796_236_200_000_000_000
+            ))
+        );
+        for argv in [
+            &["cargo-perf", "--segment", "1/2", "--partition", "hash:1/2"][..],
+            &["cargo-perf", "--segment", "1/2", "--baseline", "main"],
+            &["cargo-perf", "--segment", "1/2", "--list"],
+            &["cargo-perf", "--start-at", "soon"],
+            &["cargo-perf", "--rendezvous-token", "t"],
+        ] {
+            let e = parse(argv.iter().map(OsString::from)).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{argv:?}: {}", e.message());
         }
     }
 

@@ -43,6 +43,58 @@ pub struct Report {
     /// The `.config/perf.toml` profile the run used (`run` only; absent without the file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub perf_profile: Option<String>,
+    /// `run --segment M/N`: this report is one segment of each load test (0-based `index`),
+    /// evidence for `cargo perf merge`. Its thresholds are kept but not judged (statuses are
+    /// `passed` unless a test errored); nothing was compared or saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<SegmentMark>,
+    /// `--partition`: this report is one shard of a suite, to be recombined by `cargo perf
+    /// merge` (absent in whole runs and in merged reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// Which segment a segment report is: 0-based `index` of `count` (as the wire's `Segment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMark {
+    pub index: u32,
+    pub count: u32,
+}
+
+/// A shard's identity and what `cargo perf merge` needs to judge the whole suite exactly as
+/// one run would: the suite it is a share of, the comparison settings, and the baseline
+/// evidence its tests were compared against.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Shard {
+    /// `hash` or `slice` ([`crate::cli::partition`]).
+    pub kind: String,
+    /// Which shard, 0-based (`--partition hash:2/3` is index 1; text shows it 1-based).
+    pub index: u32,
+    /// How many shards the suite is split into.
+    pub count: u32,
+    /// The command that measured it: `run` or `ab`.
+    pub command: String,
+    /// How many tests the selection took before partitioning.
+    pub suite_tests: usize,
+    /// FNV-1a 64 of the sorted selected ids before partitioning, 16 hex digits.
+    pub suite_digest: String,
+    /// The comparison's threshold and false-discovery rate.
+    pub threshold: f64,
+    pub alpha: f64,
+    /// The compiler version and cargo profile, which a merged `--save` stores with the record.
+    pub rustc: String,
+    pub profile: String,
+    /// The baseline's figures of this shard's tests as they were compared (an accepted
+    /// level in place of the stored one), for the suite-wide re-comparison.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub baseline_tests: Vec<TestReport>,
+    /// This shard's tests' own `noise` thresholds, by test id.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub noise: std::collections::BTreeMap<String, f64>,
+    /// Tests outside this shard's share that it ran only because one of its tests' ratios
+    /// (`overhead("other")`) needs their figures; `merge` keeps their owning shard's copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub companions: Vec<String>,
 }
 
 /// One `--require '[FILTER] speedup >= 5x'` judged on one test: passed only when the lower end
@@ -86,6 +138,8 @@ impl Report {
             growth: Vec::new(),
             requirements: Vec::new(),
             perf_profile: None,
+            segment: None,
+            shard: None,
         }
     }
 

@@ -14,7 +14,9 @@ use super::outcome::{call_timed, IntoOutcome};
 use super::plan::Plan;
 use super::record::{Batch, Done, Shards};
 use super::resources::Sampler;
+use super::segment::{closed_seq, runs};
 use super::Ctx;
+use crate::protocol::Segment;
 
 /// A worker yields to the runtime after this many operations in a row, so that an operation
 /// that never awaits cannot starve timers and I/O (or the other workers).
@@ -31,12 +33,21 @@ struct Shared<F> {
     env: Arc<RunEnv>,
     shards: Shards,
     next_seq: AtomicU64,
+    /// This segment's operation budget (its share of `iterations`).
     max_ops: u64,
+    /// A segment runs only the workers it owns, and numbers its operations apart.
+    segment: Option<Segment>,
     start: Instant,
     op: F,
 }
 
-pub(crate) fn run<F, Fut>(rt: &Runtime, spec: &RunSpec, env: Arc<RunEnv>, op: F) -> RunData
+pub(crate) fn run<F, Fut>(
+    rt: &Runtime,
+    spec: &RunSpec,
+    env: Arc<RunEnv>,
+    start: Instant,
+    op: F,
+) -> RunData
 where
     F: Fn(Ctx) -> Fut + Send + Sync + 'static,
     Fut: Future + Send + 'static,
@@ -44,7 +55,6 @@ where
 {
     let workers = spec.plan.peak().ceil() as usize;
     let end_ns = spec.plan.end_ns();
-    let start = Instant::now();
     let ops = env.ops;
     let shared = Arc::new(Shared {
         plan: spec.plan.clone(),
@@ -52,6 +62,7 @@ where
         shards: Shards::new(threads(), spec.plan.phases.len(), ops, spec.bucket_ns),
         next_seq: AtomicU64::new(0),
         max_ops: spec.max_ops,
+        segment: spec.segment,
         start,
         op,
     });
@@ -62,6 +73,7 @@ where
         .and_then(|end| end.checked_add(drain_time(spec.smoke)));
     let unfinished = rt.block_on(async {
         let handles: Vec<_> = (0..workers)
+            .filter(|&w| runs(w as u64, shared.segment))
             .map(|w| tokio::spawn(worker(w, Arc::clone(&shared))))
             .collect();
         let mut unfinished = 0;
@@ -143,8 +155,9 @@ where
             }
             (seq, seq_end) = (first, (first + claim).min(s.max_ops));
         }
-        let op = s.env.picker.pick(seq);
-        let ctx = Ctx::in_run(w, seq, op, s.env.shared);
+        let global = s.segment.map_or(seq, |g| closed_seq(seq, g));
+        let op = s.env.picker.pick(global);
+        let ctx = Ctx::in_run(w, global, op, s.env.shared);
         let outcome = call_timed(&s.op, ctx, s.env.timeout.as_ref()).await;
         seq += 1;
         // One clock read per operation: this operation's end is the next one's start.

@@ -7,7 +7,8 @@ use super::faults::{Window, DEFAULT_TOLERANCE};
 use super::params::Overrides;
 use super::plan::Plan;
 use super::record::MAX_BUCKETS;
-use crate::protocol::Settings;
+use super::segment::{require_share, validate};
+use crate::protocol::{Segment, Settings};
 
 /// Smoke mode (`cargo test`) runs a load test at most this long...
 pub(crate) const SMOKE_MAX_NS: u64 = 200_000_000;
@@ -63,6 +64,11 @@ pub(crate) struct RunSpec {
     pub windows: Vec<Window>,
     pub op_timeout: Option<Duration>,
     pub recovery_tolerance: f64,
+    /// `--segment M/N`: this process runs only its share (see `segment`); `max_ops` and the
+    /// open model's in-flight cap are then this segment's shares.
+    pub segment: Option<Segment>,
+    /// `--start-at`: the plan's t = 0, Unix nanoseconds.
+    pub start_at_unix_ns: Option<u64>,
 }
 
 fn ns(d: Duration) -> u64 {
@@ -195,13 +201,26 @@ impl Config {
                 .iter()
                 .map(|(_, d, target)| (ns(*d), *target as f64)),
         );
+        let segment = settings.segment;
+        if let Some(seg) = segment {
+            validate(seg)?;
+        }
         let model = match self.rate {
-            Some(_) => Model::Open {
-                max_in_flight: self
+            Some(_) => {
+                let cap = self
                     .max_in_flight
                     .or(self.concurrency)
-                    .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-            },
+                    .unwrap_or(DEFAULT_MAX_IN_FLIGHT);
+                Model::Open {
+                    max_in_flight: match segment {
+                        Some(seg) => {
+                            require_share("max_in_flight", cap as u64, seg, "slot in flight")?
+                                as usize
+                        }
+                        None => cap,
+                    },
+                }
+            }
             None => Model::Closed,
         };
         let base = match model {
@@ -270,6 +289,17 @@ impl Config {
         }
         let smoke = settings.is_smoke();
         let mut max_ops = self.iterations.unwrap_or(u64::MAX);
+        if let (Some(seg), Some(n)) = (segment, self.iterations) {
+            // The open model counts global sequence numbers (a segment runs its owned ones
+            // below n); the closed model counts this segment's own operations.
+            let part = require_share("iterations", n, seg, "operation")?;
+            if model == Model::Closed {
+                max_ops = part;
+            }
+        }
+        if let (Some(seg), Model::Closed) = (segment, model) {
+            require_share("concurrency", plan.peak().ceil() as u64, seg, "worker")?;
+        }
         let mut squeezed = 1.0;
         if smoke {
             squeezed = plan.squeeze(SMOKE_MAX_NS);
@@ -306,6 +336,8 @@ impl Config {
             windows,
             op_timeout: self.op_timeout,
             recovery_tolerance: self.recovery_tolerance.unwrap_or(DEFAULT_TOLERANCE),
+            segment,
+            start_at_unix_ns: settings.start_at_unix_ns,
         })
     }
 }

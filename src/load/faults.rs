@@ -236,6 +236,7 @@ mod tests {
                 failures,
                 throughput_per_sec: tput,
                 p99_ns: Some(p99_ms * 1e6),
+                histogram_ns: Vec::new(),
             })
             .collect()
     }

@@ -11,6 +11,10 @@ mod config;
 mod ctx;
 mod engine;
 mod faults;
+/// `cargo perf merge` of load segments (feature `cli`; tests). Until the CLI's `merge`
+/// command calls it, only the tests do.
+#[allow(dead_code)]
+pub mod merge;
 mod mix;
 mod open;
 mod outcome;
@@ -20,6 +24,7 @@ mod record;
 mod report;
 pub(crate) mod resources;
 mod results;
+pub mod segment;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -122,11 +127,13 @@ where
         windows: spec.windows.clone(),
         hooks: Mutex::new(hooks),
     });
+    // A segment that misses the common start refuses to run (before any operation).
+    let start = segment::begin(spec.segment, spec.start_at_unix_ns)?;
     let data = match spec.model {
-        Model::Closed => closed::run(rt, spec, env, op),
-        Model::Open { max_in_flight } => open::run(rt, spec, env, max_in_flight, op),
+        Model::Closed => closed::run(rt, spec, env, start.at, op),
+        Model::Open { max_in_flight } => open::run(rt, spec, env, max_in_flight, start.at, op),
     };
-    report::measurement(
+    let mut m = report::measurement(
         spec,
         &data,
         &report::MixInfo {
@@ -134,7 +141,11 @@ where
             tallies: shared.tallies(),
             lower_is_better: &mix.lower_is_better,
         },
-    )
+    )?;
+    if let Some(load) = m.load.as_mut() {
+        load.segment = start.figures;
+    }
+    Ok(m)
 }
 
 impl LoadTest {
@@ -428,6 +439,13 @@ impl LoadTest {
         }
         if !self.faults.is_empty() {
             return self.fail("find_capacity does not take fault(..) windows: drop them");
+        }
+        if self.settings.segment.is_some() || self.settings.start_at_unix_ns.is_some() {
+            // Its steps adapt to what the previous step measured, which one segment alone
+            // cannot know: the search is one process's.
+            return self.fail(
+                "find_capacity runs in one process: run it without --segment and --start-at",
+            );
         }
         self.result = Some(capacity::search(
             &self.config,

@@ -17,19 +17,15 @@ use super::engine::{drain_time, threads, RunData, RunEnv};
 use super::outcome::{call_timed, IntoOutcome};
 use super::record::{histogram, put, Shards};
 use super::resources::Sampler;
+use super::segment::{runs, wait_until};
 use super::Ctx;
-
-/// The scheduler sleeps until this close to a start time, then spins: the OS wakes a
-/// sleeping thread tens of microseconds late, tokio's timer up to a millisecond late.
-/// (Spinning with `yield_now` instead gives the core away for a whole time slice on a busy
-/// machine.)
-const SPIN_WINDOW: Duration = Duration::from_micros(200);
 
 pub(crate) fn run<F, Fut>(
     rt: &Runtime,
     spec: &RunSpec,
     env: Arc<RunEnv>,
     max_in_flight: usize,
+    start: Instant,
     op: F,
 ) -> RunData
 where
@@ -51,16 +47,23 @@ where
     let end_ns = spec.plan.end_ns();
     let mut timetable = spec.plan.timetable();
     let mut lag = histogram(3);
-    let (mut late, mut dropped, mut seq) = (0u64, 0u64, 0u64);
+    let (mut late, mut dropped) = (0u64, 0u64);
+    // The global sequence number of the timetable's next operation; a segment runs the ones
+    // it owns (see `segment`), so operations keep their numbers and instants.
+    let mut seq = 0u64;
     // Operations scheduled before this offset were held back by the in-flight cap.
     let mut blocked_until_ns = 0u64;
-    let start = Instant::now();
     let end = start + Duration::from_nanos(end_ns);
     let sampler = Sampler::start(start, end_ns);
     let timeline = env.start_faults(start);
     while let Some(at_ns) = timetable.next_ns() {
-        if at_ns >= end_ns || seq >= spec.max_ops {
+        let this = seq;
+        seq += 1;
+        if at_ns >= end_ns || this >= spec.max_ops {
             break;
+        }
+        if !runs(this, spec.segment) {
+            continue;
         }
         let at = start + Duration::from_nanos(at_ns);
         wait_until(at);
@@ -101,7 +104,6 @@ where
             Arc::clone(&last_done),
             Arc::clone(&env),
         );
-        let this = seq;
         let which = env.picker.pick(this);
         handle.spawn(async move {
             let ctx = Ctx::in_run(0, this, which, env.shared);
@@ -119,14 +121,17 @@ where
             drop(rec);
             drop(permit);
         });
-        seq += 1;
     }
     // Whatever else the timetable held before the end never started either.
     while let Some(at_ns) = timetable.next_ns() {
-        if at_ns >= end_ns || seq + dropped >= spec.max_ops {
+        let this = seq;
+        seq += 1;
+        if at_ns >= end_ns || this >= spec.max_ops {
             break;
         }
-        dropped += 1;
+        if runs(this, spec.segment) {
+            dropped += 1;
+        }
     }
     let all = u32::try_from(max_in_flight).unwrap_or(u32::MAX);
     let drained = handle.block_on(async {
@@ -148,20 +153,5 @@ where
         unfinished,
         lag: Some(lag),
         resources,
-    }
-}
-
-/// Sleeps coarsely, then spins until `at`.
-fn wait_until(at: Instant) {
-    loop {
-        let now = Instant::now();
-        let Some(left) = at.checked_duration_since(now).filter(|d| !d.is_zero()) else {
-            return;
-        };
-        if left > SPIN_WINDOW {
-            std::thread::sleep(left - SPIN_WINDOW);
-        } else {
-            std::hint::spin_loop();
-        }
     }
 }

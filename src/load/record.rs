@@ -15,9 +15,9 @@ pub(crate) const MAX_BUCKETS: usize = 1200;
 pub(crate) const OTHER_MESSAGES: &str = "(other messages)";
 
 /// Latency histogram precision: 3 significant digits for the headline figures...
-const SIGFIG: u8 = 3;
+pub(crate) const SIGFIG: u8 = 3;
 /// ...and 2 for the per-bucket timeline, which only shows a p99 per bucket.
-const BUCKET_SIGFIG: u8 = 2;
+pub(crate) const BUCKET_SIGFIG: u8 = 2;
 
 pub(crate) fn histogram(sigfig: u8) -> Histogram<u64> {
     Histogram::new(sigfig).expect("a valid hdrhistogram precision")

@@ -8,7 +8,8 @@ use super::ctx::Tallies;
 use super::engine::RunData;
 use super::record::{histogram, Recorder};
 use crate::protocol::{
-    ErrorCount, LoadDetails, LoadModel, Measurement, OperationFigures, StageFigures, TimelinePoint,
+    CounterCount, ErrorCount, HistogramConfig, LoadDetails, LoadModel, Measurement,
+    OperationFigures, RatioCount, StageFigures, TimelinePoint,
 };
 
 use crate::metrics::{CustomMetric, Direction, Metrics};
@@ -68,22 +69,7 @@ pub(crate) fn measurement(
     let counted_ns = data.ended_ns.saturating_sub(plan.counted_start_ns()).max(1);
     let throughput = operations as f64 / (counted_ns as f64 / 1e9);
     let success_rate = 100.0 * (operations - failures) as f64 / operations as f64;
-    let p = |q: f64| Some(hist.value_at_quantile(q) as f64);
-    let metrics = Metrics {
-        median_ns: p(0.5),
-        mean_ns: Some(hist.mean()),
-        min_ns: Some(hist.min() as f64),
-        p50_ns: p(0.5),
-        p90_ns: p(0.9),
-        p95_ns: p(0.95),
-        p99_ns: p(0.99),
-        p999_ns: p(0.999),
-        max_ns: Some(hist.max() as f64),
-        std_dev_ns: Some(hist.stdev()),
-        throughput_per_sec: Some(throughput),
-        success_rate: Some(success_rate),
-        ..Metrics::default()
-    };
+    let metrics = headline(&hist, throughput, success_rate);
     let lag_p50 = data
         .lag
         .as_ref()
@@ -106,13 +92,18 @@ pub(crate) fn measurement(
         })
         .max(spec.lag_floor_ns);
     let invalid_reason = lag_p99.filter(|&l| l > lag_limit).map(|l| {
+        // A segment names itself: one saturated generator invalidates the merged run.
+        let who = spec.segment.map_or(String::new(), |s| {
+            format!("segment {}: ", super::segment::label(s))
+        });
         format!(
-            "the load generator fell behind its timetable (scheduler lag p99 {} > {}): \
+            "{who}the load generator fell behind its timetable (scheduler lag p99 {} > {}): \
              the machine is too busy or the rate too high for it",
             crate::format::duration_ns(l),
             crate::format::duration_ns(lag_limit)
         )
     });
+    let evidence = spec.segment.is_some();
     let (model, concurrency, rate_per_sec, max_in_flight) = match spec.model {
         Model::Closed => (
             LoadModel::Closed,
@@ -148,19 +139,45 @@ pub(crate) fn measurement(
         resources: data.resources.clone(),
         valid: invalid_reason.is_none(),
         invalid_reason,
-        histogram_ns: hist
-            .iter_recorded()
-            .map(|v| [v.value_iterated_to(), v.count_at_value()])
-            .collect(),
+        histogram_ns: pairs(&hist),
         capacity: None,
         by_operation: Vec::new(),
         faults: Vec::new(),
         segment: None,
+        histogram_config: evidence.then_some(HISTOGRAM_CONFIG),
+        scheduler_lag_histogram_ns: match &data.lag {
+            Some(l) if evidence => pairs(l),
+            _ => Vec::new(),
+        },
+        counters: if evidence {
+            sorted(&mix.tallies.counters)
+                .into_iter()
+                .map(|(name, &count)| CounterCount {
+                    name: name.clone(),
+                    count,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        ratios: if evidence {
+            sorted(&mix.tallies.ratios)
+                .into_iter()
+                .map(|(name, &(yes, total))| RatioCount {
+                    name: name.clone(),
+                    yes,
+                    total,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        segments: Vec::new(),
     };
     let mut details = details;
     if mix.named() {
         details.by_operation = (0..data.rec.ops())
-            .map(|op| operation_figures(mix, &data.rec, &counted, op, counted_ns))
+            .map(|op| operation_figures(mix, &data.rec, &counted, op, counted_ns, evidence))
             .collect();
     }
     details.faults = spec
@@ -213,33 +230,129 @@ fn operation_figures(
     phases: &[usize],
     op: usize,
     span_ns: u64,
+    evidence: bool,
 ) -> OperationFigures {
     let (h, failures) = gather(rec, phases, &[op]);
-    let q = |v: u64| (!h.is_empty()).then_some(v as f64);
     let (name, weight) = mix.ops.get(op).cloned().unwrap_or_default();
-    OperationFigures {
+    let mut f = OperationFigures {
         name,
         weight,
+        failures,
+        errors: top_errors(&rec.errors_of(phases, &[op])),
+        ..OperationFigures::default()
+    };
+    fill_operation(&mut f, &h, span_ns, evidence);
+    f
+}
+
+/// The precision of every load histogram, as segmented reports declare it.
+pub(crate) const HISTOGRAM_CONFIG: HistogramConfig = HistogramConfig {
+    significant_digits: super::record::SIGFIG,
+    timeline_significant_digits: super::record::BUCKET_SIGFIG,
+};
+
+/// The headline metrics of a run's latencies (`hist` not empty).
+pub(crate) fn headline(hist: &Histogram<u64>, throughput: f64, success_rate: f64) -> Metrics {
+    let p = |q: f64| Some(hist.value_at_quantile(q) as f64);
+    Metrics {
+        median_ns: p(0.5),
+        mean_ns: Some(hist.mean()),
+        min_ns: Some(hist.min() as f64),
+        p50_ns: p(0.5),
+        p90_ns: p(0.9),
+        p95_ns: p(0.95),
+        p99_ns: p(0.99),
+        p999_ns: p(0.999),
+        max_ns: Some(hist.max() as f64),
+        std_dev_ns: Some(hist.stdev()),
+        throughput_per_sec: Some(throughput),
+        success_rate: Some(success_rate),
+        ..Metrics::default()
+    }
+}
+
+/// Fills an operation's figures from its latencies over `span_ns` (its name, weight,
+/// failures and errors already set); with `evidence`, its histogram too.
+pub(crate) fn fill_operation(
+    f: &mut OperationFigures,
+    h: &Histogram<u64>,
+    span_ns: u64,
+    evidence: bool,
+) {
+    let q = |v: u64| (!h.is_empty()).then_some(v as f64);
+    f.operations = h.len();
+    f.throughput_per_sec = h.len() as f64 / (span_ns.max(1) as f64 / 1e9);
+    f.success_rate = (!h.is_empty())
+        .then(|| 100.0 * (h.len() - f.failures.min(h.len())) as f64 / h.len() as f64);
+    f.p50_ns = q(h.value_at_quantile(0.5));
+    f.p90_ns = q(h.value_at_quantile(0.9));
+    f.p95_ns = q(h.value_at_quantile(0.95));
+    f.p99_ns = q(h.value_at_quantile(0.99));
+    f.p999_ns = q(h.value_at_quantile(0.999));
+    f.max_ns = q(h.max());
+    f.mean_ns = (!h.is_empty()).then(|| h.mean());
+    f.histogram_ns = if evidence { pairs(h) } else { Vec::new() };
+}
+
+/// Fills a stage's figures from its latencies over its `duration_ns` (its name, plan,
+/// failures, errors and operations' figures already set); with `evidence`, its histogram.
+pub(crate) fn fill_stage(st: &mut StageFigures, h: &Histogram<u64>, evidence: bool) {
+    let q = |v: u64| (!h.is_empty()).then_some(v as f64);
+    st.operations = h.len();
+    st.throughput_per_sec = h.len() as f64 / (st.duration_ns.max(1) as f64 / 1e9);
+    st.p50_ns = q(h.value_at_quantile(0.5));
+    st.p99_ns = q(h.value_at_quantile(0.99));
+    st.max_ns = q(h.max());
+    st.mean_ns = (!h.is_empty()).then(|| h.mean());
+    st.p90_ns = q(h.value_at_quantile(0.9));
+    st.p95_ns = q(h.value_at_quantile(0.95));
+    st.p999_ns = q(h.value_at_quantile(0.999));
+    st.histogram_ns = if evidence { pairs(h) } else { Vec::new() };
+}
+
+/// One timeline bucket of `span_ns` (the last one may be cut short by the run's end).
+pub(crate) fn timeline_point(
+    start_ns: u64,
+    h: &Histogram<u64>,
+    failures: u64,
+    span_ns: u64,
+    evidence: bool,
+) -> TimelinePoint {
+    if h.is_empty() {
+        return TimelinePoint {
+            start_ns,
+            ..TimelinePoint::default()
+        };
+    }
+    TimelinePoint {
+        start_ns,
         operations: h.len(),
         failures,
         throughput_per_sec: h.len() as f64 / (span_ns.max(1) as f64 / 1e9),
-        success_rate: (!h.is_empty())
-            .then(|| 100.0 * (h.len() - failures.min(h.len())) as f64 / h.len() as f64),
-        p50_ns: q(h.value_at_quantile(0.5)),
-        p90_ns: q(h.value_at_quantile(0.9)),
-        p95_ns: q(h.value_at_quantile(0.95)),
-        p99_ns: q(h.value_at_quantile(0.99)),
-        p999_ns: q(h.value_at_quantile(0.999)),
-        max_ns: q(h.max()),
-        mean_ns: (!h.is_empty()).then(|| h.mean()),
-        errors: top_errors(&rec.errors_of(phases, &[op])),
+        p99_ns: Some(h.value_at_quantile(0.99) as f64),
+        histogram_ns: if evidence { pairs(h) } else { Vec::new() },
     }
+}
+
+/// A histogram's wire form: (highest value of the bucket, count) for every non-empty
+/// bucket. Recording those values again into a histogram of the same precision fills the
+/// very same buckets, so every percentile, the mean and the extremes come back exactly.
+pub(crate) fn pairs(h: &Histogram<u64>) -> Vec<[u64; 2]> {
+    h.iter_recorded()
+        .map(|v| [v.value_iterated_to(), v.count_at_value()])
+        .collect()
+}
+
+fn sorted<V>(m: &std::collections::HashMap<String, V>) -> Vec<(&String, &V)> {
+    let mut all: Vec<(&String, &V)> = m.iter().collect();
+    all.sort_by(|a, b| a.0.cmp(b.0));
+    all
 }
 
 /// Counters, ratios and recovery times as custom metrics: stored and compared between commits
 /// like `Bencher::metric` values. (Each operation's figures travel in `by_operation`, which
 /// `cargo perf` merges over processes and compares like the headline ones.)
-fn custom_metrics(mix: &MixInfo<'_>, details: &LoadDetails) -> Vec<CustomMetric> {
+pub(crate) fn custom_metrics(mix: &MixInfo<'_>, details: &LoadDetails) -> Vec<CustomMetric> {
     let dir = |name: &str| {
         if mix.lower_is_better.iter().any(|n| n == name) {
             Direction::LowerIsBetter
@@ -248,18 +361,14 @@ fn custom_metrics(mix: &MixInfo<'_>, details: &LoadDetails) -> Vec<CustomMetric>
         }
     };
     let mut out: Vec<CustomMetric> = Vec::new();
-    let mut counters: Vec<(&String, &u64)> = mix.tallies.counters.iter().collect();
-    counters.sort();
-    for (name, &n) in counters {
+    for (name, &n) in sorted(&mix.tallies.counters) {
         out.push(CustomMetric {
             name: name.clone(),
             value: n as f64,
             direction: dir(name),
         });
     }
-    let mut ratios: Vec<(&String, &(u64, u64))> = mix.tallies.ratios.iter().collect();
-    ratios.sort();
-    for (name, &(yes, total)) in ratios {
+    for (name, &(yes, total)) in sorted(&mix.tallies.ratios) {
         if total > 0 {
             out.push(CustomMetric {
                 name: name.clone(),
@@ -286,7 +395,7 @@ fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
     }
 }
 
-fn top_errors(errors: &std::collections::HashMap<String, u64>) -> Vec<ErrorCount> {
+pub(crate) fn top_errors(errors: &std::collections::HashMap<String, u64>) -> Vec<ErrorCount> {
     let mut all: Vec<ErrorCount> = errors
         .iter()
         .map(|(message, &count)| ErrorCount {
@@ -306,6 +415,7 @@ fn top_errors(errors: &std::collections::HashMap<String, u64>) -> Vec<ErrorCount
 fn stage_figures(spec: &RunSpec, data: &RunData, mix: &MixInfo<'_>) -> Vec<StageFigures> {
     let ran_until = data.ended_ns.min(spec.plan.end_ns());
     let all_ops: Vec<usize> = (0..data.rec.ops()).collect();
+    let evidence = spec.segment.is_some();
     spec.plan
         .phases
         .iter()
@@ -316,33 +426,26 @@ fn stage_figures(spec: &RunSpec, data: &RunData, mix: &MixInfo<'_>) -> Vec<Stage
                 .min(phase.dur_ns)
                 .max(1);
             let (h, failures) = gather(&data.rec, &[i], &all_ops);
-            let q = |v: u64| (!h.is_empty()).then_some(v as f64);
-            StageFigures {
+            let mut st = StageFigures {
                 name: phase.name.clone(),
                 start_ns: phase.start_ns,
                 duration_ns: span,
                 from: phase.from,
                 to: phase.to,
-                operations: h.len(),
                 failures,
-                throughput_per_sec: h.len() as f64 / (span as f64 / 1e9),
-                p50_ns: q(h.value_at_quantile(0.5)),
-                p99_ns: q(h.value_at_quantile(0.99)),
-                max_ns: q(h.max()),
-                mean_ns: (!h.is_empty()).then(|| h.mean()),
-                p90_ns: q(h.value_at_quantile(0.9)),
-                p95_ns: q(h.value_at_quantile(0.95)),
-                p999_ns: q(h.value_at_quantile(0.999)),
                 errors: top_errors(&data.rec.errors_of(&[i], &all_ops)),
                 by_operation: if mix.named() {
                     all_ops
                         .iter()
-                        .map(|&op| operation_figures(mix, &data.rec, &[i], op, span))
+                        .map(|&op| operation_figures(mix, &data.rec, &[i], op, span, evidence))
                         .collect()
                 } else {
                     Vec::new()
                 },
-            }
+                ..StageFigures::default()
+            };
+            fill_stage(&mut st, &h, evidence);
+            st
         })
         .collect()
 }
@@ -350,6 +453,8 @@ fn stage_figures(spec: &RunSpec, data: &RunData, mix: &MixInfo<'_>) -> Vec<Stage
 fn timeline(spec: &RunSpec, data: &RunData) -> Vec<TimelinePoint> {
     let end = data.ended_ns.min(spec.plan.end_ns()).max(1);
     let width = spec.bucket_ns;
+    let evidence = spec.segment.is_some();
+    let empty = histogram(super::record::BUCKET_SIGFIG);
     data.rec
         .timeline
         .iter()
@@ -358,17 +463,8 @@ fn timeline(spec: &RunSpec, data: &RunData) -> Vec<TimelinePoint> {
             let start_ns = i as u64 * width;
             let span = end.saturating_sub(start_ns).clamp(1, width);
             match b {
-                Some(b) => TimelinePoint {
-                    start_ns,
-                    operations: b.hist.len(),
-                    failures: b.failures,
-                    throughput_per_sec: b.hist.len() as f64 / (span as f64 / 1e9),
-                    p99_ns: Some(b.hist.value_at_quantile(0.99) as f64),
-                },
-                None => TimelinePoint {
-                    start_ns,
-                    ..TimelinePoint::default()
-                },
+                Some(b) => timeline_point(start_ns, &b.hist, b.failures, span, evidence),
+                None => timeline_point(start_ns, &empty, 0, span, evidence),
             }
         })
         .collect()

@@ -699,3 +699,110 @@ fn scenario_misuse_is_a_clear_error() {
     })
     .contains("call run_mix()"));
 }
+
+fn segment(index: u32, count: u32, measure_ms: u64) -> Settings {
+    Settings {
+        segment: Some(crate::protocol::Segment { index, count }),
+        ..measured(measure_ms)
+    }
+}
+
+#[test]
+fn closed_segments_own_their_stripe_of_workers_and_number_apart() {
+    let _one_at_a_time = exclusive();
+    let mut workers = Vec::new();
+    let mut seqs = Vec::new();
+    let mut total = 0;
+    for index in 0..3 {
+        let seen = Arc::new(Mutex::new((BTreeSet::new(), Vec::new())));
+        let mut load = LoadTest::new(segment(index, 3, 200));
+        let s = Arc::clone(&seen);
+        load.concurrency(7).iterations(100).run(move |ctx| {
+            let mut g = s.lock().unwrap();
+            g.0.insert(ctx.worker());
+            g.1.push(ctx.seq());
+            // A real wait, so that every worker gets operations before the count runs out.
+            async {
+                tokio::time::sleep(ms(1)).await;
+            }
+        });
+        let m = figures(load);
+        let d = details(&m);
+        // The global concurrency is reported; the segment ran its share of the iterations.
+        assert_eq!(d.concurrency, Some(7));
+        assert_eq!(d.operations, [34, 33, 33][index as usize]);
+        total += d.operations;
+        let f = d.segment.as_ref().expect("a segment records itself");
+        assert_eq!((f.index, f.count, f.start_skew_ns), (index, 3, None));
+        assert!(!d.histogram_ns.is_empty() && d.histogram_config.is_some());
+        let g = seen.lock().unwrap();
+        workers.push(g.0.clone());
+        seqs.extend(g.1.iter().copied());
+    }
+    assert_eq!(total, 100);
+    assert_eq!(workers[0], BTreeSet::from([0, 3, 6]));
+    assert_eq!(workers[1], BTreeSet::from([1, 4]));
+    assert_eq!(workers[2], BTreeSet::from([2, 5]));
+    seqs.sort_unstable();
+    let n = seqs.len();
+    seqs.dedup();
+    assert_eq!(seqs.len(), n, "sequence numbers are unique across segments");
+}
+
+#[test]
+fn segment_shares_of_zero_are_errors_naming_the_numbers() {
+    let _one_at_a_time = exclusive();
+    let mut load = LoadTest::new(segment(2, 3, 100));
+    load.rate(100).max_in_flight(2).run(|_| async {});
+    let e = load.finish().unwrap_err();
+    assert!(e.contains("max_in_flight 2 over 3 segments"), "{e}");
+    let mut load = LoadTest::new(segment(2, 3, 100));
+    load.concurrency(2).run(|_| async {});
+    let e = load.finish().unwrap_err();
+    assert!(
+        e.contains("concurrency 2 over 3 segments") && e.contains("3/3"),
+        "{e}"
+    );
+    let mut load = LoadTest::new(segment(3, 4, 100));
+    load.concurrency(8).iterations(3).run(|_| async {});
+    assert!(load.finish().unwrap_err().contains("iterations 3 over 4"));
+    let mut load = LoadTest::new(segment(0, 2, 100));
+    load.find_capacity(
+        CapacityGoal::p99_below(Duration::from_millis(5)),
+        |_| async {},
+    );
+    assert!(load.finish().unwrap_err().contains("one process"));
+}
+
+#[test]
+fn a_common_start_aligns_the_plan_and_a_missed_one_refuses_to_run() {
+    let _one_at_a_time = exclusive();
+    let now = super::segment::unix_now_ns();
+    let mut load = LoadTest::new(Settings {
+        start_at_unix_ns: Some(now + 50_000_000),
+        ..segment(0, 2, 200)
+    });
+    load.rate(200).run(|_| async {});
+    let m = figures(load);
+    let f = details(&m).segment.clone().unwrap();
+    assert_eq!(f.start_at_unix_ns, Some(now + 50_000_000));
+    let skew = f.start_skew_ns.unwrap();
+    assert!((0..super::segment::MAX_START_SKEW.as_nanos() as i64).contains(&skew));
+    // Started 1.4 s after the common start: no operation runs.
+    let ran = Arc::new(Mutex::new(0u32));
+    let r = Arc::clone(&ran);
+    let mut late = LoadTest::new(Settings {
+        start_at_unix_ns: Some(super::segment::unix_now_ns() - 1_400_000_000),
+        ..segment(1, 2, 200)
+    });
+    late.rate(200).run(move |_| {
+        *r.lock().unwrap() += 1;
+        async {}
+    });
+    let e = late.finish().unwrap_err();
+    assert!(
+        e.starts_with("segment 2/2 missed the common start by 1.4"),
+        "{e}"
+    );
+    assert_eq!(*ran.lock().unwrap(), 0);
+}

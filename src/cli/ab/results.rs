@@ -120,6 +120,11 @@ pub fn save(
     session: &Session,
     (fingerprint, asked): (&Fingerprint, Option<bool>),
 ) {
+    if let Some(shard) = &report.shard {
+        let note = crate::cli::store::policy::shard_note(shard);
+        report.notes.push(note);
+        return;
+    }
     if asked == Some(false) {
         report
             .notes

@@ -1,11 +1,14 @@
 //! `ab`'s two sides from their builds to the tests both run: open each side's suites, list and
 //! select them with `run`'s own step (`run::plan`), and pair the tests by id.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use super::base::Built;
 use super::session::{self, Matched, SuiteSide};
 use crate::cli::errors::CliError;
+use crate::cli::model::Shard;
+use crate::cli::partition::Partition;
 use crate::cli::profile::Override;
 use crate::cli::project::select::Selection;
 use crate::cli::run::events::Reporter;
@@ -36,6 +39,8 @@ pub struct Plans<'s> {
     pub base: Vec<Planned<'s>>,
     pub head: Vec<Planned<'s>>,
     pub matched: Matched,
+    /// `--partition`: this shard's identity (head's selection is what is partitioned).
+    pub shard: Option<Shard>,
 }
 
 impl Suites {
@@ -46,7 +51,7 @@ impl Suites {
     /// is new, not an error.
     pub fn plan(
         &mut self,
-        (selection, quick): (&Selection, bool),
+        (selection, quick, partition): (&Selection, bool, Option<&Partition>),
         calibrate: bool,
         overrides: &[Override],
         reporter: &mut dyn Reporter,
@@ -59,13 +64,25 @@ impl Suites {
         let this: &Self = self;
         let head = plan::select(&this.head, head_listed.clone(), selection, quick, notes);
         plan::check(&head_listed, &head, (selection, quick), reporter, notes)?;
-        let base = plan::select(&this.base, base_listed, selection, quick, &mut Vec::new());
+        let head_ids: HashSet<String> = head.iter().map(|p| p.id().to_string()).collect();
+        let mut head = head;
+        let shard = plan::partition(&mut head, partition, "ab", notes);
+        let mut base = plan::select(&this.base, base_listed, selection, quick, &mut Vec::new());
+        if let Some(p) = partition {
+            // A base test is measured where its head twin is; one head lacks, where its hash is.
+            let kept: HashSet<String> = head.iter().map(|p| p.id().to_string()).collect();
+            base.retain(|b| {
+                let id = b.id().to_string();
+                kept.contains(&id) || (!head_ids.contains(&id) && p.owns_by_hash(&id))
+            });
+        }
         let matched = session::match_tests(session::described(&base), session::described(&head));
         notes.extend(matched.notes(calibrate));
         Ok(Plans {
             base,
             head,
             matched,
+            shard,
         })
     }
 }

@@ -200,7 +200,7 @@ impl Judge<'_> {
         let mut notes = Vec::new();
         let mut suites = sides::open(&built, false, &mut notes)?;
         let selection = self.selection();
-        let picked = (&selection, self.quick);
+        let picked = (&selection, self.quick, None);
         let mut plans = suites.plan(picked, false, &[], reporter, &mut notes)?;
         for t in &mut plans.matched.both {
             if let Some(&threshold) = self.tracked.get(&t.id) {

@@ -4,6 +4,7 @@
 
 use crate::cli::ab::{base, results, session, sides};
 use crate::cli::args::AbArgs;
+use crate::cli::compare::CompareOptions;
 use crate::cli::compare::{growth, require};
 use crate::cli::errors::CliError;
 use crate::cli::model::Report;
@@ -12,11 +13,12 @@ use crate::cli::project::workspace;
 use crate::cli::report::{self, human};
 use crate::cli::run::events::Event;
 use crate::cli::run::{instructions, interrupt};
-use crate::cli::store::policy::Session;
+use crate::cli::store::policy::{self, Session};
 
 pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let started = std::time::SystemTime::now();
     let (build_options, selection) = (args.build.options(), args.select.selection());
+    let partition = args.partition()?;
     let output = args.report.output()?;
     let mut progress = human::progress_for(&output);
     let ws = workspace::discover(&build_options)?;
@@ -36,7 +38,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let (at, reporter) = ((spec, args.merge_base), progress.as_mut());
     let built = base::build_both(git, at, &ws, &build_options, reporter, &mut notes)?;
     let mut suites = sides::open(&built, args.calibrate, &mut notes)?;
-    let picked = (&selection, args.quick);
+    let picked = (&selection, args.quick, partition.as_ref());
     let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);
     let (calibrate, reporter) = (args.calibrate, progress.as_mut());
     let plans = suites.plan(picked, calibrate, overrides, reporter, &mut notes)?;
@@ -59,7 +61,18 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     notes.push(measured.note);
 
     let mut report = Report::new(opts.fingerprint.machine.clone(), measured.tests, notes);
-    report.perf_profile = perf_profile.as_ref().map(|p| p.name.clone());
+    (report.perf_profile, report.shard) = (
+        perf_profile.as_ref().map(|p| p.name.clone()),
+        plans.shard.clone(),
+    );
+    let judged = CompareOptions {
+        threshold: rounds.threshold,
+        ..CompareOptions::default()
+    };
+    report
+        .shard
+        .iter_mut()
+        .for_each(|s| policy::shard_settings(s, &opts.fingerprint, &judged));
     (report.commit, report.dirty) = (head_commit, session.context.dirty);
     report.baseline = results::baseline(base_commit, args.base.as_deref(), args.calibrate);
     report.growth = growth::of(&report.tests, Some(&measured.base_tests));

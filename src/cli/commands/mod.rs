@@ -10,6 +10,7 @@ pub mod compare;
 pub mod fetch;
 pub mod history;
 pub mod k8s_job;
+pub mod merge;
 pub mod push;
 pub mod report;
 pub mod run;
@@ -41,6 +42,7 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::Bisect(a) => bisect::run(&a),
         Command::Accept(a) => accept::run(&a),
         Command::K8sJob(a) => k8s_job::run(&a),
+        Command::Merge(a) => merge::run(&a),
     }
 }
 

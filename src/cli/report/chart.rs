@@ -123,6 +123,7 @@ mod tests {
                     failures: u64::from(i == 3),
                     throughput_per_sec: 100.0 * (i + 1) as f64,
                     p99_ns: Some(1e6),
+                    ..TimelinePoint::default()
                 })
                 .collect(),
             resources: vec![ResourceSample {

@@ -448,6 +448,7 @@ mod tests {
             failures: 0,
             throughput_per_sec: ops as f64,
             p99_ns: Some(1e6),
+            ..TimelinePoint::default()
         };
         report.tests[0].load = Some(LoadDetails {
             timeline: vec![point(10), point(40), point(20)],

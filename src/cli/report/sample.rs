@@ -112,5 +112,7 @@ pub fn report() -> Report {
         growth: Vec::new(),
         requirements: Vec::new(),
         perf_profile: None,
+        segment: None,
+        shard: None,
     }
 }

@@ -4,7 +4,9 @@
 //! told to reporters as [`events`]. [`process`] spawns, watches and kills the test processes;
 //! [`overrides`] checks the `PERF_<TEST>_<KEY>` variables before anything runs;
 //! [`instructions`] picks how `--instructions` counts and wraps processes in Callgrind;
-//! [`interrupt`] turns a signal into killed children and exit 128 + the signal.
+//! [`interrupt`] turns a signal into killed children and exit 128 + the signal;
+//! [`segment`] runs one segment of each load test (`--segment M/N`), started together by
+//! `--start-at` or the [`rendezvous`].
 
 pub mod events;
 pub mod instructions;
@@ -13,6 +15,8 @@ pub mod merge;
 pub mod overrides;
 pub mod plan;
 pub mod process;
+pub mod rendezvous;
 pub mod runner;
+pub mod segment;
 pub mod sequential;
 pub mod suite;

@@ -6,7 +6,8 @@ use super::events::{Event, Reporter};
 use super::overrides;
 use crate::cli::compare::ratios;
 use crate::cli::errors::CliError;
-use crate::cli::model::TestId;
+use crate::cli::model::{Shard, TestId};
+use crate::cli::partition::Partition;
 use crate::cli::profile;
 use crate::cli::project::build::BuiltTarget;
 use crate::cli::project::select::{self, Skip};
@@ -66,6 +67,43 @@ pub fn select<'s>(
     plan
 }
 
+/// `--partition`: keeps this shard's share of the selected `plan` (the same rule for `run` and
+/// both sides of `ab`) and says so in `notes`; the shard's identity for the report, whose
+/// comparison settings the comparison fills in. `None` without `--partition`.
+pub fn partition(
+    plan: &mut Vec<Planned<'_>>,
+    partition: Option<&Partition>,
+    command: &str,
+    notes: &mut Vec<String>,
+) -> Option<Shard> {
+    let p = partition?;
+    let ids: Vec<String> = plan.iter().map(|t| t.id().to_string()).collect();
+    let (kept, suite) = p.apply(std::mem::take(plan), &ids);
+    *plan = kept;
+    notes.push(format!(
+        "shard {} ({}): {} of the {} selected tests",
+        p.share,
+        p.kind.name(),
+        plan.len(),
+        suite.tests
+    ));
+    Some(Shard {
+        kind: p.kind.name().to_string(),
+        index: p.share.index,
+        count: p.share.count,
+        command: command.to_string(),
+        suite_tests: suite.tests,
+        suite_digest: suite.digest,
+        threshold: 0.0,
+        alpha: 0.0,
+        rustc: String::new(),
+        profile: String::new(),
+        baseline_tests: Vec::new(),
+        noise: Default::default(),
+        companions: Vec::new(),
+    })
+}
+
 /// What is checked between listing the tests and running the first one, so that a
 /// configuration mistake exits 2 before anything is measured: the `PERF_<TEST>_<KEY>`
 /// variables against the listed tests (and the load parameters of the planned load tests),
@@ -113,11 +151,14 @@ pub fn profiled(
 
 /// The ratios between tests (`overhead("plain") <= "20%"`) of the planned tests, each named
 /// test resolved among every listed one (an unknown name is an error before anything runs).
-/// A named test the filters left out is run too, and noted: the ratio needs its figures.
+/// A named test the filters (or the shard) left out is run too, and noted: the ratio needs its
+/// figures. In a shard it is listed in `shard.companions`, so that `merge` keeps the copy of
+/// the shard that owns it.
 pub fn ratios<'s>(
     suites: &'s [Suite],
     listed: &[Vec<TestInfo>],
     plan: &mut Vec<Planned<'s>>,
+    mut shard: Option<&mut Shard>,
     notes: &mut Vec<String>,
 ) -> Result<Vec<ratios::Link>, CliError> {
     let all: Vec<(&Suite, &TestInfo)> = suites
@@ -151,6 +192,9 @@ pub fn ratios<'s>(
                 suite,
                 info: (*info).clone(),
             });
+            if let Some(shard) = shard.as_deref_mut() {
+                shard.companions.push(link.other.clone());
+            }
             notes.push(format!(
                 "{} also ran: {}'s `{}(\"{}\")` compares with it",
                 link.other,

@@ -9,7 +9,7 @@ use super::interrupt;
 use super::sequential::StopRule;
 use super::suite::{Limit, ProcessOutcome, Suite};
 use crate::cli::model::{TestId, TestReport};
-use crate::protocol::{Counting, Measurement, Outcome, Settings, TestInfo, TestKind};
+use crate::protocol::{Counting, Measurement, Outcome, Segment, Settings, TestInfo, TestKind};
 
 /// One test to run, and the suite it lives in.
 pub struct Planned<'s> {
@@ -45,6 +45,10 @@ pub struct RunConfig {
     pub test_timeout: Option<Duration>,
     /// `--instructions`: how bench processes count instructions.
     pub counting: Counting,
+    /// `--segment M/N`: which segment of each load test the processes run.
+    pub segment: Option<Segment>,
+    /// The common start of the load test (`--start-at` or the rendezvous), Unix ns.
+    pub start_at_unix_ns: Option<u64>,
 }
 
 /// Run every planned test and report each through `reporter`. The tests' processes are
@@ -146,6 +150,8 @@ impl<'p, 's> TestRun<'p, 's> {
         };
         settings.load_scale = config.load_scale;
         settings.counting = super::instructions::for_test(config.counting, info.kind);
+        settings.segment = config.segment;
+        settings.start_at_unix_ns = config.start_at_unix_ns;
         let limit = Limit::for_test(info, &settings, config.test_timeout, self.longest);
         let id = self.id.as_str();
         let mut on_slow = |elapsed| {

@@ -11,7 +11,7 @@ use crate::cli::compare::{self, CompareOptions};
 use crate::cli::errors::CliError;
 use crate::cli::fingerprint::{self, Fingerprint};
 use crate::cli::git::{self, Git};
-use crate::cli::model::{Accepted, BaselineRef, Report, TestReport};
+use crate::cli::model::{Accepted, BaselineRef, Report, SegmentMark, Shard, TestReport};
 use crate::cli::report::words::short;
 use crate::cli::store::accept::Acceptance;
 use crate::cli::store::{Record, Store};
@@ -231,6 +231,17 @@ impl Session {
     }
 }
 
+/// A `--segment` report: the commit and tree state it measured, and its segment marking; no
+/// baseline comparison (a 1/N share against a whole test would read as a regression) and
+/// nothing saved.
+pub fn stamp(report: &mut Report, opts: &Options, segment: SegmentMark) -> Result<(), CliError> {
+    let session = Session::open(opts)?;
+    report.commit = session.context.commit.clone();
+    report.dirty = session.context.dirty;
+    report.segment = Some(segment);
+    Ok(())
+}
+
 /// After a run: fills `commit`, `dirty`, `baseline` and every comparison of `report`, saves
 /// the results when appropriate, and explains in `notes`. Errors only for what the user
 /// explicitly asked and cannot have (a missing `--baseline`).
@@ -268,6 +279,11 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
     }
     report.growth = compare::growth::of(&report.tests, base.as_ref().map(|b| &b.tests[..]));
 
+    if let Some(shard) = report.shard.as_mut() {
+        shard_settings(shard, &opts.fingerprint, &opts.compare);
+        report.notes.push(shard_note(shard));
+        return Ok(());
+    }
     match session.context.commit.clone() {
         Some(commit) if wanted(opts.save, &session.context, report) => {
             let side = Side {
@@ -294,6 +310,26 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
         None => {}
     }
     Ok(())
+}
+
+/// Fills in a shard's comparison settings and fingerprint: what `merge` checks the shards
+/// agree on and judges (and saves) the whole suite with.
+pub fn shard_settings(shard: &mut Shard, fingerprint: &Fingerprint, compare: &CompareOptions) {
+    shard.threshold = compare.threshold;
+    shard.alpha = compare.alpha;
+    shard.rustc = fingerprint.rustc.clone();
+    shard.profile = fingerprint.profile.clone();
+}
+
+/// Why a shard's results are not stored: a partial record would become the next run's
+/// baseline for the shard's tests only.
+pub fn shard_note(shard: &Shard) -> String {
+    format!(
+        "results not saved: this is shard {}/{} of the suite (`cargo perf merge --save` saves \
+         the merged run)",
+        shard.index + 1,
+        shard.count
+    )
 }
 
 /// Refuses a baseline of another machine, compiler or profile unless forced; a forced one is
@@ -575,6 +611,18 @@ fn judge(
         .cloned()
         .collect();
     base_tests.extend(accepted.iter().map(|a| a.test.clone()));
+    if let Some(shard) = report.shard.as_mut() {
+        // The evidence `merge` re-judges the whole suite with: this shard's tests only.
+        let mine: HashSet<&str> = report.tests.iter().map(|t| t.id.as_str()).collect();
+        shard.baseline_tests = (base_tests.iter())
+            .filter(|t| mine.contains(t.id.as_str()))
+            .cloned()
+            .collect();
+        shard.noise = (all.iter())
+            .filter(|(id, _)| mine.contains(id.as_str()))
+            .map(|(id, n)| (id.clone(), *n))
+            .collect();
+    }
     compare::unpaired::apply(
         &base_tests,
         &mut report.tests,

@@ -133,6 +133,7 @@ fn a_load_test_shows_its_timeline_stages_and_histogram() {
                 failures: 0,
                 throughput_per_sec: 100.0 + i as f64,
                 p99_ns: Some(1e6),
+                ..TimelinePoint::default()
             })
             .collect(),
         stages: vec![

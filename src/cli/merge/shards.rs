@@ -1,0 +1,272 @@
+//! The merge of `--partition` shards: checks that the files are every shard of one suite,
+//! measured alike, each exactly once; then one report of every test, compared over the whole
+//! suite with the comparison a single run uses (`compare::unpaired::apply`: moderation and
+//! Benjamini–Hochberg see every test, not a shard's share, which would inflate false alarms
+//! up to N-fold).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{Merged, ShardFile};
+use crate::cli::compare::{self, CompareOptions};
+use crate::cli::errors::CliError;
+use crate::cli::fingerprint::Fingerprint;
+use crate::cli::model::{Report, Shard, TestReport};
+use crate::cli::store::policy::Side;
+
+/// What `merge --save` stores: the merged run as one record, under its commit.
+pub struct ToSave {
+    pub fingerprint: Fingerprint,
+    pub side: Option<Side>,
+}
+
+/// The shards' one report; exit 2 for a file that is not a shard, a foreign one, a missing,
+/// duplicate or overlapping shard.
+pub fn merge(files: Vec<ShardFile>) -> Result<Merged, CliError> {
+    let shards = check(&files)?;
+    let first = &files[0].report;
+    let s0 = shards[0];
+    if s0.command != "run" {
+        return Err(CliError::usage(
+            format!(
+                "{}: `{}` shards cannot be merged yet: their verdicts come from paired rounds \
+                 whose Holm family a merge would have to recompute from every round",
+                files[0].path.display(),
+                s0.command
+            ),
+            "shard `cargo perf run` (stored baselines), or run `ab` unsharded",
+        ));
+    }
+    let tests = combine(&files, &shards)?;
+    let mut report = Report::new(first.machine.clone(), tests, notes(&files));
+    (report.commit, report.dirty) = (first.commit.clone(), files.iter().any(|f| f.report.dirty));
+    report.baseline = first.baseline.clone();
+    report.perf_profile = first.perf_profile.clone();
+    report.started_at = files
+        .iter()
+        .filter_map(|f| f.report.started_at.clone())
+        .min();
+    // The shards ran side by side: the merged run took as long as the slowest.
+    report.duration_ns = files.iter().filter_map(|f| f.report.duration_ns).max();
+    let base: Vec<TestReport> = shards
+        .iter()
+        .flat_map(|s| s.baseline_tests.clone())
+        .collect();
+    let noise: BTreeMap<String, f64> = shards.iter().flat_map(|s| s.noise.clone()).collect();
+    judge(&mut report, &base, &noise, s0);
+    let fingerprint = Fingerprint {
+        machine: first.machine.clone(),
+        rustc: s0.rustc.clone(),
+        profile: s0.profile.clone(),
+    };
+    let side = report.commit.clone().map(|commit| Side {
+        commit,
+        dirty: report.dirty,
+        branch: None,
+        tests: report.tests.clone(),
+        noise,
+        perf_profile: report.perf_profile.clone(),
+    });
+    report.notes.push(format!(
+        "merged {} shards ({}) of {} tests; verdicts judged over the whole suite",
+        s0.count, s0.kind, s0.suite_tests
+    ));
+    let save = Some(ToSave { fingerprint, side });
+    Ok(Merged { report, save })
+}
+
+/// Every file's shard, after checking that they are the shards of one suite, each once.
+fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
+    let mut shards = Vec::new();
+    for f in files {
+        let shard = f.report.shard.as_ref().ok_or_else(|| {
+            CliError::usage(
+                format!(
+                    "{} is not a shard's report (it has no `shard`)",
+                    f.path.display()
+                ),
+                "give the `--format json -o FILE` reports of `cargo perf --partition ...` runs",
+            )
+        })?;
+        shards.push(shard);
+    }
+    let (first, s0) = (&files[0], shards[0]);
+    for (f, s) in files.iter().zip(&shards).skip(1) {
+        let r = &f.report;
+        let fields: [(&str, String, String); 12] = [
+            (
+                "tool_version",
+                r.tool_version.clone(),
+                first.report.tool_version.clone(),
+            ),
+            (
+                "commit",
+                format!("{:?}", r.commit),
+                format!("{:?}", first.report.commit),
+            ),
+            (
+                "machine.id",
+                r.machine.id.clone(),
+                first.report.machine.id.clone(),
+            ),
+            (
+                "baseline.commit",
+                format!("{:?}", r.baseline.commit),
+                format!("{:?}", first.report.baseline.commit),
+            ),
+            ("shard.kind", s.kind.clone(), s0.kind.clone()),
+            ("shard.count", s.count.to_string(), s0.count.to_string()),
+            ("shard.command", s.command.clone(), s0.command.clone()),
+            (
+                "shard.suite_digest",
+                s.suite_digest.clone(),
+                s0.suite_digest.clone(),
+            ),
+            (
+                "shard.suite_tests",
+                s.suite_tests.to_string(),
+                s0.suite_tests.to_string(),
+            ),
+            (
+                "shard.threshold",
+                s.threshold.to_string(),
+                s0.threshold.to_string(),
+            ),
+            ("shard.alpha", s.alpha.to_string(), s0.alpha.to_string()),
+            (
+                "shard.rustc",
+                format!("{} {}", s.rustc, s.profile),
+                format!("{} {}", s0.rustc, s0.profile),
+            ),
+        ];
+        if let Some((field, this, theirs)) = fields.into_iter().find(|(_, a, b)| a != b) {
+            return Err(CliError::usage(
+                format!(
+                    "{} is foreign: its {field} is {this}, but {}'s is {theirs}",
+                    f.path.display(),
+                    first.path.display()
+                ),
+                "merge the shards of one run: the same commit, suite, settings and tool",
+            ));
+        }
+    }
+    let mut seen: HashMap<u32, &ShardFile> = HashMap::new();
+    for (f, s) in files.iter().zip(&shards) {
+        if let Some(other) = seen.insert(s.index, f) {
+            return Err(CliError::usage(
+                format!(
+                    "duplicate: {} and {} are both shard {}/{}",
+                    other.path.display(),
+                    f.path.display(),
+                    s.index + 1,
+                    s.count
+                ),
+                "give each shard's report once",
+            ));
+        }
+    }
+    let missing: Vec<String> = (0..s0.count)
+        .filter(|i| !seen.contains_key(i))
+        .map(|i| format!("{}/{}", i + 1, s0.count))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::usage(
+            format!("incomplete: shard {} missing", missing.join(", ")),
+            "give every shard's report; a shard whose job failed must be run again",
+        ));
+    }
+    Ok(shards)
+}
+
+/// Every test once, sorted by id: a shard's ratio companions give way to the copy of the
+/// shard that owns the test (kept once when no shard owns it); a test two shards own is an
+/// error, and so is a suite with fewer tests than the shards said it has.
+fn combine(files: &[ShardFile], shards: &[&Shard]) -> Result<Vec<TestReport>, CliError> {
+    let mut owned: BTreeMap<String, (&ShardFile, TestReport)> = BTreeMap::new();
+    let mut companions: BTreeMap<String, TestReport> = BTreeMap::new();
+    for (f, s) in files.iter().zip(shards) {
+        let extra: HashSet<&str> = s.companions.iter().map(String::as_str).collect();
+        for t in &f.report.tests {
+            if extra.contains(t.id.as_str()) {
+                companions.entry(t.id.clone()).or_insert_with(|| t.clone());
+            } else if let Some((other, _)) = owned.insert(t.id.clone(), (f, t.clone())) {
+                return Err(CliError::usage(
+                    format!(
+                        "duplicate: test {} is in both {} and {}",
+                        t.id,
+                        other.path.display(),
+                        f.path.display()
+                    ),
+                    "each test belongs to one shard: merge the reports of one partitioned run",
+                ));
+            }
+        }
+    }
+    let expected = shards[0].suite_tests;
+    if owned.len() != expected {
+        return Err(CliError::usage(
+            format!(
+                "incomplete: the shards hold {} of the suite's {expected} tests",
+                owned.len()
+            ),
+            "run every shard of the suite again from the same commit",
+        ));
+    }
+    let mut tests: BTreeMap<String, TestReport> =
+        owned.into_iter().map(|(id, (_, t))| (id, t)).collect();
+    for (id, t) in companions {
+        tests.entry(id).or_insert(t);
+    }
+    Ok(tests.into_values().collect())
+}
+
+/// The suite-wide comparison: the one a single run makes, over every shard's baseline
+/// evidence. An accepted level stays marked as the shard found it.
+fn judge(report: &mut Report, base: &[TestReport], noise: &BTreeMap<String, f64>, s: &Shard) {
+    let Some(commit) = report.baseline.commit.clone() else {
+        return;
+    };
+    let accepted: HashMap<String, _> = (report.tests.iter())
+        .filter_map(|t| {
+            let c = t.comparison.as_ref()?;
+            Some((
+                t.id.clone(),
+                (c.accepted.clone()?, c.baseline_commit.clone()),
+            ))
+        })
+        .collect();
+    let opts = CompareOptions {
+        threshold: s.threshold,
+        alpha: s.alpha,
+    };
+    compare::unpaired::apply(base, &mut report.tests, noise, Some(&commit), &opts);
+    for t in &mut report.tests {
+        let Some((a, at)) = accepted.get(&t.id) else {
+            continue;
+        };
+        let ops = t
+            .operations
+            .iter_mut()
+            .filter_map(|o| o.comparison.as_mut());
+        for c in t.comparison.iter_mut().chain(ops) {
+            (c.accepted, c.baseline_commit) = (Some(a.clone()), at.clone());
+        }
+    }
+    report.growth = compare::growth::of(&report.tests, Some(base));
+}
+
+/// The shards' notes once each, without what only a shard says of itself (which share it
+/// ran, that it was not saved).
+fn notes(files: &[ShardFile]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in files {
+        let Some(s) = &f.report.shard else { continue };
+        let own = format!("shard {}/{} (", s.index + 1, s.count);
+        let unsaved = crate::cli::store::policy::shard_note(s);
+        for n in &f.report.notes {
+            if !n.starts_with(&own) && *n != unsaved && !out.contains(n) {
+                out.push(n.clone());
+            }
+        }
+    }
+    out
+}
