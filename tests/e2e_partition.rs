@@ -110,6 +110,23 @@ fn three_shards_merge_into_the_whole_suite_and_bad_sets_exit_2() {
         assert_ne!(c["verdict"], "new", "compared with the stored run: {t:#}");
     }
 
+    // `--save` stores the merged run as one run's record: in an empty store, a `compare` of
+    // HEAD with itself then finds every test.
+    let fresh = tmp.path().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    let mut args = vec!["merge", "--save", "--store", fresh, "--format", "json"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    let saved = f.cargo_perf(&args);
+    assert_eq!(saved.code, 0, "{}", saved.dump());
+    let notes = saved.json()["notes"].to_string();
+    assert!(notes.contains("results saved for"), "{notes}");
+    let again = [
+        "compare", "HEAD", "HEAD", "--store", fresh, "--format", "json",
+    ];
+    let compared = f.cargo_perf(&again);
+    assert_eq!(compared.code, 0, "{}", compared.dump());
+    assert_eq!(ids(&compared.json()), ids(&whole));
+
     // Two of three: incomplete, naming the missing shard.
     let two = merge(f, &[paths[0], paths[2]]);
     assert_eq!(two.code, 2, "{}", two.dump());
