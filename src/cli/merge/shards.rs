@@ -25,17 +25,6 @@ pub fn merge(files: Vec<ShardFile>) -> Result<Merged, CliError> {
     let shards = check(&files)?;
     let first = &files[0].report;
     let s0 = shards[0];
-    if s0.command != "run" {
-        return Err(CliError::usage(
-            format!(
-                "{}: `{}` shards cannot be merged yet: their verdicts come from paired rounds \
-                 whose Holm family a merge would have to recompute from every round",
-                files[0].path.display(),
-                s0.command
-            ),
-            "shard `cargo perf run` (stored baselines), or run `ab` unsharded",
-        ));
-    }
     let tests = combine(&files, &shards)?;
     let mut report = Report::new(first.machine.clone(), tests, notes(&files));
     (report.commit, report.dirty) = (first.commit.clone(), files.iter().any(|f| f.report.dirty));
@@ -90,6 +79,17 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
         shards.push(shard);
     }
     let (first, s0) = (&files[0], shards[0]);
+    if s0.command != "run" {
+        return Err(CliError::usage(
+            format!(
+                "{}: `{}` shards cannot be merged yet: their verdicts come from paired rounds \
+                 whose Holm family a merge would have to recompute from every round",
+                first.path.display(),
+                s0.command
+            ),
+            "shard `cargo perf run` (stored baselines), or run `ab` unsharded",
+        ));
+    }
     for (f, s) in files.iter().zip(&shards).skip(1) {
         let r = &f.report;
         let fields: [(&str, String, String); 12] = [
