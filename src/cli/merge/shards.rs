@@ -92,7 +92,7 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
     }
     for (f, s) in files.iter().zip(&shards).skip(1) {
         let r = &f.report;
-        let fields: [(&str, String, String); 12] = [
+        let fields: [(&str, String, String); 13] = [
             (
                 "tool_version",
                 r.tool_version.clone(),
@@ -132,11 +132,8 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
                 s0.threshold.to_string(),
             ),
             ("shard.alpha", s.alpha.to_string(), s0.alpha.to_string()),
-            (
-                "shard.rustc",
-                format!("{} {}", s.rustc, s.profile),
-                format!("{} {}", s0.rustc, s0.profile),
-            ),
+            ("shard.rustc", s.rustc.clone(), s0.rustc.clone()),
+            ("shard.profile", s.profile.clone(), s0.profile.clone()),
         ];
         if let Some((field, this, theirs)) = fields.into_iter().find(|(_, a, b)| a != b) {
             return Err(CliError::usage(
