@@ -220,6 +220,7 @@ fn combine(files: &[ShardFile], shards: &[&Shard]) -> Result<Vec<TestReport>, Cl
 /// evidence. An accepted level stays marked as the shard found it.
 fn judge(report: &mut Report, base: &[TestReport], noise: &BTreeMap<String, f64>, s: &Shard) {
     let Some(commit) = report.baseline.commit.clone() else {
+        report.growth = compare::growth::of(&report.tests, None);
         return;
     };
     let accepted: HashMap<String, _> = (report.tests.iter())
