@@ -14,6 +14,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use super::ab::rounds::{Order, Policy};
 use super::ab::session;
 use super::compare::require::Requirement;
+use super::engines::k8s;
 use super::errors::CliError;
 pub use super::model::FailOn;
 use super::partition::Partition;
@@ -63,6 +64,8 @@ pub enum Command {
     /// Recombine the `--format json` reports of `--partition` shards into one report and one
     /// exit code, judged over the whole suite
     Merge(MergeArgs),
+    /// Print a Kubernetes Indexed Job that runs suite shards or load segments, one per pod
+    K8sJob(K8sJobArgs),
 }
 
 /// `merge FILES...`: the shards' reports, where the merged one goes, what fails it.
@@ -683,6 +686,102 @@ pub struct ReportArgs {
     pub force: bool,
 }
 
+/// `k8s-job`: what the manifest runs (`--segments N` or `--shards N`) and how its pods look.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group = clap::ArgGroup::new("mode").required(true).args(["segments", "shards"]))]
+pub struct K8sJobArgs {
+    /// Run one load test from N pods (`--segment ci`, a rendezvous at pod 0)
+    #[arg(long, value_name = "N")]
+    pub segments: Option<u32>,
+    /// Run the suite as N shards, one per pod (`--partition hash:ci`)
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// The container image: the project with a Rust toolchain and cargo-perf installed
+    #[arg(long, value_name = "IMAGE")]
+    pub image: String,
+    /// The Job's name (a DNS-1123 label): pods are NAME-0, NAME-1, ..
+    #[arg(long, value_name = "NAME", default_value = "cargo-perf")]
+    pub name: String,
+    /// The namespace written into the manifest (default: none, `kubectl -n` decides)
+    #[arg(long, value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// The pods' working directory: the workspace root inside the image (default: the image's)
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<String>,
+    /// Tests whose name contains one of these (passed to every pod's `cargo perf`)
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// More `cargo perf` arguments for every pod, after `--` (e.g. `-- --quick`)
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<String>,
+    /// CPU of each pod, requested and limited alike (e.g. `2`, `1500m`)
+    #[arg(long, value_name = "QUANTITY")]
+    pub cpu: Option<String>,
+    /// Memory of each pod, requested and limited alike (e.g. `4Gi`)
+    #[arg(long, value_name = "QUANTITY")]
+    pub memory: Option<String>,
+    /// A PersistentVolumeClaim (ReadWriteMany) that every pod writes its result file to
+    #[arg(long, value_name = "PVC")]
+    pub results_claim: Option<String>,
+    /// Where the result files are written inside the pods
+    #[arg(long, value_name = "DIR", default_value = "/results")]
+    pub results_dir: String,
+    /// A shell command each pod runs after `cargo perf` to copy $CARGO_PERF_RESULT out (to
+    /// an object store), instead of --results-claim
+    #[arg(long, value_name = "CMD", conflicts_with = "results_claim")]
+    pub upload: Option<String>,
+    /// The rendezvous port on pod 0 (--segments; default 7878)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Reference this existing Secret (key `token`) for the rendezvous token instead of
+    /// emitting one with a random token (--segments)
+    #[arg(long, value_name = "NAME", conflicts_with = "token")]
+    pub token_secret: Option<String>,
+    /// The token of the emitted Secret instead of a random one (for tests: it is visible in
+    /// `ps`) (--segments)
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Write the manifest to FILE instead of stdout
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl K8sJobArgs {
+    /// The manifest's plain options (checked by [`k8s::manifest`]).
+    pub fn spec(&self) -> k8s::Spec {
+        let (mode, count) = match (self.segments, self.shards) {
+            (Some(n), _) => (k8s::Mode::Segments, n),
+            (None, n) => (k8s::Mode::Shards, n.unwrap_or(0)),
+        };
+        let results = match (&self.results_claim, &self.upload) {
+            (Some(claim), _) => Some(k8s::Results::Claim(claim.clone())),
+            (None, Some(cmd)) => Some(k8s::Results::Upload(cmd.clone())),
+            (None, None) => None,
+        };
+        let token = match (&self.token_secret, &self.token) {
+            (Some(name), _) => Some(k8s::Token::Secret(name.clone())),
+            (None, Some(value)) => Some(k8s::Token::Value(value.clone())),
+            (None, None) => None,
+        };
+        k8s::Spec {
+            mode,
+            count,
+            image: self.image.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            workdir: self.workdir.clone(),
+            filters: self.filters.clone(),
+            extra: self.extra.clone(),
+            cpu: self.cpu.clone(),
+            memory: self.memory.clone(),
+            results,
+            results_dir: self.results_dir.clone(),
+            port: self.port,
+            token,
+        }
+    }
+}
+
 /// `push [REMOTE]` / `fetch [REMOTE]`: the store and a git remote.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ShareArgs {
@@ -900,15 +999,30 @@ fn usage_error(e: &clap::Error) -> CliError {
     let rendered = e.render().to_string();
     let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("invalid arguments");
-    let message = first.trim_start_matches("error:").trim().to_string();
+    let mut message = first.trim_start_matches("error:").trim().to_string();
+    // "the following required arguments were not provided:" names them on the lines below.
+    if message.ends_with(':') {
+        let listed: Vec<&str> = lines
+            .take_while(|l| l.starts_with("  "))
+            .map(str::trim)
+            .collect();
+        message = format!("{} {}", message, listed.join(", "));
+    }
+    // The help to point at is the subcommand's that clap's usage line names (`run` else).
+    let sub = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: cargo perf "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|word| subcommand_names().iter().any(|n| n == word))
+        .unwrap_or("run");
     let tip = rendered
         .lines()
         .map(str::trim)
         .find_map(|l| l.strip_prefix("tip:"))
-        .map(|t| format!("{}; see `cargo perf run --help`", t.trim()));
+        .map(|t| format!("{}; see `cargo perf {sub} --help`", t.trim()));
     CliError::usage(
         message,
-        tip.unwrap_or_else(|| "see `cargo perf run --help` for the accepted options".into()),
+        tip.unwrap_or_else(|| format!("see `cargo perf {sub} --help` for the accepted options")),
     )
 }
 
@@ -1230,5 +1344,47 @@ mod tests {
             assert!(!e.message().starts_with("error"), "{e}");
             assert!(e.help().contains("--help"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_missing_required_argument_is_named() {
+        let argv = ["cargo-perf", "perf", "k8s-job", "--segments", "2"];
+        let e = parse(argv.iter().map(OsString::from)).unwrap_err();
+        assert!(e.message().contains("--image <IMAGE>"), "{e}");
+        assert!(e.help().contains("`cargo perf k8s-job --help`"), "{e}");
+    }
+
+    #[test]
+    fn k8s_job_options_become_the_manifest_spec() {
+        use crate::cli::engines::k8s::{Mode, Results, Token};
+        let argv = [
+            "cargo-perf",
+            "perf",
+            "k8s-job",
+            "--segments",
+            "3",
+            "--image",
+            "app:1",
+            "--upload",
+            "true",
+            "--token-secret",
+            "mine",
+            "load",
+            "--",
+            "--quick",
+        ];
+        let cli = parse(argv.iter().map(OsString::from)).unwrap().unwrap();
+        let Command::K8sJob(args) = cli.command else {
+            panic!("not k8s-job: {:?}", cli.command)
+        };
+        let spec = args.spec();
+        assert_eq!((spec.mode, spec.count), (Mode::Segments, 3));
+        assert_eq!(spec.results, Some(Results::Upload("true".into())));
+        assert_eq!(spec.token, Some(Token::Secret("mine".into())));
+        assert_eq!(
+            (spec.filters, spec.extra),
+            (vec!["load".into()], vec!["--quick".into()])
+        );
+        assert_eq!((spec.port, spec.results_dir.as_str()), (None, "/results"));
     }
 }

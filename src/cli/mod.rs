@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod bisect;
 pub mod commands;
 pub mod compare;
+pub mod engines;
 pub mod errors;
 pub mod fingerprint;
 pub mod git;

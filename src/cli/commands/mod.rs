@@ -9,6 +9,7 @@ pub mod bisect;
 pub mod compare;
 pub mod fetch;
 pub mod history;
+pub mod k8s_job;
 pub mod merge;
 pub mod push;
 pub mod report;
@@ -41,6 +42,7 @@ pub fn dispatch(command: Command) -> Result<i32, CliError> {
         Command::Bisect(a) => bisect::run(&a),
         Command::Accept(a) => accept::run(&a),
         Command::Merge(a) => merge::run(&a),
+        Command::K8sJob(a) => k8s_job::run(&a),
     }
 }
 

@@ -142,7 +142,9 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
                     f.path.display(),
                     first.path.display()
                 ),
-                "merge the shards of one run: the same commit, suite, settings and tool",
+                "merge the shards of one run: the same commit, suite, settings and tool, and \
+                 the same `--machine NAME` on every runner (the machine id is the host name \
+                 otherwise, and the merged run is stored under one)",
             ));
         }
     }
