@@ -385,6 +385,21 @@ mod tests {
         assert_eq!(p(a), p(b));
     }
 
+    #[test]
+    fn uncompared_shards_merge_uncompared() {
+        let mut files = shard_files("hash", 3);
+        for f in &mut files {
+            f.report.baseline.commit = None;
+            f.report.shard.as_mut().unwrap().baseline_tests.clear();
+            f.report.tests.iter_mut().for_each(|t| t.comparison = None);
+        }
+        let merged = merge(files).unwrap();
+        assert_eq!(merged.report.tests.len(), 12);
+        assert!(merged.report.tests.iter().all(|t| t.comparison.is_none()));
+        let side = merged.save.unwrap().side.unwrap();
+        assert_eq!((side.commit.as_str(), side.tests.len()), (HEAD, 12));
+    }
+
     fn err(files: Vec<ShardFile>) -> String {
         match merge(files) {
             Err(e) => {
