@@ -13,7 +13,17 @@ use common::schema::assert_valid;
 use common::{fixture, Fixture};
 use serde_json::Value;
 
-const SHARD: &[&str] = &["--quick", "--processes", "1", "--format", "json"];
+/// Quick, one process a test; only errors fail (the VM is shared and the tests run side by
+/// side: a noisy minor "regression" must not fail a test of sharding).
+const SHARD: &[&str] = &[
+    "--quick",
+    "--processes",
+    "1",
+    "--fail-on",
+    "error",
+    "--format",
+    "json",
+];
 
 fn ids(report: &Value) -> BTreeSet<String> {
     report["tests"]
@@ -50,7 +60,7 @@ fn shard(f: &Fixture, dir: &Path, store: &str, m: u32, env: &[(&str, &str)]) -> 
 }
 
 fn merge(f: &Fixture, files: &[&Path]) -> common::Run {
-    let mut args = vec!["merge", "--format", "json"];
+    let mut args = vec!["merge", "--fail-on", "error", "--format", "json"];
     args.extend(files.iter().map(|p| p.to_str().unwrap()));
     f.cargo_perf(&args)
 }
@@ -110,6 +120,24 @@ fn three_shards_merge_into_the_whole_suite_and_bad_sets_exit_2() {
         assert_ne!(c["verdict"], "new", "compared with the stored run: {t:#}");
     }
 
+    // `--save` stores the merged run as one run's record: in an empty store, a `compare` of
+    // HEAD with itself then finds every test.
+    let fresh = tmp.path().join("fresh");
+    let fresh = fresh.to_str().unwrap();
+    let mut args = vec!["merge", "--save", "--store", fresh, "--fail-on", "error"];
+    args.extend(["--format", "json"]);
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    let saved = f.cargo_perf(&args);
+    assert_eq!(saved.code, 0, "{}", saved.dump());
+    let notes = saved.json()["notes"].to_string();
+    assert!(notes.contains("results saved for"), "{notes}");
+    let again = [
+        "compare", "HEAD", "HEAD", "--store", fresh, "--format", "json",
+    ];
+    let compared = f.cargo_perf(&again);
+    assert_eq!(compared.code, 0, "{}", compared.dump());
+    assert_eq!(ids(&compared.json()), ids(&whole));
+
     // Two of three: incomplete, naming the missing shard.
     let two = merge(f, &[paths[0], paths[2]]);
     assert_eq!(two.code, 2, "{}", two.dump());
@@ -159,4 +187,70 @@ fn a_malformed_partition_or_missing_ci_variables_exit_2_before_building() {
     let ci = f.cargo_perf(&["--partition", "slice:ci", "--no-save"]);
     assert_eq!(ci.code, 2, "{}", ci.dump());
     assert!(ci.stderr.contains("CI_NODE_INDEX"), "{}", ci.dump());
+}
+
+#[test]
+fn a_ratio_across_shards_runs_its_other_test_beside_it_and_merge_keeps_one_copy() {
+    // `instrumented` and `heavy` compare with `plain`: in 3 shards, some shard runs `plain`
+    // as a companion; the merge keeps the owner's copy, once.
+    let f = fixture("ratios");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| f.cargo_perf(&[SHARD, &["--no-save"], args].concat());
+    let whole = run(&[]);
+    assert_eq!(whole.code, 0, "{}", whole.dump());
+    let whole = whole.json();
+    let mut files = Vec::new();
+    let mut companions = 0;
+    for m in 1..=3 {
+        let path = tmp.path().join(format!("r-{m}.json"));
+        let spec = format!("hash:{m}/3");
+        let r = run(&["--partition", &spec, "-o", path.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.dump());
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        companions += report["shard"]["companions"].as_array().map_or(0, Vec::len);
+        files.push(path);
+    }
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let merged = merge(f, &paths);
+    assert_eq!(merged.code, 0, "{}", merged.dump());
+    let merged = merged.json();
+    assert_eq!(ids(&merged), ids(&whole));
+    assert_eq!(merged["tests"].as_array().unwrap().len(), ids(&whole).len());
+    // `heavy` misses its overhead limit in the merged report as in the whole run.
+    let heavy = common::test_named(&merged, "heavy");
+    assert_eq!(heavy["status"], "failed", "{heavy:#}");
+    // The hash is fixed: `plain` and `sequential` own other shards than the tests that
+    // compare with them, so two companions ran (a change of the hash fails here).
+    assert_eq!(companions, 2);
+}
+
+#[test]
+fn ab_takes_the_same_partition_and_its_shards_are_not_merged_yet() {
+    let f = fixture("ab");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("ab-1.json");
+    let args = [
+        common::QUICK_AB_HEAD,
+        &["--partition", "slice:1/2", "-o", path.to_str().unwrap()],
+    ]
+    .concat();
+    let run = f.cargo_perf(&args);
+    assert_eq!(run.code, 0, "{}", run.dump());
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_valid("report.schema.json", &report, "ab shard");
+    let shard = &report["shard"];
+    assert_eq!(
+        (shard["kind"].as_str(), shard["command"].as_str()),
+        (Some("slice"), Some("ab"))
+    );
+    // Four tests dealt round-robin: the first and third by id.
+    assert_eq!(shard["suite_tests"], 4, "{shard:#}");
+    assert_eq!(report["tests"].as_array().unwrap().len(), 2, "{report:#}");
+    let refused = merge(f, &[&path]);
+    assert_eq!(refused.code, 2, "{}", refused.dump());
+    assert!(
+        refused.stderr.contains("`ab` shards cannot be merged yet"),
+        "{}",
+        refused.dump()
+    );
 }

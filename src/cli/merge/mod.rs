@@ -30,7 +30,12 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Vec<ShardFile>, CliError> {
                      the shard again if the file was cut short",
                 )
             };
-            let text = std::fs::read_to_string(path).map_err(|e| damaged(e.to_string()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(
+                    format!("{} cannot be read: {e}", path.display()),
+                    "give the path of each shard's `--format json -o FILE` report",
+                )
+            })?;
             let report: Report = serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?;
             Ok(ShardFile {
                 path: path.clone(),
@@ -59,4 +64,52 @@ pub fn merge(files: Vec<ShardFile>) -> Result<Merged, CliError> {
 pub struct Merged {
     pub report: Report,
     pub save: Option<shards::ToSave>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::model::MachineInfo;
+    use crate::cli::testing::bench;
+    use crate::protocol::{LoadDetails, SegmentFigures};
+
+    #[test]
+    fn load_segment_files_go_to_the_segment_merge_not_the_shard_merge() {
+        let mut t = bench("p/t/load").build();
+        t.load = Some(LoadDetails {
+            segment: Some(SegmentFigures {
+                index: 0,
+                count: 2,
+                ..SegmentFigures::default()
+            }),
+            ..LoadDetails::default()
+        });
+        let report = Report::new(MachineInfo::default(), vec![t], Vec::new());
+        let path = "seg-1.json".into();
+        // The shard merge would say "not a shard's report"; the segment merge answers instead.
+        let Err(e) = merge(vec![ShardFile { path, report }]) else {
+            panic!("merged")
+        };
+        assert!(!e.message.contains("not a shard"), "{}", e.message);
+        assert!(e.message.contains("seg-1.json"), "{}", e.message);
+    }
+
+    #[test]
+    fn unreadable_and_damaged_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let cut = dir.path().join("cut.json");
+        std::fs::write(&cut, "{\"schema_version\": 1, \"tests\": [").unwrap();
+        let Err(e) = read_all(&[cut]) else {
+            panic!("read")
+        };
+        assert!(e.message.contains("cut.json is damaged"), "{}", e.message);
+        let Err(e) = read_all(&[dir.path().join("gone.json")]) else {
+            panic!("read")
+        };
+        assert!(
+            e.message.contains("gone.json cannot be read"),
+            "{}",
+            e.message
+        );
+    }
 }

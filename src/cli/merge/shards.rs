@@ -25,17 +25,6 @@ pub fn merge(files: Vec<ShardFile>) -> Result<Merged, CliError> {
     let shards = check(&files)?;
     let first = &files[0].report;
     let s0 = shards[0];
-    if s0.command != "run" {
-        return Err(CliError::usage(
-            format!(
-                "{}: `{}` shards cannot be merged yet: their verdicts come from paired rounds \
-                 whose Holm family a merge would have to recompute from every round",
-                files[0].path.display(),
-                s0.command
-            ),
-            "shard `cargo perf run` (stored baselines), or run `ab` unsharded",
-        ));
-    }
     let tests = combine(&files, &shards)?;
     let mut report = Report::new(first.machine.clone(), tests, notes(&files));
     (report.commit, report.dirty) = (first.commit.clone(), files.iter().any(|f| f.report.dirty));
@@ -90,9 +79,20 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
         shards.push(shard);
     }
     let (first, s0) = (&files[0], shards[0]);
+    if s0.command != "run" {
+        return Err(CliError::usage(
+            format!(
+                "{}: `{}` shards cannot be merged yet: their verdicts come from paired rounds \
+                 whose Holm family a merge would have to recompute from every round",
+                first.path.display(),
+                s0.command
+            ),
+            "shard `cargo perf run` (stored baselines), or run `ab` unsharded",
+        ));
+    }
     for (f, s) in files.iter().zip(&shards).skip(1) {
         let r = &f.report;
-        let fields: [(&str, String, String); 12] = [
+        let fields: [(&str, String, String); 13] = [
             (
                 "tool_version",
                 r.tool_version.clone(),
@@ -132,11 +132,8 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
                 s0.threshold.to_string(),
             ),
             ("shard.alpha", s.alpha.to_string(), s0.alpha.to_string()),
-            (
-                "shard.rustc",
-                format!("{} {}", s.rustc, s.profile),
-                format!("{} {}", s0.rustc, s0.profile),
-            ),
+            ("shard.rustc", s.rustc.clone(), s0.rustc.clone()),
+            ("shard.profile", s.profile.clone(), s0.profile.clone()),
         ];
         if let Some((field, this, theirs)) = fields.into_iter().find(|(_, a, b)| a != b) {
             return Err(CliError::usage(
@@ -145,7 +142,9 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
                     f.path.display(),
                     first.path.display()
                 ),
-                "merge the shards of one run: the same commit, suite, settings and tool",
+                "merge the shards of one run: the same commit, suite, settings and tool, and \
+                 the same `--machine NAME` on every runner (the machine id is the host name \
+                 otherwise, and the merged run is stored under one)",
             ));
         }
     }
@@ -223,6 +222,7 @@ fn combine(files: &[ShardFile], shards: &[&Shard]) -> Result<Vec<TestReport>, Cl
 /// evidence. An accepted level stays marked as the shard found it.
 fn judge(report: &mut Report, base: &[TestReport], noise: &BTreeMap<String, f64>, s: &Shard) {
     let Some(commit) = report.baseline.commit.clone() else {
+        report.growth = compare::growth::of(&report.tests, None);
         return;
     };
     let accepted: HashMap<String, _> = (report.tests.iter())
@@ -269,4 +269,182 @@ fn notes(files: &[ShardFile]) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::errors::ErrorKind;
+    use crate::cli::model::{MachineInfo, Verdict};
+    use crate::cli::partition::Partition;
+    use crate::cli::testing::bench;
+
+    const BASE: &str = "1111111111111111111111111111111111111111";
+    const HEAD: &str = "2222222222222222222222222222222222222222";
+
+    /// Twelve tests: `t00` about 6 % slower with a wide process spread, so that its p-value
+    /// (about 0.02) passes a family of two but not of twelve; the rest unchanged.
+    fn suite() -> (Vec<TestReport>, Vec<TestReport>) {
+        let mut base = Vec::new();
+        let mut head = Vec::new();
+        for i in 0..12 {
+            let id = format!("p/t/t{i:02}");
+            let wobble = [100.0, 100.4, 99.6, 100.2, 99.8];
+            let (b, h): (Vec<f64>, Vec<f64>) = if i == 0 {
+                let b = [96.0, 104.0, 100.0, 98.0, 102.0];
+                let h = [102.0, 98.0, 104.0, 100.0, 96.0].map(|m| m * 1.06);
+                (b.to_vec(), h.to_vec())
+            } else {
+                let h = wobble
+                    .iter()
+                    .rev()
+                    .map(|m| m * (1.0 + i as f64 * 1e-4))
+                    .collect();
+                (wobble.to_vec(), h)
+            };
+            base.push(bench(&id).processes(&b).build());
+            head.push(bench(&id).processes(&h).build());
+        }
+        (base, head)
+    }
+
+    fn verdicts(tests: &[TestReport]) -> BTreeMap<String, Verdict> {
+        let v = |t: &TestReport| t.comparison.as_ref().map(|c| c.verdict);
+        tests
+            .iter()
+            .map(|t| (t.id.clone(), v(t).unwrap()))
+            .collect()
+    }
+
+    /// Each shard's report as `run --partition KIND:M/N` writes it: compared on its own tests.
+    fn shard_files(kind: &str, n: u32) -> Vec<ShardFile> {
+        let (base, head) = suite();
+        let ids: Vec<String> = head.iter().map(|t| t.id.clone()).collect();
+        let opts = CompareOptions::default();
+        (1..=n)
+            .map(|m| {
+                let p = Partition::parse(&format!("{kind}:{m}/{n}"), |_| None).unwrap();
+                let (mut mine, shape) = p.apply(head.clone(), &ids);
+                let keep: HashSet<String> = mine.iter().map(|t| t.id.clone()).collect();
+                let theirs: Vec<TestReport> = base
+                    .iter()
+                    .filter(|t| keep.contains(&t.id))
+                    .cloned()
+                    .collect();
+                compare::unpaired::apply(&theirs, &mut mine, &BTreeMap::new(), Some(BASE), &opts);
+                let mut r = Report::new(MachineInfo::default(), mine, Vec::new());
+                r.commit = Some(HEAD.into());
+                r.baseline.commit = Some(BASE.into());
+                r.shard = Some(Shard {
+                    kind: kind.into(),
+                    index: m - 1,
+                    count: n,
+                    command: "run".into(),
+                    suite_tests: shape.tests,
+                    suite_digest: shape.digest,
+                    threshold: opts.threshold,
+                    alpha: opts.alpha,
+                    rustc: "rustc 1.90.0".into(),
+                    profile: "release".into(),
+                    baseline_tests: theirs,
+                    noise: BTreeMap::new(),
+                    companions: Vec::new(),
+                });
+                ShardFile {
+                    path: format!("shard-{m}.json").into(),
+                    report: r,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merge_judges_the_suite_as_one_run_where_per_shard_bh_would_not() {
+        let (base, mut whole) = suite();
+        let opts = CompareOptions::default();
+        compare::unpaired::apply(&base, &mut whole, &BTreeMap::new(), Some(BASE), &opts);
+        let single = verdicts(&whole);
+
+        // Six slices of two: `t00` is judged in a family of two.
+        let files = shard_files("slice", 6);
+        let per_shard: BTreeMap<String, Verdict> = files
+            .iter()
+            .flat_map(|f| verdicts(&f.report.tests))
+            .collect();
+        assert_ne!(
+            per_shard, single,
+            "per-shard BH would have judged differently"
+        );
+        assert_eq!(per_shard["p/t/t00"], Verdict::Regressed, "{per_shard:?}");
+        assert_ne!(single["p/t/t00"], Verdict::Regressed, "{single:?}");
+
+        let merged = merge(files).unwrap().report;
+        assert_eq!(verdicts(&merged.tests), single);
+        let (a, b) = (&merged.tests[0], &whole[0]);
+        let p = |t: &TestReport| t.comparison.as_ref().and_then(|c| c.change);
+        assert_eq!(p(a), p(b));
+    }
+
+    #[test]
+    fn uncompared_shards_merge_uncompared() {
+        let mut files = shard_files("hash", 3);
+        for f in &mut files {
+            f.report.baseline.commit = None;
+            f.report.shard.as_mut().unwrap().baseline_tests.clear();
+            f.report.tests.iter_mut().for_each(|t| t.comparison = None);
+        }
+        let merged = merge(files).unwrap();
+        assert_eq!(merged.report.tests.len(), 12);
+        assert!(merged.report.tests.iter().all(|t| t.comparison.is_none()));
+        let side = merged.save.unwrap().side.unwrap();
+        assert_eq!((side.commit.as_str(), side.tests.len()), (HEAD, 12));
+    }
+
+    fn err(files: Vec<ShardFile>) -> String {
+        match merge(files) {
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Usage);
+                e.message
+            }
+            Ok(_) => panic!("merged"),
+        }
+    }
+
+    #[test]
+    fn missing_duplicate_overlapping_and_foreign_shards_are_refused() {
+        let mut two = shard_files("hash", 3);
+        two.remove(1);
+        assert_eq!(err(two), "incomplete: shard 2/3 missing");
+
+        let mut dup = shard_files("hash", 3);
+        let again = dup[2].report.clone();
+        dup.push(ShardFile {
+            path: "again.json".into(),
+            report: again,
+        });
+        assert!(err(dup).contains("both shard 3/3"));
+
+        let mut overlap = shard_files("hash", 3);
+        let stray = overlap[0].report.tests[0].clone();
+        overlap[1].report.tests.push(stray);
+        assert!(err(overlap).contains("is in both shard-1.json and shard-2.json"));
+
+        let mut foreign = shard_files("hash", 3);
+        foreign[2].report.commit = Some(BASE.into());
+        let e = err(foreign);
+        assert!(e.contains("shard-3.json is foreign: its commit"), "{e}");
+
+        let mut loose = shard_files("hash", 3);
+        loose[1].report.shard.as_mut().unwrap().threshold = 0.1;
+        assert!(err(loose).contains("shard.threshold"));
+
+        let mut lost = shard_files("hash", 3);
+        let t = lost[0].report.tests.pop().unwrap();
+        assert!(!t.id.is_empty());
+        assert!(err(lost).contains("incomplete: the shards hold 11 of the suite's 12 tests"));
+
+        let mut whole = shard_files("hash", 3);
+        whole[0].report.shard = None;
+        assert!(err(whole).contains("is not a shard's report"));
+    }
 }

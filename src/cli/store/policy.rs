@@ -281,6 +281,12 @@ pub fn compare_and_save(report: &mut Report, opts: &Options) -> Result<(), CliEr
 
     if let Some(shard) = report.shard.as_mut() {
         shard_settings(shard, &opts.fingerprint, &opts.compare);
+        // Uncompared, the shard still carries its tests' thresholds for a merged `--save`.
+        for t in &report.tests {
+            if let Some(&n) = opts.noise.get(&t.id) {
+                shard.noise.entry(t.id.clone()).or_insert(n);
+            }
+        }
         report.notes.push(shard_note(shard));
         return Ok(());
     }
