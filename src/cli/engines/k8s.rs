@@ -353,6 +353,11 @@ fn perf_args(spec: &Spec, output: &str) -> Vec<String> {
         ]
         .map(String::from),
     );
+    // Every pod has its own host name; `merge` refuses shards measured on different machines
+    // (their baselines would be another machine's), so the shards name one.
+    if spec.mode == Mode::Shards {
+        args.extend(["--machine".to_string(), spec.name.clone()]);
+    }
     args.extend(spec.extra.iter().cloned());
     args
 }

@@ -24,9 +24,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::segment::now_unix_ns;
 use crate::cli::errors::CliError;
 use crate::cli::jobs::JobIndex;
+use crate::load::segment::unix_now_ns;
 
 /// How far ahead of the broadcast the common start lies: long enough to deliver N-1 answers
 /// and spawn a test process on a loaded machine, short enough not to waste a run's time.
@@ -155,7 +155,7 @@ impl Leader {
                 Err(_) => std::thread::sleep(POLL),
             }
         }
-        let start = now_unix_ns() + START_LEAD.as_nanos() as u64;
+        let start = unix_now_ns() + START_LEAD.as_nanos() as u64;
         for stream in waiting.values_mut() {
             // A segment that vanished meanwhile misses the start; the merge will say so.
             let _ = stream.write_all(format!("start {start}\n").as_bytes());
@@ -230,7 +230,7 @@ impl Leader {
                     continue;
                 };
                 if check_in.test == test && check_in.token == token {
-                    let late = now_unix_ns().saturating_sub(start);
+                    let late = unix_now_ns().saturating_sub(start);
                     let why = format!(
                         "late: the start of {test} was broadcast and is {} past",
                         crate::format::duration_ns(late as f64)
@@ -400,7 +400,7 @@ fn answered(answer: &str) -> Result<u64, String> {
         .strip_prefix("start ")
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| format!("segment 1 answered {answer:?}, not a start"))?;
-    let now = now_unix_ns();
+    let now = unix_now_ns();
     if now >= start {
         return Err(format!(
             "the broadcast start has passed: this segment is {} late (start skew {} ns)",
@@ -458,7 +458,7 @@ mod tests {
                 std::thread::spawn(move || joiner(&addr, "tok", m, 3).join("p/t/a", T))
             })
             .collect();
-        let before = now_unix_ns();
+        let before = unix_now_ns();
         let start = l.start("p/t/a", T).unwrap();
         assert!(start > before, "the start lies ahead");
         for j in joins {
@@ -520,7 +520,7 @@ mod tests {
 
     #[test]
     fn a_start_already_past_is_refused() {
-        let e = answered(&format!("start {}", now_unix_ns() - 1_000_000)).unwrap_err();
+        let e = answered(&format!("start {}", unix_now_ns() - 1_000_000)).unwrap_err();
         assert!(e.contains("skew"), "{e}");
         assert!(answered("refused wrong token")
             .unwrap_err()

@@ -11,8 +11,6 @@
 //!   merge judges every threshold once, on the merged result;
 //! - nothing is compared with a baseline or saved to the store (a share is not the test).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use super::events::Reporter;
 use super::rendezvous::{Joiner, Leader};
 use super::runner::{self, Planned, RunConfig};
@@ -20,7 +18,7 @@ use crate::cli::errors::CliError;
 use crate::cli::jobs::JobIndex;
 use crate::cli::model::{Report, SegmentMark, Status, TestReport};
 use crate::cli::store::policy;
-use crate::load::segment::START_SKEW_WARN_NS;
+use crate::load::segment::{unix_now_ns, START_SKEW_WARN_NS};
 use crate::protocol::{Segment, TestKind};
 
 /// The environment variable that carries the rendezvous token (preferred to the flag: a flag's
@@ -99,13 +97,6 @@ fn rfc3339_ns(t: &str) -> Option<u64> {
         .ok()?
         .checked_mul(1_000_000_000)?
         .checked_add(frac_ns)
-}
-
-/// Now, nanoseconds since the Unix epoch.
-pub fn now_unix_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// How the segments agree on when each load test starts.
@@ -197,7 +188,7 @@ impl Segmenting {
 
 /// `--start-at` as an instant; a start that has already passed is refused at once.
 fn resolve(at: StartAt) -> Result<u64, CliError> {
-    let now = now_unix_ns();
+    let now = unix_now_ns();
     let StartAt::Unix(ns) = at;
     if ns <= now {
         return Err(missed(now - ns));
@@ -305,7 +296,7 @@ pub fn run_all(
         config.start_at_unix_ns = match &seg.start {
             Start::Whenever => None,
             Start::At(ns) => {
-                let now = now_unix_ns();
+                let now = unix_now_ns();
                 if now >= *ns {
                     return Err(missed(now - ns));
                 }
@@ -452,12 +443,12 @@ mod tests {
             .is_none());
         usage(Segmenting::from_flags(
             None,
-            Some(StartAt::Unix(now_unix_ns() + 60_000_000_000)),
+            Some(StartAt::Unix(unix_now_ns() + 60_000_000_000)),
             None,
             None,
             no_env,
         ));
-        let later = Some(StartAt::Unix(now_unix_ns() + 60_000_000_000));
+        let later = Some(StartAt::Unix(unix_now_ns() + 60_000_000_000));
         usage(Segmenting::from_flags(
             Some("1/3"),
             later,
@@ -517,7 +508,7 @@ mod tests {
 
     #[test]
     fn a_start_in_the_past_is_refused_naming_the_skew() {
-        let past = Some(StartAt::Unix(now_unix_ns() - 2_000_000_000));
+        let past = Some(StartAt::Unix(unix_now_ns() - 2_000_000_000));
         let e = Segmenting::from_flags(Some("1/2"), past, None, None, no_env).unwrap_err();
         assert!(e.message.contains("late"), "{}", e.message);
         assert!(e.message.contains("skew"), "{}", e.message);
