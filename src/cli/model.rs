@@ -78,9 +78,14 @@ pub struct Shard {
     pub suite_tests: usize,
     /// FNV-1a 64 of the sorted selected ids before partitioning, 16 hex digits.
     pub suite_digest: String,
-    /// The comparison's threshold and false-discovery rate.
+    /// The comparison's threshold and error rate: `run`'s false-discovery rate (BH), `ab`'s
+    /// family-wise rate (Holm).
     pub threshold: f64,
     pub alpha: f64,
+    /// `ab`: the level of the paired intervals (0.05 = 95 %), which a merge recomputes the
+    /// verdicts of tests no longer significant suite-wide with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_alpha: Option<f64>,
     /// The compiler version and cargo profile, which a merged `--save` stores with the record.
     pub rustc: String,
     pub profile: String,
@@ -567,6 +572,10 @@ pub struct AbRounds {
     pub adjusted_p: Option<f64>,
     /// The threshold this test was judged with, as a fraction.
     pub threshold: f64,
+    /// How many sequential looks `p_value` paid for (`adjusted_p` is Holm over every test's
+    /// `min(1, p_value × looks)`): what `merge` needs to redo Holm over a sharded suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looks: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use crate::cli::compare::primary_metric;
 use crate::cli::fingerprint::Fingerprint;
 use crate::cli::git;
 use crate::cli::model::{
-    AbRounds, BaselineRef, Comparison, Report, Severity, Status, TestId, TestReport,
+    AbRounds, BaselineRef, Comparison, Report, Severity, Status, TestId, TestReport, Verdict,
 };
 use crate::cli::run::merge;
 use crate::cli::run::runner::Planned;
@@ -58,7 +58,6 @@ pub fn compared(
         Some(change) => (Metric::Instructions, Some(change), Some(DETERMINISTIC_NOTE)),
         None => (primary_metric(info.kind), est.map(|e| e.change()), None),
     };
-    let multiple = change.map_or(f64::NAN, |c| c.abs() / result.threshold);
     report.comparison = Some(Comparison {
         baseline_commit: Some(base_commit.to_string()),
         metric: metric.name().to_string(),
@@ -74,13 +73,19 @@ pub fn compared(
             p_value: est.map(|e| e.p_value),
             adjusted_p: result.adjusted_p,
             threshold: result.threshold,
+            looks: result.looks,
         }),
-        severity: Severity::of(result.verdict, multiple),
+        severity: severity(result.verdict, change, result.threshold),
         metrics: Vec::new(),
         note: note.map(str::to_string),
         accepted: None,
     });
     report
+}
+
+/// The severity of a paired verdict: its change in multiples of the test's threshold.
+pub fn severity(verdict: Verdict, change: Option<f64>, threshold: f64) -> Option<Severity> {
+    Severity::of(verdict, change.map_or(f64::NAN, |c| c.abs() / threshold))
 }
 
 /// What the report names as the baseline: the base's commit, and the ref asked for (A/A:
@@ -232,6 +237,7 @@ mod tests {
             threshold: 0.02,
             wall_ns: 5,
             exact_change: None,
+            looks: Some(4),
         }
     }
 

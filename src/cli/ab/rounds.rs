@@ -99,6 +99,9 @@ pub struct TestResult {
     /// For a test compared on a deterministic count: the relative change of head's median
     /// count over the base's, judged exactly against `threshold` (no estimate, no p-value).
     pub exact_change: Option<f64>,
+    /// How many looks the sequential rounds could take (what the raw p-value paid for);
+    /// `None` for a test without an estimate.
+    pub looks: Option<usize>,
 }
 
 struct State {
@@ -263,7 +266,26 @@ fn run_exact<R: RoundRunner>(runner: &mut R, i: usize, order: Order) -> TestResu
         threshold,
         wall_ns: started.elapsed().as_nanos() as u64,
         exact_change: change,
+        looks: None,
     }
+}
+
+/// The suite's Holm step over `(p_value, looks)` of every judged test: each raw p-value first
+/// pays for the looks its test could take (Bonferroni over looks, valid whatever the stopping
+/// rule did), then Holm over the tests. `ab` runs it over its tests; `merge` again over every
+/// shard's tests, so that the family is the whole suite.
+pub fn suite_holm(raw: &[(f64, usize)]) -> Vec<f64> {
+    let sequential: Vec<f64> = raw
+        .iter()
+        .map(|&(p, looks)| (p * looks as f64).min(1.0))
+        .collect();
+    paired::holm(&sequential)
+}
+
+/// A test's verdict from its paired estimate and its suite-wide adjusted p-value (before any
+/// confirmation rounds): a change only when significant at `alpha`.
+pub fn judge(est: &PairedEstimate, adjusted_p: f64, alpha: f64, threshold: f64) -> Verdict {
+    paired::classify(est, adjusted_p <= alpha, threshold)
 }
 
 /// How far the interval must still shrink before one of the verdicts is reached.
@@ -299,11 +321,11 @@ fn finish<R: RoundRunner>(
     let judged: Vec<usize> = (0..states.len())
         .filter(|&i| estimates[i].is_some())
         .collect();
-    let sequential_p: Vec<f64> = judged
+    let raw: Vec<(f64, usize)> = judged
         .iter()
-        .map(|&i| (estimates[i].as_ref().map_or(1.0, |e| e.p_value) * looks as f64).min(1.0))
+        .map(|&i| (estimates[i].as_ref().map_or(1.0, |e| e.p_value), looks))
         .collect();
-    let adjusted = paired::holm(&sequential_p);
+    let adjusted = suite_holm(&raw);
     let mut adjusted_p = vec![None; states.len()];
     for (k, &i) in judged.iter().enumerate() {
         adjusted_p[i] = Some(adjusted[k]);
@@ -313,7 +335,7 @@ fn finish<R: RoundRunner>(
     for (i, s) in states.into_iter().enumerate() {
         let estimate = estimates[i].clone();
         let mut verdict = match (&estimate, adjusted_p[i]) {
-            (Some(est), Some(p)) => paired::classify(est, p <= policy.alpha, thresholds[i]),
+            (Some(est), Some(p)) => judge(est, p, policy.alpha, thresholds[i]),
             _ => Verdict::Inconclusive,
         };
         let mut confirm_pairs = Vec::new();
@@ -348,6 +370,7 @@ fn finish<R: RoundRunner>(
             threshold: thresholds[i],
             wall_ns,
             exact_change: None,
+            looks: adjusted_p[i].map(|_| looks),
         });
     }
     results

@@ -65,14 +65,17 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
         perf_profile.as_ref().map(|p| p.name.clone()),
         plans.shard.clone(),
     );
+    // A shard carries what `merge` redoes the suite-wide Holm step with: the paired rounds'
+    // family-wise level and interval level, and the base's figures (for growth).
     let judged = CompareOptions {
         threshold: rounds.threshold,
-        ..CompareOptions::default()
+        alpha: rounds.policy.alpha,
     };
-    report
-        .shard
-        .iter_mut()
-        .for_each(|s| policy::shard_settings(s, &opts.fingerprint, &judged));
+    report.shard.iter_mut().for_each(|s| {
+        policy::shard_settings(s, &opts.fingerprint, &judged);
+        (s.ci_alpha, s.baseline_tests) =
+            (Some(rounds.policy.ci_alpha), measured.base_tests.clone());
+    });
     (report.commit, report.dirty) = (head_commit, session.context.dirty);
     report.baseline = results::baseline(base_commit, args.base.as_deref(), args.calibrate);
     report.growth = growth::of(&report.tests, Some(&measured.base_tests));

@@ -3,6 +3,7 @@
 //! root reads the files (a file that does not parse is damaged: exit 2 naming it) and sends
 //! them to the merge of their kind: [`shards`] for `--partition`, [`segments`] for `--segment`.
 
+pub mod paired;
 pub mod segments;
 pub mod shards;
 

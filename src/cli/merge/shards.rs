@@ -2,11 +2,12 @@
 //! measured alike, each exactly once; then one report of every test, compared over the whole
 //! suite with the comparison a single run uses (`compare::unpaired::apply`: moderation and
 //! Benjamini–Hochberg see every test, not a shard's share, which would inflate false alarms
-//! up to N-fold).
+//! up to N-fold). `ab` shards instead redo `ab`'s suite-wide Holm step over every shard's
+//! paired rounds ([`paired`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{Merged, ShardFile};
+use super::{paired, Merged, ShardFile};
 use crate::cli::compare::{self, CompareOptions};
 use crate::cli::errors::CliError;
 use crate::cli::fingerprint::Fingerprint;
@@ -41,7 +42,23 @@ pub fn merge(files: Vec<ShardFile>) -> Result<Merged, CliError> {
         .flat_map(|s| s.baseline_tests.clone())
         .collect();
     let noise: BTreeMap<String, f64> = shards.iter().flat_map(|s| s.noise.clone()).collect();
-    judge(&mut report, &base, &noise, s0);
+    match s0.ci_alpha {
+        // `ab`: paired rounds, whose Holm step is redone over the whole suite.
+        Some(ci_alpha) if s0.command == "ab" => {
+            let levels = paired::Levels {
+                alpha: s0.alpha,
+                ci_alpha,
+            };
+            let changed = paired::judge(&mut report.tests, &levels)?;
+            if changed > 0 {
+                report.notes.push(format!(
+                    "{changed} shard verdict(s) changed: not significant over the whole suite (Holm)"
+                ));
+            }
+            report.growth = compare::growth::of(&report.tests, Some(&base));
+        }
+        _ => judge(&mut report, &base, &noise, s0),
+    }
     let fingerprint = Fingerprint {
         machine: first.machine.clone(),
         rustc: s0.rustc.clone(),
@@ -79,20 +96,19 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
         shards.push(shard);
     }
     let (first, s0) = (&files[0], shards[0]);
-    if s0.command != "run" {
+    if s0.command == "ab" && s0.ci_alpha.is_none() {
         return Err(CliError::usage(
             format!(
-                "{}: `{}` shards cannot be merged yet: their verdicts come from paired rounds \
-                 whose Holm family a merge would have to recompute from every round",
-                first.path.display(),
-                s0.command
+                "{} is an `ab` shard without `shard.ci_alpha`: the suite-wide Holm step cannot \
+                 be redone from it",
+                first.path.display()
             ),
-            "shard `cargo perf run` (stored baselines), or run `ab` unsharded",
+            "run every `ab` shard again with this version of cargo-perf",
         ));
     }
     for (f, s) in files.iter().zip(&shards).skip(1) {
         let r = &f.report;
-        let fields: [(&str, String, String); 13] = [
+        let fields: [(&str, String, String); 14] = [
             (
                 "tool_version",
                 r.tool_version.clone(),
@@ -132,6 +148,11 @@ fn check(files: &[ShardFile]) -> Result<Vec<&Shard>, CliError> {
                 s0.threshold.to_string(),
             ),
             ("shard.alpha", s.alpha.to_string(), s0.alpha.to_string()),
+            (
+                "shard.ci_alpha",
+                format!("{:?}", s.ci_alpha),
+                format!("{:?}", s0.ci_alpha),
+            ),
             ("shard.rustc", s.rustc.clone(), s0.rustc.clone()),
             ("shard.profile", s.profile.clone(), s0.profile.clone()),
         ];
@@ -344,6 +365,7 @@ mod tests {
                     suite_digest: shape.digest,
                     threshold: opts.threshold,
                     alpha: opts.alpha,
+                    ci_alpha: None,
                     rustc: "rustc 1.90.0".into(),
                     profile: "release".into(),
                     baseline_tests: theirs,

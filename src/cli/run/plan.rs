@@ -96,6 +96,7 @@ pub fn partition(
         suite_digest: suite.digest,
         threshold: 0.0,
         alpha: 0.0,
+        ci_alpha: None,
         rustc: String::new(),
         profile: String::new(),
         baseline_tests: Vec::new(),
