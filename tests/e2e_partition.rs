@@ -2,7 +2,8 @@
 //! built binary on the ab fixture (four tests). Three `hash:M/3` shards, compared against a
 //! stored whole run, merge into the whole suite's test set with every test compared (exit 0);
 //! two of three files are `incomplete`, a file given twice is a duplicate, a damaged file is
-//! named, all exit 2; `hash:ci` reads GitLab's `CI_NODE_INDEX`/`CI_NODE_TOTAL`.
+//! named, all exit 2; `hash:ci` reads GitLab's `CI_NODE_INDEX`/`CI_NODE_TOTAL`. Two `ab`
+//! `slice:M/2` shards merge into the whole suite, with `ab`'s Holm step redone over it.
 
 mod common;
 
@@ -225,32 +226,57 @@ fn a_ratio_across_shards_runs_its_other_test_beside_it_and_merge_keeps_one_copy(
 }
 
 #[test]
-fn ab_takes_the_same_partition_and_its_shards_are_not_merged_yet() {
+fn ab_takes_the_same_partition_and_its_shards_merge_with_suite_wide_holm() {
     let f = fixture("ab");
     let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("ab-1.json");
-    let args = [
-        common::QUICK_AB_HEAD,
-        &["--partition", "slice:1/2", "-o", path.to_str().unwrap()],
-    ]
-    .concat();
-    let run = f.cargo_perf(&args);
-    assert_eq!(run.code, 0, "{}", run.dump());
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut files = Vec::new();
+    for m in 1..=2 {
+        let path = tmp.path().join(format!("ab-{m}.json"));
+        let spec = format!("slice:{m}/2");
+        let args = [
+            common::QUICK_AB_HEAD,
+            &["--partition", &spec, "-o", path.to_str().unwrap()],
+        ]
+        .concat();
+        let run = f.cargo_perf(&args);
+        assert_eq!(run.code, 0, "shard {m}: {}", run.dump());
+        files.push(path);
+    }
+    let read =
+        |p: &Path| -> Value { serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
+    let report = read(&files[0]);
     assert_valid("report.schema.json", &report, "ab shard");
     let shard = &report["shard"];
     assert_eq!(
         (shard["kind"].as_str(), shard["command"].as_str()),
         (Some("slice"), Some("ab"))
     );
+    assert!(shard["ci_alpha"].as_f64().is_some(), "{shard:#}");
     // Four tests dealt round-robin: the first and third by id.
     assert_eq!(shard["suite_tests"], 4, "{shard:#}");
     assert_eq!(report["tests"].as_array().unwrap().len(), 2, "{report:#}");
-    let refused = merge(f, &[&path]);
-    assert_eq!(refused.code, 2, "{}", refused.dump());
-    assert!(
-        refused.stderr.contains("`ab` shards cannot be merged yet"),
-        "{}",
-        refused.dump()
-    );
+    let both = ids(&report)
+        .union(&ids(&read(&files[1])))
+        .cloned()
+        .collect();
+
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let merged = merge(&f, &paths);
+    assert_eq!(merged.code, 0, "{}", merged.dump());
+    let merged: Value = serde_json::from_str(&merged.stdout).expect("merged json");
+    assert_valid("report.schema.json", &merged, "merged ab shards");
+    assert_eq!(ids(&merged), both, "every test of the suite once");
+    assert_eq!(merged["summary"]["total"], 4, "{:#}", merged["summary"]);
+    // Every paired test carries the evidence the suite-wide Holm step was redone from.
+    let mut paired = 0;
+    for t in merged["tests"].as_array().unwrap() {
+        let rounds = &t["comparison"]["rounds"];
+        if rounds["p_value"].is_number() {
+            paired += 1;
+            assert!(rounds["looks"].as_u64().is_some_and(|l| l >= 1), "{t:#}");
+            let (p, adj) = (rounds["p_value"].as_f64(), rounds["adjusted_p"].as_f64());
+            assert!(adj >= p, "Holm never lowers a p-value: {t:#}");
+        }
+    }
+    assert!(paired > 0, "{merged:#}");
 }
