@@ -261,7 +261,7 @@ fn ab_takes_the_same_partition_and_its_shards_merge_with_suite_wide_holm() {
         .collect();
 
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let merged = merge(&f, &paths);
+    let merged = merge(f, &paths);
     assert_eq!(merged.code, 0, "{}", merged.dump());
     let merged: Value = serde_json::from_str(&merged.stdout).expect("merged json");
     assert_valid("report.schema.json", &merged, "merged ab shards");
