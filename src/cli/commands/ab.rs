@@ -24,7 +24,7 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let ws = workspace::discover(&build_options)?;
     // The profile fills in what no flag gave, before anything is built or run.
     let (args, perf_profile) = &profile::effective(args, &ws.root)?;
-    let rounds = args.plan()?;
+    let mut rounds = args.plan()?;
     let profile = &args.build.profile;
     let mut opts = super::measured_store_options(&ws, &args.results, profile, &mut Vec::new());
     instructions::store_options(rounds.processes.counting, &mut opts);
@@ -42,6 +42,8 @@ pub fn run(args: &AbArgs) -> Result<i32, CliError> {
     let overrides = perf_profile.as_ref().map_or(&[][..], |p| &p.overrides[..]);
     let (calibrate, reporter) = (args.calibrate, progress.as_mut());
     let plans = suites.plan(picked, calibrate, overrides, reporter, &mut notes)?;
+    // A shard's stopping rule counts the whole suite (what the merge's Holm step judges).
+    rounds.policy.family = plans.shard.as_ref().map_or(0, |s| s.suite_tests);
 
     let head_commit = session.context.commit.clone();
     let base_commit = built.base_commit(head_commit.as_deref());
