@@ -88,10 +88,38 @@ pub struct Leader {
     refuser: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
 }
 
+/// How long segment 1 keeps trying a host name that does not resolve to an address of its own
+/// yet: in a Kubernetes Indexed Job pod 0's own DNS name (`NAME-0.NAME`) appears a moment after
+/// the pod starts.
+const NAME_RESOLUTION_WAIT: Duration = Duration::from_secs(30);
+
+/// Binds `addr`; a host name (not an IP literal) that cannot be bound yet is retried for
+/// [`NAME_RESOLUTION_WAIT`], an address in use or forbidden fails at once.
+fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let named = addr.parse::<std::net::SocketAddr>().is_err();
+    let deadline = Instant::now() + NAME_RESOLUTION_WAIT;
+    loop {
+        match TcpListener::bind(addr) {
+            Ok(l) => return Ok(l),
+            Err(e)
+                if named
+                    && Instant::now() < deadline
+                    && !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+                    ) =>
+            {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl Leader {
     /// Listens on `addr` (only there: no wildcard unless the user wrote one).
     pub fn bind(addr: &str, token: &str, count: u32) -> Result<Leader, CliError> {
-        let listener = TcpListener::bind(addr).map_err(|e| {
+        let listener = listen(addr).map_err(|e| {
             CliError::config(
                 format!("--rendezvous {addr}: segment 1 cannot listen there: {e}"),
                 "give an address of this machine that the other segments can reach, e.g. \
@@ -434,6 +462,17 @@ mod tests {
             let _ = CheckIn::parse(&line);
             let _ = answered(&line);
         }
+    }
+
+    /// A host name binds (as pod 0's own DNS name does once it resolves); an address in use
+    /// fails at once. (`localhost:PORT` in use is not asserted: with IPv6, `::1` may be free.)
+    #[test]
+    fn a_host_name_binds_and_an_address_in_use_fails_at_once() {
+        let named = listen("localhost:0").expect("localhost resolves and binds");
+        let taken = named.local_addr().unwrap();
+        let started = Instant::now();
+        assert!(listen(&taken.to_string()).is_err());
+        assert!(started.elapsed() < NAME_RESOLUTION_WAIT / 2);
     }
 
     #[test]
