@@ -120,6 +120,25 @@ fn segment(dir: &Path, args: &[&str], env: &[(&str, &str)], server: &str) -> Com
     cmd
 }
 
+/// Waits for every segment; each must exit 0 (its stderr shown when one does not).
+fn all_succeed(dir: &Path, children: Vec<Child>) {
+    let outputs: Vec<_> = run_in_fixture(dir, || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect()
+    });
+    for (m, out) in outputs.iter().enumerate() {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "segment {}: {}",
+            m + 1,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 fn unix_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -179,21 +198,7 @@ fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
                 .expect("a segment starts")
         })
         .collect();
-    let outputs: Vec<_> = run_in_fixture(&f.dir, || {
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect()
-    });
-    for (m, out) in outputs.iter().enumerate() {
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "segment {}: {}",
-            m + 1,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    all_succeed(&f.dir, children);
 
     // Each segment's own file: its segment, a passed status, and the share below the limit.
     let mut skews = Vec::new();
@@ -284,20 +289,7 @@ fn three_segments_from_three_engines_merge_exactly_and_bad_sets_refuse() {
                 .expect("a segment starts")
         })
         .collect();
-    let outputs: Vec<_> = run_in_fixture(&f.dir, || {
-        children
-            .into_iter()
-            .map(|c| c.wait_with_output().unwrap())
-            .collect()
-    });
-    for out in &outputs {
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    all_succeed(&f.dir, children);
     for file in &at_files {
         let t = test_named(&common::schema::read_json(file), "numbered").clone();
         skews.push(t["load"]["segment"]["start_skew_ns"].as_i64().unwrap_or(0));

@@ -60,6 +60,24 @@ pub(crate) struct RunData {
     pub faults: Vec<WindowRun>,
 }
 
+#[cfg(test)]
+impl RunData {
+    /// A run that ended on its plan's end with every operation finished in `rec` and the
+    /// scheduler's `lag`: what the report and merge tests build their figures from.
+    pub fn finished(rec: Recorder, ended_ns: u64, lag: Histogram<u64>) -> RunData {
+        RunData {
+            rec,
+            ended_ns,
+            dropped: 0,
+            late: 0,
+            unfinished: 0,
+            lag: Some(lag),
+            resources: Vec::new(),
+            faults: Vec::new(),
+        }
+    }
+}
+
 /// A multi-thread runtime with one worker per core, all I/O and timers enabled (operations
 /// may open sockets), and panics of operations kept off the terminal.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {

@@ -462,16 +462,7 @@ mod tests {
             r.0 += u64::from(ok);
             r.1 += 1;
         }
-        let data = RunData {
-            rec,
-            ended_ns: spec.plan.end_ns(),
-            dropped: 0,
-            late: 0,
-            unfinished: 0,
-            lag: Some(lag),
-            resources: Vec::new(),
-            faults: Vec::new(),
-        };
+        let data = RunData::finished(rec, spec.plan.end_ns(), lag);
         let names = [("read".to_string(), 3), ("write".to_string(), 1)];
         let mut m = report::measurement(
             &spec,

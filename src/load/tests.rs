@@ -302,16 +302,7 @@ fn a_lagging_scheduler_makes_the_run_invalid() {
     rec.record(0, 0, 0, 1_000, true);
     let mut lag = record::histogram(3);
     record::put(&mut lag, 5_000_000, 10);
-    let data = engine::RunData {
-        rec,
-        ended_ns: spec.plan.end_ns(),
-        dropped: 0,
-        late: 0,
-        unfinished: 0,
-        lag: Some(lag),
-        resources: Vec::new(),
-        faults: Vec::new(),
-    };
+    let data = engine::RunData::finished(rec, spec.plan.end_ns(), lag);
     let one = [(String::new(), 1)];
     let mix = || report::MixInfo {
         ops: &one,
