@@ -125,8 +125,10 @@ fn exponents_are_fitted_and_a_change_of_growth_is_flagged() {
         human
             .stdout
             .contains("growth with size (log-log fit, 95% interval):")
-            && human.stdout.contains("growth changed: changing n^1.")
-            && human.stdout.contains("→ n^2."),
+            // The exponents themselves are checked with margins above (a loaded machine
+            // fitted n^0.99 once); here only that the change is worded.
+            && human.stdout.contains("growth changed: changing n^")
+            && human.stdout.contains("(steeper)"),
         "{}",
         human.dump()
     );
